@@ -1,0 +1,39 @@
+# `make` sets up the environment from the committed lock and builds the release; `make test` tests it.
+# Needs only python3 and make: uv is installed into .tools/ and installs the locked packages into .venv/.
+.DEFAULT_GOAL := all
+.PHONY: all test check clean distclean
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Every input of the build: the raw snapshot and manifest, the schemas, the errata and the code.
+SOURCES := $(shell find raw schemas errata pipeline -type f -not -path '*/__pycache__/*' | sort)
+
+all: datapackage.json
+
+$(STAMP): requirements.lock
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(TOOLS)/bin/uv venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	UV_COMPILE_BYTECODE=1 $(TOOLS)/bin/uv pip sync --quiet --python $(PY) --require-hashes requirements.lock
+	touch $@
+
+# One command writes processed/, docs/data_dictionary.md and datapackage.json (the last, so its
+# time stamp marks the release); a failed build leaves all of them as they were.
+datapackage.json: $(STAMP) $(SOURCES)
+	$(PY) -m pipeline publish
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+check: datapackage.json
+	$(PY) -m pipeline check
+
+clean:
+	rm -rf build .pytest_cache .hypothesis processed datapackage.json docs/data_dictionary.md
+
+distclean: clean
+	rm -rf $(VENV) $(TOOLS)

@@ -1,0 +1,126 @@
+"""Command line: `python -m pipeline <command>`. Heavy libraries are imported inside the commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from pipeline import ROOT
+from pipeline.errors import PipelineError
+
+
+def _extract(root: Path):
+    from pipeline import extract
+    from pipeline.raw import current_snapshot
+
+    snapshot = current_snapshot(root / "raw" / "manifest.json")
+    return snapshot, extract.run(snapshot)
+
+
+def _print_counts(tables: dict) -> None:
+    width = max(len(name) for name in tables)
+    for name, rows in tables.items():
+        print(f"  {name:<{width}}  {len(rows):>4} rows")
+
+
+def cmd_verify_raw(args) -> int:
+    from pipeline.raw import current_snapshot
+
+    snapshot = current_snapshot(args.root / "raw" / "manifest.json")
+    print(f"{snapshot.path.name}: sha256 {snapshot.entry['sha256']} matches the manifest.")
+    return 0
+
+
+def cmd_extract(args) -> int:
+    snapshot, tables = _extract(args.root)
+    print(f"Extracted from {snapshot.path.name}:")
+    _print_counts(tables)
+    for row in tables["extraction_inferences"]:
+        print(f"  inferred {row['table_name']} [{row['record_key']}] {row['column_name']} = "
+              f"{row['inferred_value']}: {row['reason']}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from pipeline.validate import to_frames
+
+    _, tables = _extract(args.root)
+    frames = to_frames(tables)
+    print(f"All {len(frames)} tables match their schemas ({sum(len(f) for f in frames.values())} rows).")
+    return 0
+
+
+def cmd_publish(args) -> int:
+    from pipeline.publish import stage_release, swap_in
+    from pipeline.validate import to_frames
+
+    started = time.perf_counter()
+    snapshot, tables = _extract(args.root)
+    frames = to_frames(tables)
+    stage = args.root / "build" / "staging"
+    warnings = stage_release(frames, stage, snapshot.entry)
+    swap_in(stage, args.root)
+    print(f"Published {len(frames)} tables to processed/ and datapackage.json "
+          f"in {time.perf_counter() - started:.1f} s:")
+    _print_counts(tables)
+    for row in tables["errata"]:
+        print(f"  erratum {row['erratum_id']}: {row['table_name']} [{row['record_key']}] {row['column_name']}: "
+              f"{row['value_before']!r} -> {row['value_after']!r}")
+    print(f"  {len(tables['extraction_inferences'])} inferred values (table extraction_inferences); "
+          f"{len(warnings)} cross-check warnings.")
+    return 0
+
+
+def cmd_check(args) -> int:
+    import duckdb
+
+    from pipeline import metadata
+    from pipeline.crosscheck import failure_message, load_checks, run_checks
+
+    database = args.root / "processed" / metadata.load().meta["database"]
+    if not database.exists():
+        raise PipelineError("check", f"no published database at {database}; run `make` first.")
+    checks = load_checks()
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        findings = run_checks(con, checks)
+    finally:
+        con.close()
+    failing = {f.check.id for f in findings}
+    for check in checks:
+        status = "FAIL" if check.id in failing else "pass"
+        print(f"  {status}  {check.id} ({check.severity}, tolerance {check.tolerance:g}): {check.description}")
+    print(f"{len(checks) - len(failing)} of {len(checks)} checks pass on the published database.")
+    errors = [f for f in findings if f.check.severity == "error"]
+    if errors:
+        raise PipelineError("check", failure_message(errors))
+    return 0
+
+
+COMMANDS = {
+    "verify-raw": (cmd_verify_raw, "check the raw snapshot against its manifest (sha256)"),
+    "extract": (cmd_extract, "extract the tables from raw/ and print their row counts and inferences"),
+    "validate": (cmd_validate, "extract, then validate every table against its schema"),
+    "publish": (cmd_publish, "extract, validate, cross-check and publish processed/ and datapackage.json"),
+    "check": (cmd_check, "run the SQL cross-checks on the published database"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=ROOT, metavar="DIR",
+                        help="folder holding raw/ (input) and processed/ and datapackage.json (outputs); "
+                             "default: the repository")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    for name, (handler, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, description=help_text).set_defaults(handler=handler)
+    sub.add_parser("build", help="same as publish", description="same as publish").set_defaults(
+        handler=cmd_publish)
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except PipelineError as error:
+        print(f"error: {error.describe()}", file=sys.stderr)
+        return 1

@@ -1,0 +1,74 @@
+"""Cross-checks: SQL files in pipeline/checks/ that return the failing rows, run in DuckDB.
+
+Each file starts with a header of `-- key: value` lines (id, severity, description, tolerance).
+The runner sets the DuckDB variable `tolerance` from the header, runs the query and collects the
+rows; every query returns table_name, record_key, column_name, expected, actual, message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import PipelineError
+
+CHECKS = Path(__file__).resolve().parent / "checks"
+HEADER = re.compile(r"^--\s*(id|severity|description|tolerance):\s*(.+?)\s*$")
+RESULT_COLUMNS = ["table_name", "record_key", "column_name", "expected", "actual", "message"]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    severity: str
+    description: str
+    tolerance: float
+    sql: str
+    path: Path
+
+
+def load_checks(folder: Path = CHECKS) -> list[Check]:
+    checks = []
+    for path in sorted(folder.glob("*.sql")):
+        sql = path.read_text(encoding="utf-8")
+        header = dict(m.groups() for m in map(HEADER.match, sql.splitlines()) if m)
+        missing = [k for k in ("id", "severity", "description", "tolerance") if k not in header]
+        if missing:
+            raise PipelineError("check", f"{path.name} lacks header lines: {', '.join(missing)}.")
+        if header["id"] != path.stem:
+            raise PipelineError("check", f"{path.name} declares id {header['id']!r}; it must match the file name.")
+        if header["severity"] not in {"error", "warning"}:
+            raise PipelineError("check", f"{path.name}: severity must be error or warning.")
+        checks.append(Check(id=header["id"], severity=header["severity"], description=header["description"],
+                            tolerance=float(header["tolerance"]), sql=sql, path=path))
+    return checks
+
+
+@dataclass
+class Finding:
+    check: Check
+    row: dict
+
+
+def run_checks(con, checks: list[Check] | None = None) -> list[Finding]:
+    """Run every check on an open DuckDB connection holding the tables; return the failing rows."""
+    findings = []
+    for check in checks if checks is not None else load_checks():
+        con.execute(f"SET VARIABLE tolerance = {check.tolerance!r}")
+        try:
+            cursor = con.execute(check.sql)
+        except Exception as error:  # duckdb raises several error classes
+            raise PipelineError("check", f"the query of check {check.id} failed: {error}".rstrip(".") + ".") from None
+        names = [d[0] for d in cursor.description]
+        if names != RESULT_COLUMNS:
+            raise PipelineError("check", f"check {check.id} returns columns {names}; expected {RESULT_COLUMNS}.")
+        findings += [Finding(check, dict(zip(names, row))) for row in cursor.fetchall()]
+    return findings
+
+
+def failure_message(findings: list[Finding]) -> str:
+    lines = [f"{f.check.id}: table {f.row['table_name']}, row {f.row['record_key']}, column "
+             f"{f.row['column_name']}: expected {f.row['expected']}, actual {f.row['actual']} ({f.row['message']})"
+             for f in findings]
+    return f"{len(findings)} cross-check failure(s): " + "; ".join(lines) + "."

@@ -1,0 +1,48 @@
+"""The reviewed errata file: corrections to values the source publishes, with evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from pipeline import ROOT
+from pipeline.errors import PipelineError
+
+ERRATA_FILE = ROOT / "errata" / "errata.yaml"
+REQUIRED = ("id", "table", "key", "column", "value_before", "value_after", "evidence", "reviewed_by")
+
+
+def format_key(key: dict) -> str:
+    return ", ".join(f"{column}={value}" for column, value in key.items())
+
+
+@dataclass(frozen=True)
+class Erratum:
+    id: str
+    table: str
+    key: str
+    column: str
+    value_before: str
+    value_after: str
+    evidence: str
+
+
+def load_errata(path: Path = ERRATA_FILE) -> dict[tuple[str, str, str], Erratum]:
+    if not path.exists():
+        return {}
+    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    errata: dict[tuple[str, str, str], Erratum] = {}
+    for number, entry in enumerate(entries, start=1):
+        missing = [k for k in REQUIRED if k not in entry]
+        if missing:
+            raise PipelineError("extract", f"erratum #{number} in {path.name} lacks {', '.join(missing)}.")
+        erratum = Erratum(id=str(entry["id"]), table=entry["table"], key=format_key(entry["key"]),
+                          column=entry["column"], value_before=str(entry["value_before"]),
+                          value_after=str(entry["value_after"]), evidence=" ".join(entry["evidence"].split()))
+        slot = (erratum.table, erratum.key, erratum.column)
+        if slot in errata:
+            raise PipelineError("extract", f"errata {errata[slot].id} and {erratum.id} correct the same cell.")
+        errata[slot] = erratum
+    return errata

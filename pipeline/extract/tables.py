@@ -1,0 +1,392 @@
+"""Table parsers: from a Document's tables to tidy records, one list of dicts per published table.
+
+Each parser finds its table by section heading and header text, maps columns by header text (so a
+reordered column still lands in the right field, and an unknown header stops the build), and reads
+every cell through `Extraction.value` so that errata are applied and errors name table, row and
+column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from pipeline.errors import PipelineError
+from pipeline.extract.cells import (clean, header_key, parse_count_pct, parse_date_range, parse_int,
+                                    parse_margin, parse_pct, parse_time, slug)
+from pipeline.extract.context import Extraction
+from pipeline.extract.document import Document, SourceTable
+
+ELECTION_DAY = dt.date(2023, 3, 19)
+NATIONAL = "national (unlabelled row)"
+
+
+def _trim(row: list[str]) -> list[str]:
+    """Drop the empty cells a collapsed span leaves at the end of a row."""
+    end = len(row)
+    while end and not row[end - 1]:
+        end -= 1
+    return row[:end]
+
+
+def _require_width(table: str, row: list[str], width: int, label: str, where: SourceTable) -> list[str]:
+    cells = _trim(row)
+    if len(cells) > width or len(cells) < width - 1:
+        raise PipelineError("extract", f"expected {width} cells, found {len(cells)} ({' | '.join(cells)}).",
+                            table=table, row=label, hint=f"Source table at {where.location}.")
+    return cells + [""] * (width - len(cells))
+
+
+def _columns(table: str, header: list[str], fixed: dict[str, str], ctx: Extraction,
+             where: SourceTable) -> list[str]:
+    """Map header cells to column roles: a key of `fixed`, or 'option:<option_id>'."""
+    roles = []
+    for label in _trim(header):
+        key = header_key(label)
+        if key in fixed:
+            roles.append(fixed[key])
+            continue
+        option_id = ctx.reference.option_id(label)
+        if option_id is None:
+            raise PipelineError("extract", f"unexpected column header {label!r}.", table=table, row="header",
+                                hint=f"Source table at {where.location}; known headers: "
+                                     f"{', '.join(fixed.values())} and the option names.")
+        roles.append(f"option:{option_id}")
+    duplicated = {r for r in roles if roles.count(r) > 1}
+    if duplicated:
+        raise PipelineError("extract", f"column headers appear twice: {', '.join(sorted(duplicated))}.",
+                            table=table, row="header")
+    missing = [r for r in fixed.values() if r not in roles and not r.startswith("?")]
+    if missing:
+        raise PipelineError("extract", f"missing column headers: {', '.join(missing)}.", table=table, row="header")
+    return roles
+
+
+# --- Party-list results by region -------------------------------------------------------------
+
+PARTY_LIST_FIXED = {"region": "region", "registeredvoters": "registered", "invalidblank": "invalid",
+                    "total": "total"}
+PARTY_LIST_WIDTH = {"region": 1, "registered": 1, "invalid": 1, "total": 2}  # options: votes and %
+
+
+def extract_party_list(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    name = "party_list_results"
+    table = doc.find_table(name, section="Party-list vote", header=["Region", "Registered voters", "Amanat"])
+    header = table.header_rows()
+    if len(header) != 2:
+        raise PipelineError("extract", f"expected two header rows, found {len(header)}.", table=name, row="header")
+    roles = _columns(name, header[0], PARTY_LIST_FIXED, ctx, table)
+    layout: list[tuple[str, str]] = []
+    for role in roles:
+        if role.startswith("option:") or role == "total":
+            layout += [(role, "votes"), (role, "pct")]
+        else:
+            layout.append((role, ""))
+    sub = [header_key(c) for c in _trim(header[1])]
+    expected_sub = [header_key("Votes" if part == "votes" else "%") for _, part in layout if part]
+    if sub != expected_sub:
+        raise PipelineError("extract", f"second header row should read {' | '.join(expected_sub)}, "
+                            f"found {' | '.join(sub)}.", table=name, row="header")
+    option_ids = [r.split(":", 1)[1] for r in roles if r.startswith("option:")]
+
+    parsed = []
+    for number, row in enumerate(table.data_rows(), start=1):
+        label = row[0] if row else ""
+        cells = _require_width(name, row, len(layout), label or f"#{number} (unlabelled)", table)
+        by_role = {f"{role}.{part}": cell for (role, part), cell in zip(layout, cells)}
+        parsed.append({"label": by_role["region."], "cells": by_role, "number": number})
+
+    # Rows whose region cell is empty: the national totals row, and any region whose name was lost.
+    labelled = [p for p in parsed if p["label"]]
+    unlabelled = [p for p in parsed if not p["label"]]
+    for p in labelled:
+        p["region_id"] = ctx.region_id(name, p["label"], p["label"])
+    for p in unlabelled:
+        p["registered"] = parse_int_or_none(p["cells"]["registered."])
+    national = None
+    if unlabelled:
+        candidate = max(unlabelled, key=lambda p: p["registered"] or -1)
+        if candidate["registered"] and all(candidate["registered"] > (parse_int_or_none(p["cells"]["registered."]) or 0)
+                                           for p in labelled):
+            national = candidate
+            ctx.infer("national_ballots", {"country_code": "KZ"}, "country_code", "KZ",
+                      f"The row at data position {candidate['number']} of the party-list table has no label; its "
+                      "registered voters exceed every region's, so it is the national totals row.")
+    if national is None:
+        raise PipelineError("extract", "no national totals row (an unlabelled row larger than every region).",
+                            table=name)
+    rest = [p for p in unlabelled if p is not national]
+    missing = sorted({r["region_id"] for r in ctx.reference.regions} - {p["region_id"] for p in labelled})
+    if len(rest) == 1 and len(missing) == 1:
+        rest[0]["region_id"] = missing[0]
+        ctx.infer("region_ballots", {"region_id": missing[0]}, "region_id", missing[0],
+                  f"The row at data position {rest[0]['number']} of the party-list table has an empty region "
+                  f"cell; {missing[0]} is the only region without a row, so the row is taken to be it.")
+    elif rest or missing:
+        raise PipelineError("extract", f"{len(rest)} rows without a region name and regions without a row: "
+                            f"{', '.join(missing) or 'none'}.", table=name, column="region_id")
+    regions = [p for p in parsed if p is not national]
+    seen = [p["region_id"] for p in regions]
+    duplicates = sorted({r for r in seen if seen.count(r) > 1})
+    if duplicates:
+        raise PipelineError("extract", f"regions appear twice: {', '.join(duplicates)}.", table=name,
+                            column="region_id")
+
+    out = {"party_list_results": [], "region_ballots": [], "national_party_list_results": [],
+           "national_ballots": []}
+    for p in parsed:
+        is_national = p is national
+        key = {"country_code": "KZ"} if is_national else {"region_id": p["region_id"]}
+        ballots_table = "national_ballots" if is_national else "region_ballots"
+        results_table = "national_party_list_results" if is_national else "party_list_results"
+        cells = p["cells"]
+        out[ballots_table].append({
+            **key,
+            "registered_voters_count": ctx.value(ballots_table, key, "registered_voters_count",
+                                                 cells["registered."], parse_int),
+            "invalid_ballots_count": ctx.value(ballots_table, key, "invalid_ballots_count",
+                                               cells["invalid."], parse_int),
+            "ballots_cast_count": ctx.value(ballots_table, key, "ballots_cast_count", cells["total.votes"], parse_int),
+            "turnout_pct": ctx.value(ballots_table, key, "turnout_pct", cells["total.pct"], parse_pct),
+        })
+        for option_id in option_ids:
+            row_key = ({} if is_national else key) | {"option_id": option_id}
+            out[results_table].append({
+                **row_key,
+                "votes": ctx.value(results_table, row_key, "votes", cells[f"option:{option_id}.votes"], parse_int),
+                "vote_share_pct": ctx.value(results_table, row_key, "vote_share_pct",
+                                            cells[f"option:{option_id}.pct"], parse_pct),
+            })
+    return out
+
+
+def parse_int_or_none(text: str) -> int | None:
+    try:
+        return parse_int(text)
+    except ValueError:
+        return None
+
+
+# --- Turnout through the day ------------------------------------------------------------------
+
+def extract_turnout(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    name = "turnout_by_hour"
+    table = doc.find_table(name, section="Voter turnout", header=["Region", "Time"])
+    header = table.header_rows()
+    times_row = _trim(header[-1])
+    try:
+        times = [parse_time(cell) for cell in times_row]
+    except ValueError as error:
+        raise PipelineError("extract", f"the last header row should list reporting times: {error}.",
+                            table=name, row="header") from None
+    if len(set(times)) != len(times) or times != sorted(times):
+        raise PipelineError("extract", "reporting times repeat or are out of order.", table=name, row="header")
+    stamps = [dt.datetime.combine(ELECTION_DAY, t) for t in times]
+    out = {"turnout_by_hour": [], "national_turnout_by_hour": []}
+    seen: set[str] = set()
+    national_rows = 0
+    for row in table.data_rows():
+        label = row[0] if row else ""
+        cells = _require_width(name, row, 1 + len(times), label or NATIONAL, table)[1:]
+        if not label:
+            national_rows += 1
+            ctx.infer("national_turnout_by_hour", {"row": "national"}, "region_id", "(national)",
+                      "The turnout table's row without a region label gives voter counts with the "
+                      "percentages, so it is taken as the national figure.")
+            for stamp, cell in zip(stamps, cells):
+                key = {"reported_at": stamp.isoformat()}
+                count, pct = ctx.value("national_turnout_by_hour", key, "voters_count", cell, parse_count_pct)
+                out["national_turnout_by_hour"].append({"reported_at": stamp, "voters_count": count,
+                                                        "turnout_pct": pct})
+            continue
+        region_id = ctx.region_id(name, label, label)
+        if region_id in seen:
+            raise PipelineError("extract", f"region {region_id} appears twice.", table=name, row=label)
+        seen.add(region_id)
+        for stamp, cell in zip(stamps, cells):
+            key = {"region_id": region_id, "reported_at": stamp.isoformat()}
+            out[name].append({"region_id": region_id, "reported_at": stamp,
+                              "turnout_pct": ctx.value(name, key, "turnout_pct", cell, parse_pct)})
+    if national_rows != 1:
+        raise PipelineError("extract", f"expected one national row (no region label), found {national_rows}.",
+                            table="national_turnout_by_hour")
+    return out
+
+
+# --- Single-member districts ------------------------------------------------------------------
+
+_RUNNER_UP = re.compile(r"(?P<name>.+?),\s*(?P<party>.+?)\s+(?P<pct>\d+(?:\.\d+)?\s?%)\s*"
+                        r"\((?P<votes>[\d,.]+)\s+votes\)")
+_INDEPENDENT = re.compile(r"Independent(?:\s*\((?P<affiliation>[^)]+)\))?", re.IGNORECASE)
+DISTRICT_FULL = ["region", "district", "seats", "swatch", "candidate", "party", "votes", "pct", "runner_up"]
+DISTRICT_CONTINUED = ["district", "swatch", "candidate", "party", "votes", "pct", "runner_up"]
+
+
+def _party_fields(ctx: Extraction, table: str, text: str, where: str) -> dict:
+    independent = _INDEPENDENT.fullmatch(clean(text))
+    if independent:
+        affiliation = independent["affiliation"]
+        affiliation_party = ctx.reference.option_id(affiliation) if affiliation else None
+        if affiliation_party not in ctx.reference.party_ids:
+            affiliation_party = None
+        return {"is_independent": True, "candidate_party_id": None,
+                "affiliation_name": clean(affiliation) if affiliation else None,
+                "affiliation_party_id": affiliation_party}
+    return {"is_independent": False, "candidate_party_id": ctx.option_id(table, text, where, party_only=True),
+            "affiliation_name": None, "affiliation_party_id": None}
+
+
+def extract_districts(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    name = "district_results"
+    table = doc.find_table(name, section="Constituency vote",
+                           header=["Region", "No.", "Candidate", "Party", "Votes", "Runner-up"])
+    region_id = None
+    districts, results = [], []
+    for row in table.data_rows():
+        cells = _trim(row)
+        if cells and ctx.reference.region_id(cells[0]):
+            fields = dict(zip(DISTRICT_FULL, _require_width(name, row, len(DISTRICT_FULL), cells[0], table)))
+            region_id = ctx.region_id(name, fields["region"], fields["region"])
+        else:
+            fields = dict(zip(DISTRICT_CONTINUED, _require_width(name, row, len(DISTRICT_CONTINUED),
+                                                                 cells[0] if cells else "?", table)))
+            if region_id is None:
+                raise PipelineError("extract", "a district row comes before any region name.", table=name,
+                                    row=" | ".join(cells))
+        number = ctx.value("districts", {"district_number": fields["district"]}, "district_number",
+                           fields["district"], parse_int)
+        if "region" not in fields:
+            ctx.infer("districts", {"district_number": number}, "region_id", region_id,
+                      "The region cell spans several district rows in the article (a rowspan); the district "
+                      "takes the region named on the row above.")
+        districts.append({"district_number": number, "region_id": region_id})
+        where = f"district {number}"
+        winner_key = {"district_number": number, "candidate_rank": 1}
+        results.append({
+            **winner_key, "candidate_name": _candidate_name(name, fields["candidate"], where),
+            **_party_fields(ctx, name, fields["party"], where),
+            "votes": ctx.value(name, winner_key, "votes", fields["votes"], parse_int),
+            "vote_share_pct": ctx.value(name, winner_key, "vote_share_pct", fields["pct"], parse_pct),
+        })
+        runner = _RUNNER_UP.fullmatch(fields["runner_up"])
+        if not runner:
+            raise PipelineError("extract", f"cannot read the runner-up cell {fields['runner_up']!r}; expected "
+                                "'Name, Party 12.34% (1,234 votes)'.", table=name, row=where, column="runner_up")
+        runner_key = {"district_number": number, "candidate_rank": 2}
+        results.append({
+            **runner_key, "candidate_name": _candidate_name(name, runner["name"], where),
+            **_party_fields(ctx, name, runner["party"], where),
+            "votes": ctx.value(name, runner_key, "votes", runner["votes"], parse_int),
+            "vote_share_pct": ctx.value(name, runner_key, "vote_share_pct", runner["pct"], parse_pct),
+        })
+    return {"districts": districts, "district_results": results}
+
+
+def _candidate_name(table: str, text: str, where: str) -> str:
+    text = clean(text)
+    if not text or any(ch.isdigit() for ch in text):
+        raise PipelineError("extract", f"expected a candidate's name, found {text!r}.", table=table, row=where,
+                            column="candidate_name")
+    return text
+
+
+# --- Parties ----------------------------------------------------------------------------------
+
+def extract_parties(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    name = "parties"
+    table = doc.find_table(name, section="Contesting", header=["Name", "No.", "Ideology", "Leader"])
+    rows = []
+    for row in table.data_rows():
+        # "Name" spans three cells: the party colour swatch, the short name and the full name.
+        cells = _trim(row)
+        if len(cells) < 4:
+            raise PipelineError("extract", f"expected at least 4 cells, found {len(cells)}.", table=name,
+                                row=" | ".join(cells))
+        party_id = ctx.option_id(name, cells[1], cells[1], party_only=True)
+        key = {"party_id": party_id}
+        rows.append({"party_id": party_id,
+                     "ballot_number": ctx.value(name, key, "ballot_number", cells[3], parse_int),
+                     "party_short_name": cells[1],
+                     "party_full_name": cells[2] or None})
+    found = [r["party_id"] for r in rows]
+    missing = [p for p in ctx.reference.party_ids if p not in found]
+    if missing or len(found) != len(set(found)):
+        raise PipelineError("extract", f"the party table should list each of the {len(ctx.reference.party_ids)} "
+                            f"parties once; missing: {', '.join(missing) or 'none'}; found: {', '.join(found)}.",
+                            table=name)
+    return {"parties": rows}
+
+
+# --- Polls ------------------------------------------------------------------------------------
+
+POLL_FIXED = {"pollingfirm": "pollster", "fieldworkdate": "fieldwork", "samplesize": "sample",
+              "margin": "margin"}
+EXIT_POLL_FIXED = {"pollingfirm": "pollster", "samplesize": "sample", "turnout": "turnout"}
+
+
+def extract_opinion_polls(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    name = "opinion_polls"
+    table = doc.find_table(name, section="Opinion polls", header=["Polling firm", "Fieldwork date", "Margin"])
+    roles = _columns(name, table.header_rows()[-1], POLL_FIXED, ctx, table)
+    rows = []
+    for row in table.data_rows():
+        cells = dict(zip(roles, _require_width(name, row, len(roles), row[0] if row else "?", table)))
+        pollster = cells["pollster"]
+        start, end = ctx.value(name, {"pollster_name": pollster}, "fieldwork_end_date", cells["fieldwork"],
+                               parse_date_range)
+        poll_id = f"{slug(pollster)}_{end:%Y_%m_%d}"
+        key = {"poll_id": poll_id}
+        common = {"poll_id": poll_id, "pollster_name": pollster, "fieldwork_start_date": start,
+                  "fieldwork_end_date": end,
+                  "respondents_count": ctx.value(name, key, "respondents_count", cells["sample"], parse_int),
+                  "margin_of_error_pp": ctx.value(name, key, "margin_of_error_pp", cells["margin"], parse_margin)}
+        for role in roles:
+            if role.startswith("option:"):
+                option_id = role.split(":", 1)[1]
+                rows.append({**common, "option_id": option_id,
+                             "share_pct": ctx.value(name, key | {"option_id": option_id}, "share_pct",
+                                                    cells[role], parse_pct)})
+    return {name: rows}
+
+
+def extract_exit_polls(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    name = "exit_polls"
+    table = doc.find_table(name, section="Exit polls", header=["Polling firm", "Sample size", "Turnout"])
+    roles = _columns(name, table.header_rows()[-1], EXIT_POLL_FIXED, ctx, table)
+    rows = []
+    for row in table.data_rows():
+        cells = dict(zip(roles, _require_width(name, row, len(roles), row[0] if row else "?", table)))
+        poll_id = f"{slug(cells['pollster'])}_exit_{ELECTION_DAY:%Y_%m_%d}"
+        key = {"poll_id": poll_id}
+        common = {"poll_id": poll_id, "pollster_name": cells["pollster"],
+                  "respondents_count": ctx.value(name, key, "respondents_count", cells["sample"], parse_int),
+                  "turnout_estimate_pct": ctx.value(name, key, "turnout_estimate_pct", cells["turnout"], parse_pct)}
+        for role in roles:
+            if role.startswith("option:"):
+                option_id = role.split(":", 1)[1]
+                rows.append({**common, "option_id": option_id,
+                             "share_pct": ctx.value(name, key | {"option_id": option_id}, "share_pct",
+                                                    cells[role], parse_pct)})
+    return {name: rows}
+
+
+PARSERS = [extract_parties, extract_party_list, extract_turnout, extract_districts,
+           extract_opinion_polls, extract_exit_polls]
+
+
+def extract_tables(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    """Every published table's records, reference tables included."""
+    tables: dict[str, list[dict]] = {
+        "regions": ctx.reference.region_rows(),
+        "region_aliases": ctx.reference.alias_rows(),
+        "vote_options": ctx.reference.option_rows(),
+    }
+    for parser in PARSERS:
+        for name, records in parser(doc, ctx).items():
+            if name in tables:
+                raise PipelineError("extract", "two parsers produce the same table.", table=name)
+            tables[name] = records
+    ctx.check_errata_used()
+    tables["errata"] = ctx.applied
+    tables["extraction_inferences"] = ctx.inferences
+    return tables

@@ -1,0 +1,68 @@
+"""The pinned raw snapshot and its manifest: the pipeline's only input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline import ROOT
+from pipeline.errors import PipelineError
+
+RAW = ROOT / "raw"
+MANIFEST = RAW / "manifest.json"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    path: Path
+    entry: dict
+
+    @property
+    def format(self) -> str:
+        return "html" if self.path.suffix in {".html", ".htm"} else "text"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_manifest(manifest: Path = MANIFEST) -> dict:
+    try:
+        return json.loads(manifest.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PipelineError("raw", f"no manifest at {manifest}.") from None
+    except json.JSONDecodeError as error:
+        raise PipelineError("raw", f"{manifest.name} is not valid JSON: {error}.") from None
+
+
+def current_snapshot(manifest: Path = MANIFEST) -> Snapshot:
+    """The snapshot the manifest names as current, after checking its size and sha256."""
+    data = load_manifest(manifest)
+    entries = {entry["path"]: entry for entry in data.get("snapshots", [])}
+    entry = entries.get(data.get("current"))
+    if entry is None:
+        raise PipelineError("raw", f"the manifest's current snapshot {data.get('current')!r} has no entry.")
+    path = manifest.parent / entry["path"]
+    if not path.exists():
+        raise PipelineError("raw", f"the snapshot {path.name} named in the manifest is missing.")
+    actual = sha256_file(path)
+    if actual != entry["sha256"]:
+        raise PipelineError(
+            "raw", f"{path.name} has changed: its sha256 is {actual}, the manifest records {entry['sha256']}.",
+            hint="raw/ is immutable. To use a new snapshot, add it with its own manifest entry "
+                 "(python -m pipeline fetch) rather than editing the pinned one.")
+    return Snapshot(path=path, entry=entry)
+
+
+def read_text(snapshot: Snapshot) -> str:
+    data = snapshot.path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PipelineError("raw", f"{snapshot.path.name} is not valid UTF-8 (byte {error.start}).") from None

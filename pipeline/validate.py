@@ -1,0 +1,58 @@
+"""Validate stage: tidy records -> typed DataFrames checked against the pandera schemas from schemas/."""
+
+from __future__ import annotations
+
+from pipeline import metadata
+from pipeline.errors import PipelineError
+
+MAX_LISTED = 10
+
+
+def to_frames(tables: dict[str, list[dict]], package: metadata.Package | None = None) -> dict:
+    """One typed, validated DataFrame per resource, in the package's order."""
+    import pandas as pd
+    import pandera.errors
+
+    package = package or metadata.load()
+    expected = [r.name for r in package.resources]
+    unknown = sorted(set(tables) - set(expected))
+    missing = [name for name in expected if name not in tables]
+    if unknown or missing:
+        raise PipelineError("validate", f"the extracted tables do not match schemas/: missing "
+                            f"{', '.join(missing) or 'none'}; not defined {', '.join(unknown) or 'none'}.")
+    frames = {}
+    for resource in package.resources:
+        records = tables[resource.name]
+        columns = resource.field_names
+        for number, record in enumerate(records, start=1):
+            if list(record) != columns and set(record) != set(columns):
+                extra = sorted(set(record) - set(columns))
+                lacking = [c for c in columns if c not in record]
+                raise PipelineError("validate", f"record {number} has columns not in the schema "
+                                    f"({', '.join(extra) or 'none'}) or lacks ({', '.join(lacking) or 'none'}).",
+                                    table=resource.name, row=_key(resource, record))
+        frame = pd.DataFrame.from_records(records, columns=columns)
+        try:
+            frames[resource.name] = metadata.pandera_schema(resource).validate(frame, lazy=True)
+        except pandera.errors.SchemaErrors as error:
+            raise _schema_error(resource, frame, error) from None
+    return frames
+
+
+def _key(resource: metadata.Resource, record) -> str:
+    return ", ".join(f"{c}={record[c]}" for c in resource.primary_key if c in record)
+
+
+def _schema_error(resource: metadata.Resource, frame, error) -> PipelineError:
+    cases = error.failure_cases
+    lines = []
+    for case in cases.head(MAX_LISTED).itertuples(index=False):
+        index = case.index
+        where = _key(resource, frame.loc[index]) if index is not None and index == index and index in frame.index \
+            else "(table)"
+        column = case.column if isinstance(case.column, str) else "(table)"
+        lines.append(f"row {where}, column {column}: {case.check} failed for value {case.failure_case!r}")
+    more = f" (and {len(cases) - MAX_LISTED} more)" if len(cases) > MAX_LISTED else ""
+    return PipelineError("validate", f"{len(cases)} value(s) break the schema{more}: " + "; ".join(lines) + ".",
+                         table=resource.name,
+                         hint=f"Schema: schemas/resources/{resource.name}.yaml and schemas/fields.yaml.")
