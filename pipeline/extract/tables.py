@@ -71,7 +71,7 @@ PARTY_LIST_WIDTH = {"region": 1, "registered": 1, "invalid": 1, "total": 2}  # o
 
 def extract_party_list(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
     name = "party_list_results"
-    table = doc.find_table(name, section="Party-list vote", header=["Region", "Registered voters", "Amanat"])
+    table = doc.find_table(name, section="Party-list vote", header=["Region", "Registered voters", "Invalid/ blank"])
     header = table.header_rows()
     if len(header) != 2:
         raise PipelineError("extract", f"expected two header rows, found {len(header)}.", table=name, row="header")

@@ -1,0 +1,90 @@
+"""Shared fixtures: the real snapshot, its extraction, and builds in temporary roots."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline import ROOT
+from pipeline.errata import load_errata
+from pipeline.extract.context import Extraction
+from pipeline.extract.tables import extract_tables
+from pipeline.extract.text import parse_text
+from pipeline.reference import Reference
+
+SOURCE = ROOT / "raw" / "2023_Kazakh_legislative_election.txt"
+
+
+@pytest.fixture(scope="session")
+def source_text() -> str:
+    return SOURCE.read_text(encoding="utf-8")
+
+
+def extract_text(text: str) -> dict[str, list[dict]]:
+    """Run the extract stage on article text (no files, no checksum)."""
+    return extract_tables(parse_text(text, "test"), Extraction(Reference.load(), load_errata()))
+
+
+def replace_once(text: str, old: str, new: str) -> str:
+    """Tamper with the article: `old` must occur exactly once, so a test cannot silently miss."""
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in the source"
+    return text.replace(old, new)
+
+
+@pytest.fixture(scope="session")
+def tables(source_text) -> dict[str, list[dict]]:
+    return extract_text(source_text)
+
+
+@pytest.fixture(scope="session")
+def frames(tables):
+    from pipeline.validate import to_frames
+
+    return to_frames(tables)
+
+
+def make_root(folder: Path, text: str | None = None) -> Path:
+    """A pipeline root holding raw/ with the snapshot (optionally replaced) and a matching manifest."""
+    raw = folder / "raw"
+    raw.mkdir(parents=True)
+    manifest = json.loads((ROOT / "raw" / "manifest.json").read_text(encoding="utf-8"))
+    data = SOURCE.read_bytes() if text is None else text.encode("utf-8")
+    (raw / SOURCE.name).write_bytes(data)
+    entry = manifest["snapshots"][0]
+    entry["sha256"], entry["bytes"] = hashlib.sha256(data).hexdigest(), len(data)
+    (raw / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return folder
+
+
+def run_cli(*args: str, root: Path | None = None) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "pipeline"] + (["--root", str(root)] if root else []) + list(args)
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def fresh_build(tmp_path_factory) -> Path:
+    """A full publish from the pinned snapshot into a temporary root."""
+    root = make_root(tmp_path_factory.mktemp("fresh"))
+    result = run_cli("publish", root=root)
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+@pytest.fixture()
+def published_copy(tmp_path, fresh_build) -> Path:
+    """A root with a good release already published, for tests that try to break it."""
+    root = tmp_path / "root"
+    shutil.copytree(fresh_build, root)
+    return root
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """sha256 of every published file under a root (processed/, datapackage.json, docs/)."""
+    files = sorted([*(root / "processed").glob("*"), root / "datapackage.json", root / "docs" / "data_dictionary.md"])
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}

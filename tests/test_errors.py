@@ -1,0 +1,91 @@
+"""Bad input gets a clear error naming stage, table, row and column, and publishes nothing."""
+
+import pytest
+
+from pipeline.errors import PipelineError
+from pipeline.raw import current_snapshot
+from tests.conftest import extract_text, make_root, replace_once, run_cli, tree_digest
+
+PAVLODAR = "| Pavlodar Region | 512,343 | 199,160 |"
+PARTY_LIST_HEADER = "| Region | Registered voters | Amanat | Auyl |"
+
+
+def extraction_error(text: str) -> PipelineError:
+    with pytest.raises(PipelineError) as caught:
+        extract_text(text)
+    return caught.value
+
+
+def test_unknown_region_name(source_text):
+    error = extraction_error(replace_once(source_text, PAVLODAR, "| Pavlodarr Region | 512,343 | 199,160 |"))
+    assert (error.stage, error.table, error.row, error.column) == \
+        ("extract", "party_list_results", "Pavlodarr Region", "region_id")
+    assert "unknown region name 'Pavlodarr Region'" in str(error)
+
+
+def test_unparseable_number_names_table_row_and_column(source_text):
+    error = extraction_error(replace_once(source_text, PAVLODAR, "| Pavlodar Region | 512,34x | 199,160 |"))
+    assert (error.table, error.row, error.column) == ("region_ballots", "region_id=KZ-55", "registered_voters_count")
+    assert "'512,34x'" in str(error)
+
+
+def test_unknown_header(source_text):
+    error = extraction_error(replace_once(source_text, PARTY_LIST_HEADER,
+                                          "| Region | Registered voters | Amanatt | Auyl |"))
+    assert error.table == "party_list_results" and "unexpected column header 'Amanatt'" in str(error)
+
+
+def test_missing_table(source_text):
+    error = extraction_error(replace_once(source_text, "==== Party-list vote ====", "==== Party list ===="))
+    assert "expected one table under the heading 'Party-list vote'" in str(error)
+
+
+def test_missing_region_row(source_text):
+    line = next(l for l in source_text.splitlines() if l.startswith(PAVLODAR))
+    error = extraction_error(replace_once(source_text, line + "\n", ""))
+    assert (error.table, error.column) == ("party_list_results", "region_id")
+    assert "regions without a row: KZ-43, KZ-55" in str(error)
+
+
+def test_duplicate_region_row(source_text):
+    line = next(l for l in source_text.splitlines() if l.startswith("| Pavlodar Region | 512,343"))
+    error = extraction_error(replace_once(source_text, line, line + "\n" + line))
+    assert "regions appear twice: KZ-55" in str(error)
+
+
+def test_stale_erratum_stops_the_build(source_text):
+    error = extraction_error(replace_once(source_text, "| 248.291 |", "| 248,290 |"))
+    assert (error.table, error.column) == ("national_party_list_results", "votes")
+    assert "erratum E001 expects the source to show '248.291' but it shows '248,290'" in str(error)
+
+
+def test_changed_snapshot_is_refused(tmp_path):
+    root = make_root(tmp_path)
+    snapshot = root / "raw" / "2023_Kazakh_legislative_election.txt"
+    snapshot.write_bytes(snapshot.read_bytes().replace(b"3,431,510", b"3,431,511"))
+    with pytest.raises(PipelineError, match="has changed: its sha256 is"):
+        current_snapshot(root / "raw" / "manifest.json")
+
+
+def test_cli_reports_an_error_without_traceback_and_keeps_the_release(published_copy, source_text):
+    before = tree_digest(published_copy)
+    snapshot = published_copy / "raw" / "2023_Kazakh_legislative_election.txt"
+    snapshot.write_text(replace_once(source_text, PAVLODAR, "| Pavlodarr Region | 512,343 | 199,160 |"))
+    result = run_cli("publish", root=published_copy)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: [raw]") and "has changed" in result.stderr
+    assert tree_digest(published_copy) == before
+
+
+def test_cli_failed_extraction_keeps_the_release(tmp_path, fresh_build, source_text):
+    root = make_root(tmp_path / "bad", replace_once(source_text, PAVLODAR, "| Pavlodarr Region | 512,343 | 199,160 |"))
+    import shutil
+    for name in ("processed", "docs"):
+        shutil.copytree(fresh_build / name, root / name)
+    shutil.copy(fresh_build / "datapackage.json", root / "datapackage.json")
+    before = tree_digest(root)
+    result = run_cli("publish", root=root)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "error: [extract] table party_list_results, row Pavlodarr Region, column region_id" in result.stderr
+    assert tree_digest(root) == before

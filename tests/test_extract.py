@@ -1,0 +1,124 @@
+"""The extract stage on the real snapshot: real values, row counts and every inference."""
+
+import datetime as dt
+
+import pytest
+
+from tests.conftest import SOURCE
+
+EXPECTED_ROWS = {
+    "regions": 20, "region_aliases": 5, "parties": 7, "vote_options": 9,
+    "party_list_results": 160, "region_ballots": 20, "national_party_list_results": 8, "national_ballots": 1,
+    "turnout_by_hour": 140, "national_turnout_by_hour": 7, "districts": 29, "district_results": 58,
+    "opinion_polls": 36, "exit_polls": 24, "errata": 1, "extraction_inferences": 12,
+}
+
+
+def one(rows, **key):
+    found = [r for r in rows if all(r[k] == v for k, v in key.items())]
+    assert len(found) == 1, f"{len(found)} rows match {key}"
+    return found[0]
+
+
+def test_row_counts(tables):
+    assert {name: len(rows) for name, rows in tables.items()} == EXPECTED_ROWS
+
+
+def test_national_party_list_results(tables):
+    national = tables["national_party_list_results"]
+    assert one(national, option_id="amanat") == {"option_id": "amanat", "votes": 3_431_510, "vote_share_pct": 53.9}
+    assert one(national, option_id="baytaq")["votes"] == 146_431
+    assert tables["national_ballots"] == [{"country_code": "KZ", "registered_voters_count": 12_035_578,
+                                           "invalid_ballots_count": 158_046, "ballots_cast_count": 6_524_487,
+                                           "turnout_pct": 54.21}]
+
+
+def test_erratum_restores_the_against_all_total(tables):
+    assert one(tables["national_party_list_results"], option_id="against_all")["votes"] == 248_291
+    (applied,) = tables["errata"]
+    assert (applied["erratum_id"], applied["value_before"], applied["value_after"]) == ("E001", "248.291", "248,291")
+
+
+def test_region_values(tables):
+    assert one(tables["region_ballots"], region_id="KZ-75") == {
+        "region_id": "KZ-75", "registered_voters_count": 1_202_078, "invalid_ballots_count": 11_764,
+        "ballots_cast_count": 310_416, "turnout_pct": 25.82}
+    # Aliases resolve: 'Qostanai Region' is Kostanay (KZ-39), 'Türkistan Region' is Turkistan (KZ-61).
+    assert one(tables["party_list_results"], region_id="KZ-39", option_id="amanat")["votes"] == 226_607
+    assert one(tables["party_list_results"], region_id="KZ-61", option_id="auyl") == {
+        "region_id": "KZ-61", "option_id": "auyl", "votes": 140_322, "vote_share_pct": 23.39}
+    # 'Almaty' is the city, never the region.
+    assert one(tables["party_list_results"], region_id="KZ-19", option_id="amanat")["votes"] == 313_949
+    assert one(tables["party_list_results"], region_id="KZ-75", option_id="amanat")["votes"] == 150_312
+
+
+def test_kyzylorda_row_without_a_name_is_inferred(tables):
+    assert one(tables["region_ballots"], region_id="KZ-43")["registered_voters_count"] == 486_034
+    inference = one(tables["extraction_inferences"], table_name="region_ballots", record_key="region_id=KZ-43")
+    assert "only region without a row" in inference["reason"]
+    assert one(tables["extraction_inferences"], table_name="national_ballots")["inferred_value"] == "KZ"
+
+
+def test_district_winners_and_runners_up(tables):
+    results = tables["district_results"]
+    assert one(results, district_number=14, candidate_rank=1) == {
+        "district_number": 14, "candidate_rank": 1, "candidate_name": "Abzal Quspan", "is_independent": True,
+        "candidate_party_id": None, "affiliation_name": None, "affiliation_party_id": None,
+        "votes": 126_784, "vote_share_pct": 50.22}
+    assert one(results, district_number=14, candidate_rank=2)["candidate_name"] == "Luqpan Ahmediarov"
+    assert one(results, district_number=14, candidate_rank=2)["votes"] == 46_172
+    bazarbek = one(results, district_number=5, candidate_rank=1)
+    assert (bazarbek["candidate_name"], bazarbek["is_independent"], bazarbek["affiliation_party_id"]) == \
+        ("Baqytjan Bazarbek", True, "amanat")
+    imanbai = one(results, district_number=3, candidate_rank=2)
+    assert (imanbai["candidate_name"], imanbai["affiliation_name"], imanbai["affiliation_party_id"], imanbai["votes"]) \
+        == ("Inga Imanbai", "QDP", None, 6_798)
+    qasqaraurov = one(results, district_number=12, candidate_rank=2)
+    assert (qasqaraurov["candidate_party_id"], qasqaraurov["vote_share_pct"]) == ("amanat", 21.69)
+    assert sum(r["candidate_rank"] == 1 and r["is_independent"] for r in results) == 7
+
+
+def test_districts_follow_their_region_rowspan(tables):
+    by_region = {}
+    for district in tables["districts"]:
+        by_region.setdefault(district["region_id"], []).append(district["district_number"])
+    assert by_region["KZ-61"] == [25, 26, 27]
+    assert by_region["KZ-75"] == [3, 4, 5]
+    assert by_region["KZ-79"] == [6, 7]
+    assert len(by_region) == 20
+    assert sorted(d["district_number"] for d in tables["districts"]) == list(range(1, 30))
+
+
+def test_turnout_by_hour(tables):
+    assert one(tables["turnout_by_hour"], region_id="KZ-75",
+               reported_at=dt.datetime(2023, 3, 19, 22))["turnout_pct"] == 25.82
+    assert one(tables["turnout_by_hour"], region_id="KZ-23",
+               reported_at=dt.datetime(2023, 3, 19, 14))["turnout_pct"] == 36.15
+    assert one(tables["national_turnout_by_hour"], reported_at=dt.datetime(2023, 3, 19, 10)) == {
+        "reported_at": dt.datetime(2023, 3, 19, 10), "voters_count": 1_710_381, "turnout_pct": 14.21}
+
+
+def test_polls(tables):
+    strategy = one(tables["opinion_polls"], poll_id="strategy_2023_02_27", option_id="undecided")
+    assert strategy == {"poll_id": "strategy_2023_02_27", "pollster_name": "Strategy",
+                        "fieldwork_start_date": dt.date(2023, 2, 17), "fieldwork_end_date": dt.date(2023, 2, 27),
+                        "respondents_count": 1_600, "margin_of_error_pp": 3.0, "option_id": "undecided",
+                        "share_pct": 12.7}
+    # Options are mapped by header text: the polls' column order (Aq Jol before QHP) differs from the results.
+    assert one(tables["opinion_polls"], poll_id="democratic_institute_2023_02_18", option_id="aq_jol")["share_pct"] == 5.4
+    sotsis = one(tables["exit_polls"], poll_id="sotsis_a_exit_2023_03_19", option_id="respublica")
+    assert (sotsis["respondents_count"], sotsis["share_pct"], sotsis["turnout_estimate_pct"]) == (312_000, 8.8, 55.6)
+
+
+def test_parties(tables):
+    numbers = {p["party_id"]: p["ballot_number"] for p in tables["parties"]}
+    assert numbers == {"amanat": 1, "auyl": 2, "respublica": 3, "qhp": 4, "baytaq": 5, "aq_jol": 6, "jsdp": 7}
+    assert one(tables["parties"], party_id="qhp")["party_full_name"] == "People's Party of Kazakhstan"
+    assert one(tables["parties"], party_id="baytaq")["party_full_name"] is None  # the cell is empty
+
+
+@pytest.mark.parametrize("alias", ["Aqmola Region", "Aqtöbe Region", "Qarağandy Region", "Qostanai Region",
+                                   "Türkistan Region"])
+def test_every_alias_is_a_spelling_the_article_uses(tables, alias):
+    assert alias in {a["alias_name"] for a in tables["region_aliases"]}
+    assert f"| {alias} |" in SOURCE.read_text(encoding="utf-8")

@@ -1,0 +1,136 @@
+"""The published release: reproducible, self-consistent, valid, and queryable."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline import ROOT, metadata
+from tests.conftest import tree_digest
+
+DATABASE = ROOT / "processed" / "kz_election_2023.duckdb"
+VENV_BIN = Path(sys.executable).parent
+
+
+def test_committed_release_equals_a_fresh_build(fresh_build):
+    committed, fresh = tree_digest(ROOT), tree_digest(fresh_build)
+    assert committed.keys() == fresh.keys()
+    differing = [name for name in committed if committed[name] != fresh[name]]
+    assert differing == [], "run `make` and commit: these published files are stale"
+
+
+def test_rebuilding_is_byte_identical(fresh_build, tmp_path):
+    from tests.conftest import make_root, run_cli
+
+    root = make_root(tmp_path)
+    assert run_cli("publish", root=root).returncode == 0
+    assert tree_digest(root) == tree_digest(fresh_build)
+
+
+def test_frictionless_validates_the_package():
+    result = subprocess.run([str(VENV_BIN / "frictionless"), "validate", "--json", "datapackage.json"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    report = json.loads(result.stdout)
+    assert report["valid"], [t["errors"] for t in report["tasks"] if t["errors"]]
+    assert result.returncode == 0
+    assert len(report["tasks"]) == 2 * len(metadata.load().resources) + 1
+
+
+def test_frictionless_catches_a_file_that_does_not_match_the_descriptor(fresh_build, tmp_path):
+    import shutil
+
+    shutil.copytree(fresh_build / "processed", tmp_path / "processed")
+    shutil.copy(fresh_build / "datapackage.json", tmp_path)
+    path = tmp_path / "processed" / "regions.csv"
+    path.write_text(path.read_text().replace("Abai Region", "Abay Region"))
+    result = subprocess.run([str(VENV_BIN / "frictionless"), "validate", "--json", "datapackage.json"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "hash-count" in result.stdout
+
+
+def test_descriptor_lists_every_file_with_relative_path_bytes_and_hash():
+    descriptor = json.loads((ROOT / "datapackage.json").read_text())
+    paths = {r["path"] for r in descriptor["resources"]}
+    assert paths == {f"processed/{p.name}" for p in (ROOT / "processed").iterdir()}
+    for resource in descriptor["resources"]:
+        assert re.fullmatch(r"sha256:[0-9a-f]{64}", resource["hash"])
+        assert resource["bytes"] == (ROOT / resource["path"]).stat().st_size
+    assert descriptor["licenses"][0]["name"] == "CC-BY-SA-4.0"
+
+
+@pytest.mark.parametrize("resource", [r.name for r in metadata.load().resources])
+def test_database_csv_and_parquet_hold_the_same_rows(resource):
+    con = duckdb.connect(str(DATABASE), read_only=True)
+    try:
+        csv_path, parquet_path = ROOT / "processed" / f"{resource}.csv", ROOT / "processed" / f"{resource}.parquet"
+        con.execute(f"CREATE TEMP TABLE from_csv AS SELECT * FROM {resource} LIMIT 0")
+        con.execute(f"INSERT INTO from_csv SELECT * FROM read_csv('{csv_path}', header=true, all_varchar=true)")
+        for source in ("from_csv", f"read_parquet('{parquet_path}')"):
+            for left, right in ((resource, source), (source, resource)):
+                missing = con.execute(f"SELECT count(*) FROM (SELECT * FROM {left} EXCEPT ALL SELECT * FROM {right})")
+                assert missing.fetchone()[0] == 0, f"{left} has rows that {right} lacks"
+        count = con.execute(f"SELECT count(*) FROM {resource}").fetchone()[0]
+        assert count == con.execute(f"SELECT count(*) FROM read_parquet('{parquet_path}')").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_database_comments_every_table_and_column():
+    con = duckdb.connect(str(DATABASE), read_only=True)
+    try:
+        uncommented = con.execute("SELECT table_name, column_name FROM duckdb_columns() "
+                                  "WHERE database_name = 'kz_election_2023' AND comment IS NULL").fetchall()
+        tables = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'kz_election_2023' "
+                             "AND comment IS NOT NULL").fetchone()[0]
+    finally:
+        con.close()
+    assert uncommented == [] and tables == len(metadata.load().resources)
+
+
+def test_parquet_carries_column_descriptions():
+    con = duckdb.connect()
+    rows = dict(con.execute(
+        f"SELECT decode(key), decode(value) FROM parquet_kv_metadata('{ROOT / 'processed' / 'region_ballots.parquet'}')"
+    ).fetchall())
+    assert rows["table"] == "region_ballots"
+    assert rows["column:registered_voters_count"].startswith("Number of voters on the electoral rolls")
+
+
+def test_duckdb_cli_queries_the_published_database():
+    result = subprocess.run(
+        [str(VENV_BIN / "duckdb"), "-csv", "-noheader", str(DATABASE), "-c",
+         "SELECT candidate_name, votes FROM district_results WHERE district_number = 14 AND candidate_rank = 1"],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Abzal Quspan,126784"
+
+
+def readme_queries():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```sql\n(.*?)```", text, re.DOTALL)
+
+
+@pytest.mark.parametrize("query", readme_queries())
+def test_every_readme_query_runs(query):
+    """The README's SQL runs against the published files (from the repository root)."""
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        con = duckdb.connect(str(DATABASE), read_only=True)
+        rows = con.execute(query).fetchall()
+        con.close()
+    finally:
+        os.chdir(cwd)
+    assert rows, "a README example returns no rows"
+
+
+def test_readme_lists_every_table_with_its_row_count(tables):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = dict(re.findall(r"^\| `([a-z_]+)` \| (\d+) \|", text, re.MULTILINE))
+    assert listed == {name: str(len(rows)) for name, rows in tables.items()}
