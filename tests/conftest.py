@@ -76,6 +76,15 @@ def fresh_build(tmp_path_factory) -> Path:
     return root
 
 
+def root_with_release(folder: Path, text: str, release: Path) -> Path:
+    """A root whose raw/ holds `text` and whose outputs are a copy of the release built in `release`."""
+    root = make_root(folder, text)
+    for name in ("processed", "docs"):
+        shutil.copytree(release / name, root / name)
+    shutil.copy(release / "datapackage.json", root / "datapackage.json")
+    return root
+
+
 @pytest.fixture()
 def published_copy(tmp_path, fresh_build) -> Path:
     """A root with a good release already published, for tests that try to break it."""

@@ -1,14 +1,12 @@
 """Every cross-check passes on the real data and fires on tampered data, coverage guards included."""
 
-import shutil
-
 import pytest
 
 from pipeline import metadata
 from pipeline.crosscheck import load_checks, run_checks
 from pipeline.errors import PipelineError
 from pipeline.publish import build_database
-from tests.conftest import make_root, replace_once, run_cli, tree_digest
+from tests.conftest import replace_once, root_with_release, run_cli, tree_digest
 
 CHECK_IDS = ["totals_ballots", "totals_party_list_votes"]
 
@@ -76,10 +74,7 @@ def test_ballot_totals_fire_when_the_national_row_is_missing(con):
 def test_a_failing_check_stops_publishing_and_keeps_the_release(tmp_path, fresh_build, source_text):
     # One digit changed in Abai's Amanat votes: every cell still parses, only the totals check can see it.
     tampered = replace_once(source_text, "| Abai Region | 416,191 | 158,103 |", "| Abai Region | 416,191 | 158,113 |")
-    root = make_root(tmp_path / "bad", tampered)
-    for name in ("processed", "docs"):
-        shutil.copytree(fresh_build / name, root / name)
-    shutil.copy(fresh_build / "datapackage.json", root / "datapackage.json")
+    root = root_with_release(tmp_path / "bad", tampered, fresh_build)
     before = tree_digest(root)
     result = run_cli("publish", root=root)
     assert result.returncode == 1 and "Traceback" not in result.stderr

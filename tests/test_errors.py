@@ -4,7 +4,7 @@ import pytest
 
 from pipeline.errors import PipelineError
 from pipeline.raw import current_snapshot
-from tests.conftest import extract_text, make_root, replace_once, run_cli, tree_digest
+from tests.conftest import extract_text, make_root, replace_once, root_with_release, run_cli, tree_digest
 
 PAVLODAR = "| Pavlodar Region | 512,343 | 199,160 |"
 PARTY_LIST_HEADER = "| Region | Registered voters | Amanat | Auyl |"
@@ -79,11 +79,8 @@ def test_cli_reports_an_error_without_traceback_and_keeps_the_release(published_
 
 
 def test_cli_failed_extraction_keeps_the_release(tmp_path, fresh_build, source_text):
-    root = make_root(tmp_path / "bad", replace_once(source_text, PAVLODAR, "| Pavlodarr Region | 512,343 | 199,160 |"))
-    import shutil
-    for name in ("processed", "docs"):
-        shutil.copytree(fresh_build / name, root / name)
-    shutil.copy(fresh_build / "datapackage.json", root / "datapackage.json")
+    root = root_with_release(tmp_path / "bad", replace_once(source_text, PAVLODAR, "| Pavlodarr Region | 512,343 | 199,160 |"),
+                             fresh_build)
     before = tree_digest(root)
     result = run_cli("publish", root=root)
     assert result.returncode == 1 and "Traceback" not in result.stderr

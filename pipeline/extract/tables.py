@@ -324,6 +324,19 @@ POLL_FIXED = {"pollingfirm": "pollster", "fieldworkdate": "fieldwork", "samplesi
 EXIT_POLL_FIXED = {"pollingfirm": "pollster", "samplesize": "sample", "turnout": "turnout"}
 
 
+def _poll_option_rows(ctx: Extraction, name: str, key: dict, roles: list[str], cells: dict,
+                      common: dict) -> list[dict]:
+    """One row per option column of a poll, the poll's own columns repeated."""
+    rows = []
+    for role in roles:
+        if role.startswith("option:"):
+            option_id = role.split(":", 1)[1]
+            rows.append({**common, "option_id": option_id,
+                         "share_pct": ctx.value(name, key | {"option_id": option_id}, "share_pct",
+                                                cells[role], parse_pct)})
+    return rows
+
+
 def extract_opinion_polls(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
     name = "opinion_polls"
     table = doc.find_table(name, section="Opinion polls", header=["Polling firm", "Fieldwork date", "Margin"])
@@ -340,12 +353,7 @@ def extract_opinion_polls(doc: Document, ctx: Extraction) -> dict[str, list[dict
                   "fieldwork_end_date": end,
                   "respondents_count": ctx.value(name, key, "respondents_count", cells["sample"], parse_int),
                   "margin_of_error_pp": ctx.value(name, key, "margin_of_error_pp", cells["margin"], parse_margin)}
-        for role in roles:
-            if role.startswith("option:"):
-                option_id = role.split(":", 1)[1]
-                rows.append({**common, "option_id": option_id,
-                             "share_pct": ctx.value(name, key | {"option_id": option_id}, "share_pct",
-                                                    cells[role], parse_pct)})
+        rows += _poll_option_rows(ctx, name, key, roles, cells, common)
     return {name: rows}
 
 
@@ -361,12 +369,7 @@ def extract_exit_polls(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
         common = {"poll_id": poll_id, "pollster_name": cells["pollster"],
                   "respondents_count": ctx.value(name, key, "respondents_count", cells["sample"], parse_int),
                   "turnout_estimate_pct": ctx.value(name, key, "turnout_estimate_pct", cells["turnout"], parse_pct)}
-        for role in roles:
-            if role.startswith("option:"):
-                option_id = role.split(":", 1)[1]
-                rows.append({**common, "option_id": option_id,
-                             "share_pct": ctx.value(name, key | {"option_id": option_id}, "share_pct",
-                                                    cells[role], parse_pct)})
+        rows += _poll_option_rows(ctx, name, key, roles, cells, common)
     return {name: rows}
 
 
