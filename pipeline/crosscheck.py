@@ -14,7 +14,7 @@ from pathlib import Path
 from pipeline.errors import PipelineError
 
 CHECKS = Path(__file__).resolve().parent / "checks"
-HEADER = re.compile(r"^--\s*(id|severity|description|tolerance):\s*(.+?)\s*$")
+HEADER = re.compile(r"^--\s*(id|severity|description|table|tolerance):\s*(.+?)\s*$")
 RESULT_COLUMNS = ["table_name", "record_key", "column_name", "expected", "actual", "message"]
 
 
@@ -23,6 +23,7 @@ class Check:
     id: str
     severity: str
     description: str
+    table: str
     tolerance: float
     sql: str
     path: Path
@@ -33,7 +34,7 @@ def load_checks(folder: Path = CHECKS) -> list[Check]:
     for path in sorted(folder.glob("*.sql")):
         sql = path.read_text(encoding="utf-8")
         header = dict(m.groups() for m in map(HEADER.match, sql.splitlines()) if m)
-        missing = [k for k in ("id", "severity", "description", "tolerance") if k not in header]
+        missing = [k for k in ("id", "severity", "description", "table", "tolerance") if k not in header]
         if missing:
             raise PipelineError("check", f"{path.name} lacks header lines: {', '.join(missing)}.")
         if header["id"] != path.stem:
@@ -41,7 +42,7 @@ def load_checks(folder: Path = CHECKS) -> list[Check]:
         if header["severity"] not in {"error", "warning"}:
             raise PipelineError("check", f"{path.name}: severity must be error or warning.")
         checks.append(Check(id=header["id"], severity=header["severity"], description=header["description"],
-                            tolerance=float(header["tolerance"]), sql=sql, path=path))
+                            table=header["table"], tolerance=float(header["tolerance"]), sql=sql, path=path))
     return checks
 
 

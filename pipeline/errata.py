@@ -29,6 +29,14 @@ class Erratum:
     evidence: str
 
 
+def errata_resolves(path: Path = ERRATA_FILE) -> dict[str, list[str]]:
+    """Which cross-checks each erratum makes pass (its optional `resolves` list)."""
+    if not path.exists():
+        return {}
+    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return {str(e["id"]): list(e.get("resolves", [])) for e in entries}
+
+
 def load_errata(path: Path = ERRATA_FILE) -> dict[tuple[str, str, str], Erratum]:
     if not path.exists():
         return {}

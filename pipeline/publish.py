@@ -12,13 +12,16 @@ import shutil
 from pathlib import Path
 
 from pipeline import ROOT, metadata
-from pipeline.crosscheck import failure_message, run_checks
+from pipeline.crosscheck import run_checks
+from pipeline.report import quality_report
 from pipeline.errors import PipelineError
 from pipeline.raw import sha256_file
 
 PROCESSED = "processed"
 DESCRIPTOR = "datapackage.json"
 DICTIONARY = Path("docs") / "data_dictionary.md"
+REPORT = Path("docs") / "quality_report.md"
+QUALITY = "quality_checks"  # produced here, from the cross-checks
 STORAGE_VERSION = "v1.2.0"  # readable by DuckDB clients from 1.2 on (checked with 1.2.2)
 BLOCK_SIZE = 16384  # small blocks: the file is ~1 MB instead of ~13 MB; needs storage v1.2.0 or later
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
@@ -38,6 +41,8 @@ def build_database(frames: dict, path: Path, package: metadata.Package):
     con.execute("USE release")
     con.execute(metadata.duckdb_ddl(package))
     for resource in package.resources:
+        if resource.name not in frames:
+            continue  # quality_checks: filled after the cross-checks
         frame = frames[resource.name]  # noqa: F841 (read by DuckDB's replacement scan)
         columns = ", ".join(resource.field_names)
         try:
@@ -104,8 +109,13 @@ def datapackage(package: metadata.Package, stage: Path, raw_entry: dict) -> dict
     }
 
 
-def stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata.Package | None = None) -> list:
-    """Write a whole release into `stage` and run the cross-checks; returns the (non-error) findings."""
+def stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata.Package | None = None) -> list[dict]:
+    """Write a whole release into `stage` after the cross-checks pass; returns the quality_checks rows."""
+    from pipeline.crosscheck import load_checks
+    from pipeline.errata import errata_resolves
+    from pipeline.quality import assess, load_acknowledgements
+    from pipeline.validate import validate_table
+
     package = package or metadata.load()
     if stage.exists():
         shutil.rmtree(stage)
@@ -114,20 +124,22 @@ def stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata.
     database = stage / PROCESSED / package.meta["database"]
     con = build_database(frames, database, package)
     try:
-        findings = run_checks(con)
-        errors = [f for f in findings if f.check.severity == "error"]
-        if errors:
-            raise PipelineError("check", failure_message(errors),
-                                hint="Nothing was published; processed/ still holds the previous release.")
+        checks = load_checks()
+        findings = run_checks(con, checks)
+        applied = frames["errata"].to_dict("records")
+        quality = assess(checks, findings, applied, errata_resolves(), load_acknowledgements())
+        quality_frame = validate_table(package.resource(QUALITY), quality)  # noqa: F841 (read by DuckDB)
+        con.execute(f"INSERT INTO {QUALITY} SELECT * FROM quality_frame")
         for resource in package.resources:
             export_table(con, resource, stage / PROCESSED)
         con.execute("CHECKPOINT")
     finally:
         con.close()
     (stage / DICTIONARY).write_text(metadata.data_dictionary(package), encoding="utf-8")
+    (stage / REPORT).write_text(quality_report(package, frames, quality), encoding="utf-8")
     descriptor = datapackage(package, stage, raw_entry)
     (stage / DESCRIPTOR).write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return [f for f in findings if f.check.severity != "error"]
+    return quality
 
 
 def swap_in(stage: Path, root: Path = ROOT) -> None:
@@ -142,6 +154,7 @@ def swap_in(stage: Path, root: Path = ROOT) -> None:
     os.replace(stage / PROCESSED, target)
     (root / DICTIONARY).parent.mkdir(exist_ok=True)
     os.replace(stage / DICTIONARY, root / DICTIONARY)
+    os.replace(stage / REPORT, root / REPORT)
     os.replace(stage / DESCRIPTOR, root / DESCRIPTOR)
     shutil.rmtree(old)
     shutil.rmtree(stage)

@@ -53,6 +53,9 @@ class Reference:
     def party_ids(self) -> list[str]:
         return [o["option_id"] for o in self.options if o["option_kind"] == "party"]
 
+    def names_of(self, option_id: str) -> list[str]:
+        return next(o["names"] for o in self.options if o["option_id"] == option_id)
+
     def region_id(self, name: str) -> str | None:
         return self.region_by_name.get(header_key(name))
 

@@ -6,37 +6,39 @@ from pipeline import metadata
 from pipeline.errors import PipelineError
 
 MAX_LISTED = 10
+PRODUCED_LATER = {"quality_checks"}  # written by the publish stage from the cross-checks
 
 
 def to_frames(tables: dict[str, list[dict]], package: metadata.Package | None = None) -> dict:
     """One typed, validated DataFrame per resource, in the package's order."""
-    import pandas as pd
-    import pandera.errors
-
     package = package or metadata.load()
-    expected = [r.name for r in package.resources]
+    expected = [r.name for r in package.resources if r.name not in PRODUCED_LATER]
     unknown = sorted(set(tables) - set(expected))
     missing = [name for name in expected if name not in tables]
     if unknown or missing:
         raise PipelineError("validate", f"the extracted tables do not match schemas/: missing "
                             f"{', '.join(missing) or 'none'}; not defined {', '.join(unknown) or 'none'}.")
-    frames = {}
-    for resource in package.resources:
-        records = tables[resource.name]
-        columns = resource.field_names
-        for number, record in enumerate(records, start=1):
-            if list(record) != columns and set(record) != set(columns):
-                extra = sorted(set(record) - set(columns))
-                lacking = [c for c in columns if c not in record]
-                raise PipelineError("validate", f"record {number} has columns not in the schema "
-                                    f"({', '.join(extra) or 'none'}) or lacks ({', '.join(lacking) or 'none'}).",
-                                    table=resource.name, row=_key(resource, record))
-        frame = pd.DataFrame.from_records(records, columns=columns)
-        try:
-            frames[resource.name] = metadata.pandera_schema(resource).validate(frame, lazy=True)
-        except pandera.errors.SchemaErrors as error:
-            raise _schema_error(resource, frame, error) from None
-    return frames
+    return {name: validate_table(package.resource(name), tables[name]) for name in expected}
+
+
+def validate_table(resource: metadata.Resource, records: list[dict]):
+    """A typed DataFrame of one table's records, checked against its pandera schema."""
+    import pandas as pd
+    import pandera.errors
+
+    columns = resource.field_names
+    for number, record in enumerate(records, start=1):
+        if set(record) != set(columns):
+            extra = sorted(set(record) - set(columns))
+            lacking = [c for c in columns if c not in record]
+            raise PipelineError("validate", f"record {number} has columns not in the schema "
+                                f"({', '.join(extra) or 'none'}) or lacks ({', '.join(lacking) or 'none'}).",
+                                table=resource.name, row=_key(resource, record))
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    try:
+        return metadata.pandera_schema(resource).validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as error:
+        raise _schema_error(resource, frame, error) from None
 
 
 def _key(resource: metadata.Resource, record) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import ROOT
+from pipeline.derive import derive
 from pipeline.errata import load_errata
 from pipeline.extract.context import Extraction
 from pipeline.extract.tables import extract_tables
@@ -27,8 +28,8 @@ def source_text() -> str:
 
 
 def extract_text(text: str) -> dict[str, list[dict]]:
-    """Run the extract stage on article text (no files, no checksum)."""
-    return extract_tables(parse_text(text, "test"), Extraction(Reference.load(), load_errata()))
+    """Run the extract stage (and the derived tables) on article text (no files, no checksum)."""
+    return derive(extract_tables(parse_text(text, "test"), Extraction(Reference.load(), load_errata())))
 
 
 def replace_once(text: str, old: str, new: str) -> str:
@@ -95,5 +96,5 @@ def published_copy(tmp_path, fresh_build) -> Path:
 
 def tree_digest(root: Path) -> dict[str, str]:
     """sha256 of every published file under a root (processed/, datapackage.json, docs/)."""
-    files = sorted([*(root / "processed").glob("*"), root / "datapackage.json", root / "docs" / "data_dictionary.md"])
+    files = sorted([*(root / "processed").glob("*"), root / "datapackage.json", *(root / "docs").glob("*.md")])
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}

@@ -10,7 +10,9 @@ EXPECTED_ROWS = {
     "regions": 20, "region_aliases": 5, "parties": 7, "vote_options": 9,
     "party_list_results": 160, "region_ballots": 20, "national_party_list_results": 8, "national_ballots": 1,
     "turnout_by_hour": 140, "national_turnout_by_hour": 7, "districts": 29, "district_results": 58,
-    "opinion_polls": 36, "exit_polls": 24, "errata": 1, "extraction_inferences": 12,
+    "opinion_polls": 36, "exit_polls": 24, "national_results": 7, "party_candidates": 8,
+    "region_district_counts": 20, "voter_roll_reports": 2, "electoral_rules": 1, "seat_allocation": 7,
+    "errata": 2, "extraction_inferences": 14, "source_gaps": 5,
 }
 
 
@@ -35,8 +37,8 @@ def test_national_party_list_results(tables):
 
 def test_erratum_restores_the_against_all_total(tables):
     assert one(tables["national_party_list_results"], option_id="against_all")["votes"] == 248_291
-    (applied,) = tables["errata"]
-    assert (applied["erratum_id"], applied["value_before"], applied["value_after"]) == ("E001", "248.291", "248,291")
+    applied = one(tables["errata"], erratum_id="E001")
+    assert (applied["value_before"], applied["value_after"]) == ("248.291", "248,291")
 
 
 def test_region_values(tables):
@@ -122,3 +124,31 @@ def test_parties(tables):
 def test_every_alias_is_a_spelling_the_article_uses(tables, alias):
     assert alias in {a["alias_name"] for a in tables["region_aliases"]}
     assert f"| {alias} |" in SOURCE.read_text(encoding="utf-8")
+
+
+def test_national_results_from_the_infobox_and_the_prose(tables):
+    amanat = one(tables["national_results"], party_id="amanat")
+    assert (amanat["votes"], amanat["seats_count"], amanat["list_seats_count"], amanat["district_seats_count"]) == \
+        (3_431_510, 62, 40, 22)
+    # The infobox prints the changes without sign: they are recomputed with it.
+    assert (amanat["seat_change_published_abs"], amanat["seat_change_count"]) == (14, -14)
+    assert (amanat["swing_published_abs_pp"], amanat["swing_pp"]) == (17.19, -17.19)
+    jsdp = one(tables["national_results"], party_id="jsdp")
+    assert (jsdp["previous_status"], jsdp["seat_change_count"], jsdp["swing_pp"]) == ("boycotted", 4, 5.2)
+    respublica = one(tables["national_results"], party_id="respublica")
+    assert (respublica["previous_status"], respublica["seat_change_count"], respublica["swing_pp"]) == ("new", None, None)
+    assert one(tables["national_results"], party_id="qhp")["leader_name"] is None  # the infobox has no Leader5
+    assert one(tables["national_results"], party_id="baytaq")["list_seats_count"] == 0
+
+
+def test_candidates_and_district_counts(tables):
+    assert one(tables["party_candidates"], nominator_id="aq_jol") == {
+        "nominator_id": "aq_jol", "party_id": "aq_jol", "first_on_list_name": "Azat Peruashev",
+        "list_candidates_count": 54, "district_candidates_count": 23, "candidates_count": 77,
+        "list_registered_on": dt.date(2023, 2, 13)}
+    assert one(tables["party_candidates"], nominator_id="independent")["district_candidates_count"] == 359
+    counts = {r["region_id"]: (r["districts_table_count"], r["results_table_count"])
+              for r in tables["region_district_counts"]}
+    assert counts["KZ-61"] == (3, 3) and counts["KZ-11"] == (None, 1)
+    assert counts["KZ-79"] == (2, 2)  # erratum E002: the districts table says 3
+    assert [r["registered_voters_count"] for r in tables["voter_roll_reports"]] == [11_976_406, 12_032_550]

@@ -1,6 +1,7 @@
 -- id: totals_ballots
 -- severity: error
 -- description: Registered voters, invalid ballots and ballots cast of the 20 regions sum to the national totals.
+-- table: region_ballots
 -- tolerance: 0
 -- Coverage guard: a column whose national value is missing, or which fewer regions than the
 -- regions table lists report, is reported as failing.

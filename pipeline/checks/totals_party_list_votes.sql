@@ -1,6 +1,7 @@
 -- id: totals_party_list_votes
 -- severity: error
 -- description: For every ballot option, the votes of the 20 regions sum to the national total.
+-- table: party_list_results
 -- tolerance: 0
 -- Coverage guard: an option with no national row, no regional rows, or fewer regions than the
 -- regions table lists is reported as failing, so a missing row cannot pass.

@@ -1,16 +1,15 @@
-"""Extract stage: the raw snapshot -> a Document -> tidy records per table. Knows the source format."""
+"""Extract stage: the raw snapshot -> a Document -> tidy records per table. Knows the source format.
+
+Imports are inside the functions so that `pipeline.extract.cells` can be used on its own.
+"""
 
 from __future__ import annotations
 
-from pipeline.errata import load_errata
-from pipeline.errors import PipelineError
-from pipeline.extract.context import Extraction
-from pipeline.extract.tables import extract_tables
-from pipeline.raw import Snapshot, current_snapshot, read_text
-from pipeline.reference import Reference
 
+def parse_snapshot(snapshot):
+    from pipeline.errors import PipelineError
+    from pipeline.raw import read_text
 
-def parse_snapshot(snapshot: Snapshot):
     text = read_text(snapshot)
     if not text.strip():
         raise PipelineError("extract", f"{snapshot.path.name} is empty.")
@@ -21,7 +20,15 @@ def parse_snapshot(snapshot: Snapshot):
     return parse_text(text, snapshot.path.name)
 
 
-def run(snapshot: Snapshot | None = None) -> dict[str, list[dict]]:
+def run(snapshot=None) -> dict[str, list[dict]]:
+    """Every table's records: extracted from the snapshot, then the derived tables added."""
+    from pipeline.derive import derive
+    from pipeline.errata import load_errata
+    from pipeline.extract.context import Extraction
+    from pipeline.extract.tables import extract_tables
+    from pipeline.raw import current_snapshot
+    from pipeline.reference import Reference
+
     snapshot = snapshot or current_snapshot()
     document = parse_snapshot(snapshot)
-    return extract_tables(document, Extraction(Reference.load(), load_errata()))
+    return derive(extract_tables(document, Extraction(Reference.load(), load_errata())))

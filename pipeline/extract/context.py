@@ -15,6 +15,7 @@ class Extraction:
         self.errata = errata
         self.applied: list[dict] = []
         self.inferences: list[dict] = []
+        self.nulls: list[dict] = []
 
     def value(self, table: str, key: dict, column: str, raw: str, parse: Callable[[str], Any]) -> Any:
         """Parse one source cell, applying a reviewed erratum if one names this cell."""
@@ -39,6 +40,11 @@ class Extraction:
     def infer(self, table: str, key: dict, column: str, value: Any, reason: str) -> None:
         self.inferences.append({"table_name": table, "record_key": format_key(key), "column_name": column,
                                 "inferred_value": str(value), "reason": reason})
+
+    def missing(self, table: str, key: dict, column: str, reason: str) -> None:
+        """Record a value the source does not give (published as null)."""
+        self.nulls.append({"table_name": table, "record_key": format_key(key), "column_name": column,
+                           "reason": reason})
 
     def region_id(self, table: str, name: str, row: str) -> str:
         region_id = self.reference.region_id(name)

@@ -50,6 +50,16 @@ class Document:
     tables: list[SourceTable] = field(default_factory=list)
     paragraphs: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
 
+    def find_paragraph(self, name: str, *, section: str, contains: str) -> str:
+        """The one paragraph under a heading named `section` that contains the text `contains`."""
+        wanted_section = header_key(section)
+        matches = [text for path, text in self.paragraphs
+                   if wanted_section in {header_key(s) for s in path} and contains in text]
+        if len(matches) != 1:
+            raise PipelineError("extract", f"expected one paragraph under the heading {section!r} containing "
+                                f"{contains!r}; found {len(matches)}.", table=name)
+        return matches[0]
+
     def find_table(self, name: str, *, section: str, header: list[str]) -> SourceTable:
         """The one table under a heading named `section` whose header rows hold every `header` label."""
         wanted_section = header_key(section)

@@ -304,6 +304,8 @@ def extract_parties(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
                                 row=" | ".join(cells))
         party_id = ctx.option_id(name, cells[1], cells[1], party_only=True)
         key = {"party_id": party_id}
+        if not cells[2]:
+            ctx.missing(name, key, "party_full_name", "the full-name cell of the article's party table is empty")
         rows.append({"party_id": party_id,
                      "ballot_number": ctx.value(name, key, "ballot_number", cells[3], parse_int),
                      "party_short_name": cells[1],
@@ -392,4 +394,246 @@ def extract_tables(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
     ctx.check_errata_used()
     tables["errata"] = ctx.applied
     tables["extraction_inferences"] = ctx.inferences
+    tables["source_gaps"] = ctx.nulls
     return tables
+
+
+# --- National results: the infobox and the results prose -----------------------------------
+
+_DISAMBIGUATION = re.compile(r"\s*\([^)]*\)$")
+_LAST_ELECTION = re.compile(r"(?P<pct>\d+(?:\.\d+)?%),\s*(?P<seats>\d+) seats?")
+_PREVIOUS_STATUS = {"didnotexist": "new", "boycotted": "boycotted"}
+
+
+def _infobox_abs(parse):
+    """Reader for an infobox change cell: the magnitude it shows, or None where it says 'New'."""
+    def read(text: str):
+        return None if header_key(text) == "new" else parse(text)
+    return read
+
+
+def _parse_pp(text: str) -> float:
+    text = clean(text)
+    if not re.fullmatch(r"\d+(?:\.\d+)?pp", text):
+        raise ValueError(f"expected percentage points like 17.19pp, found {text!r}")
+    return float(text[:-2])
+
+
+def extract_national_results(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    name = "national_results"
+    box = doc.infobox
+    numbers = sorted({int(m.group(1)) for key in box if (m := re.fullmatch(r"Party(\d+)", key))})
+    if not numbers:
+        raise PipelineError("extract", "the infobox lists no parties (keys Party1, Party2, ...).", table=name)
+    rows = {}
+    for n in numbers:
+        party_id = ctx.option_id(name, _DISAMBIGUATION.sub("", box[f"Party{n}"]), f"infobox Party{n}",
+                                 party_only=True)
+        key = {"party_id": party_id}
+
+        def cell(field: str, required: bool = True) -> str | None:
+            value = box.get(f"{field}{n}")
+            if value is None and required:
+                raise PipelineError("extract", f"the infobox has no '{field}{n}'.", table=name, row=f"party_id={party_id}")
+            return value
+
+        last = cell("Last Election")
+        status = _PREVIOUS_STATUS.get(header_key(last), "contested")
+        previous = _LAST_ELECTION.fullmatch(last) if status == "contested" else None
+        if status == "contested" and previous is None:
+            raise PipelineError("extract", f"cannot read the previous result {last!r}; expected '71.09%, 76 seats', "
+                                "'Did not exist' or 'Boycotted'.", table=name, row=f"party_id={party_id}",
+                                column="previous_vote_share_pct")
+        leader = cell("Leader", required=False)
+        if leader is None:
+            ctx.missing(name, key, "leader_name", f"the infobox gives no Leader{n} for this party")
+        rows[party_id] = {
+            "party_id": party_id, "leader_name": leader,
+            "votes": ctx.value(name, key, "votes", cell("Popular Vote"), parse_int),
+            "vote_share_pct": ctx.value(name, key, "vote_share_pct", cell("Percentage"), parse_pct),
+            "seats_count": ctx.value(name, key, "seats_count", cell("Seats"), parse_int),
+            "previous_status": status,
+            # A party that boycotted 2021 had no votes and no seats: a fact, not a blank.
+            "previous_vote_share_pct": (ctx.value(name, key, "previous_vote_share_pct", previous["pct"], parse_pct)
+                                        if previous else 0.0 if status == "boycotted" else None),
+            "previous_seats_count": (ctx.value(name, key, "previous_seats_count", previous["seats"], parse_int)
+                                     if previous else 0 if status == "boycotted" else None),
+            "seat_change_published_abs": ctx.value(name, key, "seat_change_published_abs", cell("Seat Change"),
+                                                   _infobox_abs(parse_int)),
+            "swing_published_abs_pp": ctx.value(name, key, "swing_published_abs_pp", cell("Swing"),
+                                                _infobox_abs(_parse_pp)),
+        }
+    list_seats = _list_seats_from_prose(doc, ctx)
+    for party_id in ctx.reference.party_ids:
+        if party_id not in rows:
+            rows[party_id] = {"party_id": party_id, "leader_name": None, "votes": None, "vote_share_pct": None,
+                              "seats_count": None, "previous_status": None, "previous_vote_share_pct": None,
+                              "previous_seats_count": None, "seat_change_published_abs": None,
+                              "swing_published_abs_pp": None}
+            ctx.missing(name, {"party_id": party_id}, "(infobox values)",
+                        "the infobox lists only the parties that won seats; this party's infobox values are null")
+        rows[party_id]["list_seats_count"] = list_seats[party_id]
+    return {name: [rows[p] for p in ctx.reference.party_ids]}
+
+
+def _list_seats_from_prose(doc: Document, ctx: Extraction) -> dict[str, int]:
+    """Party-list seats from the Results prose ('... Amanat party winning 40 seats, followed by Auyl with 8 ...')."""
+    name = "national_results"
+    text = doc.find_paragraph(name, section="Results", contains="according to party-list")
+    seats: dict[str, int] = {}
+    for fragment in re.split(r",\s*|\s+while\s+", text):
+        found = {option_id for option_id in ctx.reference.party_ids
+                 for alias in ctx.reference.names_of(option_id) if re.search(rf"\b{re.escape(alias)}\b", fragment)}
+        count = re.search(r"(\d+) seats", fragment)
+        for party_id in found:
+            if count:
+                value = int(count.group(1))
+            elif "failed to surpass" in fragment:
+                value = 0
+                ctx.infer(name, {"party_id": party_id}, "list_seats_count", 0,
+                          "The Results prose says the party 'failed to surpass the 5% electoral threshold', so it "
+                          "won no party-list seats.")
+            else:
+                continue
+            if seats.setdefault(party_id, value) != value:
+                raise PipelineError("extract", f"the Results prose gives two seat counts for {party_id}.", table=name,
+                                    row=f"party_id={party_id}", column="list_seats_count")
+    missing = [p for p in ctx.reference.party_ids if p not in seats]
+    if missing:
+        raise PipelineError("extract", f"the Results prose gives no party-list seats for {', '.join(missing)}.",
+                            table=name, column="list_seats_count")
+    return seats
+
+
+# --- Candidates by party ------------------------------------------------------------------------
+
+CANDIDATES_FIXED = {"party": "party", "no1inpartylist": "first", "noofcandidates": "?group", "total": "total",
+                    "partylistregistration": "registered"}
+
+
+def _parse_day(text: str) -> dt.date:
+    start, end = parse_date_range(text)
+    if start != end:
+        raise ValueError(f"expected one day, found a range {text!r}")
+    return start
+
+
+def extract_party_candidates(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    name = "party_candidates"
+    table = doc.find_table(name, section="Candidates by party affiliation",
+                           header=["Party", "No. 1 in party list", "Party list registration"])
+    header = table.header_rows()
+    sub = [header_key(c) for c in _trim(header[-1])]
+    if sub != ["partylist", "singlememberdistrict"]:
+        raise PipelineError("extract", f"second header row should read 'Party list | Single-member district', found "
+                            f"{' | '.join(_trim(header[-1]))}.", table=name, row="header")
+    # Columns: swatch, party, first on the list, list candidates, district candidates, total, registration.
+    rows = []
+    for row in table.data_rows():
+        cells = _trim(row)
+        label = cells[1] if len(cells) > 1 else ""
+        if header_key(label) == "independents":
+            figures = [c for c in cells[2:] if c and not c.startswith("colspan")]
+            if len(figures) != 1:
+                raise PipelineError("extract", f"expected one figure for independents, found {figures}.", table=name,
+                                    row="Independents")
+            key = {"nominator_id": "independent"}
+            count = ctx.value(name, key, "district_candidates_count", figures[0], parse_int)
+            ctx.infer(name, key, "district_candidates_count", count,
+                      "The independents' row keeps one figure after a collapsed colspan; it is the single-member "
+                      "district count (independents cannot stand on party lists, and the prose gives 359 registered "
+                      "independent district candidates).")
+            rows.append({"nominator_id": "independent", "party_id": None, "first_on_list_name": None,
+                         "list_candidates_count": None, "district_candidates_count": count,
+                         "candidates_count": None, "list_registered_on": None})
+            continue
+        cells = _require_width(name, row, 7, label or "?", table)
+        party_id = ctx.option_id(name, label, label, party_only=True)
+        key = {"nominator_id": party_id}
+        rows.append({
+            "nominator_id": party_id, "party_id": party_id, "first_on_list_name": cells[2],
+            "list_candidates_count": ctx.value(name, key, "list_candidates_count", cells[3], parse_int),
+            "district_candidates_count": ctx.value(name, key, "district_candidates_count", cells[4], parse_int),
+            "candidates_count": ctx.value(name, key, "candidates_count", cells[5], parse_int),
+            "list_registered_on": ctx.value(name, key, "list_registered_on", cells[6], _parse_day),
+        })
+    found = [r["party_id"] for r in rows if r["party_id"]]
+    if sorted(found) != sorted(ctx.reference.party_ids):
+        raise PipelineError("extract", f"expected each party once, found {', '.join(found)}.", table=name)
+    return {name: rows}
+
+
+# --- Districts per region as the article states them -------------------------------------------
+
+def extract_region_district_counts(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    """The 'Electoral districts' table (two side-by-side halves) and the results table's 'Total seats'."""
+    name = "region_district_counts"
+    stated: dict[str, str] = {}
+    candidates = [t for t in doc.tables if header_key("Electoral districts") in {header_key(s) for s in t.section}]
+    if len(candidates) != 1:
+        raise PipelineError("extract", f"expected one table under the heading 'Electoral districts', found "
+                            f"{len(candidates)}.", table=name)
+    for row in candidates[0].rows:
+        cells = _trim(row)
+        if len(cells) == 2 and ctx.reference.region_id(cells[0]):
+            region_id = ctx.region_id(name, cells[0], cells[0])
+            if region_id in stated:
+                raise PipelineError("extract", f"region {region_id} appears twice.", table=name, row=cells[0])
+            stated[region_id] = cells[1]
+        elif cells and not {header_key(c) for c in cells if c} <= {"region", "deputies"}:
+            raise PipelineError("extract", f"unexpected row {' | '.join(cells)!r}.", table=name)
+    results = doc.find_table(name, section="Constituency vote",
+                             header=["Region", "No.", "Candidate", "Party", "Votes", "Runner-up"])
+    total_seats: dict[str, str] = {}
+    for row in results.data_rows():
+        cells = _trim(row)
+        if cells and ctx.reference.region_id(cells[0]):
+            total_seats[ctx.region_id(name, cells[0], cells[0])] = cells[2]
+    rows = []
+    for region in ctx.reference.regions:
+        region_id = region["region_id"]
+        key = {"region_id": region_id}
+        if region_id not in stated:
+            ctx.missing(name, key, "districts_table_count", "the article's 'Electoral districts' table has no row "
+                        "for this region")
+        if region_id not in total_seats:
+            ctx.missing(name, key, "results_table_count", "the constituency results table gives no 'Total seats' "
+                        "for this region")
+        rows.append({
+            "region_id": region_id,
+            "districts_table_count": (ctx.value(name, key, "districts_table_count", stated[region_id], parse_int)
+                                      if region_id in stated else None),
+            "results_table_count": (ctx.value(name, key, "results_table_count", total_seats[region_id], parse_int)
+                                    if region_id in total_seats else None),
+        })
+    return {name: rows}
+
+
+# --- Voter rolls stated in the prose --------------------------------------------------------------
+
+_ROLL = re.compile(r"(?:as of|As of) (?P<date>\d{1,2} \w+ \d{4})")
+_BIG_NUMBER = re.compile(r"\d{1,3}(?:,\d{3}){2,}")
+
+
+def extract_voter_roll_reports(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    """Registered-voter totals the 'Voter registration' prose states, with their dates."""
+    name = "voter_roll_reports"
+    rows = []
+    for path, text in doc.paragraphs:
+        if header_key("Voter registration") not in {header_key(s) for s in path}:
+            continue
+        for sentence in re.split(r"(?<=\.)\s+", text):
+            date, number = _ROLL.search(sentence), _BIG_NUMBER.search(sentence)
+            if date and number and "registered voters" in sentence:
+                as_of = ctx.value(name, {"sentence": sentence[:40]}, "as_of_date", date["date"], _parse_day)
+                rows.append({"as_of_date": as_of,
+                             "registered_voters_count": ctx.value(name, {"as_of_date": as_of.isoformat()},
+                                                                  "registered_voters_count", number.group(0), parse_int),
+                             "source_text": sentence})
+    if not rows:
+        raise PipelineError("extract", "the 'Voter registration' section states no registered-voter totals.", table=name)
+    return {name: sorted(rows, key=lambda r: r["as_of_date"])}
+
+
+PARSERS += [extract_national_results, extract_party_candidates, extract_region_district_counts,
+            extract_voter_roll_reports]

@@ -1,0 +1,22 @@
+-- id: seat_change_and_swing
+-- severity: error
+-- description: The infobox's unsigned seat changes and swings equal the size of the changes recomputed from the 2021 result, and 'New' stands exactly for the parties new in 2023.
+-- table: national_results
+-- tolerance: 0.005
+-- The signed values (seat_change_count, swing_pp) are computed; this check ties their size to what
+-- the infobox prints. Tolerance: half a unit of the swing's last decimal (seat changes are whole).
+WITH compared AS (
+    SELECT party_id, 'seat_change_published_abs' AS column_name, previous_status,
+           CAST(abs(seat_change_count) AS DOUBLE) AS recomputed, CAST(seat_change_published_abs AS DOUBLE) AS published
+    FROM national_results WHERE previous_status IS NOT NULL
+    UNION ALL
+    SELECT party_id, 'swing_published_abs_pp', previous_status, abs(swing_pp), swing_published_abs_pp
+    FROM national_results WHERE previous_status IS NOT NULL
+)
+SELECT 'national_results' AS table_name, 'party_id=' || party_id AS record_key, column_name,
+       coalesce(CAST(recomputed AS VARCHAR), 'New') AS expected, coalesce(CAST(published AS VARCHAR), 'New') AS actual,
+       'the published change differs from the recomputed one' AS message
+FROM compared
+WHERE CASE WHEN previous_status = 'new' THEN published IS NOT NULL
+           ELSE published IS NULL OR abs(recomputed - published) > getvariable('tolerance') + 1e-9 END
+ORDER BY 2, 3
