@@ -13,6 +13,9 @@ from tests.conftest import replace_once, root_with_release, run_cli, tree_digest
 # Statuses on the real snapshot: what docs/quality_report.md shows.
 EXPECTED_STATUS = {
     "candidates_add_up": {"passed"},
+    "debates_in_campaign": {"passed"},
+    "infobox_national_figures": {"passed"},
+    "parties_match_infobox": {"corrected", "passed"},
     "district_ballots_plausible": {"acknowledged"},
     "district_counts": {"acknowledged", "corrected"},
     "district_implied_totals": {"acknowledged"},
@@ -40,6 +43,7 @@ REAL_FINDINGS = {  # (check, record_key) of every finding on the real snapshot
     ("polls_sum_to_100", "poll_id=democratic_institute_exit_2023_03_19"),
     ("polls_sum_to_100", "poll_id=institute_of_eurasian_integration_exit_2023_03_19"),
     ("turnout_last_report_final", "country_code=KZ"), ("turnout_recomputed", "region_id=KZ-71"),
+    ("polls_sum_to_100", "debate_id=ktk"),
 }
 
 
@@ -156,6 +160,21 @@ TAMPERING = [
      "poll_id=strategy_2023_02_27", "ends before it starts"),
     ("candidates_add_up", "UPDATE party_candidates SET candidates_count = 68 WHERE nominator_id = 'qhp'",
      "nominator_id=qhp", "differ from the total"),
+    ("infobox_national_figures", "UPDATE national_infobox_figures SET turnout_pct = 54.12",
+     "country_code=KZ", "the infobox differs from the results table"),
+    ("infobox_national_figures", "DELETE FROM national_infobox_figures", "country_code=KZ", "a row to compare is missing"),
+    ("parties_match_infobox", "UPDATE parties SET previous_vote_share_pct = 71.2 WHERE party_id = 'amanat'",
+     "party_id=amanat", "different 2021 shares"),
+    ("parties_match_infobox", "UPDATE parties SET leader_name = 'Erlan Koshanov' WHERE party_id = 'amanat'",
+     "party_id=amanat", "different leaders"),
+    ("parties_match_infobox", "UPDATE parties SET previous_status = 'new' WHERE party_id = 'auyl'",
+     "party_id=auyl", "disagree on the 2021 election"),
+    ("debates_in_campaign", "UPDATE debates SET starts_at = TIMESTAMP '2023-03-19 20:00:00' WHERE debate_id = 'ktk'",
+     "debate_id=ktk", "outside the campaign period"),
+    ("debates_in_campaign", "DELETE FROM debate_participants WHERE debate_id = 'ktk' AND party_id = 'baytaq'",
+     "debate_id=ktk", "the debate lacks parties"),
+    ("debates_in_campaign", "DELETE FROM election_timetable WHERE event_name = 'Election campaigning'",
+     "debate_id=ktk", "the timetable has no campaign period"),
 ]
 
 
@@ -202,7 +221,7 @@ def test_a_failing_check_stops_publishing_and_keeps_the_release(tmp_path, fresh_
 def test_make_check_reports_on_the_published_database(fresh_build):
     result = run_cli("check", root=fresh_build)
     assert result.returncode == 0, result.stderr
-    assert "19 checks on the published database: 13 passed, 2 corrected, 10 acknowledged; 0 failed." in result.stdout
+    assert "22 checks on the published database: 16 passed, 3 corrected, 11 acknowledged; 0 failed." in result.stdout
 
 
 def test_a_check_file_without_its_header_is_refused(tmp_path):

@@ -7,12 +7,13 @@ import pytest
 from tests.conftest import SOURCE
 
 EXPECTED_ROWS = {
-    "regions": 20, "region_aliases": 5, "parties": 7, "vote_options": 9,
+    "regions": 20, "region_aliases": 5, "parties": 7,
     "party_list_results": 160, "region_ballots": 20, "national_party_list_results": 8, "national_ballots": 1,
     "turnout_by_hour": 140, "national_turnout_by_hour": 7, "districts": 29, "district_results": 58,
     "opinion_polls": 36, "exit_polls": 24, "national_results": 7, "party_candidates": 8,
     "region_district_counts": 20, "voter_roll_reports": 2, "electoral_rules": 1, "seat_allocation": 7,
-    "errata": 2, "extraction_inferences": 14, "source_gaps": 5,
+    "national_infobox_figures": 1, "election_timetable": 9, "debates": 3, "debate_participants": 21,
+    "debate_polls": 8, "vote_options": 10, "errata": 3, "extraction_inferences": 20, "source_gaps": 9,
 }
 
 
@@ -152,3 +153,29 @@ def test_candidates_and_district_counts(tables):
     assert counts["KZ-61"] == (3, 3) and counts["KZ-11"] == (None, 1)
     assert counts["KZ-79"] == (2, 2)  # erratum E002: the districts table says 3
     assert [r["registered_voters_count"] for r in tables["voter_roll_reports"]] == [11_976_406, 12_032_550]
+
+
+def test_party_details(tables):
+    auyl = one(tables["parties"], party_id="auyl")
+    assert (auyl["political_position"], auyl["leader_name"], auyl["previous_vote_share_pct"], auyl["political_stance"]) \
+        == ("Centre-left", "Äli Bektaev", 5.3, "Pro-government")
+    # 'New' spans both 2021 result cells, so the stance sits one cell earlier.
+    baytaq = one(tables["parties"], party_id="baytaq")
+    assert (baytaq["previous_status"], baytaq["previous_vote_share_pct"], baytaq["political_stance"]) == \
+        ("new", None, "Pro-presidential")
+    assert one(tables["parties"], party_id="jsdp")["leader_name"] == "Ashat Raqymjanov"  # erratum E003
+    assert one(tables["parties"], party_id="amanat")["ideology_text"] is None
+
+
+def test_timetable_debates_and_debate_poll(tables):
+    campaign = one(tables["election_timetable"], event_name="Election campaigning")
+    assert (campaign["start_date"], campaign["end_date"]) == (dt.date(2023, 2, 18), dt.date(2023, 3, 18))
+    assert one(tables["election_timetable"], event_name="Nominations of candidates deadline")["time_of_day"] == "18:00"
+    ktk = one(tables["debates"], debate_id="ktk")
+    assert (ktk["starts_at"], ktk["moderator_names"], ktk["duration_seconds"]) == \
+        (dt.datetime(2023, 3, 10, 21, 0), "Evgenia Säkenova", 2 * 3600 + 2 * 60 + 22)
+    assert one(tables["debates"], debate_id="qazaqstan")["starts_at"] == dt.datetime(2023, 3, 1, 20, 30)
+    assert one(tables["debate_participants"], debate_id="ktk", party_id="qhp")["participation_code"] == "P"
+    assert one(tables["debate_polls"], debate_id="ktk", option_id="respublica")["share_pct"] == 15.0
+    assert one(tables["debate_polls"], debate_id="ktk", option_id="none")["respondents_count"] == 21_000
+    assert tables["national_infobox_figures"][0]["turnout_change_published_abs_pp"] == 9.04

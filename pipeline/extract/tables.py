@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from pipeline.errata import format_key
 from pipeline.errors import PipelineError
 from pipeline.extract.cells import (clean, header_key, parse_count_pct, parse_date_range, parse_int,
                                     parse_margin, parse_pct, parse_time, slug)
@@ -282,6 +283,14 @@ def extract_districts(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
     return {"districts": districts, "district_results": results}
 
 
+def _name(text: str) -> str:
+    """A person's name cell: non-empty text without digits."""
+    text = clean(text)
+    if not text or any(ch.isdigit() for ch in text):
+        raise ValueError(f"expected a name, found {text!r}")
+    return text
+
+
 def _candidate_name(table: str, text: str, where: str) -> str:
     text = clean(text)
     if not text or any(ch.isdigit() for ch in text):
@@ -292,30 +301,49 @@ def _candidate_name(table: str, text: str, where: str) -> str:
 
 # --- Parties ----------------------------------------------------------------------------------
 
+_PARTY_TABLE_STATUS = {"new": "new", "didnotparticipate": "boycotted"}
+
+
 def extract_parties(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
     name = "parties"
     table = doc.find_table(name, section="Contesting", header=["Name", "No.", "Ideology", "Leader"])
     rows = []
+    # Columns: swatch, short name, full name ("Name" spans three), No., Ideology, Position, Leader,
+    # 2021 result (votes %, seats), Political stance. Where the 2021 result is a word ('New', 'Did not
+    # participate') the cell spanned both result columns, so the stance comes one cell earlier.
     for row in table.data_rows():
-        # "Name" spans three cells: the party colour swatch, the short name and the full name.
-        cells = _trim(row)
-        if len(cells) < 4:
-            raise PipelineError("extract", f"expected at least 4 cells, found {len(cells)}.", table=name,
-                                row=" | ".join(cells))
+        cells = _require_width(name, row, 10, row[1] if len(row) > 1 else "?", table)
         party_id = ctx.option_id(name, cells[1], cells[1], party_only=True)
         key = {"party_id": party_id}
         if not cells[2]:
             ctx.missing(name, key, "party_full_name", "the full-name cell of the article's party table is empty")
+        if not cells[4]:
+            ctx.missing(name, key, "ideology_text", "the ideology cell of the article's party table is empty")
+        result = cells[7]
+        status = _PARTY_TABLE_STATUS.get(header_key(result))
+        if status:
+            stance, share = cells[8], None
+            if status == "boycotted":
+                ctx.infer(name, key, "previous_status", status, f"The party table says {result!r} for 2021; the "
+                          "infobox says the party boycotted that election.")
+                share = 0.0
+        else:
+            status, stance = "contested", cells[9]
+            share = ctx.value(name, key, "previous_vote_share_pct", result, parse_pct)
         rows.append({"party_id": party_id,
                      "ballot_number": ctx.value(name, key, "ballot_number", cells[3], parse_int),
-                     "party_short_name": cells[1],
-                     "party_full_name": cells[2] or None})
+                     "party_short_name": cells[1], "party_full_name": cells[2] or None,
+                     "ideology_text": cells[4] or None, "political_position": cells[5],
+                     "leader_name": ctx.value(name, key, "leader_name", cells[6], _name),
+                     "previous_status": status, "previous_vote_share_pct": share, "political_stance": stance})
     found = [r["party_id"] for r in rows]
     missing = [p for p in ctx.reference.party_ids if p not in found]
     if missing or len(found) != len(set(found)):
         raise PipelineError("extract", f"the party table should list each of the {len(ctx.reference.party_ids)} "
                             f"parties once; missing: {', '.join(missing) or 'none'}; found: {', '.join(found)}.",
                             table=name)
+    ctx.missing(name, {"party_id": "*"}, "previous_seats_count",
+                "the party table's 2021 'Seats' column is empty in every row (the infobox gives the seats)")
     return {"parties": rows}
 
 
@@ -635,5 +663,160 @@ def extract_voter_roll_reports(doc: Document, ctx: Extraction) -> dict[str, list
     return {name: sorted(rows, key=lambda r: r["as_of_date"])}
 
 
+# --- Infobox national figures, timetable, debates ------------------------------------------------
+
+def extract_infobox_figures(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    name = "national_infobox_figures"
+    key = {"country_code": "KZ"}
+    box = doc.infobox
+    turnout = re.fullmatch(r"(?P<pct>[\d.]+%)\s*\(\s*(?P<change>[\d.]+pp)\s*\)", box.get("Turnout", ""))
+    if turnout is None:
+        raise PipelineError("extract", f"cannot read the infobox turnout {box.get('Turnout')!r}; expected "
+                            "'54.21% ( 9.04pp)'.", table=name, column="turnout_pct")
+    seats = re.match(r"All (\d+) seats", box.get("Seats For Election", ""))
+    if seats is None:
+        raise PipelineError("extract", "cannot read the infobox's 'Seats For Election'.", table=name,
+                            column="mandates_total_count")
+    ctx.missing(name, key, "turnout_change_pp", "the infobox prints the turnout change without its sign and the "
+                "article does not give the 2021 turnout, so the signed change is not published")
+    return {name: [{
+        "country_code": "KZ",
+        "registered_voters_count": ctx.value(name, key, "registered_voters_count", box.get("Registered", ""), parse_int),
+        "turnout_pct": ctx.value(name, key, "turnout_pct", turnout["pct"], parse_pct),
+        "turnout_change_published_abs_pp": ctx.value(name, key, "turnout_change_published_abs_pp", turnout["change"],
+                                                     _parse_pp),
+        "mandates_total_count": int(seats.group(1)),
+    }]}
+
+
+def _day_in_2023(text: str) -> dt.date:
+    """'19 January' (the timetable omits the year) -> 2023-01-19."""
+    return _parse_day(f"{clean(text)} {ELECTION_DAY.year}")
+
+
+_TIMETABLE_WHEN = re.compile(r"(?P<start>\d{1,2} [A-Za-z]+)(?:\s*[–-]\s*(?P<end>\d{1,2} [A-Za-z]+))?"
+                             r"(?:,\s*(?P<time>\d{1,2}:\d{2}))?")
+
+
+def extract_timetable(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    name = "election_timetable"
+    table = doc.find_table(name, section="Timetable", header=["Date", "Event"])
+    if [header_key(c) for c in _trim(table.rows[0])] != ["date", "event"]:
+        raise PipelineError("extract", "the timetable's first row should read 'Date | Event'.", table=name, row="header")
+    rows = []
+    for row in table.rows[1:]:  # the days are not figures, so the header is just the first row
+        date_text, event = _require_width(name, row, 2, row[-1] if row else "?", table)
+        key = {"event_name": event}
+        when = _TIMETABLE_WHEN.fullmatch(date_text)
+        if when is None:
+            raise PipelineError("extract", f"cannot read the date {date_text!r}; expected '19 January', "
+                                "'8 February, 18:00' or '18 February – 18 March'.", table=name,
+                                row=format_key(key), column="start_date")
+        start = ctx.value(name, key, "start_date", when["start"], _day_in_2023)
+        end = ctx.value(name, key, "end_date", when["end"], _day_in_2023) if when["end"] else start
+        time_of_day = ctx.value(name, key, "time_of_day", when["time"], parse_time).strftime("%H:%M") \
+            if when["time"] else None
+        rows.append({"event_name": event, "start_date": start, "end_date": end, "time_of_day": time_of_day})
+    ctx.infer(name, {"event_name": "*"}, "start_date", ELECTION_DAY.year,
+              "The timetable gives days without the year; the calendar runs from the dissolution on 19 January "
+              "to election day on 19 March 2023, so every day is in 2023.")
+    return {name: rows}
+
+
+_DEBATE_DAY = re.compile(r"(?:held (?:for|on)|take place on) (?P<day>\d{1,2} [A-Z][a-z]+(?: \d{4})?)")
+
+
+def _parse_duration(text: str) -> int:
+    match = re.fullmatch(r"(\d+):([0-5]\d):([0-5]\d)", clean(text))
+    if not match:
+        raise ValueError(f"expected a duration like 1:25:33, found {text!r}")
+    hours, minutes, seconds = map(int, match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def extract_debates(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    name = "debates"
+    table = doc.find_table(name, section="Debates", header=["Organisers", "Location", "Moderator(s)", "Duration"])
+    header_end = next((i for i, row in enumerate(table.rows) if row and _is_time(row[0])), None)
+    if header_end is None:
+        raise PipelineError("extract", "no debate rows (rows starting with a time like 20:30).", table=name)
+    party_row = [c for c in table.rows[header_end - 1] if c]
+    party_ids = [ctx.option_id(name, label, "header", party_only=True) for label in party_row]
+    if sorted(party_ids) != sorted(ctx.reference.party_ids):
+        raise PipelineError("extract", f"the party header row should name the seven parties, found {party_row}.",
+                            table=name, row="header")
+    width = 5 + len(party_ids) + 2  # time, organiser, location, languages, moderators, parties, duration, source
+    debates, participants = [], []
+    prose = [text for path, text in doc.paragraphs if header_key("Debates") in {header_key(s) for s in path}]
+    for row in table.rows[header_end:]:
+        cells = _require_width(name, row, width, row[1] if len(row) > 1 else "?", table)
+        organiser = cells[1]
+        debate_id = slug(organiser)
+        key = {"debate_id": debate_id}
+        day = _debate_day(ctx, prose, organiser, key)
+        start = dt.datetime.combine(day, ctx.value(name, key, "starts_at", cells[0], parse_time))
+        if not cells[4]:
+            ctx.missing(name, key, "moderator_names", "the moderators cell of the debates table is empty")
+        debates.append({"debate_id": debate_id, "starts_at": start, "date_source": "prose",
+                        "organiser_name": organiser, "location_name": cells[2], "languages_text": cells[3],
+                        "moderator_names": cells[4] or None,
+                        "duration_seconds": ctx.value(name, key, "duration_seconds", cells[5 + len(party_ids)],
+                                                      _parse_duration)})
+        for party_id, code in zip(party_ids, cells[5:5 + len(party_ids)]):
+            if code not in {"P", "R"}:
+                raise PipelineError("extract", f"expected a participation code P or R, found {code!r}.",
+                                    table="debate_participants", row=f"debate_id={debate_id}, party_id={party_id}",
+                                    column="participation_code")
+            participants.append({"debate_id": debate_id, "party_id": party_id, "participation_code": code})
+    ctx.infer("debate_participants", {"debate_id": "*"}, "participation_code", "P/R",
+              "The table does not explain its codes. 'P' is read as the party's leader and 'R' as a representative: "
+              "the prose has QHP chairman Ertisbaev speak in the KTK debate (QHP 'P') and QHP member Oksana "
+              "Äubäkirova stand in for him in the Khabar debate (QHP 'R').")
+    return {"debates": debates, "debate_participants": participants, **_debate_poll(doc, ctx, debates)}
+
+
+def _is_time(text: str) -> bool:
+    try:
+        parse_time(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _debate_day(ctx: Extraction, prose: list[str], organiser: str, key: dict) -> dt.date:
+    """The day of a debate from the Debates prose: the paragraph that names its organiser."""
+    found = {m["day"] for text in prose if organiser.split()[0] in text for m in _DEBATE_DAY.finditer(text)}
+    if len(found) != 1:
+        raise PipelineError("extract", f"expected the Debates prose to give one day for the {organiser} debate, "
+                            f"found {sorted(found) or 'none'}.", table="debates", row=format_key(key),
+                            column="starts_at")
+    text = found.pop()
+    day = ctx.value("debates", key, "starts_at", text if re.search(r"\d{4}$", text) else f"{text} {ELECTION_DAY.year}",
+                    _parse_day)
+    ctx.infer("debates", key, "starts_at", day.isoformat(), f"The table lost the debate's day; the Debates prose "
+              f"says the {organiser} debate was held on {text}.")
+    return day
+
+
+def _debate_poll(doc: Document, ctx: Extraction, debates: list[dict]) -> dict[str, list[dict]]:
+    name = "debate_polls"
+    table = doc.find_table(name, section="Debates", header=["Debate", "Polling firm", "Respondents"])
+    roles = _columns(name, table.header_rows()[-1], {"debate": "debate", "pollingfirm": "pollster",
+                                                     "respondents": "sample"}, ctx, table)
+    rows = []
+    for row in table.data_rows():
+        cells = dict(zip(roles, _require_width(name, row, len(roles), row[0] if row else "?", table)))
+        day = ctx.value(name, {"debate": cells["debate"]}, "debate_id", cells["debate"], _parse_day)
+        matching = [d["debate_id"] for d in debates if d["starts_at"].date() == day]
+        if len(matching) != 1:
+            raise PipelineError("extract", f"no single debate on {day}.", table=name, row=cells["debate"],
+                                column="debate_id")
+        key = {"debate_id": matching[0]}
+        common = {"debate_id": matching[0], "pollster_name": cells["pollster"],
+                  "respondents_count": ctx.value(name, key, "respondents_count", cells["sample"], parse_int)}
+        rows += _poll_option_rows(ctx, name, key, roles, cells, common)
+    return {name: rows}
+
+
 PARSERS += [extract_national_results, extract_party_candidates, extract_region_district_counts,
-            extract_voter_roll_reports]
+            extract_voter_roll_reports, extract_infobox_figures, extract_timetable, extract_debates]
