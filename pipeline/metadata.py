@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import re
+
 import yaml
 
 from pipeline import ROOT
@@ -61,10 +63,19 @@ class Resource:
 
 
 @dataclass(frozen=True)
+class View:
+    name: str
+    description: str
+    sql: str
+    columns: dict = field(default_factory=dict)  # descriptions of columns that are not defined fields
+
+
+@dataclass(frozen=True)
 class Package:
     meta: dict
     resources: tuple[Resource, ...]
     defined_fields: tuple[str, ...]
+    views: tuple[View, ...] = ()
 
     def resource(self, name: str) -> Resource:
         for resource in self.resources:
@@ -136,10 +147,25 @@ def build_package(package: dict, fields: dict, resources: dict[str, dict]) -> Pa
                    defined_fields=tuple(fields))
 
 
+def load_views(folder: Path) -> tuple[View, ...]:
+    """Views of the database: schemas/views/<name>.sql, each with `-- name:` and `-- description:` lines."""
+    views = []
+    for path in sorted(folder.glob("*.sql")):
+        sql = path.read_text(encoding="utf-8")
+        header = dict(re.findall(r"^--\s*(name|description):\s*(.+?)\s*$", sql, re.MULTILINE))
+        if header.get("name") != path.stem or not header.get("description"):
+            raise MetadataError(f"view {path.name} needs '-- name: {path.stem}' and '-- description:' lines")
+        columns = dict(re.findall(r"^--\s*column\s+([a-z_0-9]+):\s*(.+?)\s*$", sql, re.MULTILINE))
+        views.append(View(name=path.stem, description=header["description"], sql=sql, columns=columns))
+    return tuple(views)
+
+
 @lru_cache(maxsize=1)
 def load(schemas: Path = SCHEMAS) -> Package:
     resources = {p.stem: _read(p) for p in sorted((schemas / "resources").glob("*.yaml"))}
-    return build_package(_read(schemas / "package.yaml"), _read(schemas / "fields.yaml"), resources)
+    package = build_package(_read(schemas / "package.yaml"), _read(schemas / "fields.yaml"), resources)
+    return Package(meta=package.meta, resources=package.resources, defined_fields=package.defined_fields,
+                   views=load_views(schemas / "views"))
 
 
 # --- Frictionless ---------------------------------------------------------------------------
@@ -200,6 +226,18 @@ def duckdb_ddl(package: Package) -> str:
     return "\n".join(statements) + "\n"
 
 
+def view_column_comment(package: Package, view: View, column: str) -> str:
+    """A view column's comment: its `-- column` header line, else the field of that name in fields.yaml."""
+    if column in view.columns:
+        return view.columns[column]
+    for resource in package.resources:
+        for f in resource.fields:
+            if f.name == column:
+                return column_comment(f)
+    raise MetadataError(f"view {view.name}: column {column!r} is neither a defined field nor described by a "
+                        "'-- column' line")
+
+
 def column_comment(f: Field) -> str:
     return f.description + (f" Unit: {f.unit}." if f.unit else "")
 
@@ -237,23 +275,34 @@ def pandera_schema(resource: Resource):
 
 # --- Data dictionary ------------------------------------------------------------------------
 
-def data_dictionary(package: Package, examples: dict[str, dict[str, str]] | None = None) -> str:
-    """Markdown data dictionary: every table, column, type, unit, description and an example value."""
+def data_dictionary(package: Package, examples: dict[str, dict[str, str]] | None = None,
+                    view_columns: dict[str, list[tuple[str, str, str]]] | None = None) -> str:
+    """Markdown data dictionary: every table, column, type, unit, description and an example value; the views."""
     examples = examples or {}
     out = [f"# Data dictionary: {package.meta['title']}", "",
-           "Generated from `schemas/` by `python -m pipeline publish`; do not edit by hand.", ""]
+           "Generated from `schemas/` by `python -m pipeline publish`; do not edit by hand. Every table is in "
+           "`processed/` as CSV and Parquet and in the DuckDB database; the views are in the database only.", "",
+           "Tables: " + ", ".join(f"[`{r.name}`](#{r.name})" for r in package.resources) + ".", ""]
     for resource in package.resources:
-        out += [f"## `{resource.name}`: {resource.title}", "", resource.description, "",
+        out += [f"## {resource.name}", "", f"**{resource.title}.** {resource.description}", "",
                 f"- Primary key: `{', '.join(resource.primary_key)}`"]
         for fk in resource.foreign_keys:
             out.append(f"- Foreign key: `{', '.join(fk['fields'])}` → "
                        f"`{fk['reference']['resource']}.{', '.join(fk['reference']['fields'])}`")
         if resource.origin:
             out.append(f"- Source: {resource.origin}")
-        out += ["", "| column | type | unit | description | example |", "|---|---|---|---|---|"]
+        out += ["", "| column | type | unit | nulls | description | example |", "|---|---|---|---|---|---|"]
         for f in resource.fields:
             example = examples.get(resource.name, {}).get(f.name, f.example or "")
-            out.append(f"| `{f.name}` | {f.type} | {f.unit or ''} | {f.description.replace('|', '/')} | "
+            nulls = "no" if f.required or f.name in resource.primary_key else "yes"
+            out.append(f"| `{f.name}` | {f.type} | {f.unit or ''} | {nulls} | {f.description.replace('|', '/')} | "
                        f"{str(example).replace('|', '/')} |")
+        out.append("")
+    if package.views:
+        out += ["# Views (DuckDB database only)", ""]
+    for view in package.views:
+        out += [f"## {view.name}", "", view.description, "", "| column | type | description |", "|---|---|---|"]
+        for column, kind, comment in (view_columns or {}).get(view.name, []):
+            out.append(f"| `{column}` | {kind} | {comment.replace('|', '/')} |")
         out.append("")
     return "\n".join(out)

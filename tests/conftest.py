@@ -96,5 +96,5 @@ def published_copy(tmp_path, fresh_build) -> Path:
 
 def tree_digest(root: Path) -> dict[str, str]:
     """sha256 of every published file under a root (processed/, datapackage.json, docs/)."""
-    files = sorted([*(root / "processed").glob("*"), root / "datapackage.json", *(root / "docs").glob("*.md")])
+    files = sorted([*(root / "processed").glob("*"), root / "datapackage.json", *(root / "docs").glob("*")])
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}

@@ -102,3 +102,14 @@ def test_a_record_with_an_unknown_column_is_refused(tables):
     broken["regions"][0]["population"] = 1
     with pytest.raises(PipelineError, match="columns not in the schema"):
         to_frames(broken)
+
+
+def test_a_view_column_without_a_description_is_refused():
+    from pipeline.metadata import View, view_column_comment
+
+    package = metadata.load()
+    view = View(name="v", description="d", sql="", columns={"mystery_count": "explained"})
+    assert view_column_comment(package, view, "mystery_count") == "explained"
+    assert view_column_comment(package, view, "votes").startswith("Number of votes received")
+    with pytest.raises(MetadataError, match="'unexplained' is neither a defined field"):
+        view_column_comment(package, view, "unexplained")

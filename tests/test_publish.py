@@ -109,27 +109,6 @@ def test_duckdb_cli_queries_the_published_database():
     assert result.stdout.strip() == "Abzal Quspan,126784"
 
 
-def readme_queries():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    return re.findall(r"```sql\n(.*?)```", text, re.DOTALL)
-
-
-@pytest.mark.parametrize("query", readme_queries())
-def test_every_readme_query_runs(query):
-    """The README's SQL runs against the published files (from the repository root)."""
-    import os
-
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        con = duckdb.connect(str(DATABASE), read_only=True)
-        rows = con.execute(query).fetchall()
-        con.close()
-    finally:
-        os.chdir(cwd)
-    assert rows, "a README example returns no rows"
-
-
 def test_readme_lists_every_table_with_its_row_count(tables):
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     listed = dict(re.findall(r"^\| `([a-z_]+)` \| (\d+) \|", text, re.MULTILINE))
