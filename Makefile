@@ -1,7 +1,7 @@
 # `make` sets up the environment from the committed lock and builds the release; `make test` tests it.
 # Needs only python3 and make: uv is installed into .tools/ and installs the locked packages into .venv/.
 .DEFAULT_GOAL := all
-.PHONY: all test check clean distclean
+.PHONY: all test check fetch clean distclean
 
 PYTHON ?= python3
 UV_VERSION := 0.13.9
@@ -31,6 +31,11 @@ test: $(STAMP)
 
 check: datapackage.json
 	$(PY) -m pipeline check
+
+# Network: download the latest revision of the article (REVISION=123 pins one) into raw/. The default
+# build never does this; it stays on the committed snapshot.
+fetch: $(STAMP)
+	$(PY) -m pipeline fetch $(if $(REVISION),--revision $(REVISION))
 
 clean:
 	rm -rf build .pytest_cache .hypothesis processed datapackage.json docs/data_dictionary.md

@@ -105,12 +105,43 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_fetch(args) -> int:
+    from pipeline.fetch import fetch
+
+    entry = fetch(args.root, api_url=args.api_url, revision=args.revision, timeout=args.timeout,
+                  retries=args.retries, backoff=args.backoff, contact=args.contact)
+    print(f"Fetched revision {entry['revision_id']} ({entry['bytes']:,} bytes, sha256 {entry['sha256']}) into "
+          f"raw/{entry['path']}; it extracts and validates and is now the pipeline's input. Run `make` to publish.")
+    return 0
+
+
+def cmd_download(args) -> int:
+    from pipeline.download import download
+
+    status = download(args.base_url, args.dest, timeout=args.timeout, retries=args.retries, backoff=args.backoff,
+                      contact=args.contact)
+    fresh = sum(s == "downloaded" for s in status.values())
+    print(f"{args.dest}: {fresh} files downloaded, {len(status) - fresh} already up to date; every file matches "
+          "the sha256 in datapackage.json.")
+    return 0
+
+
+def _network_options(command) -> None:
+    command.add_argument("--timeout", type=float, default=30, help="seconds to wait for a server (default 30)")
+    command.add_argument("--retries", type=int, default=5, help="retries on 429, 5xx and broken connections (default 5)")
+    command.add_argument("--backoff", type=float, default=1.0,
+                         help="backoff factor in seconds between retries, doubled each time (default 1)")
+    command.add_argument("--contact", help="contact (URL or e-mail) for the User-Agent, as Wikimedia asks")
+
+
 COMMANDS = {
     "verify-raw": (cmd_verify_raw, "check the raw snapshot against its manifest (sha256)"),
     "extract": (cmd_extract, "extract the tables from raw/ and print their row counts and inferences"),
     "validate": (cmd_validate, "extract, then validate every table against its schema"),
     "publish": (cmd_publish, "extract, validate, cross-check and publish processed/ and datapackage.json"),
     "check": (cmd_check, "run the SQL cross-checks on the published database"),
+    "fetch": (cmd_fetch, "download the article (latest or --revision) from the MediaWiki API into raw/"),
+    "download": (cmd_download, "download the published files, verified against datapackage.json"),
 }
 
 
@@ -120,8 +151,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder holding raw/ (input) and processed/ and datapackage.json (outputs); "
                              "default: the repository")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    commands = {}
     for name, (handler, help_text) in COMMANDS.items():
-        sub.add_parser(name, help=help_text, description=help_text).set_defaults(handler=handler)
+        commands[name] = sub.add_parser(name, help=help_text, description=help_text)
+        commands[name].set_defaults(handler=handler)
+    from pipeline.fetch import DEFAULT_API
+
+    commands["fetch"].add_argument("--revision", type=int, help="a revision id to pin (default: the latest)")
+    commands["fetch"].add_argument("--api-url", default=DEFAULT_API, help=f"MediaWiki API endpoint (default {DEFAULT_API})")
+    commands["download"].add_argument("--base-url", required=True,
+                                      help="URL of the folder holding datapackage.json (e.g. a raw-file URL of this repository)")
+    commands["download"].add_argument("--dest", type=Path, default=Path("kz-election-2023-data"),
+                                      help="folder to download into (default ./kz-election-2023-data)")
+    for name in ("fetch", "download"):
+        _network_options(commands[name])
     sub.add_parser("build", help="same as publish", description="same as publish").set_defaults(
         handler=cmd_publish)
     args = parser.parse_args(argv)

@@ -30,6 +30,18 @@ def _trim(row: list[str]) -> list[str]:
     return row[:end]
 
 
+def _collapse_repeats(cells: list[str]) -> list[str]:
+    """Header labels with the repeats a colspan leaves in an expanded grid (HTML front end) removed."""
+    return [c for i, c in enumerate(cells) if i == 0 or c != cells[i - 1]]
+
+
+def _sub_header(header: list[list[str]]) -> list[str]:
+    """The labels of the last header row that are not also in the rows above it (those are rowspan
+    repeats in an expanded grid), empty cells dropped."""
+    above = {header_key(c) for row in header[:-1] for c in row}
+    return [header_key(c) for c in header[-1] if c and header_key(c) not in above]
+
+
 def _require_width(table: str, row: list[str], width: int, label: str, where: SourceTable) -> list[str]:
     cells = _trim(row)
     if len(cells) > width or len(cells) < width - 1:
@@ -42,7 +54,7 @@ def _columns(table: str, header: list[str], fixed: dict[str, str], ctx: Extracti
              where: SourceTable) -> list[str]:
     """Map header cells to column roles: a key of `fixed`, or 'option:<option_id>'."""
     roles = []
-    for label in _trim(header):
+    for label in _collapse_repeats(_trim(header)):
         key = header_key(label)
         if key in fixed:
             roles.append(fixed[key])
@@ -83,7 +95,7 @@ def extract_party_list(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
             layout += [(role, "votes"), (role, "pct")]
         else:
             layout.append((role, ""))
-    sub = [header_key(c) for c in _trim(header[1])]
+    sub = _sub_header(header)
     expected_sub = [header_key("Votes" if part == "votes" else "%") for _, part in layout if part]
     if sub != expected_sub:
         raise PipelineError("extract", f"second header row should read {' | '.join(expected_sub)}, "
@@ -174,9 +186,9 @@ def extract_turnout(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
     name = "turnout_by_hour"
     table = doc.find_table(name, section="Voter turnout", header=["Region", "Time"])
     header = table.header_rows()
-    times_row = _trim(header[-1])
+    labels = [c for c in _trim(header[-1]) if header_key(c) != "region"]  # an expanded grid repeats 'Region'
     try:
-        times = [parse_time(cell) for cell in times_row]
+        times = [parse_time(cell) for cell in labels]
     except ValueError as error:
         raise PipelineError("extract", f"the last header row should list reporting times: {error}.",
                             table=name, row="header") from None
@@ -321,14 +333,17 @@ def extract_parties(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
             ctx.missing(name, key, "ideology_text", "the ideology cell of the article's party table is empty")
         result = cells[7]
         status = _PARTY_TABLE_STATUS.get(header_key(result))
+        # The stance is the row's last cell; a word result that spans both result cells leaves the text
+        # rendering one cell short (and the HTML grid with the word twice).
+        stance = next((c for c in reversed(cells[8:]) if c), "")
         if status:
-            stance, share = cells[8], None
+            share = None
             if status == "boycotted":
                 ctx.infer(name, key, "previous_status", status, f"The party table says {result!r} for 2021; the "
                           "infobox says the party boycotted that election.")
                 share = 0.0
         else:
-            status, stance = "contested", cells[9]
+            status = "contested"
             share = ctx.value(name, key, "previous_vote_share_pct", result, parse_pct)
         rows.append({"party_id": party_id,
                      "ballot_number": ctx.value(name, key, "ballot_number", cells[3], parse_int),
@@ -551,7 +566,7 @@ def extract_party_candidates(doc: Document, ctx: Extraction) -> dict[str, list[d
     table = doc.find_table(name, section="Candidates by party affiliation",
                            header=["Party", "No. 1 in party list", "Party list registration"])
     header = table.header_rows()
-    sub = [header_key(c) for c in _trim(header[-1])]
+    sub = _sub_header(header)
     if sub != ["partylist", "singlememberdistrict"]:
         raise PipelineError("extract", f"second header row should read 'Party list | Single-member district', found "
                             f"{' | '.join(_trim(header[-1]))}.", table=name, row="header")
@@ -561,7 +576,7 @@ def extract_party_candidates(doc: Document, ctx: Extraction) -> dict[str, list[d
         cells = _trim(row)
         label = cells[1] if len(cells) > 1 else ""
         if header_key(label) == "independents":
-            figures = [c for c in cells[2:] if c and not c.startswith("colspan")]
+            figures = _collapse_repeats([c for c in cells[2:] if c and not c.startswith("colspan")])
             if len(figures) != 1:
                 raise PipelineError("extract", f"expected one figure for independents, found {figures}.", table=name,
                                     row="Independents")
@@ -597,11 +612,12 @@ def extract_region_district_counts(doc: Document, ctx: Extraction) -> dict[str, 
     """The 'Electoral districts' table (two side-by-side halves) and the results table's 'Total seats'."""
     name = "region_district_counts"
     stated: dict[str, str] = {}
+    # The article lays the table out in two halves side by side (one table in the text rendering, two
+    # wikitables in the HTML): read every table under the heading.
     candidates = [t for t in doc.tables if header_key("Electoral districts") in {header_key(s) for s in t.section}]
-    if len(candidates) != 1:
-        raise PipelineError("extract", f"expected one table under the heading 'Electoral districts', found "
-                            f"{len(candidates)}.", table=name)
-    for row in candidates[0].rows:
+    if not candidates:
+        raise PipelineError("extract", "no table under the heading 'Electoral districts'.", table=name)
+    for row in (row for table in candidates for row in table.rows):
         cells = _trim(row)
         if len(cells) == 2 and ctx.reference.region_id(cells[0]):
             region_id = ctx.region_id(name, cells[0], cells[0])
@@ -740,7 +756,7 @@ def extract_debates(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
     header_end = next((i for i, row in enumerate(table.rows) if row and _is_time(row[0])), None)
     if header_end is None:
         raise PipelineError("extract", "no debate rows (rows starting with a time like 20:30).", table=name)
-    party_row = [c for c in table.rows[header_end - 1] if c]
+    party_row = [c for c in table.rows[header_end - 1] if c and ctx.reference.option_id(c)]
     party_ids = [ctx.option_id(name, label, "header", party_only=True) for label in party_row]
     if sorted(party_ids) != sorted(ctx.reference.party_ids):
         raise PipelineError("extract", f"the party header row should name the seven parties, found {party_row}.",

@@ -1,0 +1,221 @@
+"""fetch and download against real HTTP servers on 127.0.0.1 (no mocked requests)."""
+
+import hashlib
+import io
+import json
+import shutil
+import threading
+import time
+from contextlib import contextmanager
+from functools import partial
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from pipeline.download import download
+from pipeline.errors import PipelineError
+from pipeline.fetch import TITLE, fetch
+from tests.conftest import make_root, run_cli
+from tests.html_fixture import render
+
+REVISION = 1_144_000_123
+
+
+def folder_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+class Scripted(BaseHTTPRequestHandler):
+    """Answers each GET with the next step of the server's script: (status, headers, body, delay, cut)."""
+
+    def do_GET(self):  # noqa: N802 (the name http.server calls)
+        self.server.requests.append((self.path, dict(self.headers)))
+        status, headers, body, delay, cut = self.server.script(self.path, len(self.server.requests))
+        if delay:
+            time.sleep(delay)
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body) + cut))
+        self.end_headers()
+        self.wfile.write(body)
+        if cut:
+            self.wfile.flush()
+            self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def serve(handler, **attributes):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    server.requests = []
+    for key, value in attributes.items():
+        setattr(server, key, value)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def api_answer(html: str, revid: int = REVISION) -> bytes:
+    return json.dumps({"parse": {"title": TITLE, "pageid": 72_000_000, "revid": revid, "text": html}}).encode()
+
+
+def ok(body: bytes):
+    return 200, {"Content-Type": "application/json"}, body, 0, 0
+
+
+@pytest.fixture(scope="module")
+def article_fragment(source_text=None):
+    from tests.conftest import SOURCE
+    return render(SOURCE.read_text(encoding="utf-8"), fragment=True)
+
+
+@pytest.fixture()
+def root(tmp_path):
+    return make_root(tmp_path / "root")
+
+
+def quick(url, **options):
+    return {"api_url": f"{url}/w/api.php", "retries": 2, "backoff": 0.01, "timeout": 5} | options
+
+
+def test_fetch_saves_a_validated_snapshot_and_makes_it_current(root, article_fragment, fresh_build):
+    with serve(Scripted, script=lambda path, n: ok(api_answer(article_fragment))) as (url, server):
+        entry = fetch(root, **quick(url))
+    (path, headers), = server.requests
+    query = parse_qs(urlparse(path).query)
+    assert query["action"] == ["parse"] and query["page"] == [TITLE] and query["formatversion"] == ["2"]
+    assert headers["User-Agent"].startswith("kz-election-2023/0.1 (")
+    manifest = json.loads((root / "raw" / "manifest.json").read_text())
+    assert manifest["current"] == entry["path"] == f"2023_Kazakh_legislative_election.r{REVISION}.html"
+    assert entry["revision_id"] == REVISION and len(manifest["snapshots"]) == 2  # the text snapshot stays
+    saved = root / "raw" / entry["path"]
+    assert hashlib.sha256(saved.read_bytes()).hexdigest() == entry["sha256"] and saved.stat().st_size == entry["bytes"]
+    # The pipeline now builds from the HTML and publishes the same data as from the pinned text.
+    result = run_cli("publish", root=root)
+    assert result.returncode == 0, result.stderr
+    for csv in sorted((fresh_build / "processed").glob("*.csv")):
+        if csv.name != "extraction_inferences.csv":
+            assert (root / "processed" / csv.name).read_bytes() == csv.read_bytes(), csv.name
+
+
+def test_fetch_pins_a_revision(root, article_fragment):
+    def script(path, n):
+        assert parse_qs(urlparse(path).query)["oldid"] == ["777"]
+        return ok(api_answer(article_fragment, revid=777))
+
+    with serve(Scripted, script=script) as (url, _):
+        assert fetch(root, revision=777, **quick(url))["revision_id"] == 777
+
+
+def test_fetch_waits_for_retry_after_on_429(root, article_fragment):
+    def script(path, n):
+        if n == 1:
+            return 429, {"Retry-After": "1"}, b"slow down", 0, 0
+        return ok(api_answer(article_fragment))
+
+    with serve(Scripted, script=script) as (url, server):
+        started = time.monotonic()
+        fetch(root, **quick(url))
+        waited = time.monotonic() - started
+    assert len(server.requests) == 2 and waited >= 1.0
+
+
+def assert_failure_leaves_raw_unchanged(root, url, message, **options):
+    before = folder_digest(root / "raw")
+    with pytest.raises(PipelineError) as caught:
+        fetch(root, **quick(url, **options))
+    assert message in str(caught.value), str(caught.value)
+    assert caught.value.stage == "fetch"
+    assert folder_digest(root / "raw") == before
+    return caught.value
+
+
+def test_fetch_gives_up_after_500s(root):
+    with serve(Scripted, script=lambda path, n: (500, {}, b"oops", 0, 0)) as (url, server):
+        assert_failure_leaves_raw_unchanged(root, url, "answered HTTP 500 Internal Server Error after 2 retries")
+    assert len(server.requests) == 3
+
+
+def test_fetch_times_out(root):
+    with serve(Scripted, script=lambda path, n: (200, {}, b"{}", 2, 0)) as (url, server):
+        started = time.monotonic()
+        assert_failure_leaves_raw_unchanged(root, url, "timed out", timeout=0.3, retries=1)
+        assert time.monotonic() - started < 3
+
+
+def test_fetch_detects_a_truncated_body(root, article_fragment):
+    with serve(Scripted, script=lambda path, n: (200, {}, api_answer(article_fragment)[:5000], 0, 5000)) as (url, _):
+        assert_failure_leaves_raw_unchanged(root, url, "was cut short")
+
+
+def test_fetch_refuses_a_page_without_the_tables(root):
+    with serve(Scripted, script=lambda path, n: ok(api_answer("<p>This page was vandalised.</p>"))) as (url, _):
+        error = assert_failure_leaves_raw_unchanged(root, url, f"revision {REVISION} was downloaded but does not pass")
+    assert "expected one table under the heading" in str(error)
+    assert not any((root / "build" / "fetch").glob("*.html"))
+
+
+def test_fetch_reports_an_api_error(root):
+    answer = json.dumps({"error": {"code": "nosuchrevid", "info": "There is no revision with ID 5."}}).encode()
+    with serve(Scripted, script=lambda path, n: ok(answer)) as (url, _):
+        assert_failure_leaves_raw_unchanged(root, url, "nosuchrevid: There is no revision with ID 5.", revision=5)
+
+
+def test_cli_fetch_failure_has_no_traceback(root):
+    with serve(Scripted, script=lambda path, n: (503, {}, b"", 0, 0)) as (url, _):
+        result = run_cli("fetch", "--api-url", f"{url}/w/api.php", "--retries", "1", "--backoff", "0.01", root=root)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: [fetch]") and "HTTP 503" in result.stderr
+
+
+@contextmanager
+def serve_folder(folder: Path):
+    handler = partial(SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None
+    with serve(handler) as (url, server):
+        yield url
+
+
+def test_download_verifies_every_file_and_skips_what_is_there(fresh_build, tmp_path):
+    dest = tmp_path / "data"
+    progress = io.StringIO()
+    with serve_folder(fresh_build) as url:
+        first = download(url, dest, retries=1, backoff=0.01, progress=progress)
+        second = download(url, dest, retries=1, backoff=0.01, progress=None)
+    descriptor = json.loads((fresh_build / "datapackage.json").read_text())
+    assert set(first) == {r["path"] for r in descriptor["resources"]}
+    assert set(first.values()) == {"downloaded"} and set(second.values()) == {"up to date"}
+    for relative in first:
+        assert (dest / relative).read_bytes() == (fresh_build / relative).read_bytes()
+    assert (dest / "datapackage.json").read_bytes() == (fresh_build / "datapackage.json").read_bytes()
+    assert "processed/kz_election_2023.duckdb: 100%" in progress.getvalue()
+    assert not (dest / ".download-staging").exists()
+
+
+def test_download_refuses_a_file_whose_checksum_differs(fresh_build, tmp_path):
+    served = tmp_path / "served"
+    shutil.copytree(fresh_build / "processed", served / "processed")
+    shutil.copy(fresh_build / "datapackage.json", served)
+    csv = served / "processed" / "regions.csv"
+    csv.write_bytes(csv.read_bytes().replace(b"Abai Region", b"Abay Region"))
+    dest = tmp_path / "data"
+    dest.mkdir()
+    (dest / "notes.txt").write_text("mine")
+    before = folder_digest(dest)
+    with serve_folder(served) as url:
+        with pytest.raises(PipelineError, match="processed/regions.csv does not match datapackage.json"):
+            download(url, dest, retries=1, backoff=0.01, progress=None)
+        result = run_cli("download", "--base-url", url, "--dest", str(dest), "--retries", "1")
+    assert folder_digest(dest) == before
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "does not match" in result.stderr
