@@ -169,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
         handler=cmd_publish)
     args = parser.parse_args(argv)
     try:
+        from pipeline.publish import recover
+
+        if recover(args.root):
+            print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)
         return args.handler(args)
     except PipelineError as error:
         print(f"error: {error.describe()}", file=sys.stderr)

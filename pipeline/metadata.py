@@ -21,7 +21,8 @@ from pipeline import ROOT
 SCHEMAS = ROOT / "schemas"
 TYPES = {"string", "integer", "number", "boolean", "date", "datetime"}
 FIELD_KEYS = {"type", "description", "unit", "constraints", "example"}
-RESOURCE_KEYS = {"name", "title", "description", "origin", "fields", "primary_key", "foreign_keys", "unique"}
+RESOURCE_KEYS = {"name", "title", "description", "origin", "fields", "primary_key", "foreign_keys", "unique",
+                 "row_count"}
 CONSTRAINTS = {"required", "unique", "minimum", "maximum", "pattern", "enum"}
 
 
@@ -53,6 +54,7 @@ class Resource:
     primary_key: tuple[str, ...]
     foreign_keys: tuple[dict, ...] = ()
     unique: tuple[tuple[str, ...], ...] = ()
+    row_count: int | None = None  # rows the source gives; a lost or added row must be reviewed
 
     @property
     def field_names(self) -> list[str]:
@@ -142,7 +144,7 @@ def build_package(package: dict, fields: dict, resources: dict[str, dict]) -> Pa
             name=name, title=spec["title"], description=" ".join(spec["description"].split()),
             origin=spec.get("origin", ""), fields=tuple(columns), primary_key=tuple(spec["primary_key"]),
             foreign_keys=tuple(spec.get("foreign_keys", [])),
-            unique=tuple(tuple(group) for group in spec.get("unique", []))))
+            unique=tuple(tuple(group) for group in spec.get("unique", [])), row_count=spec.get("row_count")))
     return Package(meta={k: v for k, v in package.items() if k != "resources"}, resources=tuple(built),
                    defined_fields=tuple(fields))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 from pathlib import Path
 
 from pipeline import ROOT, metadata
@@ -147,13 +148,25 @@ def datapackage(package: metadata.Package, stage: Path, raw_entry: dict) -> dict
     }
 
 
-def stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata.Package | None = None) -> list[dict]:
-    """Write a whole release into `stage` after the cross-checks pass; returns the quality_checks rows."""
+def verify_release(con, frames: dict, package: metadata.Package) -> list[dict]:
+    """The release's quality gate on a loaded database: reviewed gaps, then every cross-check, each finding
+    corrected or acknowledged; the quality_checks rows are validated and loaded. Raises on any failure."""
     from pipeline.crosscheck import load_checks
     from pipeline.errata import errata_resolves
-    from pipeline.quality import assess, load_acknowledgements
+    from pipeline.quality import assess, check_gaps, load_acknowledgements
     from pipeline.validate import validate_table
 
+    check_gaps(frames["source_gaps"].to_dict("records"))
+    checks = load_checks()
+    quality = assess(checks, run_checks(con, checks), frames["errata"].to_dict("records"), errata_resolves(),
+                     load_acknowledgements())
+    quality_frame = validate_table(package.resource(QUALITY), quality)  # noqa: F841 (read by DuckDB)
+    con.execute(f"INSERT INTO {QUALITY} SELECT * FROM quality_frame")
+    return quality
+
+
+def stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata.Package | None = None) -> list[dict]:
+    """Write a whole release into `stage` after the cross-checks pass; returns the quality_checks rows."""
     package = package or metadata.load()
     if stage.exists():
         shutil.rmtree(stage)
@@ -162,14 +175,11 @@ def stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata.
     database = stage / PROCESSED / package.meta["database"]
     con = build_database(frames, database, package)
     try:
-        checks = load_checks()
-        findings = run_checks(con, checks)
-        applied = frames["errata"].to_dict("records")
-        quality = assess(checks, findings, applied, errata_resolves(), load_acknowledgements())
-        quality_frame = validate_table(package.resource(QUALITY), quality)  # noqa: F841 (read by DuckDB)
-        con.execute(f"INSERT INTO {QUALITY} SELECT * FROM quality_frame")
-        for resource in package.resources:
+        quality = verify_release(con, frames, package)
+        for number, resource in enumerate(package.resources):
             export_table(con, resource, stage / PROCESSED)
+            if number == len(package.resources) // 2:
+                _crash_point("exporting")
         examples = _examples(con, package)
         view_columns = {view.name: con.execute(
             "SELECT column_name, data_type, comment FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
@@ -182,23 +192,82 @@ def stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata.
     (stage / PARQUET_VIEWS).write_text(parquet_views(package), encoding="utf-8")
     descriptor = datapackage(package, stage, raw_entry)
     (stage / DESCRIPTOR).write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    _crash_point("staged")
     return quality
 
 
+RELEASE_ITEMS = (PROCESSED, str(DICTIONARY), str(REPORT), str(PARQUET_VIEWS), DESCRIPTOR)
+CRASH_VARIABLE = "KZ_ELECTION_CRASH_AT"  # for the crash tests: kill the process at a named point
+
+
+def _crash_point(name: str) -> None:
+    if os.environ.get(CRASH_VARIABLE) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _write_json_atomically(path: Path, data: dict) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
 def swap_in(stage: Path, root: Path = ROOT) -> None:
-    """Replace processed/, docs/data_dictionary.md and datapackage.json with the staged release."""
-    old = stage.parent / "previous"
-    if old.exists():
-        shutil.rmtree(old)
-    old.mkdir(parents=True)
-    target = root / PROCESSED
-    if target.exists():
-        os.replace(target, old / PROCESSED)
-    os.replace(stage / PROCESSED, target)
-    (root / DICTIONARY).parent.mkdir(exist_ok=True)
-    os.replace(stage / DICTIONARY, root / DICTIONARY)
-    os.replace(stage / REPORT, root / REPORT)
-    os.replace(stage / PARQUET_VIEWS, root / PARQUET_VIEWS)
-    os.replace(stage / DESCRIPTOR, root / DESCRIPTOR)
-    shutil.rmtree(old)
-    shutil.rmtree(stage)
+    """Replace the release (processed/, docs/*, datapackage.json) with the staged one.
+
+    A journal in build/ is written first; each current item is moved aside to build/previous/ and the
+    staged one moved in; the journal is removed last. A process killed in between leaves the journal,
+    and `recover` (run at the start of every command) puts the previous release back whole.
+    """
+    build = stage.parent
+    journal = build / "swap-journal.json"
+    previous = build / "previous"
+    if previous.exists():
+        shutil.rmtree(previous)
+    previous.mkdir(parents=True)
+    existed = {item: (root / item).exists() for item in RELEASE_ITEMS}
+    _write_json_atomically(journal, {"state": "swapping", "existed": existed})
+    _crash_point("journal-written")
+    for item in RELEASE_ITEMS:
+        target, aside = root / item, previous / item
+        aside.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            os.replace(target, aside)
+        _crash_point(f"moved-aside:{item}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(stage / item, target)
+        _crash_point(f"moved-in:{item}")
+    journal.unlink()  # the commit point: from here on the new release stands
+    _crash_point("committed")
+    shutil.rmtree(previous, ignore_errors=True)
+    shutil.rmtree(stage, ignore_errors=True)
+
+
+def recover(root: Path = ROOT) -> bool:
+    """Undo a swap that a killed process left half done; returns True if there was one."""
+    build = root / "build"
+    journal = build / "swap-journal.json"
+    if not journal.exists():
+        return False
+    try:
+        existed = json.loads(journal.read_text(encoding="utf-8"))["existed"]
+    except (ValueError, KeyError):
+        raise PipelineError("publish", f"{journal} is damaged; restore the release with `git checkout -- "
+                            "processed docs datapackage.json` and delete the journal.") from None
+    previous = build / "previous"
+    for item in RELEASE_ITEMS:
+        target, aside = root / item, previous / item
+        if aside.exists():  # moved aside: whatever stands in its place is the new one
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+            os.replace(aside, target)
+        elif not existed.get(item, True) and target.exists():  # it did not exist before this swap
+            shutil.rmtree(target) if target.is_dir() else target.unlink()
+    journal.unlink()
+    shutil.rmtree(previous, ignore_errors=True)
+    shutil.rmtree(build / "staging", ignore_errors=True)
+    return True

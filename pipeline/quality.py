@@ -14,6 +14,7 @@ from pipeline.errata import format_key
 from pipeline.errors import PipelineError
 
 ACKNOWLEDGED_FILE = ROOT / "errata" / "acknowledged.yaml"
+GAPS_FILE = ROOT / "errata" / "gaps.yaml"
 REQUIRED = ("id", "check", "table", "key", "column", "reason", "reviewed_by")
 
 
@@ -85,3 +86,20 @@ def assess(checks: list[Check], findings: list[Finding], applied_errata: list[di
                          "table_name": check.table, "record_key": "*", "column_name": "*", "expected": None,
                          "actual": None, "message": check.description, "explanation": None})
     return rows
+
+
+def check_gaps(gaps: list[dict], path: Path = GAPS_FILE) -> None:
+    """Every value published as null because the source lacks it must be a reviewed gap, and vice versa."""
+    reviewed = yaml.safe_load(path.read_text(encoding="utf-8")) or [] if path.exists() else []
+    expected = {(g["table"], g["key"], g["column"]) for g in reviewed}
+    found = {(g["table_name"], g["record_key"], g["column_name"]) for g in gaps}
+    new, stale = sorted(found - expected), sorted(expected - found)
+    if new:
+        listed = "; ".join(f"table {t}, row {k}, column {c}" for t, k, c in new)
+        raise PipelineError("check", f"values the source no longer gives, not yet reviewed: {listed}.",
+                            hint=f"If the article really lost them, list them in {path.name}; otherwise the "
+                                 "extraction lost them.")
+    if stale:
+        listed = "; ".join(f"table {t}, row {k}, column {c}" for t, k, c in stale)
+        raise PipelineError("check", f"reviewed gaps in {path.name} that the source now fills: {listed}.",
+                            hint="Remove them from the file.")

@@ -60,9 +60,9 @@ def current_snapshot(manifest: Path = MANIFEST) -> Snapshot:
     return Snapshot(path=path, entry=entry)
 
 
-def read_text(snapshot: Snapshot) -> str:
-    data = snapshot.path.read_bytes()
+def decode(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise PipelineError("raw", f"{snapshot.path.name} is not valid UTF-8 (byte {error.start}).") from None
+        raise PipelineError("raw", f"{name} is not valid UTF-8 (byte {error.start}: {data[error.start:error.start + 4]!r}).") from None
+

@@ -27,6 +27,11 @@ def validate_table(resource: metadata.Resource, records: list[dict]):
     import pandera.errors
 
     columns = resource.field_names
+    if resource.row_count is not None and len(records) != resource.row_count:
+        raise PipelineError("validate", f"{len(records)} rows, but the source gives {resource.row_count}: a row was "
+                            "lost or added.", table=resource.name,
+                            hint=f"If the article really changed, review it and update row_count in "
+                                 f"schemas/resources/{resource.name}.yaml.")
     for number, record in enumerate(records, start=1):
         if set(record) != set(columns):
             extra = sorted(set(record) - set(columns))

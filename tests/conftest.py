@@ -12,12 +12,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import ROOT
-from pipeline.derive import derive
-from pipeline.errata import load_errata
-from pipeline.extract.context import Extraction
-from pipeline.extract.tables import extract_tables
+from pipeline.extract import extract_document
 from pipeline.extract.text import parse_text
-from pipeline.reference import Reference
 
 SOURCE = ROOT / "raw" / "2023_Kazakh_legislative_election.txt"
 
@@ -29,7 +25,7 @@ def source_text() -> str:
 
 def extract_text(text: str) -> dict[str, list[dict]]:
     """Run the extract stage (and the derived tables) on article text (no files, no checksum)."""
-    return derive(extract_tables(parse_text(text, "test"), Extraction(Reference.load(), load_errata())))
+    return extract_document(parse_text(text, "test"))
 
 
 def replace_once(text: str, old: str, new: str) -> str:

@@ -1,18 +1,14 @@
 """The HTML front end reads the article as Wikipedia serves it into the same tables as the text one."""
 
-from pipeline.derive import derive
-from pipeline.errata import load_errata
-from pipeline.extract.context import Extraction
+from pipeline.extract import extract_document
 from pipeline.extract.html import parse_html
-from pipeline.extract.tables import extract_tables
-from pipeline.reference import Reference
 from tests.html_fixture import render
 
 ROWSPAN_REASON = "The region cell spans several district rows"
 
 
 def extract_html(html: str) -> dict[str, list[dict]]:
-    return derive(extract_tables(parse_html(html, "fixture"), Extraction(Reference.load(), load_errata())))
+    return extract_document(parse_html(html, "fixture"))
 
 
 def test_fixture_has_the_structure_wikipedia_serves(source_text):

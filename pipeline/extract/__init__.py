@@ -6,29 +6,35 @@ Imports are inside the functions so that `pipeline.extract.cells` can be used on
 from __future__ import annotations
 
 
-def parse_snapshot(snapshot):
+def parse_bytes(data: bytes, name: str, fmt: str = "text"):
+    """A snapshot's bytes -> Document, with the front end for its format."""
     from pipeline.errors import PipelineError
-    from pipeline.raw import read_text
+    from pipeline.raw import decode
 
-    text = read_text(snapshot)
+    text = decode(data, name)
     if not text.strip():
-        raise PipelineError("extract", f"{snapshot.path.name} is empty.")
-    if snapshot.format == "html":
+        raise PipelineError("extract", f"{name} is empty.")
+    if fmt == "html":
         from pipeline.extract.html import parse_html
-        return parse_html(text, snapshot.path.name)
+        return parse_html(text, name)
     from pipeline.extract.text import parse_text
-    return parse_text(text, snapshot.path.name)
+    return parse_text(text, name)
 
 
-def run(snapshot=None) -> dict[str, list[dict]]:
-    """Every table's records: extracted from the snapshot, then the derived tables added."""
+def extract_document(document) -> dict[str, list[dict]]:
+    """Every table's records from a Document: extracted, then the derived tables added."""
     from pipeline.derive import derive
     from pipeline.errata import load_errata
     from pipeline.extract.context import Extraction
     from pipeline.extract.tables import extract_tables
-    from pipeline.raw import current_snapshot
     from pipeline.reference import Reference
 
-    snapshot = snapshot or current_snapshot()
-    document = parse_snapshot(snapshot)
     return derive(extract_tables(document, Extraction(Reference.load(), load_errata())))
+
+
+def run(snapshot=None) -> dict[str, list[dict]]:
+    """Every table's records from the snapshot (default: the manifest's current one)."""
+    from pipeline.raw import current_snapshot
+
+    snapshot = snapshot or current_snapshot()
+    return extract_document(parse_bytes(snapshot.path.read_bytes(), snapshot.path.name, snapshot.format))

@@ -123,8 +123,8 @@ def extract_party_list(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
                                            for p in labelled):
             national = candidate
             ctx.infer("national_ballots", {"country_code": "KZ"}, "country_code", "KZ",
-                      f"The row at data position {candidate['number']} of the party-list table has no label; its "
-                      "registered voters exceed every region's, so it is the national totals row.")
+                      f"A row of the party-list table has no label; its registered voters "
+                      f"({candidate['registered']:,}) exceed every region's, so it is the national totals row.")
     if national is None:
         raise PipelineError("extract", "no national totals row (an unlabelled row larger than every region).",
                             table=name)
@@ -133,8 +133,8 @@ def extract_party_list(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
     if len(rest) == 1 and len(missing) == 1:
         rest[0]["region_id"] = missing[0]
         ctx.infer("region_ballots", {"region_id": missing[0]}, "region_id", missing[0],
-                  f"The row at data position {rest[0]['number']} of the party-list table has an empty region "
-                  f"cell; {missing[0]} is the only region without a row, so the row is taken to be it.")
+                  f"A row of the party-list table (registered voters {rest[0]['cells']['registered.']}) has an "
+                  f"empty region cell; {missing[0]} is the only region without a row, so the row is taken to be it.")
     elif rest or missing:
         raise PipelineError("extract", f"{len(rest)} rows without a region name and regions without a row: "
                             f"{', '.join(missing) or 'none'}.", table=name, column="region_id")
@@ -192,8 +192,8 @@ def extract_turnout(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
     except ValueError as error:
         raise PipelineError("extract", f"the last header row should list reporting times: {error}.",
                             table=name, row="header") from None
-    if len(set(times)) != len(times) or times != sorted(times):
-        raise PipelineError("extract", "reporting times repeat or are out of order.", table=name, row="header")
+    if len(set(times)) != len(times):
+        raise PipelineError("extract", "a reporting time appears twice.", table=name, row="header")
     stamps = [dt.datetime.combine(ELECTION_DAY, t) for t in times]
     out = {"turnout_by_hour": [], "national_turnout_by_hour": []}
     seen: set[str] = set()
