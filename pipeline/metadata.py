@@ -268,6 +268,8 @@ def pandera_schema(resource: Resource):
             checks.append(pa.Check(lambda s: s.dt.normalize() == s, element_wise=False,
                                    error="a date must have no time of day"))
         required = f.required or f.name in resource.primary_key
+        if f.type == "string":
+            checks.append(pa.Check.str_length(min_value=1, error="empty text: a missing value must be null"))
         unique = bool(c.get("unique")) or (f.name,) in resource.unique
         columns[f.name] = pa.Column(dtypes[f.type], checks=checks, nullable=not required, unique=unique,
                                     coerce=True, description=f.description, title=f.name)

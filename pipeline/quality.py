@@ -15,7 +15,7 @@ from pipeline.errors import PipelineError
 
 ACKNOWLEDGED_FILE = ROOT / "errata" / "acknowledged.yaml"
 GAPS_FILE = ROOT / "errata" / "gaps.yaml"
-REQUIRED = ("id", "check", "table", "key", "column", "reason", "reviewed_by")
+REQUIRED = ("id", "check", "table", "key", "column", "expected", "actual", "reason", "reviewed_by")
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class Acknowledgement:
     key: str
     column: str
     reason: str
+    expected: str | None = None
+    actual: str | None = None
 
 
 def load_acknowledgements(path: Path = ACKNOWLEDGED_FILE) -> list[Acknowledgement]:
@@ -39,20 +41,26 @@ def load_acknowledgements(path: Path = ACKNOWLEDGED_FILE) -> list[Acknowledgemen
             raise PipelineError("check", f"acknowledgement #{number} in {path.name} lacks {', '.join(missing)}.")
         key = entry["key"] if isinstance(entry["key"], str) else format_key(entry["key"])
         out.append(Acknowledgement(id=str(entry["id"]), check=entry["check"], table=entry["table"], key=key,
-                                   column=entry["column"], reason=" ".join(entry["reason"].split())))
+                                   column=entry["column"], reason=" ".join(entry["reason"].split()),
+                                   expected=_text(entry["expected"]), actual=_text(entry["actual"])))
     return out
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
 
 
 def assess(checks: list[Check], findings: list[Finding], applied_errata: list[dict],
            errata_resolves: dict[str, list[str]], acknowledgements: list[Acknowledgement]) -> list[dict]:
     """The quality_checks rows; raises if a finding is unexplained or an acknowledgement matches nothing."""
     by_id = {c.id: c for c in checks}
-    index = {(a.check, a.table, a.key, a.column): a for a in acknowledgements}
+    index = {(a.check, a.table, a.key, a.column, a.expected, a.actual): a for a in acknowledgements}
     used: set[str] = set()
     rows, unexplained = [], []
     for finding in findings:
         row = finding.row
-        ack = index.get((finding.check.id, row["table_name"], row["record_key"], row["column_name"]))
+        ack = index.get((finding.check.id, row["table_name"], row["record_key"], row["column_name"],
+                         row["expected"], row["actual"]))
         if ack is None:
             unexplained.append(finding)
             continue

@@ -44,10 +44,12 @@ def load_manifest(manifest: Path = MANIFEST) -> dict:
 def current_snapshot(manifest: Path = MANIFEST) -> Snapshot:
     """The snapshot the manifest names as current, after checking its size and sha256."""
     data = load_manifest(manifest)
-    entries = {entry["path"]: entry for entry in data.get("snapshots", [])}
+    entries = {entry.get("path"): entry for entry in data.get("snapshots", []) if isinstance(entry, dict)}
     entry = entries.get(data.get("current"))
     if entry is None:
         raise PipelineError("raw", f"the manifest's current snapshot {data.get('current')!r} has no entry.")
+    if not isinstance(entry.get("sha256"), str):
+        raise PipelineError("raw", f"the manifest entry of {entry['path']} has no sha256.")
     path = manifest.parent / entry["path"]
     if not path.exists():
         raise PipelineError("raw", f"the snapshot {path.name} named in the manifest is missing.")

@@ -194,9 +194,14 @@ def test_an_unexplained_finding_fails_and_a_stale_acknowledgement_too():
                               "expected": "43.238", "actual": "42.91", "message": "m"})
     with pytest.raises(PipelineError, match="1 cross-check failure"):
         assess([check], [finding], [], {}, [])
-    ack = Acknowledgement("A1", "turnout_recomputed", "region_ballots", "region_id=KZ-71", "turnout_pct", "why")
+    ack = Acknowledgement("A1", "turnout_recomputed", "region_ballots", "region_id=KZ-71", "turnout_pct", "why",
+                          "43.238", "42.91")
     rows = assess([check], [finding], [], {}, [ack])
     assert [(r["status"], r["explanation"]) for r in rows] == [("acknowledged", "A1: why")]
+    # An acknowledgement explains the values it names: the same finding with another value fails again.
+    moved = Finding(check, {**finding.row, "actual": "42.90"})
+    with pytest.raises(PipelineError, match="1 cross-check failure"):
+        assess([check], [moved], [], {}, [ack])
     with pytest.raises(PipelineError, match="acknowledgements A1 match no finding"):
         assess([check], [], [], {}, [ack])
 

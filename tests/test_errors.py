@@ -86,3 +86,42 @@ def test_cli_failed_extraction_keeps_the_release(tmp_path, fresh_build, source_t
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "error: [extract] table party_list_results, row Pavlodarr Region, column region_id" in result.stderr
     assert tree_digest(root) == before
+
+
+def test_expected_failures_print_one_paragraph_and_exit_1(capsys, tmp_path):
+    from pipeline.cli import main
+
+    root = make_root(tmp_path)
+    (root / "raw" / "manifest.json").write_text('{"current": "x.txt", "snapshots": [{"path": "x.txt"}]}')
+    assert main(["--root", str(root), "verify-raw"]) == 1
+    err = capsys.readouterr().err
+    assert err == "error: [raw] the manifest entry of x.txt has no sha256.\n"
+
+
+def test_unexpected_exceptions_keep_their_traceback(monkeypatch):
+    from pipeline import cli
+
+    def broken(args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(cli.COMMANDS, "verify-raw", (broken, "broken"))
+    with pytest.raises(RuntimeError, match="a bug"):
+        cli.main(["verify-raw"])
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "is empty"),
+    (b"\xff\xfe not text", "is not valid UTF-8 (byte 0"),
+])
+def test_empty_and_undecodable_snapshots(tmp_path, data, message):
+    root = make_root(tmp_path)
+    snapshot = root / "raw" / "2023_Kazakh_legislative_election.txt"
+    snapshot.write_bytes(data)
+    manifest = root / "raw" / "manifest.json"
+    import hashlib
+    import json
+    content = json.loads(manifest.read_text())
+    content["snapshots"][0]["sha256"] = hashlib.sha256(data).hexdigest()
+    manifest.write_text(json.dumps(content))
+    result = run_cli("validate", root=root)
+    assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
