@@ -15,16 +15,9 @@ import sys
 from pathlib import Path
 
 from pipeline.errors import PipelineError
+from pipeline.raw import sha256_file
 
 PROGRESS_BYTES = 256 * 1024  # show progress for files larger than this
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _safe(relative: str, target: Path) -> Path:
@@ -56,7 +49,7 @@ def download(base_url: str, target: Path, *, timeout: float = 60, retries: int =
     try:
         for relative, sha256, size in files:
             final = _safe(relative, target)
-            if final.exists() and final.stat().st_size == size and _sha256(final) == sha256:
+            if final.exists() and final.stat().st_size == size and sha256_file(final) == sha256:
                 status[relative] = "up to date"
                 continue
             part = _safe(relative, staging)
