@@ -1,5 +1,6 @@
 # `make` sets up the environment from the committed lock and builds the release; `make test` tests it.
-# Needs only python3 and make: uv is installed into .tools/ and installs the locked packages into .venv/.
+# Needs only python3 (with venv) and make: uv is installed into .tools/ and installs the locked packages
+# into a Python 3.11 .venv/ (uv finds the interpreter, or fetches one).
 .DEFAULT_GOAL := all
 .PHONY: all test check fetch clean distclean
 
@@ -17,7 +18,7 @@ all: datapackage.json
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(TOOLS)/bin/uv venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	$(TOOLS)/bin/uv venv --quiet --allow-existing --python 3.11 $(VENV)
 	UV_COMPILE_BYTECODE=1 $(TOOLS)/bin/uv pip sync --quiet --python $(PY) --require-hashes requirements.lock
 	touch $@
 
@@ -38,7 +39,8 @@ fetch: $(STAMP)
 	$(PY) -m pipeline fetch $(if $(REVISION),--revision $(REVISION))
 
 clean:
-	rm -rf build .pytest_cache .hypothesis processed datapackage.json docs/data_dictionary.md
+	rm -rf build .pytest_cache .hypothesis processed datapackage.json docs/data_dictionary.md \
+		docs/quality_report.md docs/parquet_views.sql
 
 distclean: clean
 	rm -rf $(VENV) $(TOOLS)

@@ -62,7 +62,7 @@ def cmd_publish(args) -> int:
     stage = args.root / "build" / "staging"
     quality = stage_release(frames, stage, snapshot.entry)
     swap_in(stage, args.root)
-    print(f"Published {len(frames)} tables to processed/ and datapackage.json "
+    print(f"Published {len(frames) + 1} tables (quality_checks included) to processed/ and datapackage.json "
           f"in {time.perf_counter() - started:.1f} s:")
     _print_counts(tables)
     for row in tables["errata"]:

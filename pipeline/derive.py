@@ -103,9 +103,15 @@ def complete_national_results(tables: dict[str, list[dict]]) -> list[dict]:
 
 
 def derive(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    from pipeline.errors import PipelineError
+
     tables = dict(tables)
     tables["electoral_rules"] = [electoral_rules()]
-    tables["national_results"] = complete_national_results(tables)
-    tables["seat_allocation"] = seat_allocation(tables)
+    try:
+        tables["national_results"] = complete_national_results(tables)
+        tables["seat_allocation"] = seat_allocation(tables)
+    except (KeyError, ValueError) as error:
+        raise PipelineError("derive", f"cannot compute the derived tables: missing or bad input {error}.",
+                            table="seat_allocation") from None
     return tables
 

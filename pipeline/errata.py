@@ -14,7 +14,10 @@ ERRATA_FILE = ROOT / "errata" / "errata.yaml"
 REQUIRED = ("id", "table", "key", "column", "value_before", "value_after", "evidence", "reviewed_by")
 
 
-def format_key(key: dict) -> str:
+def format_key(key: dict | str) -> str:
+    """'column=value, ...' from a key written as a mapping (or already as that text)."""
+    if isinstance(key, str):
+        return key
     return ", ".join(f"{column}={value}" for column, value in key.items())
 
 

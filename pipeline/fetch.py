@@ -89,8 +89,16 @@ def fetch(root: Path, *, api_url: str = DEFAULT_API, revision: int | None = None
         staged.unlink()
         raise PipelineError("fetch", f"revision {revid} was downloaded but does not pass extraction and "
                             f"validation, so raw/ is unchanged: {error.describe()}") from None
-    os.replace(staged, raw / name)
-    manifest["snapshots"] = [s for s in manifest.get("snapshots", []) if s["path"] != name] + [entry]
+    known = next((s for s in manifest.get("snapshots", []) if s.get("path") == name), None)
+    if known is not None:  # this revision is already in raw/, which is immutable: just make it current
+        staged.unlink()
+        if known.get("sha256") != entry["sha256"]:
+            raise PipelineError("fetch", f"revision {revid} is already in raw/ as {name} with another sha256 "
+                                f"({known.get('sha256')}); raw/ is immutable, so it was not replaced.")
+        entry = known
+    else:
+        os.replace(staged, raw / name)
+        manifest["snapshots"] = manifest.get("snapshots", []) + [entry]
     manifest["current"] = name
     temporary = manifest_path.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

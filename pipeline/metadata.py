@@ -247,7 +247,8 @@ def column_comment(f: Field) -> str:
 # --- pandera --------------------------------------------------------------------------------
 
 def pandera_schema(resource: Resource):
-    """A pandera DataFrameSchema for a resource (types mapped here, see CONVENTIONS.md)."""
+    """A pandera DataFrameSchema for a resource. Types are mapped here rather than through pandera's
+    frictionless reader: nullable Int64 and boolean, datetime64 for dates, no enum categories."""
     import pandera.pandas as pa
 
     dtypes = {"string": "str", "integer": "Int64", "number": "Float64", "boolean": "boolean",
@@ -285,7 +286,8 @@ def data_dictionary(package: Package, examples: dict[str, dict[str, str]] | None
     examples = examples or {}
     out = [f"# Data dictionary: {package.meta['title']}", "",
            "Generated from `schemas/` by `python -m pipeline publish`; do not edit by hand. Every table is in "
-           "`processed/` as CSV and Parquet and in the DuckDB database; the views are in the database only.", "",
+           "`processed/` as CSV and Parquet and in the DuckDB database; the views are in the database, and "
+           "`docs/parquet_views.sql` defines them over the Parquet files.", "",
            "Tables: " + ", ".join(f"[`{r.name}`](#{r.name})" for r in package.resources) + ".", ""]
     for resource in package.resources:
         out += [f"## {resource.name}", "", f"**{resource.title}.** {resource.description}", "",
@@ -303,7 +305,7 @@ def data_dictionary(package: Package, examples: dict[str, dict[str, str]] | None
                        f"{str(example).replace('|', '/')} |")
         out.append("")
     if package.views:
-        out += ["# Views (DuckDB database only)", ""]
+        out += ["# Views (in the database; over the Parquet files through docs/parquet_views.sql)", ""]
     for view in package.views:
         out += [f"## {view.name}", "", view.description, "", "| column | type | description |", "|---|---|---|"]
         for column, kind, comment in (view_columns or {}).get(view.name, []):

@@ -6,6 +6,7 @@ when they pass is the staged release swapped in for processed/ and datapackage.j
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -214,7 +215,31 @@ def _write_json_atomically(path: Path, data: dict) -> None:
     os.replace(temporary, path)
 
 
+@contextlib.contextmanager
+def release_lock(root: Path, *, wait: bool = True):
+    """An exclusive lock on the release (build/release.lock), so that two processes never swap or recover
+    at once. With wait=False, yields False instead of waiting when another process holds it."""
+    import fcntl
+
+    (root / "build").mkdir(parents=True, exist_ok=True)
+    with (root / "build" / "release.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def swap_in(stage: Path, root: Path = ROOT) -> None:
+    with release_lock(root):
+        _swap_in(stage, root)
+
+
+def _swap_in(stage: Path, root: Path) -> None:
     """Replace the release (processed/, docs/*, datapackage.json) with the staged one.
 
     A journal in build/ is written first; each current item is moved aside to build/previous/ and the
@@ -246,11 +271,27 @@ def swap_in(stage: Path, root: Path = ROOT) -> None:
 
 
 def recover(root: Path = ROOT) -> bool:
-    """Undo a swap that a killed process left half done; returns True if there was one."""
+    """Finish a swap that a killed process left half done; returns True if there was one. If every staged
+    item is already in place the swap is completed (rolled forward), otherwise it is rolled back. A swap
+    that a live process holds the lock for is left alone."""
     build = root / "build"
     journal = build / "swap-journal.json"
     if not journal.exists():
         return False
+    with release_lock(root, wait=False) as locked:
+        if not locked:
+            return False
+        return _recover(root, build, journal)
+
+
+def _recover(root: Path, build: Path, journal: Path) -> bool:
+    if not journal.exists():
+        return False
+    if not any((build / "staging" / item).exists() for item in RELEASE_ITEMS):
+        journal.unlink()  # everything was moved in: the new release stands whole
+        shutil.rmtree(build / "previous", ignore_errors=True)
+        shutil.rmtree(build / "staging", ignore_errors=True)
+        return True
     try:
         existed = json.loads(journal.read_text(encoding="utf-8"))["existed"]
     except (ValueError, KeyError):

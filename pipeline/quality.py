@@ -39,7 +39,7 @@ def load_acknowledgements(path: Path = ACKNOWLEDGED_FILE) -> list[Acknowledgemen
         missing = [k for k in REQUIRED if k not in entry]
         if missing:
             raise PipelineError("check", f"acknowledgement #{number} in {path.name} lacks {', '.join(missing)}.")
-        key = entry["key"] if isinstance(entry["key"], str) else format_key(entry["key"])
+        key = format_key(entry["key"])
         out.append(Acknowledgement(id=str(entry["id"]), check=entry["check"], table=entry["table"], key=key,
                                    column=entry["column"], reason=" ".join(entry["reason"].split()),
                                    expected=_text(entry["expected"]), actual=_text(entry["actual"])))
@@ -99,7 +99,7 @@ def assess(checks: list[Check], findings: list[Finding], applied_errata: list[di
 def check_gaps(gaps: list[dict], path: Path = GAPS_FILE) -> None:
     """Every value published as null because the source lacks it must be a reviewed gap, and vice versa."""
     reviewed = yaml.safe_load(path.read_text(encoding="utf-8")) or [] if path.exists() else []
-    expected = {(g["table"], g["key"], g["column"]) for g in reviewed}
+    expected = {(g["table"], format_key(g["key"]), g["column"]) for g in reviewed}
     found = {(g["table_name"], g["record_key"], g["column_name"]) for g in gaps}
     new, stale = sorted(found - expected), sorted(expected - found)
     if new:

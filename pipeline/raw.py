@@ -42,9 +42,11 @@ def load_manifest(manifest: Path = MANIFEST) -> dict:
 
 
 def current_snapshot(manifest: Path = MANIFEST) -> Snapshot:
-    """The snapshot the manifest names as current, after checking its size and sha256."""
+    """The snapshot the manifest names as current, after checking its size (when recorded) and sha256."""
     data = load_manifest(manifest)
-    entries = {entry.get("path"): entry for entry in data.get("snapshots", []) if isinstance(entry, dict)}
+    if not isinstance(data, dict) or not isinstance(data.get("snapshots"), list):
+        raise PipelineError("raw", f"{manifest.name} should be an object with 'current' and a 'snapshots' list.")
+    entries = {entry.get("path"): entry for entry in data["snapshots"] if isinstance(entry, dict)}
     entry = entries.get(data.get("current"))
     if entry is None:
         raise PipelineError("raw", f"the manifest's current snapshot {data.get('current')!r} has no entry.")
@@ -54,6 +56,9 @@ def current_snapshot(manifest: Path = MANIFEST) -> Snapshot:
     if not path.exists():
         raise PipelineError("raw", f"the snapshot {path.name} named in the manifest is missing.")
     actual = sha256_file(path)
+    if entry.get("bytes") is not None and path.stat().st_size != entry["bytes"]:
+        raise PipelineError("raw", f"{path.name} has changed: it has {path.stat().st_size:,} bytes, the manifest "
+                            f"records {entry['bytes']:,}.", hint="raw/ is immutable.")
     if actual != entry["sha256"]:
         raise PipelineError(
             "raw", f"{path.name} has changed: its sha256 is {actual}, the manifest records {entry['sha256']}.",

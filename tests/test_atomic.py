@@ -11,7 +11,7 @@ import time
 import pytest
 
 from pipeline import ROOT
-from pipeline.publish import CRASH_VARIABLE
+from pipeline.publish import CRASH_VARIABLE, RELEASE_ITEMS
 from tests.conftest import make_root, replace_once, run_cli, tree_digest
 
 SNAPSHOT = "2023_Kazakh_legislative_election.txt"
@@ -41,8 +41,9 @@ def publish_killed_at(root, point):
 
 
 BEFORE_SWAP = ["exporting", "staged"]
-DURING_SWAP = ["journal-written", "moved-aside:processed", "moved-in:processed", "moved-aside:docs/quality_report.md",
-               "moved-in:docs/parquet_views.sql", "moved-aside:datapackage.json", "moved-in:datapackage.json"]
+# Every step of the swap before the last item is in place; once it is, the swap is rolled forward.
+DURING_SWAP = ["journal-written"] + [f"{step}:{item}" for item in RELEASE_ITEMS for step in ("moved-aside", "moved-in")
+                                     ][:-1]
 
 
 @pytest.mark.parametrize("point", BEFORE_SWAP)
@@ -64,10 +65,22 @@ def test_killed_while_swapping_is_rolled_back_by_the_next_command(root, point):
     assert not (root / "build" / "swap-journal.json").exists()
 
 
-def test_killed_after_the_commit_point_keeps_the_new_release(root, fresh_build):
-    assert publish_killed_at(root, "committed").returncode == -signal.SIGKILL
+@pytest.mark.parametrize("point", [f"moved-in:{RELEASE_ITEMS[-1]}", "committed"])
+def test_killed_once_everything_is_in_place_keeps_the_new_release(root, fresh_build, point):
+    assert publish_killed_at(root, point).returncode == -signal.SIGKILL
+    run_cli("verify-raw", root=root)  # rolls a complete swap forward
     assert not (root / "build" / "swap-journal.json").exists()
     assert tree_digest(root) == tree_digest(fresh_build)
+
+
+def test_a_command_does_not_recover_a_swap_another_process_is_doing(root):
+    from pipeline.publish import recover, release_lock
+
+    (root / "build").mkdir(exist_ok=True)
+    (root / "build" / "swap-journal.json").write_text('{"state": "swapping", "existed": {}}')
+    with release_lock(root):
+        assert recover(root) is False  # the lock is held: leave the swap alone
+    assert (root / "build" / "swap-journal.json").exists()
 
 
 @pytest.mark.parametrize("delay", [0.4, 0.8, 1.1, 1.4])

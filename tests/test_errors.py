@@ -122,6 +122,25 @@ def test_empty_and_undecodable_snapshots(tmp_path, data, message):
     import json
     content = json.loads(manifest.read_text())
     content["snapshots"][0]["sha256"] = hashlib.sha256(data).hexdigest()
+    content["snapshots"][0]["bytes"] = len(data)
     manifest.write_text(json.dumps(content))
     result = run_cli("validate", root=root)
     assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_missing_option_column_is_an_error_not_a_crash(source_text):
+    error = extraction_error(replace_once(source_text, PARTY_LIST_HEADER, "| Region | Registered voters | Undecided | Auyl |"))
+    assert (error.table, error.row) == ("party_list_results", "header") and "every ballot option" in str(error)
+
+
+def test_a_blank_debate_organiser_is_an_error_not_a_crash(source_text):
+    error = extraction_error(replace_once(source_text, "| 21:00 | KTK |", "| 21:00 |  |"))
+    assert (error.table, error.column) == ("debates", "organiser_name")
+
+
+@pytest.mark.parametrize("manifest", ['[]', '{"current": "x.txt", "snapshots": [{"sha256": "0"}]}', '"text"'])
+def test_a_malformed_manifest_is_an_error_not_a_crash(tmp_path, manifest):
+    root = make_root(tmp_path)
+    (root / "raw" / "manifest.json").write_text(manifest)
+    result = run_cli("verify-raw", root=root)
+    assert result.returncode == 1 and result.stderr.startswith("error: [raw]") and "Traceback" not in result.stderr

@@ -109,6 +109,17 @@ def test_fetch_saves_a_validated_snapshot_and_makes_it_current(root, article_fra
             assert (root / "processed" / csv.name).read_bytes() == csv.read_bytes(), csv.name
 
 
+def test_fetching_a_revision_already_in_raw_changes_nothing_in_it(root, article_fragment):
+    with serve(Scripted, script=lambda path, n: ok(api_answer(article_fragment))) as (url, _):
+        first = fetch(root, **quick(url))
+        before = folder_digest(root / "raw")
+        assert fetch(root, **quick(url)) == first
+    assert folder_digest(root / "raw") == before
+    # The same revision id with other content is refused: raw/ is immutable.
+    with serve(Scripted, script=lambda path, n: ok(api_answer(article_fragment + "<p>edited</p>"))) as (url, _):
+        assert_failure_leaves_raw_unchanged(root, url, "is already in raw/")
+
+
 def test_fetch_pins_a_revision(root, article_fragment):
     def script(path, n):
         assert parse_qs(urlparse(path).query)["oldid"] == ["777"]

@@ -5,11 +5,12 @@
 -- tolerance: 0.05
 -- The party table rounds 2021 shares to one decimal (or none: '11%'), the infobox to two, so the
 -- shares may differ by up to half a unit of the table's last decimal (0.05); names must match exactly.
+-- Coverage guard: a party without a row in national_results is reported.
 WITH pairs AS (
     SELECT p.party_id, p.leader_name AS table_leader, n.leader_name AS infobox_leader,
            p.previous_status AS table_status, n.previous_status AS infobox_status,
            p.previous_vote_share_pct AS table_share, n.previous_vote_share_pct AS infobox_share
-    FROM parties AS p JOIN national_results AS n USING (party_id)
+    FROM parties AS p LEFT JOIN national_results AS n USING (party_id)
 )
 SELECT 'parties' AS table_name, 'party_id=' || party_id AS record_key, 'leader_name' AS column_name,
        infobox_leader AS expected, table_leader AS actual, 'the party table and the infobox name different leaders' AS message
@@ -23,4 +24,7 @@ SELECT 'parties', 'party_id=' || party_id, 'previous_vote_share_pct', CAST(infob
        'the party table and the infobox give different 2021 shares'
 FROM pairs WHERE infobox_share IS NOT NULL AND table_share IS NOT NULL
              AND abs(infobox_share - table_share) > getvariable('tolerance') + 1e-9
+UNION ALL
+SELECT 'parties', 'party_id=' || p.party_id, '*', 'a national_results row', 'none', 'the party has no national result'
+FROM parties AS p WHERE p.party_id NOT IN (SELECT party_id FROM national_results)
 ORDER BY 2, 3

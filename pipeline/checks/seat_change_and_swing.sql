@@ -5,6 +5,7 @@
 -- tolerance: 0.005
 -- The signed values (seat_change_count, swing_pp) are computed; this check ties their size to what
 -- the infobox prints. Tolerance: half a unit of the swing's last decimal (seat changes are whole).
+-- Coverage guard: a party the infobox lists (it has votes there) without a 2021 status is reported.
 WITH compared AS (
     SELECT party_id, 'seat_change_published_abs' AS column_name, previous_status,
            CAST(abs(seat_change_count) AS DOUBLE) AS recomputed, CAST(seat_change_published_abs AS DOUBLE) AS published
@@ -19,4 +20,8 @@ SELECT 'national_results' AS table_name, 'party_id=' || party_id AS record_key, 
 FROM compared
 WHERE CASE WHEN previous_status = 'new' THEN published IS NOT NULL
            ELSE published IS NULL OR abs(recomputed - published) > getvariable('tolerance') + 1e-9 END
+UNION ALL
+SELECT 'national_results', 'party_id=' || party_id, 'previous_status', 'contested, new or boycotted', 'NULL',
+       'the infobox lists the party but its 2021 result is missing'
+FROM national_results WHERE votes IS NOT NULL AND previous_status IS NULL
 ORDER BY 2, 3

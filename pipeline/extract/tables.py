@@ -79,7 +79,6 @@ def _columns(table: str, header: list[str], fixed: dict[str, str], ctx: Extracti
 
 PARTY_LIST_FIXED = {"region": "region", "registeredvoters": "registered", "invalidblank": "invalid",
                     "total": "total"}
-PARTY_LIST_WIDTH = {"region": 1, "registered": 1, "invalid": 1, "total": 2}  # options: votes and %
 
 
 def extract_party_list(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
@@ -101,6 +100,10 @@ def extract_party_list(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
         raise PipelineError("extract", f"second header row should read {' | '.join(expected_sub)}, "
                             f"found {' | '.join(sub)}.", table=name, row="header")
     option_ids = [r.split(":", 1)[1] for r in roles if r.startswith("option:")]
+    ballot = [o["option_id"] for o in ctx.reference.options if o["option_kind"] in ("party", "against_all")]
+    if sorted(option_ids) != sorted(ballot):
+        raise PipelineError("extract", f"the header should name every ballot option ({', '.join(ballot)}); found "
+                            f"{', '.join(option_ids)}.", table=name, row="header")
 
     parsed = []
     for number, row in enumerate(table.data_rows(), start=1):
@@ -550,10 +553,6 @@ def _list_seats_from_prose(doc: Document, ctx: Extraction) -> dict[str, int]:
 
 # --- Candidates by party ------------------------------------------------------------------------
 
-CANDIDATES_FIXED = {"party": "party", "no1inpartylist": "first", "noofcandidates": "?group", "total": "total",
-                    "partylistregistration": "registered"}
-
-
 def _parse_day(text: str) -> dt.date:
     start, end = parse_date_range(text)
     if start != end:
@@ -767,6 +766,9 @@ def extract_debates(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
     for row in table.rows[header_end:]:
         cells = _require_width(name, row, width, row[1] if len(row) > 1 else "?", table)
         organiser = cells[1]
+        if not slug(organiser):
+            raise PipelineError("extract", "the organiser cell is empty; it identifies the debate.", table=name,
+                                row=f"starting {cells[0]}", column="organiser_name")
         debate_id = slug(organiser)
         key = {"debate_id": debate_id}
         day = _debate_day(ctx, prose, organiser, key)
