@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -53,15 +54,20 @@ def cmd_validate(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    from pipeline.publish import stage_release, swap_in
-    from pipeline.validate import to_frames
+    from pipeline.release import build_lock, recover_locked, swap_in
 
     started = time.perf_counter()
-    snapshot, tables = _extract(args.root)
-    frames = to_frames(tables)
-    stage = args.root / "build" / "staging"
-    quality = stage_release(frames, stage, snapshot.entry)
-    swap_in(stage, args.root)
+    with build_lock(args.root, "publish", wait=args.wait):  # one build at a time, staging included
+        if recover_locked(args.root):
+            print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)
+        from pipeline.publish import stage_release
+        from pipeline.validate import to_frames
+
+        snapshot, tables = _extract(args.root)
+        frames = to_frames(tables)
+        stage = args.root / "build" / "staging"
+        quality = stage_release(frames, stage, snapshot.entry)
+        swap_in(stage, args.root)
     print(f"Published {len(frames) + 1} tables (quality_checks included) to processed/ and datapackage.json "
           f"in {time.perf_counter() - started:.1f} s:")
     _print_counts(tables)
@@ -86,17 +92,29 @@ def cmd_check(args) -> int:
     from pipeline.errata import errata_resolves
     from pipeline.quality import assess, load_acknowledgements
 
+    from pipeline.release import build_lock
+
     database = args.root / "processed" / metadata.load().meta["database"]
-    if not database.exists():
-        raise PipelineError("check", f"no published database at {database}; run `make` first.")
     checks = load_checks()
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        findings = run_checks(con, checks)
-        applied = [dict(zip([d[0] for d in con.description], row))
-                   for row in con.execute("SELECT * FROM errata").fetchall()]
-    finally:
-        con.close()
+    with build_lock(args.root, "check", shared=True, wait=args.wait):  # not while a build swaps the release
+        if not database.is_file():
+            raise PipelineError("check", f"no published database at {database}; run `make` first.")
+        try:
+            con = duckdb.connect(str(database), read_only=True)
+        except duckdb.Error as error:
+            first = str(error).splitlines()[0]
+            if "lock" in first.lower():
+                raise PipelineError("check", f"cannot open {database}: another process has it open for writing "
+                                    f"({first}).", hint="Close that process (e.g. a duckdb shell opened without "
+                                    "-readonly) and run the command again.") from None
+            raise PipelineError("check", f"cannot open {database} as a DuckDB database: {first}.",
+                                hint="Rebuild the release with `make`.") from None
+        try:
+            findings = run_checks(con, checks)
+            applied = [dict(zip([d[0] for d in con.description], row))
+                       for row in con.execute("SELECT * FROM errata").fetchall()]
+        finally:
+            con.close()
     quality = assess(checks, findings, applied, errata_resolves(), load_acknowledgements())
     for check in checks:
         statuses = sorted({r["status"] for r in quality if r["check_id"] == check.id})
@@ -108,8 +126,8 @@ def cmd_check(args) -> int:
 def cmd_fetch(args) -> int:
     from pipeline.fetch import fetch
 
-    entry = fetch(args.root, api_url=args.api_url, revision=args.revision, timeout=args.timeout,
-                  retries=args.retries, backoff=args.backoff, contact=args.contact)
+    entry = fetch(args.root, api_url=args.api_url, revision=args.revision, title=args.title,
+                  limits=_limits(args), contact=args.contact, wait=args.wait)
     print(f"Fetched revision {entry['revision_id']} ({entry['bytes']:,} bytes, sha256 {entry['sha256']}) into "
           f"raw/{entry['path']}; it extracts and validates and is now the pipeline's input. Run `make` to publish.")
     return 0
@@ -118,20 +136,71 @@ def cmd_fetch(args) -> int:
 def cmd_download(args) -> int:
     from pipeline.download import download
 
-    status = download(args.base_url, args.dest, timeout=args.timeout, retries=args.retries, backoff=args.backoff,
-                      contact=args.contact)
+    status = download(args.base_url, args.dest, limits=_limits(args), contact=args.contact)
     fresh = sum(s == "downloaded" for s in status.values())
     print(f"{args.dest}: {fresh} files downloaded, {len(status) - fresh} already up to date; every file matches "
           "the sha256 in datapackage.json.")
     return 0
 
 
-def _network_options(command) -> None:
-    command.add_argument("--timeout", type=float, default=30, help="seconds to wait for a server (default 30)")
-    command.add_argument("--retries", type=int, default=5, help="retries on 429, 5xx and broken connections (default 5)")
-    command.add_argument("--backoff", type=float, default=1.0,
-                         help="backoff factor in seconds between retries, doubled each time (default 1)")
+def _limits(args):
+    from pipeline.net import Limits
+
+    return Limits(timeout=args.timeout, request_deadline=args.request_deadline, deadline=args.deadline,
+                  retries=args.retries, backoff=args.backoff, max_wait=args.max_wait)
+
+
+def _number(kind: type, low: float, high: float, *, strict_low: bool = False):
+    """An argparse type: a finite number of `kind` in [low, high] (above low if strict_low)."""
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'a whole number' if kind is int else 'a number'}, "
+                                             f"not {text!r}") from None
+        if value != value or value < low or value > high or (strict_low and value == low):
+            bound = f"above {low:g}" if strict_low else f"at least {low:g}"
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            raise argparse.ArgumentTypeError(f"must be {bound} and at most {high:g}, not {shown!r}"
+                                             if isinstance(high, float) else
+                                             f"must be {bound} and at most {high}, not {shown!r}")
+        return value
+    return convert
+
+
+SECONDS = _number(float, 0, 86_400, strict_low=True)
+
+
+def _network_options(command, *, deadline: float, cap: str) -> None:
+    from pipeline import net
+
+    command.add_argument("--timeout", type=SECONDS, default=net.Limits.timeout, metavar="S",
+                         help=f"seconds to wait for a connection, and for the next bytes of an answer, before the "
+                              f"attempt fails (default {net.Limits.timeout:g})")
+    command.add_argument("--request-deadline", type=SECONDS, default=net.Limits.request_deadline, metavar="S",
+                         help="each request (one attempt) must finish within S seconds, however slowly the server "
+                              f"sends (default {net.Limits.request_deadline:g})")
+    command.add_argument("--deadline", type=SECONDS, default=deadline, metavar="S",
+                         help=f"the whole command, retries included, must finish within S seconds (default "
+                              f"{deadline:g})")
+    command.add_argument("--retries", type=_number(int, 0, 100), default=net.Limits.retries, metavar="N",
+                         help="retries on 429, 5xx, refused or broken connections and timeouts, each announced on "
+                              f"stderr (default {net.Limits.retries})")
+    command.add_argument("--backoff", type=_number(float, 0, 3600), default=net.Limits.backoff, metavar="S",
+                         help=f"wait before the first retry, doubled each time (default {net.Limits.backoff:g})")
+    command.add_argument("--max-wait", type=SECONDS, default=net.Limits.max_wait, metavar="S",
+                         help="the longest wait before a retry; a server asking for more (Retry-After) makes the "
+                              f"command fail at once (default {net.Limits.max_wait:g})")
     command.add_argument("--contact", help="contact (URL or e-mail) for the User-Agent, as Wikimedia asks")
+    command.epilog = cap
+
+
+def _lock_option(command) -> None:
+    from pipeline.release import LOCK_WAIT
+
+    command.add_argument("--wait", type=_number(float, 0, 86_400), default=LOCK_WAIT, metavar="S",
+                         help="if another build holds this folder's lock, wait at most S seconds for it "
+                              f"(default {LOCK_WAIT:g})")
 
 
 COMMANDS = {
@@ -145,35 +214,80 @@ COMMANDS = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit with code 1, like every other expected failure."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(1, f"error: [{self.prog.split()[-1]}] {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from pipeline import net
+    from pipeline.fetch import DEFAULT_API, TITLE
+
+    parser = _Parser(prog="python -m pipeline", description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=ROOT, metavar="DIR",
                         help="folder holding raw/ (input) and processed/ and datapackage.json (outputs); "
                              "default: the repository")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command", parser_class=_Parser)
     commands = {}
     for name, (handler, help_text) in COMMANDS.items():
         commands[name] = sub.add_parser(name, help=help_text, description=help_text)
         commands[name].set_defaults(handler=handler)
-    from pipeline.fetch import DEFAULT_API
-
-    commands["fetch"].add_argument("--revision", type=int, help="a revision id to pin (default: the latest)")
+    commands["build"] = sub.add_parser("build", help="same as publish", description="same as publish")
+    commands["build"].set_defaults(handler=cmd_publish)
+    commands["fetch"].add_argument("--revision", type=_number(int, 1, 2**53 - 1), metavar="ID",
+                                   help="a revision id to pin (default: the latest)")
     commands["fetch"].add_argument("--api-url", default=DEFAULT_API, help=f"MediaWiki API endpoint (default {DEFAULT_API})")
+    commands["fetch"].add_argument("--title", default=TITLE,
+                                   help=f"the article's title; the API's answer must name it (default {TITLE!r})")
     commands["download"].add_argument("--base-url", required=True,
                                       help="URL of the folder holding datapackage.json (e.g. a raw-file URL of this repository)")
     commands["download"].add_argument("--dest", type=Path, default=Path("kz-election-2023-data"),
                                       help="folder to download into (default ./kz-election-2023-data)")
-    for name in ("fetch", "download"):
-        _network_options(commands[name])
-    sub.add_parser("build", help="same as publish", description="same as publish").set_defaults(
-        handler=cmd_publish)
-    args = parser.parse_args(argv)
-    try:
-        from pipeline.publish import recover
+    _network_options(commands["fetch"], deadline=net.FETCH_DEADLINE,
+                     cap=f"The API's answer is read up to {net.MAX_API_BYTES // 2**20} MiB; a longer one is refused.")
+    _network_options(commands["download"], deadline=net.DOWNLOAD_DEADLINE,
+                     cap=f"datapackage.json is read up to {net.MAX_DESCRIPTOR_BYTES // 2**20} MiB and each file up "
+                         "to the bytes its descriptor declares; more is refused. Nothing in DEST changes unless "
+                         "every file is verified.")
+    for name in ("publish", "build", "check", "fetch"):
+        _lock_option(commands[name])
+    return parser
 
-        if recover(args.root):
-            print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)
+
+def _robust_streams() -> None:
+    """Print what cannot be encoded (PYTHONIOENCODING=ascii) as escapes instead of failing."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    _robust_streams()
+    args = _parser().parse_args(argv)
+    try:
+        if args.command != "download":  # the download client does not touch a build's folder
+            from pipeline.release import recover
+
+            if recover(args.root):
+                print("Recovered: a publish was interrupted; the previous release is back in place.",
+                      file=sys.stderr)
         return args.handler(args)
     except PipelineError as error:
         print(f"error: {error.describe()}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # e.g. `python -m pipeline extract | head -1`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        print(f"error: [{args.command}] interrupted.", file=sys.stderr)
+        return 130
+    except OSError as error:  # the machine, not the data: a full disk, a read-only or missing folder
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"error: [{args.command}] {error.strerror or error}{where}.", file=sys.stderr)
         return 1

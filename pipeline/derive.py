@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import yaml
-
 from pipeline.reference import CODES
+from pipeline.yamlfile import read_yaml
 
 
 def electoral_rules() -> dict:
-    with (CODES / "electoral_rules.yaml").open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    return read_yaml(CODES / "electoral_rules.yaml")
 
 
 def allocate_seats(parties: list[dict], *, seats: int, threshold_pct: float, base_votes: int,

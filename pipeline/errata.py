@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
 from pipeline import ROOT
 from pipeline.errors import PipelineError
+from pipeline.yamlfile import read_yaml
 
 ERRATA_FILE = ROOT / "errata" / "errata.yaml"
 REQUIRED = ("id", "table", "key", "column", "value_before", "value_after", "evidence", "reviewed_by")
@@ -36,14 +36,14 @@ def errata_resolves(path: Path = ERRATA_FILE) -> dict[str, list[str]]:
     """Which cross-checks each erratum makes pass (its optional `resolves` list)."""
     if not path.exists():
         return {}
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    entries = read_yaml(path) or []
     return {str(e["id"]): list(e.get("resolves", [])) for e in entries}
 
 
 def load_errata(path: Path = ERRATA_FILE) -> dict[tuple[str, str, str], Erratum]:
     if not path.exists():
         return {}
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    entries = read_yaml(path) or []
     errata: dict[tuple[str, str, str], Erratum] = {}
     for number, entry in enumerate(entries, start=1):
         missing = [k for k in REQUIRED if k not in entry]

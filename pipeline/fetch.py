@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 import json
 import os
 from pathlib import Path
@@ -22,42 +23,91 @@ LICENCE = {"name": "CC-BY-SA-4.0", "title": "Creative Commons Attribution-ShareA
            "path": "https://creativecommons.org/licenses/by-sa/4.0/"}
 
 
-def request_params(revision: int | None) -> dict:
+def request_params(revision: int | None, title: str = TITLE) -> dict:
     params = {"action": "parse", "format": "json", "formatversion": "2", "prop": "text|revid|displaytitle",
               "disableeditsection": "1", "disablelimitreport": "1"}
     if revision is None:
-        params |= {"page": TITLE, "redirects": "1"}
+        params |= {"page": title, "redirects": "1"}
     else:
         params["oldid"] = str(revision)
     return params
 
 
-def download_article(api_url: str, revision: int | None, *, timeout: float, retries: int, backoff: float,
-                     contact: str | None = None) -> tuple[int, str, str]:
-    """(revision id, title, HTML) of the article from the API."""
-    from pipeline.net import get, read_body, session
+MAX_REVISION = 2**53 - 1  # MediaWiki revision ids are positive integers (about 1.2e9 in 2023)
 
-    http = session(retries=retries, backoff=backoff, contact=contact)
-    response = get(http, "fetch", api_url, timeout=timeout, params=request_params(revision))
-    body = read_body(response, "fetch", api_url)
+
+def parse_answer(body: bytes, api_url: str, revision: int | None, title: str) -> tuple[int, str, str]:
+    """(revision id, title, HTML) from an action=parse answer, after checking its shape: anything else
+    is a PipelineError saying what the answer was."""
     try:
-        data = json.loads(body)
-    except ValueError:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise PipelineError("fetch", f"{api_url} did not answer JSON (first bytes: {body[:80]!r}).") from None
+    if not isinstance(data, dict):
+        raise PipelineError("fetch", f"{api_url} answered a JSON {type(data).__name__}, not the object of an "
+                            "action=parse answer.")
     if "error" in data:
         error = data["error"]
-        raise PipelineError("fetch", f"the API answered an error: {error.get('code')}: {error.get('info')}.")
-    parsed = data.get("parse") or {}
-    if not isinstance(parsed.get("text"), str) or not isinstance(parsed.get("revid"), int):
-        raise PipelineError("fetch", "the API answer has no parse.text and parse.revid.")
-    if revision is not None and parsed["revid"] != revision:
-        raise PipelineError("fetch", f"asked for revision {revision}, the API returned {parsed['revid']}.")
-    return parsed["revid"], parsed.get("title", TITLE), parsed["text"]
+        if isinstance(error, dict):
+            detail = f"{_text(error.get('code'))}: {_text(error.get('info'))}"
+        else:
+            detail = _text(error)
+        raise PipelineError("fetch", f"the API answered an error: {detail}.")
+    parsed = data.get("parse")
+    if not isinstance(parsed, dict):
+        raise PipelineError("fetch", f"the API answer has no 'parse' object (keys: {_text(sorted(data)[:8])}).")
+    text, revid, answered_title = parsed.get("text"), parsed.get("revid"), parsed.get("title")
+    if not isinstance(text, str) or not text.strip():
+        raise PipelineError("fetch", "the API answer has no HTML in parse.text.")
+    if type(revid) is not int or not 1 <= revid <= MAX_REVISION:
+        raise PipelineError("fetch", f"the API answer's revision id {_text(repr(revid))} is not a positive whole number "
+                            f"up to {MAX_REVISION}.")
+    if not isinstance(answered_title, str) or answered_title.replace("_", " ") != title:
+        raise PipelineError("fetch", f"the API answered the page {_text(answered_title)}, not {title!r}.",
+                            hint="If the article was renamed, pass its new title with --title.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise PipelineError("fetch", f"the API answer's HTML is not valid Unicode ({error.reason} at character "
+                            f"{error.start}).") from None
+    if revision is not None and revid != revision:
+        raise PipelineError("fetch", f"asked for revision {revision}, the API returned {revid}.")
+    return revid, answered_title, text
 
 
-def fetch(root: Path, *, api_url: str = DEFAULT_API, revision: int | None = None, timeout: float = 30,
-          retries: int = 5, backoff: float = 1.0, contact: str | None = None) -> dict:
-    """Fetch, stage, check, then add the snapshot to raw/ and make it current. Returns its manifest entry."""
+def _text(value) -> str:
+    """A value from the answer, for a message: plain text as it is, anything else (or text with control
+    characters) as its repr; shortened."""
+    shown = value if isinstance(value, str) and value.isprintable() else repr(value)
+    return shown if len(shown) <= 120 else shown[:117] + "..."
+
+
+def download_article(api_url: str, revision: int | None, *, limits, title: str = TITLE,
+                     contact: str | None = None) -> tuple[int, str, str]:
+    """(revision id, title, HTML) of the article from the API."""
+    from pipeline.net import MAX_API_BYTES, Client
+
+    client = Client("fetch", limits, contact=contact)
+    try:
+        body = client.get(api_url, params=request_params(revision, title), max_bytes=MAX_API_BYTES,
+                          compressed=True)
+    finally:
+        client.close()
+    return parse_answer(body, api_url, revision, title)
+
+
+def fetch(root: Path, *, api_url: str = DEFAULT_API, revision: int | None = None, title: str = TITLE,
+          limits=None, contact: str | None = None, wait: float | None = None) -> dict:
+    """Fetch, stage, check, then add the snapshot to raw/ and make it current. Returns its manifest entry.
+    Holds the build lock for the whole run: raw/ does not change under a build."""
+    from pipeline.net import Limits
+    from pipeline.release import LOCK_WAIT, build_lock
+
+    with build_lock(root, "fetch", wait=LOCK_WAIT if wait is None else wait):
+        return _fetch(root, api_url, revision, title, limits or Limits(deadline=300), contact)
+
+
+def _fetch(root: Path, api_url: str, revision: int | None, title: str, limits, contact: str | None) -> dict:
     from pipeline import extract
     from pipeline.raw import MANIFEST, Snapshot, load_manifest
     from pipeline.validate import to_frames
@@ -65,19 +115,26 @@ def fetch(root: Path, *, api_url: str = DEFAULT_API, revision: int | None = None
     raw = root / "raw"
     manifest_path = raw / MANIFEST.name
     manifest = load_manifest(manifest_path)
-    revid, title, fragment = download_article(api_url, revision, timeout=timeout, retries=retries,
-                                              backoff=backoff, contact=contact)
-    document = (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title>'
-                f'<meta name="revision-id" content="{revid}"></head>\n<body>\n<h1>{title}</h1>\n{fragment}\n'
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("snapshots", []), list):
+        raise PipelineError("fetch", f"{manifest_path} should be an object with a 'snapshots' list.")
+    revid, title, fragment = download_article(api_url, revision, limits=limits, title=title, contact=contact)
+    escaped = html.escape(title)
+    document = (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{escaped}</title>'
+                f'<meta name="revision-id" content="{revid}"></head>\n<body>\n<h1>{escaped}</h1>\n{fragment}\n'
                 "</body></html>\n").encode("utf-8")
     name = f"2023_Kazakh_legislative_election.r{revid}.html"
     staging = root / "build" / "fetch"
-    staging.mkdir(parents=True, exist_ok=True)
     staged = staging / name
-    staged.write_bytes(document)
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        staged.write_bytes(document)
+    except OSError as error:
+        _remove(staged)
+        raise PipelineError("fetch", f"cannot stage the download in {staging}: {error.strerror}; raw/ is "
+                            "unchanged.") from None
     entry = {
         "path": name, "title": title, "source_url": api_url, "page_url": PAGE_URL,
-        "request": request_params(revision), "publisher": "English Wikipedia",
+        "request": request_params(revision, title), "publisher": "English Wikipedia",
         "authors": "Wikipedia contributors (see the article's history page)", "licence": LICENCE,
         "format": "text/html; MediaWiki parser output (action=parse)",
         "retrieved_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
@@ -86,21 +143,47 @@ def fetch(root: Path, *, api_url: str = DEFAULT_API, revision: int | None = None
     try:
         to_frames(extract.run(Snapshot(path=staged, entry=entry)))
     except PipelineError as error:
-        staged.unlink()
+        _remove(staged)
         raise PipelineError("fetch", f"revision {revid} was downloaded but does not pass extraction and "
                             f"validation, so raw/ is unchanged: {error.describe()}") from None
-    known = next((s for s in manifest.get("snapshots", []) if s.get("path") == name), None)
+    known = next((s for s in manifest.get("snapshots", []) if isinstance(s, dict) and s.get("path") == name), None)
     if known is not None:  # this revision is already in raw/, which is immutable: just make it current
-        staged.unlink()
+        _remove(staged)
         if known.get("sha256") != entry["sha256"]:
             raise PipelineError("fetch", f"revision {revid} is already in raw/ as {name} with another sha256 "
                                 f"({known.get('sha256')}); raw/ is immutable, so it was not replaced.")
         entry = known
     else:
-        os.replace(staged, raw / name)
         manifest["snapshots"] = manifest.get("snapshots", []) + [entry]
     manifest["current"] = name
-    temporary = manifest_path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(temporary, manifest_path)
+    _commit(raw, manifest_path, manifest, staged if known is None else None)
     return entry
+
+
+def _commit(raw: Path, manifest_path: Path, manifest: dict, staged: Path | None) -> None:
+    """Move the staged snapshot into raw/ and replace the manifest; on any failure (a full disk) both are
+    undone, so raw/ is as it was."""
+    temporary = manifest_path.with_suffix(".json.tmp")
+    added = raw / staged.name if staged is not None else None
+    try:
+        temporary.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if staged is not None:
+            os.replace(staged, added)
+        os.replace(temporary, manifest_path)
+    except OSError as error:
+        _remove(temporary)
+        if added is not None:
+            _remove(added)
+        if staged is not None:
+            _remove(staged)
+        raise PipelineError("fetch", f"cannot save the snapshot in raw/: {error.strerror}; raw/ is unchanged.") \
+            from None
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        pass

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import re
 
-import yaml
 
 from pipeline import ROOT
+from pipeline.yamlfile import read_yaml
 
 SCHEMAS = ROOT / "schemas"
 TYPES = {"string", "integer", "number", "boolean", "date", "datetime"}
@@ -87,8 +87,7 @@ class Package:
 
 
 def _read(path: Path):
-    with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    return read_yaml(path)
 
 
 def build_package(package: dict, fields: dict, resources: dict[str, dict]) -> Package:
@@ -246,9 +245,22 @@ def column_comment(f: Field) -> str:
 
 # --- pandera --------------------------------------------------------------------------------
 
+_PANDERA_SCHEMAS: dict[int, tuple[Resource, object]] = {}
+
+
 def pandera_schema(resource: Resource):
-    """A pandera DataFrameSchema for a resource. Types are mapped here rather than through pandera's
-    frictionless reader: nullable Int64 and boolean, datetime64 for dates, no enum categories."""
+    """A pandera DataFrameSchema for a resource (built once per Resource object). Types are mapped here
+    rather than through pandera's frictionless reader: nullable Int64 and boolean, datetime64 for dates,
+    no enum categories."""
+    cached = _PANDERA_SCHEMAS.get(id(resource))
+    if cached is not None and cached[0] is resource:
+        return cached[1]
+    schema = _pandera_schema(resource)
+    _PANDERA_SCHEMAS[id(resource)] = (resource, schema)  # the Resource is kept, so its id stays unique
+    return schema
+
+
+def _pandera_schema(resource: Resource):
     import pandera.pandas as pa
 
     dtypes = {"string": "str", "integer": "Int64", "number": "Float64", "boolean": "boolean",

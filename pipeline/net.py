@@ -1,67 +1,359 @@
-"""HTTP for fetch and download: one requests session with a descriptive User-Agent, timeouts, and
-retries with exponential backoff on 429 and 5xx that honour Retry-After (urllib3's Retry)."""
+"""HTTP for fetch and download, written for hostile servers and broken networks. Needs only requests.
+
+Every request has limits that hold whatever the server does:
+- `timeout`: the longest silence (connecting, or waiting for the next bytes);
+- `request_deadline`: one attempt, however slowly the server sends (a slow-loris server is cut off);
+- `deadline`: the whole command, retries included;
+- a size cap: an answer is read up to `max_bytes` (and a file up to the bytes its descriptor declares);
+  a Content-Length above the cap is refused before the body is read.
+Retries (429, 5xx, refused or broken connections, timeouts, bodies cut short) wait `backoff` seconds,
+doubled each time, or what Retry-After asks, up to `max_wait`; a server asking for longer, or a wait that
+would pass the deadline, ends the command with an error. Each wait is announced on one line.
+The deadlines are enforced between reads and, in the main thread, by a timer signal that also interrupts a
+server that sends its headers one byte at a time.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import email.utils
+import hashlib
+import signal
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from pipeline.errors import PipelineError
 
 USER_AGENT = ("kz-election-2023/0.1 (open-data package for the 2023 Kazakh legislative election; "
               "set a contact with --contact) python-requests")
-RETRY_STATUSES = (429, 500, 502, 503, 504)
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+MAX_API_BYTES = 16 * 2**20  # the article's parse output is about 1 MB; the longest Wikipedia pages ~5 MB
+MAX_DESCRIPTOR_BYTES = 8 * 2**20  # our datapackage.json is about 0.1 MB
+FETCH_DEADLINE = 300.0
+DOWNLOAD_DEADLINE = 1800.0
+CHUNK = 1 << 16
 
 
-def session(*, retries: int = 5, backoff: float = 1.0, contact: str | None = None):
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
-
-    http = requests.Session()
-    agent = USER_AGENT if not contact else USER_AGENT.replace("set a contact with --contact", contact)
-    http.headers["User-Agent"] = agent
-    retry = Retry(total=retries, connect=retries, read=retries, status=retries, other=0,
-                  backoff_factor=backoff, backoff_max=60, status_forcelist=RETRY_STATUSES,
-                  allowed_methods=frozenset({"GET"}), respect_retry_after_header=True, raise_on_status=False)
-    adapter = HTTPAdapter(max_retries=retry)
-    http.mount("http://", adapter)
-    http.mount("https://", adapter)
-    return http
+@dataclass(frozen=True)
+class Limits:
+    timeout: float = 30.0
+    request_deadline: float = 300.0
+    deadline: float = 600.0
+    retries: int = 5
+    backoff: float = 1.0
+    max_wait: float = 60.0
 
 
-def get(http, stage: str, url: str, *, timeout: float, params: dict | None = None, stream: bool = False):
-    """GET a URL; every network failure becomes a PipelineError that says what happened."""
-    import requests
+class _Expired(BaseException):
+    """Raised by the timer signal; a BaseException so that no library's `except Exception` swallows it."""
 
+
+class _Retry(Exception):
+    """A failure worth another attempt: `text` says what happened, `wait` is the server's Retry-After."""
+
+    def __init__(self, text: str, wait: float | None = None):
+        super().__init__(text)
+        self.text, self.wait = text, wait
+
+
+@contextlib.contextmanager
+def _timer(seconds: float):
+    """Raise _Expired after `seconds` in the main thread (elsewhere the checks between reads suffice)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _Expired()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
     try:
-        response = http.get(url, params=params, timeout=timeout, stream=stream)
-    except requests.exceptions.ChunkedEncodingError as error:
-        raise PipelineError(stage, f"the response from {url} was cut short: {_short(error)}.") from None
-    except requests.exceptions.ConnectTimeout:
-        raise PipelineError(stage, f"connecting to {url} timed out (after {timeout:g} s, with retries).") from None
-    except requests.exceptions.ReadTimeout:
-        raise PipelineError(stage, f"{url} did not answer within {timeout:g} s.") from None
-    except requests.exceptions.ConnectionError as error:
-        reason = "timed out" if "timed out" in str(error).lower() else "failed"
-        raise PipelineError(stage, f"the connection to {url} {reason} after retries: {_short(error)}.") from None
-    except requests.exceptions.RequestException as error:
-        raise PipelineError(stage, f"the request to {url} failed: {_short(error)}.") from None
-    if response.status_code != 200:
-        retried = len(response.raw.retries.history) if getattr(response.raw, "retries", None) else 0
-        raise PipelineError(stage, f"{url} answered HTTP {response.status_code} {response.reason}"
-                            f"{f' after {retried} retries' if retried else ''}.")
-    return response
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
-def read_body(response, stage: str, url: str) -> bytes:
-    """The whole body; a body cut short (fewer bytes than Content-Length) is an error."""
+class Progress:
+    """Progress of one file: a line rewritten in place on a terminal; elsewhere (a log, a pipe) one line
+    when the file is complete, so a log does not fill up."""
+
+    def __init__(self, stream, label: str, total: int | None):
+        self.stream, self.label, self.total = stream, label, total
+        self.tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
+        self.shown = 0.0
+
+    def update(self, done: int) -> None:
+        if self.stream is None or not self.tty or time.monotonic() - self.shown < 0.2:
+            return
+        self.shown = time.monotonic()
+        share = f"{done * 100 // self.total:3d}% of {self.total:,}" if self.total else f"{done:,}"
+        print(f"\r  {self.label}: {share} bytes", end="", file=self.stream, flush=True)
+
+    def finish(self, done: int) -> None:
+        if self.stream is None:
+            return
+        print(f"{chr(13) if self.tty else ''}  {self.label}: {done:,} bytes, complete", file=self.stream, flush=True)
+
+
+class Client:
+    """One command's HTTP client: the limits hold for every request it makes."""
+
+    def __init__(self, stage: str, limits: Limits = Limits(), *, contact: str | None = None, log=None):
+        import requests
+
+        self.stage, self.limits = stage, limits
+        self.log = log if log is not None else sys.stderr  # looked up now: tests replace sys.stderr
+        self.ends = time.monotonic() + limits.deadline
+        self.http = requests.Session()
+        self.http.headers["User-Agent"] = USER_AGENT if not contact else \
+            USER_AGENT.replace("set a contact with --contact", contact)
+        self.http.trust_env = True
+
+    def close(self) -> None:
+        self.http.close()
+
+    def get(self, url: str, *, max_bytes: int, params: dict | None = None, exact_bytes: int | None = None,
+            into: Path | None = None, progress=None, label: str | None = None,
+            compressed: bool = False) -> bytes | tuple[int, str]:
+        """GET `url`, retrying what is worth retrying. The body is returned (at most max_bytes), or with
+        `into`, written to that file and (bytes, sha256) returned. With `exact_bytes`, a body of any other
+        size is an error (read no further than that size)."""
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise PipelineError(self.stage, f"{url!r} is not an http(s) URL.")
+        limits = self.limits
+        for attempt in range(limits.retries + 1):
+            remaining = self.ends - time.monotonic()
+            if remaining <= 0:
+                raise self._deadline_error(url)
+            per_request = min(limits.request_deadline, remaining)
+            try:
+                with _timer(per_request):
+                    return self._once(url, params, max_bytes, exact_bytes, into, progress, label or url,
+                                      compressed, time.monotonic() + per_request)
+            except _Expired:
+                if time.monotonic() >= self.ends - 0.01:
+                    raise self._deadline_error(url) from None
+                problem = _Retry(f"{url} did not finish within the request deadline of {limits.request_deadline:g} s")
+            except _Retry as retry:
+                problem = retry
+            if attempt == limits.retries:
+                after = f" (gave up after {limits.retries} {'retry' if limits.retries == 1 else 'retries'})" \
+                    if limits.retries else " (no retries: --retries 0)"
+                raise PipelineError(self.stage, f"{problem.text}{after}.")
+            self._wait(problem, attempt + 1)
+        raise AssertionError("unreachable")
+
+    def _deadline_error(self, url: str) -> PipelineError:
+        return PipelineError(self.stage, f"the command did not finish within its deadline of "
+                             f"{self.limits.deadline:g} s (while getting {url}).",
+                             hint="A slow or stalled server; raise --deadline to allow more time.")
+
+    def _wait(self, problem: _Retry, number: int) -> None:
+        limits = self.limits
+        if problem.wait is not None:
+            if problem.wait > limits.max_wait:
+                raise PipelineError(self.stage, f"{problem.text}, and the server asks to wait "
+                                    f"{_seconds(problem.wait)} before retrying: more than the {limits.max_wait:g} s "
+                                    "this command waits at most.", hint="Try again later, or raise --max-wait.")
+            delay = problem.wait
+        else:
+            delay = min(limits.backoff * 2 ** (number - 1), limits.max_wait)
+        if time.monotonic() + delay >= self.ends:
+            raise PipelineError(self.stage, f"{problem.text}; a retry in {_seconds(delay)} would pass the "
+                                f"command's deadline of {limits.deadline:g} s, so it gives up.")
+        print(f"{self.stage}: {problem.text}; retrying in {_seconds(delay)} ({number} of {limits.retries})",
+              file=self.log, flush=True)
+        with _timer(self.ends - time.monotonic()):
+            try:
+                time.sleep(delay)
+            except _Expired:
+                raise self._deadline_error("a retry") from None
+
+    def _once(self, url, params, max_bytes, exact_bytes, into, progress, label, compressed, ends):
+        import requests
+
+        headers = {"Accept-Encoding": "gzip" if compressed else "identity"}
+        try:
+            response = self.http.get(url, params=params, headers=headers, stream=True,
+                                     timeout=(self.limits.timeout, self.limits.timeout), allow_redirects=True)
+        except requests.exceptions.RequestException as error:
+            raise _connection_problem(self.stage, url, error, self.limits.timeout) from None
+        with contextlib.closing(response):
+            self._check_status(response, url)
+            cap = exact_bytes if exact_bytes is not None else max_bytes
+            declared = _content_length(response)
+            encoded = response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+            if declared is not None and not encoded:
+                if declared > cap:
+                    what = "the descriptor declares" if exact_bytes is not None else "this command reads at most"
+                    raise PipelineError(self.stage, f"{url} announces {declared:,} bytes, but {what} {cap:,}; "
+                                        "nothing was read.")
+                if exact_bytes is not None and declared != exact_bytes:
+                    raise PipelineError(self.stage, f"{url} announces {declared:,} bytes, but the descriptor "
+                                        f"declares {exact_bytes:,}; nothing was read.")
+            return self._read(response, url, cap, exact_bytes, declared if not encoded else None, into,
+                              Progress(progress, label, exact_bytes or declared), ends)
+
+    def _check_status(self, response, url: str) -> None:
+        if response.status_code == 200:
+            return
+        text = f"{url} answered HTTP {response.status_code} {response.reason or ''}".rstrip()
+        if response.status_code in RETRY_STATUSES:
+            raise _Retry(text, _retry_after(response.headers.get("Retry-After")))
+        raise PipelineError(self.stage, f"{text}.")
+
+    def _read(self, response, url, cap, exact_bytes, declared, into, progress, ends):
+        import requests
+        import urllib3
+
+        raw = response.raw
+        read = raw.read1 if hasattr(raw, "read1") else raw.read
+        digest, size, parts = hashlib.sha256(), 0, []
+        handle = into.open("wb") if into is not None else None
+        try:
+            while True:
+                if time.monotonic() > ends:
+                    raise _Expired()
+                try:
+                    chunk = read(CHUNK, decode_content=True)
+                except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException, OSError) as error:
+                    if _is_timeout(error):
+                        raise _Retry(f"{url} sent nothing for {self.limits.timeout:g} s after {size:,} bytes") \
+                            from None
+                    raise _Retry(f"the answer from {url} broke off after {size:,} bytes "
+                                 f"({_first_line(error)})") from None
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > cap:
+                    what = (f"the {cap:,} bytes its descriptor declares" if exact_bytes is not None
+                            else f"the {cap:,} bytes this command reads at most")
+                    raise PipelineError(self.stage, f"{url} sent more than {what}; the rest was not read.")
+                digest.update(chunk)
+                if handle is not None:
+                    handle.write(chunk)
+                else:
+                    parts.append(chunk)
+                progress.update(size)
+        finally:
+            if handle is not None:
+                handle.close()
+        if declared is not None and size < declared:
+            raise _Retry(f"the answer from {url} was cut short: {size:,} of the {declared:,} bytes announced")
+        if exact_bytes is not None and size != exact_bytes:
+            raise PipelineError(self.stage, f"{url} sent {size:,} bytes, but the descriptor declares "
+                                f"{exact_bytes:,}.")
+        if exact_bytes is not None and exact_bytes > 256 * 1024:
+            progress.finish(size)
+        if into is not None:
+            return size, digest.hexdigest()
+        return b"".join(parts)
+
+
+def _content_length(response) -> int | None:
+    value = response.headers.get("Content-Length")
+    if value is None:
+        return None
+    try:
+        number = int(value.strip())
+    except ValueError:
+        return None
+    return number if number >= 0 else None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date; None if absent or unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value[:12])  # a huge number stays huge, without a huge float
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        import datetime as dt
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _seconds(value: float) -> str:
+    if value >= 86_400 * 2:
+        return f"{value / 86_400:,.0f} days"
+    if value >= 120:
+        return f"{value / 60:,.0f} min"
+    return f"{value:g} s" if value >= 1 else f"{value:.2g} s"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text if len(text) < 200 else text[:197] + "..."
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error and everything it wraps (requests -> urllib3 -> socket)."""
+    seen, queue = [], [error]
+    while queue:
+        item = queue.pop(0)
+        if item is None or any(item is s for s in seen) or len(seen) > 20:
+            continue
+        seen.append(item)
+        queue += [item.__cause__, item.__context__, getattr(item, "reason", None)]
+        queue += [a for a in getattr(item, "args", ()) if isinstance(a, BaseException)]
+    return [s for s in seen if isinstance(s, BaseException)]
+
+
+def _is_timeout(error: BaseException) -> bool:
+    import requests
+    import urllib3
+
+    return any(isinstance(c, (socket.timeout, TimeoutError, urllib3.exceptions.TimeoutError,
+                              requests.exceptions.Timeout)) for c in _causes(error))
+
+
+def _connection_problem(stage: str, url: str, error: BaseException, timeout: float) -> Exception:
+    """A request that failed before an answer, in words: _Retry if another attempt may help, else a
+    PipelineError (no network at all, a bad URL)."""
+    import errno
     import requests
 
-    try:
-        return response.content
-    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
-            requests.exceptions.ConnectionError) as error:
-        raise PipelineError(stage, f"the response from {url} was cut short: {_short(error)}.") from None
-
-
-def _short(error: Exception) -> str:
-    text = str(error)
-    return text if len(text) < 300 else text[:297] + "..."
+    parts = urlsplit(url)
+    host = parts.hostname or url
+    where = f"{host}:{parts.port}" if parts.port else host
+    causes = _causes(error)
+    if isinstance(error, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                          requests.exceptions.InvalidSchema, requests.exceptions.InvalidHeader)):
+        return PipelineError(stage, f"{url!r} is not a usable URL ({_first_line(error)}).")
+    if any(isinstance(c, socket.gaierror) or type(c).__name__ == "NameResolutionError" for c in causes):
+        return PipelineError(stage, f"cannot look up the host {host!r}: this machine seems to have no network "
+                             "or no DNS, or the name is wrong.")
+    codes = {getattr(c, "errno", None) for c in causes}
+    if codes & {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN}:
+        return PipelineError(stage, f"cannot reach {where}: the network is unreachable (is this machine "
+                             "offline?).")
+    if isinstance(error, requests.exceptions.SSLError):
+        return PipelineError(stage, f"the TLS handshake with {where} failed: {_first_line(error)}.")
+    if errno.ECONNREFUSED in codes or any(isinstance(c, ConnectionRefusedError) for c in causes):
+        return _Retry(f"{where} refused the connection: no server is listening there (is it down, or is the "
+                      "URL wrong?)")
+    if errno.ECONNRESET in codes or any(isinstance(c, ConnectionResetError) for c in causes):
+        return _Retry(f"{where} reset the connection")
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return _Retry(f"connecting to {where} timed out after {timeout:g} s")
+    if isinstance(error, requests.exceptions.ReadTimeout) or _is_timeout(error):
+        return _Retry(f"{where} sent no answer for {timeout:g} s")
+    if any(type(c).__name__ in ("RemoteDisconnected", "ProtocolError", "BadStatusLine") for c in causes):
+        return _Retry(f"{where} closed the connection without a valid answer")
+    if isinstance(error, requests.exceptions.TooManyRedirects):
+        return PipelineError(stage, f"{url} redirects too many times.")
+    return _Retry(f"the request to {where} failed ({_first_line(error)})")

@@ -6,24 +6,29 @@ when they pass is the staged release swapped in for processed/ and datapackage.j
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
-import signal
 from pathlib import Path
 
-from pipeline import ROOT, metadata
+from pipeline import metadata
 from pipeline.crosscheck import run_checks
-from pipeline.report import quality_report
 from pipeline.errors import PipelineError
 from pipeline.raw import sha256_file
+from pipeline.release import DESCRIPTOR, DOCS, PROCESSED, crash_point
+from pipeline.report import quality_report
 
-PROCESSED = "processed"
-DESCRIPTOR = "datapackage.json"
-DICTIONARY = Path("docs") / "data_dictionary.md"
-REPORT = Path("docs") / "quality_report.md"
-PARQUET_VIEWS = Path("docs") / "parquet_views.sql"
+DICTIONARY, REPORT, PARQUET_VIEWS = (Path(item) for item in DOCS)
+# The documentation files travel with the data: listed in datapackage.json (so `download` brings them).
+DOC_RESOURCES = {
+    DICTIONARY: ("data_dictionary", "Data dictionary", "md", "text/markdown",
+                 "Every table and column: type, unit, nulls, description and an example value; the views."),
+    REPORT: ("quality_report", "Quality report", "md", "text/markdown",
+             "Every cross-check with its outcome, the corrections applied to the source (errata) with their "
+             "evidence, the acknowledged findings and the values the source does not give."),
+    PARQUET_VIEWS: ("parquet_views", "Views over the Parquet files", "sql", "application/sql",
+                    "DuckDB SQL that makes every Parquet file a view named like its table and adds the database's "
+                    "convenience views: `duckdb -init docs/parquet_views.sql` from the folder holding processed/."),
+}
 QUALITY = "quality_checks"  # produced here, from the cross-checks
 STORAGE_VERSION = "v1.2.0"  # readable by DuckDB clients from 1.2 on (checked with 1.2.2)
 BLOCK_SIZE = 16384  # small blocks: the file is ~1 MB instead of ~13 MB; needs storage v1.2.0 or later
@@ -34,8 +39,16 @@ def _sql_string(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def build_database(frames: dict, path: Path, package: metadata.Package):
-    """Create the DuckDB file at `path` from the DDL and load every frame; returns the open connection."""
+def build_database(frames: dict, path: Path | str, package: metadata.Package):
+    """Create the DuckDB file at `path` (or ':memory:') from the DDL and load every frame; returns the
+    open connection."""
+    con = create_database(path, package)
+    load_frames(con, frames, package)
+    return con
+
+
+def create_database(path: Path | str, package: metadata.Package):
+    """An empty database with every table (keys and comments) and view; returns the open connection."""
     import duckdb
 
     con = duckdb.connect()
@@ -43,6 +56,14 @@ def build_database(frames: dict, path: Path, package: metadata.Package):
     con.execute(f"ATTACH {_sql_string(path)} AS release (STORAGE_VERSION '{STORAGE_VERSION}', BLOCK_SIZE {BLOCK_SIZE})")
     con.execute("USE release")
     con.execute(metadata.duckdb_ddl(package))
+    create_views(con, package)
+    return con
+
+
+def load_frames(con, frames: dict, package: metadata.Package) -> None:
+    """Insert every validated frame into its table (dependencies first), the keys enforced."""
+    import duckdb
+
     for resource in package.resources:
         if resource.name not in frames:
             continue  # quality_checks: filled after the cross-checks
@@ -53,8 +74,6 @@ def build_database(frames: dict, path: Path, package: metadata.Package):
         except duckdb.ConstraintException as error:
             raise PipelineError("publish", f"a key constraint failed while loading: {error}", table=resource.name,
                                 hint="Primary and foreign keys are declared in schemas/resources/.") from None
-    create_views(con, package)
-    return con
 
 
 def create_views(con, package: metadata.Package) -> None:
@@ -138,6 +157,9 @@ def datapackage(package: metadata.Package, stage: Path, raw_entry: dict) -> dict
                                   "and a comment on every table and column.",
                    "path": database, "format": "duckdb", "mediatype": "application/octet-stream",
                    **file_facts(database)})
+    for path, (name, title, fmt, mediatype, description) in DOC_RESOURCES.items():
+        copies.append({"name": name, "type": "file", "title": title, "description": description,
+                       "path": path.as_posix(), "format": fmt, "mediatype": mediatype, **file_facts(path.as_posix())})
     resources += copies
     return {
         "profile": "data-package", "name": meta["name"], "title": meta["title"],
@@ -167,8 +189,22 @@ def verify_release(con, frames: dict, package: metadata.Package) -> list[dict]:
 
 
 def stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata.Package | None = None) -> list[dict]:
-    """Write a whole release into `stage` after the cross-checks pass; returns the quality_checks rows."""
+    """Write a whole release into `stage` after the cross-checks pass; returns the quality_checks rows.
+    A failure to write (a full disk, a read-only folder) removes the stage and says so."""
+    import duckdb
+
     package = package or metadata.load()
+    try:
+        return _stage_release(frames, stage, raw_entry, package)
+    except (OSError, duckdb.IOException) as error:
+        shutil.rmtree(stage, ignore_errors=True)
+        reason = f"{error.strerror} ({error.filename})" if isinstance(error, OSError) and error.strerror \
+            else str(error).splitlines()[0]
+        raise PipelineError("publish", f"could not write the new release in {stage}: {reason}; the published "
+                            "release is unchanged.") from None
+
+
+def _stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata.Package) -> list[dict]:
     if stage.exists():
         shutil.rmtree(stage)
     (stage / PROCESSED).mkdir(parents=True)
@@ -180,7 +216,7 @@ def stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata.
         for number, resource in enumerate(package.resources):
             export_table(con, resource, stage / PROCESSED)
             if number == len(package.resources) // 2:
-                _crash_point("exporting")
+                crash_point("exporting")
         examples = _examples(con, package)
         view_columns = {view.name: con.execute(
             "SELECT column_name, data_type, comment FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
@@ -193,122 +229,5 @@ def stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata.
     (stage / PARQUET_VIEWS).write_text(parquet_views(package), encoding="utf-8")
     descriptor = datapackage(package, stage, raw_entry)
     (stage / DESCRIPTOR).write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    _crash_point("staged")
+    crash_point("staged")
     return quality
-
-
-RELEASE_ITEMS = (PROCESSED, str(DICTIONARY), str(REPORT), str(PARQUET_VIEWS), DESCRIPTOR)
-CRASH_VARIABLE = "KZ_ELECTION_CRASH_AT"  # for the crash tests: kill the process at a named point
-
-
-def _crash_point(name: str) -> None:
-    if os.environ.get(CRASH_VARIABLE) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _write_json_atomically(path: Path, data: dict) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-
-
-@contextlib.contextmanager
-def release_lock(root: Path, *, wait: bool = True):
-    """An exclusive lock on the release (build/release.lock), so that two processes never swap or recover
-    at once. With wait=False, yields False instead of waiting when another process holds it."""
-    import fcntl
-
-    (root / "build").mkdir(parents=True, exist_ok=True)
-    with (root / "build" / "release.lock").open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def swap_in(stage: Path, root: Path = ROOT) -> None:
-    with release_lock(root):
-        _swap_in(stage, root)
-
-
-def _swap_in(stage: Path, root: Path) -> None:
-    """Replace the release (processed/, docs/*, datapackage.json) with the staged one.
-
-    A journal in build/ is written first; each current item is moved aside to build/previous/ and the
-    staged one moved in; the journal is removed last. A process killed in between leaves the journal,
-    and `recover` (run at the start of every command) puts the previous release back whole.
-    """
-    build = stage.parent
-    journal = build / "swap-journal.json"
-    previous = build / "previous"
-    if previous.exists():
-        shutil.rmtree(previous)
-    previous.mkdir(parents=True)
-    existed = {item: (root / item).exists() for item in RELEASE_ITEMS}
-    _write_json_atomically(journal, {"state": "swapping", "existed": existed})
-    _crash_point("journal-written")
-    for item in RELEASE_ITEMS:
-        target, aside = root / item, previous / item
-        aside.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            os.replace(target, aside)
-        _crash_point(f"moved-aside:{item}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(stage / item, target)
-        _crash_point(f"moved-in:{item}")
-    journal.unlink()  # the commit point: from here on the new release stands
-    _crash_point("committed")
-    shutil.rmtree(previous, ignore_errors=True)
-    shutil.rmtree(stage, ignore_errors=True)
-
-
-def recover(root: Path = ROOT) -> bool:
-    """Finish a swap that a killed process left half done; returns True if there was one. If every staged
-    item is already in place the swap is completed (rolled forward), otherwise it is rolled back. A swap
-    that a live process holds the lock for is left alone."""
-    build = root / "build"
-    journal = build / "swap-journal.json"
-    if not journal.exists():
-        return False
-    with release_lock(root, wait=False) as locked:
-        if not locked:
-            return False
-        return _recover(root, build, journal)
-
-
-def _recover(root: Path, build: Path, journal: Path) -> bool:
-    if not journal.exists():
-        return False
-    if not any((build / "staging" / item).exists() for item in RELEASE_ITEMS):
-        journal.unlink()  # everything was moved in: the new release stands whole
-        shutil.rmtree(build / "previous", ignore_errors=True)
-        shutil.rmtree(build / "staging", ignore_errors=True)
-        return True
-    try:
-        existed = json.loads(journal.read_text(encoding="utf-8"))["existed"]
-    except (ValueError, KeyError):
-        raise PipelineError("publish", f"{journal} is damaged; restore the release with `git checkout -- "
-                            "processed docs datapackage.json` and delete the journal.") from None
-    previous = build / "previous"
-    for item in RELEASE_ITEMS:
-        target, aside = root / item, previous / item
-        if aside.exists():  # moved aside: whatever stands in its place is the new one
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-            os.replace(aside, target)
-        elif not existed.get(item, True) and target.exists():  # it did not exist before this swap
-            shutil.rmtree(target) if target.is_dir() else target.unlink()
-    journal.unlink()
-    shutil.rmtree(previous, ignore_errors=True)
-    shutil.rmtree(build / "staging", ignore_errors=True)
-    return True

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
 from pipeline import ROOT
 from pipeline.crosscheck import Check, Finding
 from pipeline.errata import format_key
 from pipeline.errors import PipelineError
+from pipeline.yamlfile import read_yaml
 
 ACKNOWLEDGED_FILE = ROOT / "errata" / "acknowledged.yaml"
 GAPS_FILE = ROOT / "errata" / "gaps.yaml"
@@ -33,7 +33,7 @@ class Acknowledgement:
 def load_acknowledgements(path: Path = ACKNOWLEDGED_FILE) -> list[Acknowledgement]:
     if not path.exists():
         return []
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    entries = read_yaml(path) or []
     out = []
     for number, entry in enumerate(entries, start=1):
         missing = [k for k in REQUIRED if k not in entry]
@@ -98,7 +98,7 @@ def assess(checks: list[Check], findings: list[Finding], applied_errata: list[di
 
 def check_gaps(gaps: list[dict], path: Path = GAPS_FILE) -> None:
     """Every value published as null because the source lacks it must be a reviewed gap, and vice versa."""
-    reviewed = yaml.safe_load(path.read_text(encoding="utf-8")) or [] if path.exists() else []
+    reviewed = read_yaml(path) or [] if path.exists() else []
     expected = {(g["table"], format_key(g["key"]), g["column"]) for g in reviewed}
     found = {(g["table_name"], g["record_key"], g["column_name"]) for g in gaps}
     new, stale = sorted(found - expected), sorted(expected - found)

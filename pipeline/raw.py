@@ -37,8 +37,10 @@ def load_manifest(manifest: Path = MANIFEST) -> dict:
         return json.loads(manifest.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PipelineError("raw", f"no manifest at {manifest}.") from None
-    except json.JSONDecodeError as error:
-        raise PipelineError("raw", f"{manifest.name} is not valid JSON: {error}.") from None
+    except OSError as error:
+        raise PipelineError("raw", f"cannot read {manifest}: {error.strerror}.") from None
+    except (ValueError, RecursionError) as error:  # not UTF-8, not JSON, nested too deep
+        raise PipelineError("raw", f"{manifest.name} is not valid UTF-8 JSON: {str(error)[:200]}.") from None
 
 
 def current_snapshot(manifest: Path = MANIFEST) -> Snapshot:
@@ -46,22 +48,31 @@ def current_snapshot(manifest: Path = MANIFEST) -> Snapshot:
     data = load_manifest(manifest)
     if not isinstance(data, dict) or not isinstance(data.get("snapshots"), list):
         raise PipelineError("raw", f"{manifest.name} should be an object with 'current' and a 'snapshots' list.")
-    entries = {entry.get("path"): entry for entry in data["snapshots"] if isinstance(entry, dict)}
-    entry = entries.get(data.get("current"))
+    entries = {entry.get("path"): entry for entry in data["snapshots"]
+               if isinstance(entry, dict) and isinstance(entry.get("path"), str)}
+    current = data.get("current")
+    entry = entries.get(current) if isinstance(current, str) else None
     if entry is None:
-        raise PipelineError("raw", f"the manifest's current snapshot {data.get('current')!r} has no entry.")
-    if not isinstance(entry.get("sha256"), str):
-        raise PipelineError("raw", f"the manifest entry of {entry['path']} has no sha256.")
-    path = manifest.parent / entry["path"]
-    if not path.exists():
-        raise PipelineError("raw", f"the snapshot {path.name} named in the manifest is missing.")
+        raise PipelineError("raw", f"the manifest's current snapshot {current!r} has no entry.")
+    name = entry["path"]
+    if name in ("", ".", "..") or "/" in name or "\\" in name or "\0" in name or not name.isprintable():
+        raise PipelineError("raw", f"the manifest names the snapshot {name!r}: a snapshot must be a file name "
+                            "inside raw/.")
+    if not isinstance(entry.get("sha256"), str) or len(entry["sha256"]) != 64:
+        raise PipelineError("raw", f"the manifest entry of {name} has no sha256 (64 hex digits).")
+    size = entry.get("bytes")
+    if size is not None and (type(size) is not int or size < 0):
+        raise PipelineError("raw", f"the manifest entry of {name} gives bytes {size!r}, not a whole number.")
+    path = manifest.parent / name
+    if not path.is_file():
+        raise PipelineError("raw", f"the snapshot {name} named in the manifest is missing.")
+    if size is not None and path.stat().st_size != size:
+        raise PipelineError("raw", f"{name} has changed: it has {path.stat().st_size:,} bytes, the manifest "
+                            f"records {size:,}.", hint="raw/ is immutable.")
     actual = sha256_file(path)
-    if entry.get("bytes") is not None and path.stat().st_size != entry["bytes"]:
-        raise PipelineError("raw", f"{path.name} has changed: it has {path.stat().st_size:,} bytes, the manifest "
-                            f"records {entry['bytes']:,}.", hint="raw/ is immutable.")
     if actual != entry["sha256"]:
         raise PipelineError(
-            "raw", f"{path.name} has changed: its sha256 is {actual}, the manifest records {entry['sha256']}.",
+            "raw", f"{name} has changed: its sha256 is {actual}, the manifest records {entry['sha256']}.",
             hint="raw/ is immutable. To use a new snapshot, add it with its own manifest entry "
                  "(python -m pipeline fetch) rather than editing the pinned one.")
     return Snapshot(path=path, entry=entry)

@@ -6,17 +6,16 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-import yaml
 
 from pipeline import ROOT
 from pipeline.extract.cells import header_key
+from pipeline.yamlfile import read_yaml
 
 CODES = ROOT / "schemas" / "codes"
 
 
 def _load(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    return read_yaml(path)
 
 
 @dataclass

@@ -9,8 +9,11 @@ MAX_LISTED = 10
 PRODUCED_LATER = {"quality_checks"}  # written by the publish stage from the cross-checks
 
 
-def to_frames(tables: dict[str, list[dict]], package: metadata.Package | None = None) -> dict:
-    """One typed, validated DataFrame per resource, in the package's order."""
+def to_frames(tables: dict[str, list[dict]], package: metadata.Package | None = None,
+              memo: dict | None = None) -> dict:
+    """One typed, validated DataFrame per resource, in the package's order. With `memo` (a dict kept by
+    the caller), a table whose records were validated before is not validated again: for callers that
+    validate many variants of the same tables (the mutation suite)."""
     package = package or metadata.load()
     expected = [r.name for r in package.resources if r.name not in PRODUCED_LATER]
     unknown = sorted(set(tables) - set(expected))
@@ -18,7 +21,15 @@ def to_frames(tables: dict[str, list[dict]], package: metadata.Package | None = 
     if unknown or missing:
         raise PipelineError("validate", f"the extracted tables do not match schemas/: missing "
                             f"{', '.join(missing) or 'none'}; not defined {', '.join(unknown) or 'none'}.")
-    return {name: validate_table(package.resource(name), tables[name]) for name in expected}
+    if memo is None:
+        return {name: validate_table(package.resource(name), tables[name]) for name in expected}
+    frames = {}
+    for name in expected:
+        key = (name, repr(tables[name]))
+        if key not in memo:
+            memo[key] = validate_table(package.resource(name), tables[name])
+        frames[name] = memo[key].copy()
+    return frames
 
 
 def validate_table(resource: metadata.Resource, records: list[dict]):
@@ -39,11 +50,31 @@ def validate_table(resource: metadata.Resource, records: list[dict]):
             raise PipelineError("validate", f"record {number} has columns not in the schema "
                                 f"({', '.join(extra) or 'none'}) or lacks ({', '.join(lacking) or 'none'}).",
                                 table=resource.name, row=_key(resource, record))
+    _check_text(resource, records)
     frame = pd.DataFrame.from_records(records, columns=columns)
     try:
         return metadata.pandera_schema(resource).validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as error:
         raise _schema_error(resource, frame, error) from None
+
+
+def _check_text(resource: metadata.Resource, records: list[dict]) -> None:
+    """Text must be printable: no control character, no invisible character that changes how it reads
+    (a right-to-left override, a zero-width joiner...), no unassigned or private-use code point. The
+    harmless invisible ones (a soft hyphen, a zero-width space) were already removed by the extractor."""
+    import unicodedata
+
+    text_fields = [f.name for f in resource.fields if f.type == "string"]
+    for record in records:
+        for column in text_fields:
+            value = record.get(column)
+            if isinstance(value, str) and not value.isprintable():
+                bad = next(ch for ch in value if not ch.isprintable())
+                name = unicodedata.name(bad, unicodedata.category(bad))
+                raise PipelineError("validate", f"the text {value!r} contains U+{ord(bad):04X} ({name}), an invisible "
+                                    "or control character that can change how the text reads or what it names.",
+                                    table=resource.name, row=_key(resource, record), column=column,
+                                    hint="Remove it from the source, or correct the cell through errata/errata.yaml.")
 
 
 def _key(resource: metadata.Resource, record) -> str:

@@ -16,6 +16,15 @@ from pipeline.extract import extract_document
 from pipeline.extract.text import parse_text
 
 SOURCE = ROOT / "raw" / "2023_Kazakh_legislative_election.txt"
+LONGEST_FIRST = ("tests/test_mutations.py", "tests/test_concurrency.py")
+
+
+def pytest_collection_modifyitems(items):
+    """The longest tests first, so that the two workers finish together."""
+    def rank(item) -> int:
+        return next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)),
+                    len(LONGEST_FIRST))
+    items.sort(key=rank)
 
 
 @pytest.fixture(scope="session")
@@ -94,3 +103,35 @@ def tree_digest(root: Path) -> dict[str, str]:
     """sha256 of every published file under a root (processed/, datapackage.json, docs/)."""
     files = sorted([*(root / "processed").glob("*"), root / "datapackage.json", *(root / "docs").glob("*")])
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+@pytest.fixture(scope="session")
+def stale_release(tmp_path_factory, source_text) -> Path:
+    """A root whose published release (built from an edited article) differs from what its raw/ now
+    builds (the pinned snapshot): a publish replaces every data file, so a failed one shows."""
+    root = make_root(tmp_path_factory.mktemp("stale"), replace_once(source_text, "Däulet Turlyhanov",
+                                                                   "Däulet Turlykhanov"))
+    assert run_cli("publish", root=root).returncode == 0
+    good = make_root(tmp_path_factory.mktemp("pinned"))
+    shutil.copytree(good / "raw", root / "raw", dirs_exist_ok=True)  # raw/ now holds the pinned snapshot
+    return root
+
+
+def tree(folder: Path) -> dict[str, tuple]:
+    """Everything under a folder, byte for byte: files by sha256, folders, symbolic links by target."""
+    import os
+
+    out: dict[str, tuple] = {}
+    if not folder.exists():
+        return out
+    for directory, folders, files in os.walk(folder):
+        for name in folders + files:
+            path = Path(directory) / name
+            key = str(path.relative_to(folder))
+            if path.is_symlink():
+                out[key] = ("link", os.readlink(path))
+            elif path.is_dir():
+                out[key] = ("folder",)
+            else:
+                out[key] = ("file", hashlib.sha256(path.read_bytes()).hexdigest())
+    return out

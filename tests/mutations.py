@@ -222,22 +222,38 @@ def _vote_cells(lines: list[str], blocks) -> list[tuple[int, int, str, str]]:
     return found
 
 
+_TEMPLATE = {}  # one empty in-memory database per process: every outcome loads into it and rolls back
+_VALIDATED: dict = {}  # tables already validated, by content: a mutation changes one or two of 28
+
+
+def _database(package):
+    from pipeline.publish import create_database
+
+    if "con" not in _TEMPLATE:
+        _TEMPLATE["con"] = create_database(":memory:", package)
+    return _TEMPLATE["con"]
+
+
 def outcome(data: bytes):
-    """('identical' | 'changed', signature) or ('rejected', PipelineError); other exceptions propagate."""
+    """('identical' | 'changed', signature) or ('rejected', PipelineError); other exceptions propagate.
+    The real stages: extract, validate, load into the release's DDL (in a transaction rolled back
+    afterwards), and the release's quality gate."""
     from pipeline import metadata
     from pipeline.errors import PipelineError
     from pipeline.extract import extract_document, parse_bytes
-    from pipeline.publish import build_database, verify_release
+    from pipeline.publish import load_frames, verify_release
     from pipeline.validate import to_frames
 
     package = metadata.load()
     try:
-        frames = to_frames(extract_document(parse_bytes(data, "mutated.txt")))
-        con = build_database(frames, ":memory:", package)
+        frames = to_frames(extract_document(parse_bytes(data, "mutated.txt")), memo=_VALIDATED)
+        con = _database(package)
+        con.execute("BEGIN TRANSACTION")
         try:
+            load_frames(con, frames, package)
             quality = verify_release(con, frames, package)
         finally:
-            con.close()
+            con.execute("ROLLBACK")
     except PipelineError as error:
         return "rejected", error
     signature = {name: frame.sort_values(list(package.resource(name).primary_key)).to_csv(index=False)

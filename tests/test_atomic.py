@@ -1,5 +1,9 @@
 """A publish killed at any point leaves the previous release intact: before the swap processed/ is
-untouched; during it, the journal lets the next command put the previous release back whole."""
+untouched; during it, the journal lets the next command put the previous release back whole.
+
+The kills before the swap and at random moments run whole publishes. The kills at each step of the
+swap run the swap alone (`pipeline.release.swap_in`, the function publish calls once the release is
+staged) on a staged copy of a fresh build: the same code at the same points, without rebuilding."""
 
 import os
 import shutil
@@ -11,26 +15,17 @@ import time
 import pytest
 
 from pipeline import ROOT
-from pipeline.publish import CRASH_VARIABLE, RELEASE_ITEMS
-from tests.conftest import make_root, replace_once, run_cli, tree_digest
+from pipeline.release import CRASH_VARIABLE, RELEASE_ITEMS
+from tests.conftest import run_cli, tree_digest
 
 SNAPSHOT = "2023_Kazakh_legislative_election.txt"
 
 
-@pytest.fixture(scope="module")
-def release_a(tmp_path_factory, source_text):
-    """A root whose published release (A) differs from what its raw/ now builds (B)."""
-    root = make_root(tmp_path_factory.mktemp("a"), replace_once(source_text, "Däulet Turlyhanov", "Däulet Turlykhanov"))
-    assert run_cli("publish", root=root).returncode == 0
-    good = make_root(tmp_path_factory.mktemp("b"))
-    shutil.copytree(good / "raw", root / "raw", dirs_exist_ok=True)  # raw/ now holds the pinned snapshot
-    return root
-
-
 @pytest.fixture()
-def root(release_a, tmp_path):
+def root(stale_release, tmp_path):
+    """A root whose published release (A) differs from what its raw/ now builds (B)."""
     copy = tmp_path / "root"
-    shutil.copytree(release_a, copy)
+    shutil.copytree(stale_release, copy)
     return copy
 
 
@@ -38,6 +33,22 @@ def publish_killed_at(root, point):
     env = dict(os.environ, **{CRASH_VARIABLE: point})
     return subprocess.run([sys.executable, "-m", "pipeline", "--root", str(root), "publish"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
+
+
+SWAP = ("import sys; from pathlib import Path; from pipeline.release import build_lock, swap_in; "
+        "root = Path(sys.argv[1])\nwith build_lock(root, 'publish'): swap_in(root / 'build' / 'staging', root)")
+
+
+def swap_killed_at(root, fresh_build, point):
+    """Stage the fresh build's release in root/build/staging, then swap it in, killed at `point`."""
+    stage = root / "build" / "staging"
+    for item in RELEASE_ITEMS:
+        (stage / item).parent.mkdir(parents=True, exist_ok=True)
+        copy = shutil.copytree if (fresh_build / item).is_dir() else shutil.copy2
+        copy(fresh_build / item, stage / item)
+    env = dict(os.environ, **{CRASH_VARIABLE: point})
+    return subprocess.run([sys.executable, "-c", SWAP, str(root)], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
 
 
 BEFORE_SWAP = ["exporting", "staged"]
@@ -55,9 +66,9 @@ def test_killed_while_staging_leaves_processed_untouched(root, point):
 
 
 @pytest.mark.parametrize("point", DURING_SWAP)
-def test_killed_while_swapping_is_rolled_back_by_the_next_command(root, point):
+def test_killed_while_swapping_is_rolled_back_by_the_next_command(root, fresh_build, point):
     before = tree_digest(root)
-    assert publish_killed_at(root, point).returncode == -signal.SIGKILL
+    assert swap_killed_at(root, fresh_build, point).returncode == -signal.SIGKILL
     assert (root / "build" / "swap-journal.json").exists()
     result = run_cli("verify-raw", root=root)
     assert result.returncode == 0 and "Recovered" in result.stderr
@@ -67,23 +78,24 @@ def test_killed_while_swapping_is_rolled_back_by_the_next_command(root, point):
 
 @pytest.mark.parametrize("point", [f"moved-in:{RELEASE_ITEMS[-1]}", "committed"])
 def test_killed_once_everything_is_in_place_keeps_the_new_release(root, fresh_build, point):
-    assert publish_killed_at(root, point).returncode == -signal.SIGKILL
+    killed = publish_killed_at(root, point) if point == "committed" else swap_killed_at(root, fresh_build, point)
+    assert killed.returncode == -signal.SIGKILL
     run_cli("verify-raw", root=root)  # rolls a complete swap forward
     assert not (root / "build" / "swap-journal.json").exists()
     assert tree_digest(root) == tree_digest(fresh_build)
 
 
 def test_a_command_does_not_recover_a_swap_another_process_is_doing(root):
-    from pipeline.publish import recover, release_lock
+    from pipeline.release import build_lock, recover
 
     (root / "build").mkdir(exist_ok=True)
     (root / "build" / "swap-journal.json").write_text('{"state": "swapping", "existed": {}}')
-    with release_lock(root):
+    with build_lock(root, "publish"):
         assert recover(root) is False  # the lock is held: leave the swap alone
     assert (root / "build" / "swap-journal.json").exists()
 
 
-@pytest.mark.parametrize("delay", [0.4, 0.8, 1.1, 1.4])
+@pytest.mark.parametrize("delay", [0.5, 0.9, 1.3])
 def test_killed_at_a_random_moment_leaves_one_whole_release(root, fresh_build, delay):
     before, after = tree_digest(root), tree_digest(fresh_build)
     process = subprocess.Popen([sys.executable, "-m", "pipeline", "--root", str(root), "publish"], cwd=ROOT,

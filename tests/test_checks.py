@@ -47,11 +47,19 @@ REAL_FINDINGS = {  # (check, record_key) of every finding on the real snapshot
 }
 
 
-@pytest.fixture()
-def con(frames, tmp_path):
-    connection = build_database(frames, tmp_path / "test.duckdb", metadata.load())
+@pytest.fixture(scope="module")
+def database(frames):
+    connection = build_database(frames, ":memory:", metadata.load())
     yield connection
     connection.close()
+
+
+@pytest.fixture()
+def con(database):
+    """The release's database, each test's tampering rolled back afterwards."""
+    database.execute("BEGIN TRANSACTION")
+    yield database
+    database.execute("ROLLBACK")
 
 
 def findings_of(con, check_id):
@@ -158,6 +166,10 @@ TAMPERING = [
      "poll_id=strategy_2023_02_27", "on or after the publication ban"),
     ("polls_fieldwork_dates", "UPDATE opinion_polls SET fieldwork_start_date = DATE '2023-03-01' WHERE poll_id = 'strategy_2023_02_27'",
      "poll_id=strategy_2023_02_27", "ends before it starts"),
+    # A poll moved a year back (fieldwork in February 2022) is not a poll of this election.
+    ("polls_fieldwork_dates", "UPDATE opinion_polls SET fieldwork_start_date = DATE '2022-02-17', "
+     "fieldwork_end_date = DATE '2022-02-27' WHERE poll_id = 'strategy_2023_02_27'",
+     "poll_id=strategy_2023_02_27", "starts before the election was called"),
     ("candidates_add_up", "UPDATE party_candidates SET candidates_count = 68 WHERE nominator_id = 'qhp'",
      "nominator_id=qhp", "differ from the total"),
     ("candidates_add_up", "UPDATE party_candidates SET list_candidates_count = NULL WHERE nominator_id = 'qhp'",

@@ -95,7 +95,7 @@ def test_expected_failures_print_one_paragraph_and_exit_1(capsys, tmp_path):
     (root / "raw" / "manifest.json").write_text('{"current": "x.txt", "snapshots": [{"path": "x.txt"}]}')
     assert main(["--root", str(root), "verify-raw"]) == 1
     err = capsys.readouterr().err
-    assert err == "error: [raw] the manifest entry of x.txt has no sha256.\n"
+    assert err == "error: [raw] the manifest entry of x.txt has no sha256 (64 hex digits).\n"
 
 
 def test_unexpected_exceptions_keep_their_traceback(monkeypatch):

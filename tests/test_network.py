@@ -1,14 +1,11 @@
-"""fetch and download against real HTTP servers on 127.0.0.1 (no mocked requests)."""
+"""fetch and download against real HTTP servers on 127.0.0.1 (no mocked requests): what works.
+The hostile servers and inputs are in test_hostile.py."""
 
 import hashlib
 import io
 import json
 import shutil
-import threading
 import time
-from contextlib import contextmanager
-from functools import partial
-from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -17,10 +14,13 @@ import pytest
 from pipeline.download import download
 from pipeline.errors import PipelineError
 from pipeline.fetch import TITLE, fetch
+from pipeline.net import Limits
 from tests.conftest import make_root, run_cli
 from tests.html_fixture import render
+from tests.servers import Scripted, ok, serve, serve_folder
 
 REVISION = 1_144_000_123
+QUICK = Limits(timeout=5, request_deadline=10, deadline=20, retries=2, backoff=0.01, max_wait=5)
 
 
 def folder_digest(folder: Path) -> dict[str, str]:
@@ -28,54 +28,12 @@ def folder_digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-class Scripted(BaseHTTPRequestHandler):
-    """Answers each GET with the next step of the server's script: (status, headers, body, delay, cut)."""
-
-    def do_GET(self):  # noqa: N802 (the name http.server calls)
-        self.server.requests.append((self.path, dict(self.headers)))
-        status, headers, body, delay, cut = self.server.script(self.path, len(self.server.requests))
-        if delay:
-            time.sleep(delay)
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body) + cut))
-        self.end_headers()
-        self.wfile.write(body)
-        if cut:
-            self.wfile.flush()
-            self.close_connection = True
-
-    def log_message(self, *args):
-        pass
+def api_answer(html: str, revid: int = REVISION, title: str = TITLE) -> bytes:
+    return json.dumps({"parse": {"title": title, "pageid": 72_000_000, "revid": revid, "text": html}}).encode()
 
 
-@contextmanager
-def serve(handler, **attributes):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    server.requests = []
-    for key, value in attributes.items():
-        setattr(server, key, value)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", server
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def api_answer(html: str, revid: int = REVISION) -> bytes:
-    return json.dumps({"parse": {"title": TITLE, "pageid": 72_000_000, "revid": revid, "text": html}}).encode()
-
-
-def ok(body: bytes):
-    return 200, {"Content-Type": "application/json"}, body, 0, 0
-
-
-@pytest.fixture(scope="module")
-def article_fragment(source_text=None):
+@pytest.fixture(scope="session")
+def article_fragment():
     from tests.conftest import SOURCE
     return render(SOURCE.read_text(encoding="utf-8"), fragment=True)
 
@@ -86,7 +44,10 @@ def root(tmp_path):
 
 
 def quick(url, **options):
-    return {"api_url": f"{url}/w/api.php", "retries": 2, "backoff": 0.01, "timeout": 5} | options
+    """fetch() options for a server at `url`: short limits, overridden by any Limits field in `options`."""
+    limits = {k: v for k, v in options.items() if k in QUICK.__dict__}
+    rest = {k: v for k, v in options.items() if k not in limits}
+    return {"api_url": f"{url}/w/api.php", "limits": Limits(**{**QUICK.__dict__, **limits}), **rest}
 
 
 def test_fetch_saves_a_validated_snapshot_and_makes_it_current(root, article_fragment, fresh_build):
@@ -101,6 +62,7 @@ def test_fetch_saves_a_validated_snapshot_and_makes_it_current(root, article_fra
     assert entry["revision_id"] == REVISION and len(manifest["snapshots"]) == 2  # the text snapshot stays
     saved = root / "raw" / entry["path"]
     assert hashlib.sha256(saved.read_bytes()).hexdigest() == entry["sha256"] and saved.stat().st_size == entry["bytes"]
+    assert not list((root / "raw").glob("*.tmp"))
     # The pipeline now builds from the HTML and publishes the same data as from the pinned text.
     result = run_cli("publish", root=root)
     assert result.returncode == 0, result.stderr
@@ -129,7 +91,7 @@ def test_fetch_pins_a_revision(root, article_fragment):
         assert fetch(root, revision=777, **quick(url))["revision_id"] == 777
 
 
-def test_fetch_waits_for_retry_after_on_429(root, article_fragment):
+def test_fetch_waits_for_retry_after_on_429_and_says_so(root, article_fragment, capsys):
     def script(path, n):
         if n == 1:
             return 429, {"Retry-After": "1"}, b"slow down", 0, 0
@@ -140,6 +102,7 @@ def test_fetch_waits_for_retry_after_on_429(root, article_fragment):
         fetch(root, **quick(url))
         waited = time.monotonic() - started
     assert len(server.requests) == 2 and waited >= 1.0
+    assert "answered HTTP 429 Too Many Requests; retrying in 1 s (1 of 2)" in capsys.readouterr().err
 
 
 def assert_failure_leaves_raw_unchanged(root, url, message, **options):
@@ -154,20 +117,21 @@ def assert_failure_leaves_raw_unchanged(root, url, message, **options):
 
 def test_fetch_gives_up_after_500s(root):
     with serve(Scripted, script=lambda path, n: (500, {}, b"oops", 0, 0)) as (url, server):
-        assert_failure_leaves_raw_unchanged(root, url, "answered HTTP 500 Internal Server Error after 2 retries")
+        assert_failure_leaves_raw_unchanged(root, url, "answered HTTP 500 Internal Server Error (gave up after 2 "
+                                                       "retries)")
     assert len(server.requests) == 3
 
 
 def test_fetch_times_out(root):
     with serve(Scripted, script=lambda path, n: (200, {}, b"{}", 2, 0)) as (url, server):
         started = time.monotonic()
-        assert_failure_leaves_raw_unchanged(root, url, "timed out", timeout=0.3, retries=1)
+        assert_failure_leaves_raw_unchanged(root, url, "sent no answer for 0.3 s", timeout=0.3, retries=1)
         assert time.monotonic() - started < 3
 
 
 def test_fetch_detects_a_truncated_body(root, article_fragment):
     with serve(Scripted, script=lambda path, n: (200, {}, api_answer(article_fragment)[:5000], 0, 5000)) as (url, _):
-        assert_failure_leaves_raw_unchanged(root, url, "was cut short")
+        assert_failure_leaves_raw_unchanged(root, url, "broke off after 5,000 bytes")
 
 
 def test_fetch_refuses_a_page_without_the_tables(root):
@@ -187,36 +151,33 @@ def test_cli_fetch_failure_has_no_traceback(root):
     with serve(Scripted, script=lambda path, n: (503, {}, b"", 0, 0)) as (url, _):
         result = run_cli("fetch", "--api-url", f"{url}/w/api.php", "--retries", "1", "--backoff", "0.01", root=root)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: [fetch]") and "HTTP 503" in result.stderr
-
-
-@contextmanager
-def serve_folder(folder: Path):
-    handler = partial(SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *args: None
-    with serve(handler) as (url, server):
-        yield url
+    assert "fetch: " in result.stderr and "retrying in 0.01 s (1 of 1)" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("error: [fetch]") and "HTTP 503" in result.stderr
 
 
 def test_download_verifies_every_file_and_skips_what_is_there(fresh_build, tmp_path):
     dest = tmp_path / "data"
     progress = io.StringIO()
-    with serve_folder(fresh_build) as url:
-        first = download(url, dest, retries=1, backoff=0.01, progress=progress)
-        second = download(url, dest, retries=1, backoff=0.01, progress=None)
+    with serve_folder(fresh_build) as (url, _):
+        first = download(url, dest, limits=QUICK, progress=progress)
+        second = download(url, dest, limits=QUICK, progress=None)
     descriptor = json.loads((fresh_build / "datapackage.json").read_text())
     assert set(first) == {r["path"] for r in descriptor["resources"]}
+    assert {"docs/data_dictionary.md", "docs/quality_report.md", "docs/parquet_views.sql"} <= set(first)
     assert set(first.values()) == {"downloaded"} and set(second.values()) == {"up to date"}
     for relative in first:
         assert (dest / relative).read_bytes() == (fresh_build / relative).read_bytes()
     assert (dest / "datapackage.json").read_bytes() == (fresh_build / "datapackage.json").read_bytes()
-    assert "processed/kz_election_2023.duckdb: 100%" in progress.getvalue()
-    assert not (dest / ".download-staging").exists()
+    # Not a terminal: one line per large file when it is complete, no carriage-return progress.
+    size = (fresh_build / "processed" / "kz_election_2023.duckdb").stat().st_size
+    assert progress.getvalue().splitlines() == [f"  processed/kz_election_2023.duckdb: {size:,} bytes, complete"]
+    assert not list(dest.glob(".download-staging*"))
 
 
 def test_download_refuses_a_file_whose_checksum_differs(fresh_build, tmp_path):
     served = tmp_path / "served"
     shutil.copytree(fresh_build / "processed", served / "processed")
+    shutil.copytree(fresh_build / "docs", served / "docs")
     shutil.copy(fresh_build / "datapackage.json", served)
     csv = served / "processed" / "regions.csv"
     csv.write_bytes(csv.read_bytes().replace(b"Abai Region", b"Abay Region"))
@@ -224,9 +185,9 @@ def test_download_refuses_a_file_whose_checksum_differs(fresh_build, tmp_path):
     dest.mkdir()
     (dest / "notes.txt").write_text("mine")
     before = folder_digest(dest)
-    with serve_folder(served) as url:
+    with serve_folder(served) as (url, _):
         with pytest.raises(PipelineError, match="processed/regions.csv does not match datapackage.json"):
-            download(url, dest, retries=1, backoff=0.01, progress=None)
+            download(url, dest, limits=QUICK, progress=None)
         result = run_cli("download", "--base-url", url, "--dest", str(dest), "--retries", "1")
     assert folder_digest(dest) == before
     assert result.returncode == 1 and "Traceback" not in result.stderr and "does not match" in result.stderr

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from pipeline import ROOT, metadata
+from pipeline.publish import DOC_RESOURCES
 from tests.conftest import tree_digest
 
 DATABASE = ROOT / "processed" / "kz_election_2023.duckdb"
@@ -37,7 +38,7 @@ def test_frictionless_validates_the_package():
     report = json.loads(result.stdout)
     assert report["valid"], [t["errors"] for t in report["tasks"] if t["errors"]]
     assert result.returncode == 0
-    assert len(report["tasks"]) == 2 * len(metadata.load().resources) + 1
+    assert len(report["tasks"]) == 2 * len(metadata.load().resources) + 1 + len(DOC_RESOURCES)
 
 
 def test_frictionless_catches_a_file_that_does_not_match_the_descriptor(fresh_build, tmp_path):
@@ -55,7 +56,9 @@ def test_frictionless_catches_a_file_that_does_not_match_the_descriptor(fresh_bu
 def test_descriptor_lists_every_file_with_relative_path_bytes_and_hash():
     descriptor = json.loads((ROOT / "datapackage.json").read_text())
     paths = {r["path"] for r in descriptor["resources"]}
-    assert paths == {f"processed/{p.name}" for p in (ROOT / "processed").iterdir()}
+    # Every published file, the documentation included (so that `download` brings it), and nothing else.
+    assert paths == {f"processed/{p.name}" for p in (ROOT / "processed").iterdir()} | \
+        {p.as_posix() for p in DOC_RESOURCES}
     for resource in descriptor["resources"]:
         assert re.fullmatch(r"sha256:[0-9a-f]{64}", resource["hash"])
         assert resource["bytes"] == (ROOT / resource["path"]).stat().st_size

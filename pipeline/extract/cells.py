@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 _FOOTNOTE = re.compile(r"\[(?:\d+|[a-z]|note \d+|citation needed|nb \d+)\]", re.IGNORECASE)
 _WIKI_EMPHASIS = re.compile(r"'{2,}")
 _SPACES = re.compile(r"\s+")
 
 
+# Invisible characters that carry no content: a soft hyphen (a hyphenation hint), zero-width space, word
+# joiner, byte-order mark, the implicit direction marks (they only orient neighbouring punctuation) and the
+# Mongolian vowel separator. They are removed. Invisible characters that can change what a reader sees or
+# what a name is (bidi embeddings, overrides and isolates, zero-width (non-)joiners, other controls) are
+# left in place for the validate stage to reject with the table, row and column.
+_HARMLESS_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff\u200e\u200f\u061c\u180e"), None)
+
+
 def clean(text: str) -> str:
-    """Normalise a cell: footnote markers, wiki emphasis, odd spaces and minus signs removed."""
+    """Normalise a cell: Unicode NFC, harmless invisible characters, footnote markers, wiki emphasis, odd
+    spaces and minus signs removed."""
+    text = unicodedata.normalize("NFC", text).translate(_HARMLESS_INVISIBLE)
     text = text.replace("\u00a0", " ").replace("\u202f", " ").replace("\u2009", " ")
     text = text.replace("\u2212", "-")
     text = _FOOTNOTE.sub("", text)

@@ -1,0 +1,88 @@
+"""One build at a time: overlapping publishes (real processes, started at staggered moments) leave one
+whole release whose every file matches datapackage.json; the ones that wait say so; a reader (`check`)
+never sees a half-swapped release.
+
+`make test` runs a few trials; `KZ_CONCURRENCY_TRIALS=50 .venv/bin/python -m pytest tests/test_concurrency.py`
+runs as many as you like (the closing note of issue 9 reports such a run).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline import ROOT
+from pipeline.release import build_lock
+from tests.conftest import run_cli, tree_digest
+
+TRIALS = int(os.environ.get("KZ_CONCURRENCY_TRIALS", "3"))
+
+
+@pytest.fixture()
+def root(stale_release, tmp_path) -> Path:
+    copy = tmp_path / "root"
+    shutil.copytree(stale_release, copy)
+    return copy
+
+
+def start(root: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "--root", str(root), *args], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def assert_release_matches_its_descriptor(root: Path) -> None:
+    descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    listed = {r["path"]: r for r in descriptor["resources"]}
+    for path, entry in listed.items():
+        data = (root / path).read_bytes()
+        assert len(data) == entry["bytes"], f"{path}: {len(data):,} bytes, descriptor {entry['bytes']:,}"
+        assert f"sha256:{hashlib.sha256(data).hexdigest()}" == entry["hash"], path
+    published = {str(p.relative_to(root)) for p in (root / "processed").iterdir()}
+    assert published == {p for p in listed if p.startswith("processed/")}, "unlisted files were published"
+    assert not (root / "build" / "swap-journal.json").exists() and not (root / "build" / "staging").exists()
+
+
+@pytest.mark.parametrize("trial", range(TRIALS))
+def test_overlapping_publishes_leave_one_whole_release(root, fresh_build, trial):
+    rng = random.Random(trial)
+    processes, started = [], time.monotonic()
+    for delay in sorted(rng.uniform(0, 0.9) for _ in range(3)):  # overlapping at varied moments
+        time.sleep(max(0.0, started + delay - time.monotonic()))
+        processes.append(start(root, "publish"))
+    results = [(p.wait(timeout=120), *p.communicate()) for p in processes]
+    for code, _, stderr in results:
+        assert code == 0 and "Traceback" not in stderr, stderr
+    assert any("another build of" in stderr and "waiting for it to finish" in stderr for _, _, stderr in results)
+    assert_release_matches_its_descriptor(root)
+    assert tree_digest(root) == tree_digest(fresh_build)
+
+
+def test_check_waits_for_a_publish_and_never_reads_half_a_release(root):
+    publisher = start(root, "publish")
+    time.sleep(0.8)  # the publish holds the lock by now (it takes it before the heavy imports)
+    checker = start(root, "check")
+    assert publisher.wait(timeout=120) == 0, publisher.communicate()[1]
+    out, err = checker.communicate(timeout=120)
+    assert checker.returncode == 0 and "Traceback" not in err, err
+    assert "0 failed" in out
+    assert_release_matches_its_descriptor(root)
+
+
+def test_a_build_that_cannot_get_the_lock_in_time_fails_clearly_and_changes_nothing(root):
+    before = tree_digest(root)
+    with build_lock(root, "test"):
+        result = run_cli("publish", "--wait", "0.3", root=root)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "waiting for it to finish (at most 0.3 s)" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        f"error: [publish] another build of {root} still holds its lock after 0.3 s (test, process {os.getpid()}")
+    assert tree_digest(root) == before

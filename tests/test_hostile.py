@@ -1,0 +1,614 @@
+"""Fault injection: hostile servers, hostile descriptors and API answers, a full disk, a read-only or
+locked release, a closed pipe, an ASCII terminal.
+
+Every case asserts: exit code 1; one clear `error:` line as the last thing on stderr, and no traceback;
+the target folder, raw/ and the release unchanged byte for byte; a bounded run time. The limits are
+short (a fraction of a second) so that the suite stays fast; the defaults are in `--help`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pipeline import ROOT
+from pipeline.cli import main
+from pipeline.fetch import TITLE
+from pipeline.net import MAX_API_BYTES, MAX_DESCRIPTOR_BYTES
+from pipeline.release import RELEASE_ITEMS
+from tests.conftest import make_root, tree
+from tests.servers import (Scripted, answer, closed_port, endless, endless_chunked, gzip_bomb, ok, routed, serve,
+                           serve_folder, serve_raw, slow_body, slow_headers, stall)
+
+SHORT = ["--timeout", "0.3", "--request-deadline", "1", "--deadline", "3", "--retries", "0", "--backoff", "0.05"]
+
+
+@dataclass
+class Run:
+    code: int | str
+    out: str
+    err: str
+    seconds: float
+
+
+def run_main(*argv: str) -> Run:
+    """The command line, in this process (so that a server in this process can answer it)."""
+    out, err = io.StringIO(), io.StringIO()
+    started = time.monotonic()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(list(argv))
+        except SystemExit as stop:
+            code = stop.code
+        except BaseException:  # noqa: BLE001 (reported as the traceback a user would see)
+            err.write("Traceback (most recent call last):\n" + traceback.format_exc())
+            code = "crash"
+    return Run(code, out.getvalue(), err.getvalue(), time.monotonic() - started)
+
+
+def assert_clear_failure(run: Run, *needles: str, within: float = 5.0) -> str:
+    """Exit code 1, no traceback, the error as one line at the end of stderr, in bounded time."""
+    assert "Traceback" not in run.err, run.err
+    assert run.code == 1, (run.code, run.err)
+    lines = run.err.strip().splitlines()
+    errors = [line for line in lines if line.startswith("error:")]
+    assert len(errors) == 1 and lines[-1] == errors[0], run.err
+    for needle in needles:
+        assert needle in errors[0], (needle, errors[0])
+    assert run.seconds < within, f"took {run.seconds:.1f} s"
+    return errors[0]
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- download: hostile descriptors ---------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def downloaded(fresh_build, tmp_path_factory) -> Path:
+    """A folder holding a complete earlier download and a file of the user's own."""
+    dest = tmp_path_factory.mktemp("downloaded") / "data"
+    with serve_folder(fresh_build) as (url, _):
+        assert run_main("download", "--base-url", url, "--dest", str(dest), *SHORT).code == 0
+    (dest / "notes.txt").write_text("my notes")
+    return dest
+
+
+@pytest.fixture()
+def dest(downloaded, tmp_path) -> Path:
+    copy = tmp_path / "data"
+    shutil.copytree(downloaded, copy, symlinks=True)
+    return copy
+
+
+def resource_entry(path="processed/extra.csv", data=b"a,b\n1,2\n", **override):
+    return {"name": "extra", "path": path, "hash": f"sha256:{sha256(data)}", "bytes": len(data)} | override
+
+
+def descriptor(*resources) -> bytes:
+    return json.dumps({"name": "hostile", "resources": list(resources)}).encode()
+
+
+HOSTILE_DESCRIPTORS = {
+    "not JSON": (b"<html>not a descriptor</html>", "is not a JSON descriptor"),
+    "a JSON list": (b"[]", "has no 'resources' list"),
+    "no resources": (b'{"name": "x"}', "has no 'resources' list"),
+    "resources empty": (b'{"resources": []}', "lists no files"),
+    "a resource not an object": (b'{"resources": ["processed/x.csv"]}', "is not an object"),
+    "hash not a string": (descriptor(resource_entry(hash=123)), "needs a hash 'sha256:"),
+    "hash of another kind": (descriptor(resource_entry(hash="md5:" + "0" * 32)), "needs a hash 'sha256:"),
+    "no hash": (descriptor({"path": "processed/x.csv", "bytes": 3}), "needs a hash"),
+    "path an integer": (descriptor(resource_entry(path=5)), "a path that is not text (int)"),
+    "path a list (multipart)": (descriptor(resource_entry(path=["a.csv", "b.csv"])), "multipart path"),
+    "bytes 1e999": (descriptor(resource_entry()).replace(b'"bytes": 8', b'"bytes": 1e999'), "needs 'bytes'"),
+    "bytes NaN": (descriptor(resource_entry()).replace(b'"bytes": 8', b'"bytes": NaN'), "is not a JSON descriptor"),
+    "bytes negative": (descriptor(resource_entry(bytes=-1)), "needs 'bytes'"),
+    "bytes true": (descriptor(resource_entry(bytes=True)), "needs 'bytes'"),
+    "bytes a float": (descriptor(resource_entry(bytes=8.0)), "needs 'bytes'"),
+    "NUL in a path": (descriptor(resource_entry(path="processed/a\u0000.csv")), "control, invisible or invalid"),
+    "right-to-left override in a path": (descriptor(resource_entry(path="processed/\u202evsc.exe")),
+                                         "control, invisible or invalid"),
+    "lone surrogate in a path": (descriptor(resource_entry()).replace(b"extra.csv", b"\\ud800.csv"),
+                                 "control, invisible or invalid"),
+    "300-character file name": (descriptor(resource_entry(path="processed/" + "a" * 300 + ".csv")),
+                                "longer than 255 bytes"),
+    "path '.'": (descriptor(resource_entry(path=".")), "'.' or '..' part"),
+    "path with '..'": (descriptor(resource_entry(path="../outside.csv")), "'.' or '..' part"),
+    "path with a '.' part beside the plain one": (
+        descriptor(resource_entry(path="processed/regions.csv"), resource_entry(path="processed/./regions.csv")),
+        "'.' or '..' part"),
+    "empty part": (descriptor(resource_entry(path="processed//x.csv")), "empty, '.' or '..' part"),
+    "absolute path": (descriptor(resource_entry(path="/etc/cron.d/x")), "it is absolute"),
+    "backslash": (descriptor(resource_entry(path="processed\\x.csv")), "backslash"),
+    "a URL as the path": (descriptor(resource_entry(path="http://example.org/x.csv")), "is a URL"),
+    "a hidden name": (descriptor(resource_entry(path=".git/hooks/post-checkout")), "hidden name"),
+    "the descriptor's own name": (descriptor(resource_entry(path="datapackage.json")), "descriptor's own name"),
+    "a folder in the target": (descriptor(resource_entry(path="processed")), "is a folder"),
+    "a file then a folder of the same name": (
+        descriptor(resource_entry(path="zz_a"), resource_entry(path="zz_a/b")), "both as a file and as a folder"),
+    "a folder then a file of the same name": (
+        descriptor(resource_entry(path="zz_a/b"), resource_entry(path="zz_a")), "both as a file and as a folder"),
+    "a file in the target used as a folder": (descriptor(resource_entry(path="notes.txt/x.csv")),
+                                              "notes.txt is a file, not a folder"),
+    "the same path twice with two hashes": (
+        descriptor(resource_entry(), resource_entry(data=b"other")), "lists 'processed/extra.csv' twice"),
+    "two paths that differ only in case": (
+        descriptor(resource_entry(path="processed/A.csv"), resource_entry(path="processed/a.csv")), "in case"),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE_DESCRIPTORS)
+def test_a_hostile_descriptor_is_refused_before_anything_is_downloaded(case, dest):
+    body, message = HOSTILE_DESCRIPTORS[case]
+    before = tree(dest)
+    with serve(Scripted, script=lambda path, n: ok(body)) as (url, server):
+        run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT)
+    assert_clear_failure(run, "[download]", message, within=2)
+    assert tree(dest) == before
+    assert [path for path, _ in server.requests] == ["/datapackage.json"]  # no file was asked for
+
+
+def test_an_oversized_descriptor_is_refused_unread(dest):
+    before = tree(dest)
+    headers = {"Content-Length": str(200 * 2**20)}
+    with serve_raw(answer(200, headers)) as (url, server):
+        run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT)
+    assert_clear_failure(run, f"announces 209,715,200 bytes, but this command reads at most "
+                              f"{MAX_DESCRIPTOR_BYTES:,}", within=2)
+    assert tree(dest) == before
+
+
+PEAK_MEMORY = """
+import resource, subprocess, sys
+result = subprocess.run(sys.argv[1:], stderr=subprocess.PIPE, text=True)
+sys.stderr.write(result.stderr)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(result.returncode)
+"""
+
+
+def test_an_endless_descriptor_is_cut_at_its_cap_in_little_memory(dest):
+    """The client runs in its own process, started from a small one, so that its peak memory is its own."""
+    before = tree(dest)
+    with serve_raw(endless_chunked) as (url, _):
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, "-c", PEAK_MEMORY, sys.executable, "-m", "pipeline", "download",
+                                 "--base-url", url, "--dest", str(dest), *SHORT], cwd=ROOT, capture_output=True,
+                                text=True, timeout=60)
+    run = Run(result.returncode, "", result.stderr, time.monotonic() - started)
+    assert_clear_failure(run, f"sent more than the {MAX_DESCRIPTOR_BYTES:,} bytes this command reads at most",
+                         within=5)
+    peak_mb = int(result.stdout) / 1024  # kB on Linux
+    assert peak_mb < 100, f"peak memory {peak_mb:.0f} MB"
+    assert tree(dest) == before
+
+
+# --- download: hostile servers -------------------------------------------------------------------
+
+FILE = b"0123456789"
+ONE_FILE = descriptor(resource_entry(path="processed/ten.csv", data=FILE))
+
+HOSTILE_FILE_SERVERS = {
+    "a file that streams for ever": (endless, "sent more than the 10 bytes its descriptor declares"),
+    "a file sent one byte every 50 ms": (slow_body, "announces 100,000,000 bytes, but the descriptor declares 10"),
+    "a server that never answers": (stall, "sent no answer for 0.3 s"),
+    "headers sent one byte every 50 ms": (slow_headers, "did not finish within the request deadline of 1 s"),
+    "a Content-Length far above the declared bytes": (
+        answer(200, {"Content-Length": "10000010"}, FILE), "announces 10,000,010 bytes, but the descriptor declares 10"),
+    "a body shorter than declared": (answer(200, {}, FILE[:4]), "sent 4 bytes, but the descriptor declares 10"),
+    "a body with another hash": (answer(200, {"Content-Length": "10"}, b"9876543210"), "does not match datapackage.json"),
+    "429 with Retry-After: 999999": (answer(429, {"Retry-After": "999999"}), "asks to wait 12 days before retrying"),
+    "429 with Retry-After in 2100": (answer(429, {"Retry-After": "Fri, 01 Jan 2100 00:00:00 GMT"}),
+                                     "before retrying: more than the 60 s"),
+    "503 with an unreadable Retry-After": (answer(503, {"Retry-After": "soon"}), "answered HTTP 503 X (gave up after "
+                                                                                 "2 retries)"),
+    "404": (answer(404, {}), "answered HTTP 404"),
+}
+RETRIED = ["--retries", "2", "--backoff", "0.01"]  # the Retry-After cases need a retry to be asked for
+
+
+@pytest.mark.parametrize("case", HOSTILE_FILE_SERVERS)
+def test_a_hostile_file_server_ends_in_a_clear_error_and_changes_nothing(case, dest):
+    behaviour, message = HOSTILE_FILE_SERVERS[case]
+    before = tree(dest)
+    with serve_raw(routed({"/datapackage.json": ONE_FILE}, behaviour)) as (url, _):
+        run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT,
+                       *(RETRIED if "Retry-After" in case else []))
+    assert_clear_failure(run, "[download]", message, within=2.5)
+    assert tree(dest) == before
+
+
+def test_a_descriptor_server_that_stalls_or_drips_is_cut_off(tmp_path):
+    for behaviour, message in ((stall, "sent no answer for 0.3 s"), (slow_body, "announces 100,000,000 bytes"),
+                               (slow_headers, "within the request deadline")):
+        with serve_raw(behaviour) as (url, _):
+            run = run_main("download", "--base-url", url, "--dest", str(tmp_path / "new"), *SHORT)
+        assert_clear_failure(run, message, within=2.5)
+        assert not (tmp_path / "new").exists()  # a target it created is removed again
+
+
+def test_retries_are_announced_and_bounded_by_the_deadline(dest):
+    before = tree(dest)
+    with serve_raw(routed({"/datapackage.json": ONE_FILE}, answer(503, {"Retry-After": "1"}))) as (url, server):
+        run = run_main("download", "--base-url", url, "--dest", str(dest), "--timeout", "0.3", "--retries", "5",
+                       "--deadline", "2.5")
+    error = assert_clear_failure(run, "a retry in 1 s would pass the command's deadline of 2.5 s", within=3)
+    assert "answered HTTP 503" in error
+    notices = [line for line in run.err.splitlines() if not line.startswith("error:")]
+    assert notices == [f"download: {url}/processed/ten.csv answered HTTP 503 X; retrying in 1 s ({n} of 5)"
+                       for n in (1, 2)]
+    assert tree(dest) == before
+
+
+def test_a_server_that_is_down_is_named_in_words(tmp_path):
+    url = closed_port()
+    run = run_main("download", "--base-url", url, "--dest", str(tmp_path / "d"), *SHORT)
+    assert_clear_failure(run, "refused the connection: no server is listening there", "(no retries: --retries 0)")
+    run = run_main("download", "--base-url", url, "--dest", str(tmp_path / "d"), "--retries", "2", "--backoff", "0.01")
+    assert_clear_failure(run, "refused the connection", "(gave up after 2 retries)")
+    assert run.err.count("retrying in") == 2
+
+
+def test_a_machine_without_dns_is_told_so(tmp_path):
+    run = run_main("download", "--base-url", "http://kz-election-2023.invalid", "--dest", str(tmp_path / "d"), *SHORT)
+    assert_clear_failure(run, "cannot look up the host 'kz-election-2023.invalid'", "no network or no DNS")
+
+
+def test_a_staging_folder_that_is_a_symlink_cannot_redirect_the_download(fresh_build, dest, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (dest / ".download-staging").symlink_to(outside)
+    with serve_folder(fresh_build) as (url, _):
+        (dest / "processed" / "regions.csv").write_text("stale")
+        run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT)
+    assert run.code == 0, run.err
+    assert list(outside.iterdir()) == []  # nothing written through the link
+    assert not list(dest.glob(".download-staging*"))
+    assert (dest / "processed" / "regions.csv").read_bytes() == (fresh_build / "processed" / "regions.csv").read_bytes()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--dest", "{file}"], "exists and is not a folder"),
+    (["--timeout", "0"], "argument --timeout: must be above 0"),
+    (["--timeout", "-1"], "argument --timeout: must be above 0"),
+    (["--timeout", "nan"], "argument --timeout: must be above 0"),
+    (["--timeout", "soon"], "argument --timeout: expected a number"),
+    (["--deadline", "inf"], "argument --deadline: must be above 0 and at most 86400"),
+    (["--retries", "-1"], "argument --retries: must be at least 0"),
+    (["--retries", "1.5"], "argument --retries: expected a whole number"),
+    (["--base-url", "ftp://example.org/data"], "is not an http(s) URL"),
+    (["--base-url", "not a url"], "is not an http(s) URL"),
+])
+def test_bad_download_options(argv, message, tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    argv = [a.replace("{file}", str(tmp_path / "a-file")) for a in argv]
+    if "--base-url" not in argv:
+        argv += ["--base-url", closed_port()]
+    if "--dest" not in argv:
+        argv += ["--dest", str(tmp_path / "d")]
+    assert_clear_failure(run_main("download", *argv), message, within=2)
+    assert (tmp_path / "a-file").read_text() == "x" and not (tmp_path / "d").exists()
+
+
+def test_a_failure_while_moving_files_in_puts_everything_back(fresh_build, dest, monkeypatch):
+    """The disk fills up (ENOSPC) after some files were moved into the target: they are put back."""
+    import errno
+
+    import pipeline.download as module
+
+    for relative in ("processed/regions.csv", "processed/parties.csv", "docs/quality_report.md"):
+        (dest / relative).write_text("an older version")
+    before = tree(dest)
+    real_replace, calls = os.replace, []
+
+    def failing_replace(source, target):
+        calls.append(target)
+        if len(calls) == 4:
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        return real_replace(source, target)
+
+    monkeypatch.setattr(module.os, "replace", failing_replace)
+    with serve_folder(fresh_build) as (url, _):
+        run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT)
+    assert_clear_failure(run, "No space left on device", "the folder is as it was")
+    assert tree(dest) == before
+
+
+def test_the_download_client_needs_nothing_but_requests(fresh_build, tmp_path):
+    """A virtual environment holding only requests (and what requests needs) runs the download."""
+    import requests
+
+    site = tmp_path / "site"
+    site.mkdir()
+    packages = Path(requests.__file__).parent.parent
+    for name in ("requests", "urllib3", "idna", "certifi", "charset_normalizer"):
+        (site / name).symlink_to(packages / name)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
+    python = tmp_path / "venv" / "bin" / "python"
+    (tmp_path / "venv" / "lib" / "python3.11" / "site-packages" / "only-requests.pth").write_text(f"{site}\n")
+    code = "import sys; sys.path.insert(0, sys.argv.pop(1)); from pipeline.cli import main; sys.exit(main())"
+    probe = subprocess.run([str(python), "-c", "import yaml"], capture_output=True, text=True)
+    assert "No module named 'yaml'" in probe.stderr  # the environment really lacks the build stack
+    with serve_folder(fresh_build) as (url, _):
+        result = subprocess.run([str(python), "-c", code, str(ROOT), "download", "--base-url", url, "--dest",
+                                 str(tmp_path / "data")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    for relative in ("processed/regions.csv", "docs/data_dictionary.md", "docs/quality_report.md",
+                     "docs/parquet_views.sql", "datapackage.json"):
+        assert (tmp_path / "data" / relative).read_bytes() == (fresh_build / relative).read_bytes()
+
+
+# --- fetch: hostile MediaWiki answers ------------------------------------------------------------
+
+def api(parse=None, **top) -> bytes:
+    return json.dumps({"parse": parse, **top} if parse is not None else top).encode()
+
+
+HOSTILE_ANSWERS = {
+    "not JSON": (b"<html>Service unavailable</html>", "did not answer JSON"),
+    "a JSON list": (b"[1, 2]", "answered a JSON list"),
+    "null": (b"null", "answered a JSON NoneType"),
+    "a string": (b'"parse"', "answered a JSON str"),
+    "an error that is a string": (b'{"error": "boom"}', "the API answered an error: boom."),
+    "parse that is a string": (b'{"parse": "text"}', "has no 'parse' object"),
+    "no text": (api({"title": TITLE, "revid": 5}), "no HTML in parse.text"),
+    "empty text": (api({"title": TITLE, "revid": 5, "text": "  "}), "no HTML in parse.text"),
+    "a lone surrogate in the text": (b'{"parse": {"title": "%s", "revid": 5, "text": "<p>\\ud800</p>"}}'
+                                     % TITLE.encode(), "not valid Unicode (surrogates not allowed"),
+    "a revision id of 10^250": (api({"title": TITLE, "revid": 10**250, "text": "<p>x</p>"}),
+                                "is not a positive whole number"),
+    "a revision id of -5": (api({"title": TITLE, "revid": -5, "text": "<p>x</p>"}), "revision id -5 is not"),
+    "a revision id of true": (api({"title": TITLE, "revid": True, "text": "<p>x</p>"}), "revision id True is not"),
+    "a revision id that is text": (api({"title": TITLE, "revid": "5", "text": "<p>x</p>"}), "revision id '5' is not"),
+    "another article": (api({"title": "Main Page", "revid": 5, "text": "<p>x</p>"}),
+                        "answered the page Main Page, not '2023 Kazakh legislative election'"),
+    "no title": (api({"revid": 5, "text": "<p>x</p>"}), "answered the page None"),
+    "deeply nested JSON": (b"[" * 100_000 + b"]" * 100_000, "did not answer JSON"),
+}
+
+
+@pytest.fixture()
+def root_with_release(fresh_build, tmp_path):
+    root = tmp_path / "root"
+    shutil.copytree(fresh_build, root, ignore=shutil.ignore_patterns("build"))
+    return root
+
+
+def release_and_raw(root: Path) -> dict:
+    return {name: tree(root / name) for name in ("raw", "processed", "docs")} | \
+        {"datapackage.json": sha256((root / "datapackage.json").read_bytes())}
+
+
+@pytest.mark.parametrize("case", HOSTILE_ANSWERS)
+def test_a_hostile_api_answer_is_refused_and_raw_stays_as_it_was(case, root_with_release):
+    body, message = HOSTILE_ANSWERS[case]
+    before = release_and_raw(root_with_release)
+    with serve(Scripted, script=lambda path, n: ok(body)) as (url, _):
+        run = run_main("--root", str(root_with_release), "fetch", "--api-url", f"{url}/w/api.php", *SHORT)
+    assert_clear_failure(run, "[fetch]", message, within=2)
+    assert release_and_raw(root_with_release) == before
+    assert not list((root_with_release / "build" / "fetch").glob("*")) if (root_with_release / "build" / "fetch").exists() else True
+
+
+HOSTILE_API_SERVERS = {
+    "an answer that streams for ever": (endless_chunked, f"sent more than the {MAX_API_BYTES:,} bytes"),
+    "a gzip bomb": (gzip_bomb(200 * 2**20), f"sent more than the {MAX_API_BYTES:,} bytes"),
+    "an answer sent one byte every 50 ms": (slow_body, "announces 100,000,000 bytes, but this command reads at most"),
+    "headers sent one byte every 50 ms": (slow_headers, "within the request deadline of 1 s"),
+    "a server that never answers": (stall, "sent no answer for 0.3 s"),
+    "429 with Retry-After: 999999": (answer(429, {"Retry-After": "999999"}), "asks to wait 12 days"),
+    "429 with Retry-After in 2100": (answer(429, {"Retry-After": "Fri, 01 Jan 2100 00:00:00 GMT"}), "asks to wait"),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE_API_SERVERS)
+def test_a_hostile_api_server_ends_in_a_clear_error(case, root_with_release):
+    behaviour, message = HOSTILE_API_SERVERS[case]
+    before = release_and_raw(root_with_release)
+    with serve_raw(behaviour) as (url, _):
+        run = run_main("--root", str(root_with_release), "fetch", "--api-url", f"{url}/w/api.php", *SHORT,
+                       *(RETRIED if "Retry-After" in case else []))
+    assert_clear_failure(run, "[fetch]", message, within=3)
+    assert release_and_raw(root_with_release) == before
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--revision", "-5"], "argument --revision: must be at least 1"),
+    (["--revision", "true"], "argument --revision: expected a whole number"),
+    (["--revision", "1" + "0" * 250], "argument --revision: must be at least 1 and at most 9007199254740991"),
+    (["--timeout", "-1"], "argument --timeout: must be above 0"),
+    (["--wait", "-1"], "argument --wait: must be at least 0"),
+])
+def test_bad_fetch_options(argv, message, root_with_release):
+    before = release_and_raw(root_with_release)
+    assert_clear_failure(run_main("--root", str(root_with_release), "fetch", *argv), message, within=2)
+    assert release_and_raw(root_with_release) == before
+
+
+def test_a_full_disk_after_the_snapshot_is_moved_into_raw_leaves_no_orphan(root_with_release, monkeypatch):
+    import errno
+
+    import pipeline.fetch as module
+    from tests.test_network import api_answer
+
+    from tests.html_fixture import render
+    from tests.conftest import SOURCE
+
+    before = release_and_raw(root_with_release)
+    real_replace = os.replace
+
+    def replace(source, target):
+        if str(target).endswith("manifest.json"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        return real_replace(source, target)
+
+    monkeypatch.setattr(module.os, "replace", replace)
+    body = api_answer(render(SOURCE.read_text(encoding="utf-8"), fragment=True))
+    with serve(Scripted, script=lambda path, n: ok(body)) as (url, _):
+        run = run_main("--root", str(root_with_release), "fetch", "--api-url", f"{url}/w/api.php", *SHORT)
+    assert_clear_failure(run, "cannot save the snapshot in raw/: No space left on device; raw/ is unchanged")
+    assert release_and_raw(root_with_release) == before  # no orphan snapshot, no manifest.json.tmp
+
+
+# --- publish, check and the command line on a broken machine --------------------------------------
+
+def limited(max_file_bytes: int):
+    """preexec_fn: files may grow to max_file_bytes, then writes fail with EFBIG (as on a full disk)."""
+    def apply():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # inherited by the exec'd program
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+    return apply
+
+
+def cli(*args, root: Path | None = None, env: dict | None = None, preexec_fn=None, stdout=subprocess.PIPE):
+    command = [sys.executable, "-m", "pipeline"] + (["--root", str(root)] if root else []) + list(args)
+    started = time.monotonic()
+    result = subprocess.run(command, cwd=ROOT, stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=120,
+                            env=env, preexec_fn=preexec_fn)
+    return Run(result.returncode, result.stdout or "", result.stderr, time.monotonic() - started)
+
+
+def release(root: Path) -> dict:
+    return {item: tree(root / item) if (root / item).is_dir() else sha256((root / item).read_bytes())
+            for item in RELEASE_ITEMS}
+
+
+@pytest.fixture()
+def stale(stale_release, tmp_path) -> Path:
+    root = tmp_path / "root"
+    shutil.copytree(stale_release, root)
+    return root
+
+
+def test_a_full_disk_during_publish_keeps_the_release(stale):
+    before = release(stale)
+    run = cli("publish", root=stale, preexec_fn=limited(300_000))
+    assert_clear_failure(run, "[publish] could not write the new release", "File too large",
+                         "the published release is unchanged", within=30)
+    assert release(stale) == before
+    assert not (stale / "build" / "staging").exists()
+
+
+def immutable(path: Path, on: bool) -> bool:
+    """chattr +i (root cannot write into the folder either); False where the file system refuses."""
+    result = subprocess.run(["chattr", "+i" if on else "-i", str(path)], capture_output=True)
+    return result.returncode == 0
+
+
+def test_a_read_only_release_folder_is_rolled_back_and_reported(stale):
+    if os.geteuid() != 0 or shutil.which("chattr") is None or not immutable(stale / "processed", True):
+        pytest.skip("needs root and a file system with the immutable attribute (chattr +i)")
+    try:
+        before = release(stale)
+        run = cli("publish", root=stale)
+    finally:
+        immutable(stale / "processed", False)
+    assert_clear_failure(run, "could not swap the new release in: Operation not permitted",
+                         "the previous release is back in place", within=30)
+    assert release(stale) == before
+    assert not (stale / "build" / "swap-journal.json").exists()
+
+
+def test_check_while_another_process_holds_the_database_for_writing(published_copy):
+    database = published_copy / "processed" / "kz_election_2023.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
+                               "print('open', flush=True); time.sleep(60)", str(database)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        run = run_main("--root", str(published_copy), "check")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert_clear_failure(run, "[check] cannot open", "another process has it open for writing", within=10)
+
+
+def test_check_on_a_damaged_or_missing_database(published_copy):
+    database = published_copy / "processed" / "kz_election_2023.duckdb"
+    database.write_bytes(b"not a database" * 100)
+    assert_clear_failure(run_main("--root", str(published_copy), "check"), "cannot open", "as a DuckDB database")
+    database.unlink()
+    assert_clear_failure(run_main("--root", str(published_copy), "check"), "no published database")
+
+
+def test_a_closed_pipe_ends_quietly():
+    """`python -m pipeline extract | head -1`: the reader is gone before the first line is written."""
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "extract"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 1
+    assert stderr == ""
+
+
+def test_an_ascii_terminal_gets_escapes_instead_of_a_crash():
+    run = cli("extract", env=dict(os.environ, PYTHONIOENCODING="ascii"))
+    assert run.code == 0 and "Traceback" not in run.err, run.err
+    assert "Oksana \\xc4ub\\xe4kirova" in run.out
+
+
+# --- values that must not pass unchecked ---------------------------------------------------------
+
+WINNER_ROW = "| West Kazakhstan Region | 14 | 1 | | Abzal Quspan | Independent |"
+
+
+@pytest.fixture(scope="module")
+def baseline(source_text):
+    from tests.mutations import outcome
+
+    status, signature = outcome(source_text.encode())
+    assert status == "published"
+    return signature
+
+
+def article_outcome(text: str):
+    from tests.mutations import outcome
+
+    return outcome(text.encode("utf-8"))
+
+
+@pytest.mark.parametrize("character", ["\u00ad", "\u200b", "\u2060", "\ufeff", "\u200e"])
+def test_a_harmless_invisible_character_is_removed(source_text, baseline, character):
+    """A soft hyphen, zero-width space, word joiner, byte-order mark or left-to-right mark inside a name."""
+    from tests.conftest import replace_once
+
+    text = replace_once(source_text, WINNER_ROW, WINNER_ROW.replace("Abzal Quspan", f"Abzal Qus{character}pan"))
+    assert article_outcome(text) == ("published", baseline)
+
+
+@pytest.mark.parametrize("character, name", [("\u202e", "RIGHT-TO-LEFT OVERRIDE"), ("\u200d", "ZERO WIDTH JOINER"),
+                                             ("\u2066", "LEFT-TO-RIGHT ISOLATE"), ("\u0007", "Cc"),
+                                             ("\ue000", "Co")])
+def test_an_invisible_character_that_changes_meaning_is_refused(source_text, character, name):
+    from tests.conftest import replace_once
+
+    text = replace_once(source_text, WINNER_ROW, WINNER_ROW.replace("Abzal Quspan", f"Abzal Qus{character}pan"))
+    status, error = article_outcome(text)
+    assert status == "rejected"
+    assert (error.stage, error.table, error.row, error.column) == \
+        ("validate", "district_results", "district_number=14, candidate_rank=1", "candidate_name")
+    assert f"U+{ord(character):04X} ({name})" in str(error)
+
+
+def test_a_poll_moved_a_year_back_is_refused(source_text):
+    from tests.conftest import replace_once
+
+    text = replace_once(source_text, "| Strategy | 17–27 February 2023 |", "| Strategy | 17–27 February 2022 |")
+    status, error = article_outcome(text)
+    assert status == "rejected" and error.stage == "check"
+    assert "polls_fieldwork_dates" in str(error) and "strategy_2022_02_27" in str(error)
