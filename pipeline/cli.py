@@ -136,7 +136,7 @@ def cmd_fetch(args) -> int:
 def cmd_download(args) -> int:
     from pipeline.download import download
 
-    status = download(args.base_url, args.dest, limits=_limits(args), contact=args.contact)
+    status = download(args.base_url, args.dest, limits=_limits(args), contact=args.contact, wait=args.wait)
     fresh = sum(s == "downloaded" for s in status.values())
     print(f"{args.dest}: {fresh} files downloaded, {len(status) - fresh} already up to date; every file matches "
           "the sha256 in datapackage.json.")
@@ -199,7 +199,7 @@ def _lock_option(command) -> None:
     from pipeline.release import LOCK_WAIT
 
     command.add_argument("--wait", type=_number(float, 0, 86_400), default=LOCK_WAIT, metavar="S",
-                         help="if another build holds this folder's lock, wait at most S seconds for it "
+                         help="if another build (or download) holds this folder's lock, wait at most S seconds for it "
                               f"(default {LOCK_WAIT:g})")
 
 
@@ -252,7 +252,7 @@ def _parser() -> argparse.ArgumentParser:
                      cap=f"datapackage.json is read up to {net.MAX_DESCRIPTOR_BYTES // 2**20} MiB and each file up "
                          "to the bytes its descriptor declares; more is refused. Nothing in DEST changes unless "
                          "every file is verified.")
-    for name in ("publish", "build", "check", "fetch"):
+    for name in ("publish", "build", "check", "fetch", "download"):
         _lock_option(commands[name])
     return parser
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 from pipeline.net import MAX_DESCRIPTOR_BYTES, Client, Limits
+from pipeline.release import LOCK_WAIT, build_lock
 
 STAGING_PREFIX = ".download-staging"
 DESCRIPTOR = "datapackage.json"
@@ -172,26 +173,30 @@ def _short(error: BaseException) -> str:
 
 
 def _prepare(dest: Path) -> Path:
-    """The target folder (created if needed) and its leftover staging folders removed."""
+    """The target folder, created if needed."""
     if dest.exists() and not dest.is_dir():
         raise _fail(f"--dest {dest} exists and is not a folder.")
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise _fail(f"cannot create the folder {dest}: {error.strerror}.") from None
-    for leftover in dest.glob(STAGING_PREFIX + "*"):  # from a download that was killed
+    return dest
+
+
+def _remove_leftovers(dest: Path) -> None:
+    """Staging folders of a download that was killed (called under the target's lock)."""
+    for leftover in dest.glob(STAGING_PREFIX + "*"):
         if leftover.is_symlink() or not leftover.is_dir():
             leftover.unlink()  # the link only, never what it points to
         else:
             shutil.rmtree(leftover, ignore_errors=True)
-    return dest
 
 
 STDERR = "stderr"  # the default progress stream, looked up at call time
 
 
 def download(base_url: str, dest: Path, *, limits: Limits = Limits(), contact: str | None = None,
-             progress=STDERR, log=None) -> dict[str, str]:
+             progress=STDERR, log=None, wait: float = LOCK_WAIT) -> dict[str, str]:
     """Returns {relative path: 'downloaded' | 'up to date'}. Progress of large files goes to `progress`
     (None for none), retry notices to `log` (default: stderr)."""
     progress = sys.stderr if progress == STDERR else progress
@@ -204,29 +209,8 @@ def download(base_url: str, dest: Path, *, limits: Limits = Limits(), contact: s
         body = client.get(base + DESCRIPTOR, max_bytes=MAX_DESCRIPTOR_BYTES)
         listed = parse_descriptor(body, base + DESCRIPTOR)
         dest = _prepare(dest)
-        for item in listed:
-            problem = _target_problem(dest, item)
-            if problem:
-                raise _fail(f"{item.path} cannot be saved: {problem}; nothing was changed.")
-        status = {item.path: "up to date" if _up_to_date(dest / item.path, item) else "downloaded"
-                  for item in listed}
-        wanted = [item for item in listed if status[item.path] == "downloaded"]
-        _check_space(dest, sum(item.bytes for item in wanted) + len(body))
-        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + "-", dir=dest))
-        try:
-            (staging / "new").mkdir()
-            for item in wanted:
-                part = staging / "new" / item.path
-                part.parent.mkdir(parents=True, exist_ok=True)
-                size, sha256 = client.get(base + item.path, max_bytes=item.bytes, exact_bytes=item.bytes, into=part,
-                                          progress=progress, label=item.path)
-                if sha256 != item.sha256:
-                    raise _fail(f"{item.path} does not match datapackage.json: {size:,} bytes with sha256 {sha256}, "
-                                f"expected {item.bytes:,} bytes with sha256 {item.sha256}. Nothing was saved.")
-            (staging / "new" / DESCRIPTOR).write_bytes(body)
-            _move_in(staging, dest, [item.path for item in wanted] + [DESCRIPTOR])
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        with build_lock(dest, "download", what="download into", holder=False, log=log, wait=wait):  # one at a time
+            return _download_into(client, base, dest, body, listed, progress)
     except OSError as error:
         _remove_if_created(dest, created)
         raise _fail(f"cannot write in {dest}: {error.strerror or error}"
@@ -236,6 +220,34 @@ def download(base_url: str, dest: Path, *, limits: Limits = Limits(), contact: s
         raise
     finally:
         client.close()
+
+
+def _download_into(client: Client, base: str, dest: Path, body: bytes, listed: list[Listed], progress) -> dict:
+    """The download proper, under the target's lock."""
+    _remove_leftovers(dest)
+    for item in listed:
+        problem = _target_problem(dest, item)
+        if problem:
+            raise _fail(f"{item.path} cannot be saved: {problem}; nothing was changed.")
+    status = {item.path: "up to date" if _up_to_date(dest / item.path, item) else "downloaded"
+              for item in listed}
+    wanted = [item for item in listed if status[item.path] == "downloaded"]
+    _check_space(dest, sum(item.bytes for item in wanted) + len(body))
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + "-", dir=dest))
+    try:
+        (staging / "new").mkdir()
+        for item in wanted:
+            part = staging / "new" / item.path
+            part.parent.mkdir(parents=True, exist_ok=True)
+            size, sha256 = client.get(base + item.path, max_bytes=item.bytes, exact_bytes=item.bytes, into=part,
+                                      progress=progress, label=item.path)
+            if sha256 != item.sha256:
+                raise _fail(f"{item.path} does not match datapackage.json: {size:,} bytes with sha256 {sha256}, "
+                            f"expected {item.bytes:,} bytes with sha256 {item.sha256}. Nothing was saved.")
+        (staging / "new" / DESCRIPTOR).write_bytes(body)
+        _move_in(staging, dest, [item.path for item in wanted] + [DESCRIPTOR])
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return status
 
 

@@ -37,6 +37,7 @@ MAX_DESCRIPTOR_BYTES = 8 * 2**20  # our datapackage.json is about 0.1 MB
 FETCH_DEADLINE = 300.0
 DOWNLOAD_DEADLINE = 1800.0
 CHUNK = 1 << 16
+MAX_REDIRECTS = 5
 
 
 @dataclass(frozen=True)
@@ -177,14 +178,7 @@ class Client:
                 raise self._deadline_error("a retry") from None
 
     def _once(self, url, params, max_bytes, exact_bytes, into, progress, label, compressed, ends):
-        import requests
-
-        headers = {"Accept-Encoding": "gzip" if compressed else "identity"}
-        try:
-            response = self.http.get(url, params=params, headers=headers, stream=True,
-                                     timeout=(self.limits.timeout, self.limits.timeout), allow_redirects=True)
-        except requests.exceptions.RequestException as error:
-            raise _connection_problem(self.stage, url, error, self.limits.timeout) from None
+        response, url = self._follow(url, params, compressed)
         with contextlib.closing(response):
             self._check_status(response, url)
             cap = exact_bytes if exact_bytes is not None else max_bytes
@@ -200,6 +194,34 @@ class Client:
                                         f"declares {exact_bytes:,}; nothing was read.")
             return self._read(response, url, cap, exact_bytes, declared if not encoded else None, into,
                               Progress(progress, label, exact_bytes or declared), ends)
+
+    def _follow(self, url, params, compressed):
+        """GET with redirects followed here (at most MAX_REDIRECTS, http(s) only) without reading the body
+        of a redirect, which requests would read whole."""
+        import requests
+        from urllib.parse import urljoin
+
+        headers = {"Accept-Encoding": "gzip" if compressed else "identity"}
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                # The adapter directly: Session.get reads a redirect's body whole, even with
+                # allow_redirects=False (to prepare Response.next).
+                prepared = self.http.prepare_request(requests.Request("GET", url, params=params, headers=headers))
+                settings = self.http.merge_environment_settings(prepared.url, {}, True, None, None)
+                response = self.http.get_adapter(prepared.url).send(
+                    prepared, stream=True, timeout=(self.limits.timeout, self.limits.timeout),
+                    verify=settings["verify"], cert=settings["cert"], proxies=settings["proxies"])
+            except requests.exceptions.RequestException as error:
+                raise _connection_problem(self.stage, url, error, self.limits.timeout) from None
+            location = response.headers.get("Location")
+            if response.status_code not in (301, 302, 303, 307, 308) or not location:
+                return response, url
+            response.close()  # the body of a redirect is never read
+            target = urljoin(response.url, location)
+            if urlsplit(target).scheme not in ("http", "https"):
+                raise PipelineError(self.stage, f"{url} redirects to {target[:200]!r}, which is not an http(s) URL.")
+            url, params = target, None
+        raise PipelineError(self.stage, f"{url} redirects more than {MAX_REDIRECTS} times.")
 
     def _check_status(self, response, url: str) -> None:
         if response.status_code == 200:
@@ -354,6 +376,4 @@ def _connection_problem(stage: str, url: str, error: BaseException, timeout: flo
         return _Retry(f"{where} sent no answer for {timeout:g} s")
     if any(type(c).__name__ in ("RemoteDisconnected", "ProtocolError", "BadStatusLine") for c in causes):
         return _Retry(f"{where} closed the connection without a valid answer")
-    if isinstance(error, requests.exceptions.TooManyRedirects):
-        return PipelineError(stage, f"{url} redirects too many times.")
     return _Retry(f"the request to {where} failed ({_first_line(error)})")

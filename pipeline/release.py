@@ -48,11 +48,14 @@ def _flock(fd: int, mode: int) -> bool:
 
 
 @contextlib.contextmanager
-def build_lock(root: Path, stage: str, *, shared: bool = False, wait: float = LOCK_WAIT, log=sys.stderr):
-    """Hold the lock on `root` (exclusive, or shared for readers). If another process holds it, say so
-    once on `log` and wait up to `wait` seconds, then fail with a PipelineError."""
+def build_lock(root: Path, stage: str, *, shared: bool = False, wait: float = LOCK_WAIT, log=None,
+               what: str = "build", holder: bool = True):
+    """Hold the lock on the folder `root` (exclusive, or shared for readers). If another process holds
+    it, say so once on `log` (stderr) and wait up to `wait` seconds, then fail with a PipelineError.
+    `what` names the other process in the messages; with `holder`, build/lock-holder says who holds it."""
     import fcntl
 
+    log = log if log is not None else sys.stderr
     try:
         fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     except FileNotFoundError:
@@ -62,23 +65,24 @@ def build_lock(root: Path, stage: str, *, shared: bool = False, wait: float = LO
     mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
     try:
         if not _flock(fd, mode):
-            holder = _read_holder(root)
-            print(f"{stage}: another build of {root} is running{f' ({holder})' if holder else ''}; waiting for "
+            who = _read_holder(root) if holder else ""
+            print(f"{stage}: another {what} of {root} is running{f' ({who})' if who else ''}; waiting for "
                   f"it to finish (at most {wait:g} s)...", file=log, flush=True)
             ends = time.monotonic() + wait
             while not _flock(fd, mode):
                 if time.monotonic() >= ends:
-                    raise PipelineError(stage, f"another build of {root} still holds its lock after {wait:g} s"
-                                        f"{f' ({holder})' if holder else ''}; nothing was changed.",
+                    raise PipelineError(stage, f"another {what} of {root} still holds its lock after {wait:g} s"
+                                        f"{f' ({who})' if who else ''}; nothing was changed.",
                                         hint="Wait for it to finish, or stop it, and run the command again.")
                 time.sleep(0.05)
-            print(f"{stage}: the other build has finished; going on.", file=log, flush=True)
-        if not shared:
+            print(f"{stage}: the other {what} has finished; going on.", file=log, flush=True)
+        writes_holder = holder and not shared
+        if writes_holder:
             _write_holder(root, stage)
         try:
             yield
         finally:
-            if not shared:
+            if writes_holder:
                 with contextlib.suppress(OSError):
                     (root / HOLDER).unlink()
     finally:

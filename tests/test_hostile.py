@@ -233,6 +233,51 @@ def test_a_hostile_file_server_ends_in_a_clear_error_and_changes_nothing(case, d
     assert tree(dest) == before
 
 
+def redirect(location: str, body):
+    """A behaviour: a redirect to `location`, its body from `body` (a behaviour) or none."""
+    def behaviour(conn, server, path=None):
+        head = f"HTTP/1.1 302 Found\r\nLocation: {location}\r\nConnection: close\r\n\r\n".encode()
+        conn.sendall(head)
+        if body is not None:
+            body(conn, server, path)
+    return behaviour
+
+
+def endless_bytes(conn, server, path=None):
+    while not server.stop.is_set():
+        conn.sendall(b"x" * 65536)
+
+
+def test_a_redirect_is_followed_without_reading_its_body(dest):
+    """A redirect whose body never ends: the client must not read it (requests would, whole)."""
+    files = {"/datapackage.json": ONE_FILE, "/real/ten.csv": FILE}
+    with serve_raw(routed(files, redirect("/real/ten.csv", endless_bytes))) as (url, _):
+        run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT)
+    assert run.code == 0 and run.seconds < 2, run.err
+    assert (dest / "processed" / "ten.csv").read_bytes() == FILE
+
+
+@pytest.mark.parametrize("location, message", [("file:///etc/passwd", "which is not an http(s) URL"),
+                                               ("/processed/ten.csv", "redirects more than 5 times")])
+def test_a_hostile_redirect_is_refused(location, message, dest):
+    before = tree(dest)
+    with serve_raw(routed({"/datapackage.json": ONE_FILE}, redirect(location, None))) as (url, _):
+        run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT)
+    assert_clear_failure(run, message, within=2)
+    assert tree(dest) == before
+
+
+def test_two_downloads_into_one_folder_take_turns(fresh_build, dest):
+    from pipeline.release import build_lock
+
+    before = tree(dest)
+    with serve_folder(fresh_build) as (url, _), build_lock(dest, "test", holder=False):
+        run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT, "--wait", "0.3")
+    assert "download: another download into" in run.err and "waiting for it to finish (at most 0.3 s)" in run.err
+    assert_clear_failure(run, "still holds its lock after 0.3 s; nothing was changed", within=3)
+    assert tree(dest) == before
+
+
 def test_a_descriptor_server_that_stalls_or_drips_is_cut_off(tmp_path):
     for behaviour, message in ((stall, "sent no answer for 0.3 s"), (slow_body, "announces 100,000,000 bytes"),
                                (slow_headers, "within the request deadline")):
