@@ -16,7 +16,6 @@ right hash are not downloaded again.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -28,6 +27,7 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 from pipeline.net import MAX_DESCRIPTOR_BYTES, Client, Limits
+from pipeline.raw import sha256_file
 from pipeline.release import LOCK_WAIT, build_lock
 
 STAGING_PREFIX = ".download-staging"
@@ -149,17 +149,9 @@ def _target_problem(dest: Path, item: Listed) -> str | None:
     return None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _up_to_date(path: Path, item: Listed) -> bool:
     return path.is_file() and not path.is_symlink() and path.stat().st_size == item.bytes \
-        and _sha256(path) == item.sha256
+        and sha256_file(path) == item.sha256
 
 
 def _show(value) -> str:

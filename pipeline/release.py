@@ -12,7 +12,6 @@ leaves a stale lock behind.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ import time
 from pathlib import Path
 
 from pipeline.errors import PipelineError
+from pipeline.raw import sha256_file
 
 PROCESSED = "processed"
 DESCRIPTOR = "datapackage.json"
@@ -103,14 +103,6 @@ def _read_holder(root: Path) -> str:
         return ""
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify_staged(stage: Path) -> None:
     """The staged release must be exactly what its descriptor lists: every resource present with its
     bytes and sha256, every documentation item present, and nothing else in processed/."""
@@ -125,7 +117,7 @@ def verify_staged(stage: Path) -> None:
         path = stage / relative
         if not path.is_file():
             problems.append(f"{relative} is missing")
-        elif path.stat().st_size != size or _sha256(path) != sha256:
+        elif path.stat().st_size != size or sha256_file(path) != sha256:
             problems.append(f"{relative} has {path.stat().st_size:,} bytes and another sha256 than the "
                             f"{size:,} bytes listed")
     extra = sorted(str(p.relative_to(stage)) for p in (stage / PROCESSED).rglob("*")

@@ -22,20 +22,25 @@ class Scripted(BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802 (the name http.server calls)
         self.server.requests.append((self.path, dict(self.headers)))
-        status, headers, body, delay, cut = self.server.script(self.path, len(self.server.requests))
-        if delay:
-            time.sleep(delay)
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        if "Content-Length" not in headers:
-            self.send_header("Content-Length", str(len(body) + cut))
-        self.end_headers()
-        self.wfile.write(body)
-        self.wfile.flush()
+        play(self, self.server.script(self.path, len(self.server.requests)))
 
     def log_message(self, *args):
         pass
+
+
+def play(handler: BaseHTTPRequestHandler, step) -> None:
+    """Answer with one script step: (status, headers, body, delay, cut)."""
+    status, headers, body, delay, cut = step
+    if delay:
+        time.sleep(delay)
+    handler.send_response(status)
+    for key, value in headers.items():
+        handler.send_header(key, value)
+    if "Content-Length" not in headers:
+        handler.send_header("Content-Length", str(len(body) + cut))
+    handler.end_headers()
+    handler.wfile.write(body)
+    handler.wfile.flush()
 
 
 def ok(body: bytes, content_type: str = "application/json"):
@@ -59,27 +64,15 @@ def serve(handler, **attributes):
 
 
 @contextmanager
-def serve_folder(folder: Path, overrides: dict | None = None):
-    """A static file server for `folder`; `overrides` maps a URL path to a script step instead."""
-    overrides = overrides or {}
-
+def serve_folder(folder: Path):
+    """A static file server for `folder`, recording the paths asked for."""
     class Handler(SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(folder), **kwargs)
 
         def do_GET(self):  # noqa: N802
             self.server.requests.append((self.path, dict(self.headers)))
-            step = overrides.get(self.path.split("?")[0])
-            if step is None:
-                return super().do_GET()
-            status, headers, body, delay, cut = step
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            if "Content-Length" not in headers:
-                self.send_header("Content-Length", str(len(body) + cut))
-            self.end_headers()
-            self.wfile.write(body)
+            return super().do_GET()
 
         def log_message(self, *args):
             pass
