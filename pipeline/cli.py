@@ -147,7 +147,7 @@ def _limits(args):
     from pipeline.net import Limits
 
     return Limits(timeout=args.timeout, request_deadline=args.request_deadline, deadline=args.deadline,
-                  retries=args.retries, backoff=args.backoff, max_wait=args.max_wait)
+                  retries=args.retries, backoff=args.backoff, max_wait=args.max_wait, min_speed=args.min_speed)
 
 
 def _number(kind: type, low: float, high: float, *, strict_low: bool = False):
@@ -191,6 +191,10 @@ def _network_options(command, *, deadline: float, cap: str) -> None:
     command.add_argument("--max-wait", type=SECONDS, default=net.Limits.max_wait, metavar="S",
                          help="the longest wait before a retry; a server asking for more (Retry-After) makes the "
                               f"command fail at once (default {net.Limits.max_wait:g})")
+    command.add_argument("--min-speed", type=_number(int, 0, 10**9), default=net.Limits.min_speed, metavar="B",
+                         help="an answer slower than B bytes per second over any --timeout window fails, and so "
+                              "do headers not complete within twice --timeout (default "
+                              f"{net.Limits.min_speed:,}; 0: no minimum)")
     command.add_argument("--contact", help="contact (URL or e-mail) for the User-Agent, as Wikimedia asks")
     command.epilog = cap
 

@@ -44,8 +44,8 @@ def parse_answer(body: bytes, api_url: str, revision: int | None, title: str) ->
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise PipelineError("fetch", f"{api_url} did not answer JSON (first bytes: {body[:80]!r}).") from None
     if not isinstance(data, dict):
-        raise PipelineError("fetch", f"{api_url} answered a JSON {type(data).__name__}, not the object of an "
-                            "action=parse answer.")
+        kind = {list: "array", str: "string", bool: "boolean", int: "number", float: "number"}.get(type(data), "null")
+        raise PipelineError("fetch", f"{api_url} answered a JSON {kind}, not the object of an action=parse answer.")
     if "error" in data:
         error = data["error"]
         if isinstance(error, dict):

@@ -42,12 +42,13 @@ MAX_REDIRECTS = 5
 
 @dataclass(frozen=True)
 class Limits:
-    timeout: float = 30.0
-    request_deadline: float = 300.0
-    deadline: float = 600.0
+    timeout: float = 30.0  # silence: connecting, or between bytes; also the window of min_speed
+    request_deadline: float = 300.0  # one attempt, whatever the server does
+    deadline: float = 600.0  # the whole command
     retries: int = 5
     backoff: float = 1.0
     max_wait: float = 60.0
+    min_speed: int = 1024  # bytes per second, over each `timeout` window of a body; headers within 2 x timeout
 
 
 class _Expired(BaseException):
@@ -64,7 +65,8 @@ class _Retry(Exception):
 
 @contextlib.contextmanager
 def _timer(seconds: float):
-    """Raise _Expired after `seconds` in the main thread (elsewhere the checks between reads suffice)."""
+    """Raise _Expired after `seconds` in the main thread (elsewhere the checks between reads suffice).
+    Nests: an inner timer never outlives an outer one, and the outer one is re-armed on exit."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
@@ -72,13 +74,17 @@ def _timer(seconds: float):
     def expire(signum, frame):
         raise _Expired()
 
+    outer, _ = signal.getitimer(signal.ITIMER_REAL)
+    started = time.monotonic()
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+    signal.setitimer(signal.ITIMER_REAL, max(min(seconds, outer) if outer > 0 else seconds, 0.001))
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer > 0:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 0.001))
 
 
 class Progress:
@@ -208,9 +214,19 @@ class Client:
                 # allow_redirects=False (to prepare Response.next).
                 prepared = self.http.prepare_request(requests.Request("GET", url, params=params, headers=headers))
                 settings = self.http.merge_environment_settings(prepared.url, {}, True, None, None)
-                response = self.http.get_adapter(prepared.url).send(
-                    prepared, stream=True, timeout=(self.limits.timeout, self.limits.timeout),
-                    verify=settings["verify"], cert=settings["cert"], proxies=settings["proxies"])
+                # The status line and headers must be complete within 2 x timeout: a server sending them
+                # a byte at a time never lets a single read time out.
+                headers_due = time.monotonic() + 2 * self.limits.timeout
+                with _timer(2 * self.limits.timeout):
+                    response = self.http.get_adapter(prepared.url).send(
+                        prepared, stream=True, timeout=(self.limits.timeout, self.limits.timeout),
+                        verify=settings["verify"], cert=settings["cert"], proxies=settings["proxies"])
+            except _Expired:
+                if time.monotonic() < headers_due - 0.01:
+                    raise  # the request's or the command's deadline, not the headers'
+                raise PipelineError(self.stage, f"{url} did not send its status line and headers within "
+                                    f"{2 * self.limits.timeout:g} s (a stalled or deliberately slow server).") \
+                    from None
             except requests.exceptions.RequestException as error:
                 raise _connection_problem(self.stage, url, error, self.limits.timeout) from None
             location = response.headers.get("Location")
@@ -238,11 +254,20 @@ class Client:
         raw = response.raw
         read = raw.read1 if hasattr(raw, "read1") else raw.read
         digest, size, parts = hashlib.sha256(), 0, []
+        window_start, window_size = time.monotonic(), 0  # the low-speed rule: min_speed over each window
         handle = into.open("wb") if into is not None else None
         try:
             while True:
-                if time.monotonic() > ends:
+                now = time.monotonic()
+                if now > ends:
                     raise _Expired()
+                if now - window_start >= self.limits.timeout:
+                    if size - window_size < self.limits.min_speed * (now - window_start):
+                        raise PipelineError(self.stage, f"{url} sent only {size - window_size:,} bytes in "
+                                            f"{now - window_start:.2g} s, less than the {self.limits.min_speed:,} "
+                                            "bytes per second this command accepts (a stalled or deliberately "
+                                            "slow server).", hint="Lower --min-speed for a very slow link.")
+                    window_start, window_size = now, size
                 try:
                     chunk = read(CHUNK, decode_content=True)
                 except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException, OSError) as error:

@@ -179,6 +179,23 @@ def slow_body(conn, server, path=None):
         time.sleep(0.05)
 
 
+def drip(conn, server, path=None):
+    """Headers at once without a length, then one byte every 50 ms for ever (20 bytes per second)."""
+    _send(conn, server, b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+    while not server.stop.is_set():
+        _send(conn, server, b"{")
+        time.sleep(0.05)
+
+
+def steady(conn, server, path=None):
+    """Headers at once without a length, then 64 KiB every 50 ms (about 1.3 MB/s) for ever: fast enough
+    for any speed rule, endless enough for a deadline."""
+    _send(conn, server, b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+    while not server.stop.is_set():
+        _send(conn, server, b" " * 65536)
+        time.sleep(0.05)
+
+
 def slow_headers(conn, server, path=None):
     """The status line and then header bytes one at a time, every 50 ms, for ever (a slow-loris server)."""
     for byte in b"HTTP/1.1 200 OK\r\n":

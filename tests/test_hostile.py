@@ -31,8 +31,8 @@ from pipeline.fetch import TITLE
 from pipeline.net import MAX_API_BYTES, MAX_DESCRIPTOR_BYTES
 from pipeline.release import RELEASE_ITEMS
 from tests.conftest import make_root, tree
-from tests.servers import (Scripted, answer, closed_port, endless, endless_chunked, gzip_bomb, ok, routed, serve,
-                           serve_folder, serve_raw, slow_body, slow_headers, stall)
+from tests.servers import (Scripted, answer, closed_port, drip, endless, endless_chunked, gzip_bomb, ok, routed,
+                           serve, serve_folder, serve_raw, slow_body, slow_headers, stall, steady)
 
 SHORT = ["--timeout", "0.3", "--request-deadline", "1", "--deadline", "3", "--retries", "0", "--backoff", "0.05"]
 
@@ -205,9 +205,10 @@ ONE_FILE = descriptor(resource_entry(path="processed/ten.csv", data=FILE))
 
 HOSTILE_FILE_SERVERS = {
     "a file that streams for ever": (endless, "sent more than the 10 bytes its descriptor declares"),
-    "a file sent one byte every 50 ms": (slow_body, "announces 100,000,000 bytes, but the descriptor declares 10"),
+    "a file that announces 100,000,000 bytes": (slow_body, "announces 100,000,000 bytes, but the descriptor declares 10"),
+    "a file sent one byte every 50 ms": (drip, "bytes per second this command accepts"),
     "a server that never answers": (stall, "sent no answer for 0.3 s"),
-    "headers sent one byte every 50 ms": (slow_headers, "did not finish within the request deadline of 1 s"),
+    "headers sent one byte every 50 ms": (slow_headers, "did not send its status line and headers within 0.6 s"),
     "a Content-Length far above the declared bytes": (
         answer(200, {"Content-Length": "10000010"}, FILE), "announces 10,000,010 bytes, but the descriptor declares 10"),
     "a body shorter than declared": (answer(200, {}, FILE[:4]), "sent 4 bytes, but the descriptor declares 10"),
@@ -280,7 +281,7 @@ def test_two_downloads_into_one_folder_take_turns(fresh_build, dest):
 
 def test_a_descriptor_server_that_stalls_or_drips_is_cut_off(tmp_path):
     for behaviour, message in ((stall, "sent no answer for 0.3 s"), (slow_body, "announces 100,000,000 bytes"),
-                               (slow_headers, "within the request deadline")):
+                               (drip, "bytes per second"), (slow_headers, "did not send its status line and headers")):
         with serve_raw(behaviour) as (url, _):
             run = run_main("download", "--base-url", url, "--dest", str(tmp_path / "new"), *SHORT)
         assert_clear_failure(run, message, within=2.5)
@@ -406,9 +407,10 @@ def api(parse=None, **top) -> bytes:
 
 HOSTILE_ANSWERS = {
     "not JSON": (b"<html>Service unavailable</html>", "did not answer JSON"),
-    "a JSON list": (b"[1, 2]", "answered a JSON list"),
-    "null": (b"null", "answered a JSON NoneType"),
-    "a string": (b'"parse"', "answered a JSON str"),
+    "a JSON list": (b"[1, 2]", "answered a JSON array"),
+    "null": (b"null", "answered a JSON null"),
+    "a string": (b'"parse"', "answered a JSON string"),
+    "a number": (b"12", "answered a JSON number"),
     "an error that is a string": (b'{"error": "boom"}', "the API answered an error: boom."),
     "parse that is a string": (b'{"parse": "text"}', "has no 'parse' object"),
     "no text": (api({"title": TITLE, "revid": 5}), "no HTML in parse.text"),
@@ -453,8 +455,10 @@ def test_a_hostile_api_answer_is_refused_and_raw_stays_as_it_was(case, root_with
 HOSTILE_API_SERVERS = {
     "an answer that streams for ever": (endless_chunked, f"sent more than the {MAX_API_BYTES:,} bytes"),
     "a gzip bomb": (gzip_bomb(200 * 2**20), f"sent more than the {MAX_API_BYTES:,} bytes"),
-    "an answer sent one byte every 50 ms": (slow_body, "announces 100,000,000 bytes, but this command reads at most"),
-    "headers sent one byte every 50 ms": (slow_headers, "within the request deadline of 1 s"),
+    "an answer that announces 100,000,000 bytes": (slow_body, "announces 100,000,000 bytes, but this command reads at"),
+    "an answer sent one byte every 50 ms": (drip, "bytes per second this command accepts"),
+    "a fast answer that outlasts the request deadline": (steady, "did not finish within the request deadline of 1 s"),
+    "headers sent one byte every 50 ms": (slow_headers, "did not send its status line and headers within 0.6 s"),
     "a server that never answers": (stall, "sent no answer for 0.3 s"),
     "429 with Retry-After: 999999": (answer(429, {"Retry-After": "999999"}), "asks to wait 12 days"),
     "429 with Retry-After in 2100": (answer(429, {"Retry-After": "Fri, 01 Jan 2100 00:00:00 GMT"}), "asks to wait"),
