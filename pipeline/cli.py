@@ -92,11 +92,15 @@ def cmd_check(args) -> int:
     from pipeline.errata import errata_resolves
     from pipeline.quality import assess, load_acknowledgements
 
-    from pipeline.release import build_lock
+    from pipeline.release import build_lock, recover_locked
 
     database = args.root / "processed" / metadata.load().meta["database"]
     checks = load_checks()
-    with build_lock(args.root, "check", shared=True, wait=args.wait):  # not while a build swaps the release
+    # The build lock: never while a build swaps the release in, and a swap that a killed build left half
+    # done is rolled back first (a waiting check would otherwise read the half-swapped release).
+    with build_lock(args.root, "check", wait=args.wait):
+        if recover_locked(args.root):
+            print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)
         if not database.is_file():
             raise PipelineError("check", f"no published database at {database}; run `make` first.")
         try:
@@ -113,6 +117,9 @@ def cmd_check(args) -> int:
             findings = run_checks(con, checks)
             applied = [dict(zip([d[0] for d in con.description], row))
                        for row in con.execute("SELECT * FROM errata").fetchall()]
+        except duckdb.Error as error:
+            raise PipelineError("check", f"the database {database} does not have what the checks read "
+                                f"({str(error).splitlines()[0]}).", hint="Rebuild the release with `make`.") from None
         finally:
             con.close()
     quality = assess(checks, findings, applied, errata_resolves(), load_acknowledgements())
@@ -171,6 +178,17 @@ def _number(kind: type, low: float, high: float, *, strict_low: bool = False):
 SECONDS = _number(float, 0, 86_400, strict_low=True)
 
 
+def _text(limit: int):
+    """An argparse type: printable text (no control characters, no undecodable bytes) up to `limit`."""
+    def convert(text: str) -> str:
+        if not text.isprintable() or any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+            raise argparse.ArgumentTypeError(f"must be printable text, not {text[:40]!r}")
+        if not text.strip() or len(text) > limit:
+            raise argparse.ArgumentTypeError(f"must be 1 to {limit} characters")
+        return text
+    return convert
+
+
 def _network_options(command, *, deadline: float, cap: str) -> None:
     from pipeline import net
 
@@ -195,7 +213,8 @@ def _network_options(command, *, deadline: float, cap: str) -> None:
                          help="an answer slower than B bytes per second over any --timeout window fails, and so "
                               "do headers not complete within twice --timeout (default "
                               f"{net.Limits.min_speed:,}; 0: no minimum)")
-    command.add_argument("--contact", help="contact (URL or e-mail) for the User-Agent, as Wikimedia asks")
+    command.add_argument("--contact", type=_text(200),
+                         help="contact (URL or e-mail) for the User-Agent, as Wikimedia asks")
     command.epilog = cap
 
 
@@ -243,10 +262,10 @@ def _parser() -> argparse.ArgumentParser:
     commands["build"].set_defaults(handler=cmd_publish)
     commands["fetch"].add_argument("--revision", type=_number(int, 1, 2**53 - 1), metavar="ID",
                                    help="a revision id to pin (default: the latest)")
-    commands["fetch"].add_argument("--api-url", default=DEFAULT_API, help=f"MediaWiki API endpoint (default {DEFAULT_API})")
-    commands["fetch"].add_argument("--title", default=TITLE,
+    commands["fetch"].add_argument("--api-url", default=DEFAULT_API, type=_text(2000), help=f"MediaWiki API endpoint (default {DEFAULT_API})")
+    commands["fetch"].add_argument("--title", default=TITLE, type=_text(255),
                                    help=f"the article's title; the API's answer must name it (default {TITLE!r})")
-    commands["download"].add_argument("--base-url", required=True,
+    commands["download"].add_argument("--base-url", required=True, type=_text(2000),
                                       help="URL of the folder holding datapackage.json (e.g. a raw-file URL of this repository)")
     commands["download"].add_argument("--dest", type=Path, default=Path("kz-election-2023-data"),
                                       help="folder to download into (default ./kz-election-2023-data)")

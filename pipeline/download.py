@@ -24,11 +24,12 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from pipeline.errors import PipelineError
 from pipeline.net import MAX_DESCRIPTOR_BYTES, Client, Limits
 from pipeline.raw import sha256_file
-from pipeline.release import LOCK_WAIT, build_lock
+from pipeline.release import LOCK_WAIT, build_lock, crash_point
 
 STAGING_PREFIX = ".download-staging"
 DESCRIPTOR = "datapackage.json"
@@ -164,65 +165,53 @@ def _short(error: BaseException) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _prepare(dest: Path) -> Path:
-    """The target folder, created if needed."""
-    if dest.exists() and not dest.is_dir():
-        raise _fail(f"--dest {dest} exists and is not a folder.")
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise _fail(f"cannot create the folder {dest}: {error.strerror}.") from None
-    return dest
-
-
-def _remove_leftovers(dest: Path) -> None:
-    """Staging folders of a download that was killed (called under the target's lock)."""
-    for leftover in dest.glob(STAGING_PREFIX + "*"):
-        if leftover.is_symlink() or not leftover.is_dir():
-            leftover.unlink()  # the link only, never what it points to
-        else:
-            shutil.rmtree(leftover, ignore_errors=True)
+def _remove_created(created: list[Path]) -> None:
+    """Folders this download created are removed again when it fails (only if they are empty)."""
+    for folder in reversed(created):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 STDERR = "stderr"  # the default progress stream, looked up at call time
+JOURNAL = "moving.json"  # in a staging folder: the files being moved into the target, for recovery
 
 
 def download(base_url: str, dest: Path, *, limits: Limits = Limits(), contact: str | None = None,
              progress=STDERR, log=None, wait: float = LOCK_WAIT) -> dict[str, str]:
     """Returns {relative path: 'downloaded' | 'up to date'}. Progress of large files goes to `progress`
-    (None for none), retry notices to `log` (default: stderr)."""
+    (None for none), retry notices to `log` (default: stderr). Holds a lock on the target folder for
+    the whole run: two downloads into one folder take turns."""
     progress = sys.stderr if progress == STDERR else progress
     base = base_url.rstrip("/") + "/"
-    if dest.exists() and not dest.is_dir():
-        raise _fail(f"--dest {dest} exists and is not a folder.")
-    created = not dest.exists()
     client = Client("download", limits, contact=contact, log=log)
     try:
-        body = client.get(base + DESCRIPTOR, max_bytes=MAX_DESCRIPTOR_BYTES)
-        listed = parse_descriptor(body, base + DESCRIPTOR)
-        dest = _prepare(dest)
-        with build_lock(dest, "download", what="download into", holder=False, log=log, wait=wait):  # one at a time
-            return _download_into(client, base, dest, body, listed, progress)
+        with build_lock(dest, "download", what="download into", holder=False, log=log, wait=wait,
+                        create=True) as created:
+            try:
+                _recover(dest)
+                return _download_into(client, base, dest, progress)
+            except BaseException:
+                _remove_created(created)  # still under the lock: no other download is using it
+                raise
     except OSError as error:
-        _remove_if_created(dest, created)
         raise _fail(f"cannot write in {dest}: {error.strerror or error}"
                     f"{f' ({error.filename})' if error.filename else ''}; the folder is as it was.") from None
-    except BaseException:
-        _remove_if_created(dest, created)
-        raise
     finally:
         client.close()
 
 
-def _download_into(client: Client, base: str, dest: Path, body: bytes, listed: list[Listed], progress) -> dict:
+def _download_into(client: Client, base: str, dest: Path, progress) -> dict[str, str]:
     """The download proper, under the target's lock."""
-    _remove_leftovers(dest)
+    body = client.get(base + DESCRIPTOR, max_bytes=MAX_DESCRIPTOR_BYTES)
+    listed = parse_descriptor(body, base + DESCRIPTOR)
+    own = _target_problem(dest, Listed(DESCRIPTOR, "", 0))
+    if own:
+        raise _fail(f"{DESCRIPTOR} cannot be saved: {own}; nothing was changed.")
     for item in listed:
         problem = _target_problem(dest, item)
         if problem:
             raise _fail(f"{item.path} cannot be saved: {problem}; nothing was changed.")
-    status = {item.path: "up to date" if _up_to_date(dest / item.path, item) else "downloaded"
-              for item in listed}
+    status = {item.path: "up to date" if _up_to_date(dest / item.path, item) else "downloaded" for item in listed}
     wanted = [item for item in listed if status[item.path] == "downloaded"]
     _check_space(dest, sum(item.bytes for item in wanted) + len(body))
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + "-", dir=dest))
@@ -231,8 +220,8 @@ def _download_into(client: Client, base: str, dest: Path, body: bytes, listed: l
         for item in wanted:
             part = staging / "new" / item.path
             part.parent.mkdir(parents=True, exist_ok=True)
-            size, sha256 = client.get(base + item.path, max_bytes=item.bytes, exact_bytes=item.bytes, into=part,
-                                      progress=progress, label=item.path)
+            size, sha256 = client.get(base + quote(item.path), max_bytes=item.bytes, exact_bytes=item.bytes,
+                                      into=part, progress=progress, label=item.path)
             if sha256 != item.sha256:
                 raise _fail(f"{item.path} does not match datapackage.json: {size:,} bytes with sha256 {sha256}, "
                             f"expected {item.bytes:,} bytes with sha256 {item.sha256}. Nothing was saved.")
@@ -243,13 +232,6 @@ def _download_into(client: Client, base: str, dest: Path, body: bytes, listed: l
     return status
 
 
-def _remove_if_created(dest: Path, created: bool) -> None:
-    """A target folder this download created is removed again if the download fails (when empty)."""
-    if created:
-        with contextlib.suppress(OSError):
-            dest.rmdir()
-
-
 def _check_space(dest: Path, needed: int) -> None:
     free = shutil.disk_usage(dest).free
     if needed > free:
@@ -257,33 +239,60 @@ def _check_space(dest: Path, needed: int) -> None:
 
 
 def _move_in(staging: Path, dest: Path, paths: list[str]) -> None:
-    """Move the staged files into `dest`, the files they replace first moved aside; if anything fails,
-    everything moved so far is put back."""
-    done: list[tuple[Path, Path | None]] = []
-    made: list[Path] = []  # folders created in dest, removed again on failure
+    """Move the staged files into `dest`, the files they replace first moved aside to staging/old/. A
+    journal (staging/moving.json) lists them first: if anything fails, or the process is interrupted or
+    killed, everything moved so far is put back (at once, or by the next download's `_recover`)."""
+    existed = {relative: (dest / relative).exists() or (dest / relative).is_symlink() for relative in paths}
+    made = sorted({str(parent) for relative in paths for parent in Path(relative).parents
+                   if str(parent) != "." and not (dest / parent).exists()}, key=len)
+    journal = staging / JOURNAL
+    journal.write_text(json.dumps({"paths": paths, "existed": existed, "made": made}), encoding="utf-8")
     try:
-        for relative in paths:
+        for number, relative in enumerate(paths, start=1):
             final = dest / relative
-            aside = None
-            if final.exists() or final.is_symlink():
+            if existed[relative]:
                 aside = staging / "old" / relative
                 aside.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(final, aside)
-            done.append((final, aside))
-            missing = [p for p in reversed(final.relative_to(dest).parents) if str(p) != "." and
-                       not (dest / p).exists()]
-            for folder in missing:
-                (dest / folder).mkdir()
-                made.append(dest / folder)
+            final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / "new" / relative, final)
-    except OSError:
-        for final, aside in reversed(done):
-            with contextlib.suppress(OSError):
-                if final.exists() or final.is_symlink():
-                    final.unlink()
-                if aside is not None:
-                    os.replace(aside, final)
-        for folder in reversed(made):
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+            crash_point(f"download-moved:{number}")
+    except BaseException:
+        _roll_back(staging, dest)
         raise
+    journal.unlink()  # the commit point
+
+
+def _roll_back(staging: Path, dest: Path) -> None:
+    """Put back what a move into `dest` changed, from the journal in `staging`."""
+    plan = json.loads((staging / JOURNAL).read_text(encoding="utf-8"))
+    for relative in reversed(plan["paths"]):
+        final, aside, new = dest / relative, staging / "old" / relative, staging / "new" / relative
+        if plan["existed"][relative]:
+            if aside.exists() or aside.is_symlink():  # moved aside: whatever stands there now is new
+                with contextlib.suppress(FileNotFoundError):
+                    final.unlink()
+                os.replace(aside, final)
+        elif not new.exists() and final.exists():  # moved in, and did not exist before
+            final.unlink()
+    for folder in reversed(plan["made"]):
+        with contextlib.suppress(OSError):
+            (dest / folder).rmdir()
+    (staging / JOURNAL).unlink()
+
+
+def _recover(dest: Path) -> None:
+    """Staging folders left by a download that was killed: a move in progress is rolled back, then the
+    folder is removed (a symbolic link is only unlinked, never followed)."""
+    for leftover in dest.glob(STAGING_PREFIX + "*"):
+        if leftover.is_symlink() or not leftover.is_dir():
+            leftover.unlink()
+            continue
+        if (leftover / JOURNAL).is_file():
+            try:
+                _roll_back(leftover, dest)
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                raise _fail(f"{leftover} holds an interrupted download that cannot be rolled back ({error}); "
+                            "check the folder by hand, then delete it.") from None
+            print(f"download: an interrupted download into {dest} was rolled back.", file=sys.stderr)
+        shutil.rmtree(leftover, ignore_errors=True)

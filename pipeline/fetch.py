@@ -12,6 +12,7 @@ import hashlib
 import html
 import json
 import os
+import time
 from pathlib import Path
 
 from pipeline.errors import PipelineError
@@ -62,7 +63,7 @@ def parse_answer(body: bytes, api_url: str, revision: int | None, title: str) ->
     if type(revid) is not int or not 1 <= revid <= MAX_REVISION:
         raise PipelineError("fetch", f"the API answer's revision id {_text(repr(revid))} is not a positive whole number "
                             f"up to {MAX_REVISION}.")
-    if not isinstance(answered_title, str) or answered_title.replace("_", " ") != title:
+    if not isinstance(answered_title, str) or answered_title.replace("_", " ") != title.replace("_", " "):
         raise PipelineError("fetch", f"the API answered the page {_text(answered_title)}, not {title!r}.",
                             hint="If the article was renamed, pass its new title with --title.")
     try:
@@ -109,9 +110,11 @@ def fetch(root: Path, *, api_url: str = DEFAULT_API, revision: int | None = None
 
 def _fetch(root: Path, api_url: str, revision: int | None, title: str, limits, contact: str | None) -> dict:
     from pipeline import extract
+    from pipeline.net import DeadlineExpired, timer
     from pipeline.raw import MANIFEST, Snapshot, load_manifest
     from pipeline.validate import to_frames
 
+    ends = time.monotonic() + limits.deadline
     raw = root / "raw"
     manifest_path = raw / MANIFEST.name
     manifest = load_manifest(manifest_path)
@@ -140,12 +143,23 @@ def _fetch(root: Path, api_url: str, revision: int | None, title: str, limits, c
         "retrieved_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "revision_id": revid, "sha256": hashlib.sha256(document).hexdigest(), "bytes": len(document),
     }
-    try:
-        to_frames(extract.run(Snapshot(path=staged, entry=entry)))
+    try:  # the staged page must extract and validate, within what is left of the command's deadline
+        with timer(ends - time.monotonic()):
+            to_frames(extract.run(Snapshot(path=staged, entry=entry)))
     except PipelineError as error:
         _remove(staged)
         raise PipelineError("fetch", f"revision {revid} was downloaded but does not pass extraction and "
                             f"validation, so raw/ is unchanged: {error.describe()}") from None
+    except DeadlineExpired:
+        _remove(staged)
+        raise PipelineError("fetch", f"revision {revid} was downloaded but extracting it did not finish within "
+                            f"the command's deadline of {limits.deadline:g} s; raw/ is unchanged.") from None
+    except Exception as error:  # noqa: BLE001 (a page the extractor does not expect must not reach raw/)
+        _remove(staged)
+        raise PipelineError("fetch", f"revision {revid} was downloaded but the extractor failed on it "
+                            f"({type(error).__name__}: {str(error)[:200]}); raw/ is unchanged.",
+                            hint="This is a bug in the HTML front end: please report it with the revision id.") \
+            from None
     known = next((s for s in manifest.get("snapshots", []) if isinstance(s, dict) and s.get("path") == name), None)
     if known is not None:  # this revision is already in raw/, which is immutable: just make it current
         _remove(staged)
@@ -170,14 +184,16 @@ def _commit(raw: Path, manifest_path: Path, manifest: dict, staged: Path | None)
         if staged is not None:
             os.replace(staged, added)
         os.replace(temporary, manifest_path)
-    except OSError as error:
+    except BaseException as error:  # a full disk, or Ctrl-C between the two renames
         _remove(temporary)
         if added is not None:
             _remove(added)
         if staged is not None:
             _remove(staged)
-        raise PipelineError("fetch", f"cannot save the snapshot in raw/: {error.strerror}; raw/ is unchanged.") \
-            from None
+        if isinstance(error, OSError):
+            raise PipelineError("fetch", f"cannot save the snapshot in raw/: {error.strerror}; raw/ is unchanged.") \
+                from None
+        raise
 
 
 def _remove(path: Path) -> None:

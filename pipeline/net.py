@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import hashlib
+import re
 import signal
 import socket
 import sys
@@ -55,6 +56,9 @@ class _Expired(BaseException):
     """Raised by the timer signal; a BaseException so that no library's `except Exception` swallows it."""
 
 
+DeadlineExpired = _Expired  # for callers that bound their own work with `timer`
+
+
 class _Retry(Exception):
     """A failure worth another attempt: `text` says what happened, `wait` is the server's Retry-After."""
 
@@ -64,7 +68,7 @@ class _Retry(Exception):
 
 
 @contextlib.contextmanager
-def _timer(seconds: float):
+def timer(seconds: float):
     """Raise _Expired after `seconds` in the main thread (elsewhere the checks between reads suffice).
     Nests: an inner timer never outlives an outer one, and the outer one is re-armed on exit."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
@@ -120,7 +124,7 @@ class Client:
         self.ends = time.monotonic() + limits.deadline
         self.http = requests.Session()
         self.http.headers["User-Agent"] = USER_AGENT if not contact else \
-            USER_AGENT.replace("set a contact with --contact", contact)
+            USER_AGENT.replace("set a contact with --contact", _header_text(contact))
         self.http.trust_env = True
 
     def close(self) -> None:
@@ -132,8 +136,7 @@ class Client:
         """GET `url`, retrying what is worth retrying. The body is returned (at most max_bytes), or with
         `into`, written to that file and (bytes, sha256) returned. With `exact_bytes`, a body of any other
         size is an error (read no further than that size)."""
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise PipelineError(self.stage, f"{url!r} is not an http(s) URL.")
+        url_problem(self.stage, url)
         limits = self.limits
         for attempt in range(limits.retries + 1):
             remaining = self.ends - time.monotonic()
@@ -141,7 +144,7 @@ class Client:
                 raise self._deadline_error(url)
             per_request = min(limits.request_deadline, remaining)
             try:
-                with _timer(per_request):
+                with timer(per_request):
                     return self._once(url, params, max_bytes, exact_bytes, into, progress, label or url,
                                       compressed, time.monotonic() + per_request)
             except _Expired:
@@ -177,11 +180,7 @@ class Client:
                                 f"command's deadline of {limits.deadline:g} s, so it gives up.")
         print(f"{self.stage}: {problem.text}; retrying in {_seconds(delay)} ({number} of {limits.retries})",
               file=self.log, flush=True)
-        with _timer(self.ends - time.monotonic()):
-            try:
-                time.sleep(delay)
-            except _Expired:
-                raise self._deadline_error("a retry") from None
+        time.sleep(delay)  # checked above to end before the deadline
 
     def _once(self, url, params, max_bytes, exact_bytes, into, progress, label, compressed, ends):
         response, url = self._follow(url, params, compressed)
@@ -217,7 +216,7 @@ class Client:
                 # The status line and headers must be complete within 2 x timeout: a server sending them
                 # a byte at a time never lets a single read time out.
                 headers_due = time.monotonic() + 2 * self.limits.timeout
-                with _timer(2 * self.limits.timeout):
+                with timer(2 * self.limits.timeout):
                     response = self.http.get_adapter(prepared.url).send(
                         prepared, stream=True, timeout=(self.limits.timeout, self.limits.timeout),
                         verify=settings["verify"], cert=settings["cert"], proxies=settings["proxies"])
@@ -229,13 +228,21 @@ class Client:
                     from None
             except requests.exceptions.RequestException as error:
                 raise _connection_problem(self.stage, url, error, self.limits.timeout) from None
+            except (ValueError, UnicodeError) as error:  # a URL or header urllib3 cannot even send
+                raise PipelineError(self.stage, f"cannot send a request to {_shown(url)}: {_first_line(error)}.") \
+                    from None
+            except OSError as error:  # e.g. REQUESTS_CA_BUNDLE names a missing file
+                raise PipelineError(self.stage, f"the request to {_shown(url)} failed before it was sent: "
+                                    f"{_first_line(error)}.") from None
             location = response.headers.get("Location")
             if response.status_code not in (301, 302, 303, 307, 308) or not location:
                 return response, url
             response.close()  # the body of a redirect is never read
-            target = urljoin(response.url, location)
-            if urlsplit(target).scheme not in ("http", "https"):
-                raise PipelineError(self.stage, f"{url} redirects to {target[:200]!r}, which is not an http(s) URL.")
+            try:
+                target = urljoin(response.url, location)
+            except ValueError:
+                target = location
+            url_problem(self.stage, target, f"{url} redirects to ")
             url, params = target, None
         raise PipelineError(self.stage, f"{url} redirects more than {MAX_REDIRECTS} times.")
 
@@ -304,6 +311,29 @@ class Client:
         return b"".join(parts)
 
 
+def _header_text(text: str) -> str:
+    """Text for an HTTP header: printable ASCII kept, everything else percent-encoded (UTF-8)."""
+    from urllib.parse import quote
+
+    return "".join(ch if 32 <= ord(ch) < 127 and ch != "%" else quote(ch, safe="", errors="replace") for ch in text)
+
+
+def _shown(url: str) -> str:
+    return repr(url) if len(url) <= 120 and url.isprintable() else repr(url[:117]) + "..."
+
+
+def url_problem(stage: str, url: str, prefix: str = "") -> None:
+    """A PipelineError unless `url` is an http(s) URL with a host and a valid port."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port out of range or not a number)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and url.isprintable()
+    except ValueError:
+        ok = False
+    if not ok:
+        raise PipelineError(stage, f"{prefix}{_shown(url)}, which is not a usable http(s) URL.")
+
+
 def _content_length(response) -> int | None:
     value = response.headers.get("Content-Length")
     if value is None:
@@ -320,8 +350,8 @@ def _retry_after(value: str | None) -> float | None:
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value[:12])  # a huge number stays huge, without a huge float
+    if re.fullmatch(r"[0-9]+", value):
+        return float(value) if len(value) <= 12 else 1e12  # a huge number stays huge
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -374,13 +404,19 @@ def _connection_problem(stage: str, url: str, error: BaseException, timeout: flo
     import errno
     import requests
 
-    parts = urlsplit(url)
-    host = parts.hostname or url
-    where = f"{host}:{parts.port}" if parts.port else host
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or url
+        where = f"{host}:{parts.port}" if parts.port else host
+    except ValueError:
+        host = where = url[:120]
     causes = _causes(error)
     if isinstance(error, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                          requests.exceptions.InvalidSchema, requests.exceptions.InvalidHeader)):
-        return PipelineError(stage, f"{url!r} is not a usable URL ({_first_line(error)}).")
+                          requests.exceptions.InvalidSchema)):
+        return PipelineError(stage, f"{_shown(url)} is not a usable URL ({_first_line(error)}).")
+    if isinstance(error, requests.exceptions.InvalidHeader):
+        return PipelineError(stage, f"a header of the request to or the answer from {where} is invalid "
+                             f"({_first_line(error)}).")
     if any(isinstance(c, socket.gaierror) or type(c).__name__ == "NameResolutionError" for c in causes):
         return PipelineError(stage, f"cannot look up the host {host!r}: this machine seems to have no network "
                              "or no DNS, or the name is wrong.")

@@ -196,12 +196,28 @@ def stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata.
     package = package or metadata.load()
     try:
         return _stage_release(frames, stage, raw_entry, package)
-    except (OSError, duckdb.IOException) as error:
+    except (OSError, duckdb.Error) as error:
+        if isinstance(error, duckdb.Error) and not _io_failure(error):
+            raise  # a bug (an SQL error): keep the traceback
         shutil.rmtree(stage, ignore_errors=True)
         reason = f"{error.strerror} ({error.filename})" if isinstance(error, OSError) and error.strerror \
             else str(error).splitlines()[0]
         raise PipelineError("publish", f"could not write the new release in {stage}: {reason}; the published "
                             "release is unchanged.") from None
+
+
+# How DuckDB reports a failed write (a full disk, a file size limit, a read-only folder), whatever the
+# exception class it uses (IOException, TransactionException on commit, FatalException afterwards).
+_IO_FAILURE = ("could not write", "could not read", "no space left", "file too large", "read-only file system",
+               "permission denied", "disk quota", "failed to commit", "fatal error", "could not open",
+               "could not truncate", "could not fsync", "could not sync", "could not set lock")
+
+
+def _io_failure(error: Exception) -> bool:
+    import duckdb
+
+    text = str(error).lower()
+    return isinstance(error, (duckdb.IOException, duckdb.FatalException)) or any(p in text for p in _IO_FAILURE)
 
 
 def _stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata.Package) -> list[dict]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pipeline import metadata
 from pipeline.errors import PipelineError
 
@@ -58,18 +60,28 @@ def validate_table(resource: metadata.Resource, records: list[dict]):
         raise _schema_error(resource, frame, error) from None
 
 
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 15.1): characters a renderer
+# shows as nothing, so a name holding one looks like a different name. Most are also non-printable; these
+# ranges catch the ones Python calls printable (the Hangul fillers, the combining grapheme joiner, the
+# variation selectors, ...). U+2800 (BRAILLE PATTERN BLANK) is not in the list but also shows as nothing.
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+                        "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+
+
 def _check_text(resource: metadata.Resource, records: list[dict]) -> None:
-    """Text must be printable: no control character, no invisible character that changes how it reads
-    (a right-to-left override, a zero-width joiner...), no unassigned or private-use code point. The
-    harmless invisible ones (a soft hyphen, a zero-width space) were already removed by the extractor."""
+    """Text must be printable and visible: no control character, no invisible character that changes how
+    it reads or what it names (a right-to-left override, a zero-width joiner, a Hangul filler, a
+    variation selector...), no unassigned or private-use code point. The harmless invisible ones (a soft
+    hyphen, a zero-width space) were already removed by the extractor."""
     import unicodedata
 
     text_fields = [f.name for f in resource.fields if f.type == "string"]
     for record in records:
         for column in text_fields:
             value = record.get(column)
-            if isinstance(value, str) and not value.isprintable():
-                bad = next(ch for ch in value if not ch.isprintable())
+            if isinstance(value, str) and (not value.isprintable() or _INVISIBLE.search(value)):
+                bad = next(ch for ch in value if not ch.isprintable() or _INVISIBLE.match(ch))
                 name = unicodedata.name(bad, unicodedata.category(bad))
                 raise PipelineError("validate", f"the text {value!r} contains U+{ord(bad):04X} ({name}), an invisible "
                                     "or control character that can change how the text reads or what it names.",

@@ -105,3 +105,25 @@ def test_killed_at_a_random_moment_leaves_one_whole_release(root, fresh_build, d
     process.wait(timeout=60)
     run_cli("verify-raw", root=root)  # recovers if the kill fell inside the swap
     assert tree_digest(root) in (before, after)
+
+
+@pytest.mark.parametrize("tamper", ["edit a file", "add a file", "drop a file"])
+def test_a_staged_release_that_does_not_match_its_descriptor_is_never_swapped_in(root, fresh_build, tamper):
+    from pipeline.errors import PipelineError
+    from pipeline.release import build_lock, swap_in
+
+    stage = root / "build" / "staging"
+    for item in RELEASE_ITEMS:
+        (stage / item).parent.mkdir(parents=True, exist_ok=True)
+        copy = shutil.copytree if (fresh_build / item).is_dir() else shutil.copy2
+        copy(fresh_build / item, stage / item)
+    if tamper == "edit a file":
+        (stage / "processed" / "regions.csv").write_text("region_id\nKZ-00\n")
+    elif tamper == "add a file":
+        (stage / "processed" / "tmp_party_list_results.parquet").write_bytes(b"PAR1")
+    else:
+        (stage / "processed" / "kz_election_2023.duckdb").unlink()
+    before = tree_digest(root)
+    with build_lock(root, "test"), pytest.raises(PipelineError, match="does not match its own descriptor"):
+        swap_in(stage, root)
+    assert tree_digest(root) == before

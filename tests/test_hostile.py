@@ -258,7 +258,7 @@ def test_a_redirect_is_followed_without_reading_its_body(dest):
     assert (dest / "processed" / "ten.csv").read_bytes() == FILE
 
 
-@pytest.mark.parametrize("location, message", [("file:///etc/passwd", "which is not an http(s) URL"),
+@pytest.mark.parametrize("location, message", [("file:///etc/passwd", "redirects to 'file:///etc/passwd', which is not a usable http(s) URL"),
                                                ("/processed/ten.csv", "redirects more than 5 times")])
 def test_a_hostile_redirect_is_refused(location, message, dest):
     before = tree(dest)
@@ -337,8 +337,14 @@ def test_a_staging_folder_that_is_a_symlink_cannot_redirect_the_download(fresh_b
     (["--deadline", "inf"], "argument --deadline: must be above 0 and at most 86400"),
     (["--retries", "-1"], "argument --retries: must be at least 0"),
     (["--retries", "1.5"], "argument --retries: expected a whole number"),
-    (["--base-url", "ftp://example.org/data"], "is not an http(s) URL"),
-    (["--base-url", "not a url"], "is not an http(s) URL"),
+    (["--base-url", "ftp://example.org/data"], "'ftp://example.org/data/datapackage.json', which is not a usable"),
+    (["--base-url", "not a url"], "which is not a usable http(s) URL"),
+    (["--base-url", "http://127.0.0.1:99999/"], "which is not a usable http(s) URL"),
+    (["--base-url", "http://127.0.0.1:abc/"], "which is not a usable http(s) URL"),
+    (["--base-url", "http://[::1"], "which is not a usable http(s) URL"),
+    (["--base-url", "http://" + "a" * 64 + ".invalid/"], "cannot send a request to"),
+    (["--base-url", "http://127.0.0.1:1/\x07"], "argument --base-url: must be printable text"),
+    (["--contact", "me\r\nX-Injected: 1"], "argument --contact: must be printable text"),
 ])
 def test_bad_download_options(argv, message, tmp_path):
     (tmp_path / "a-file").write_text("x")
@@ -544,9 +550,10 @@ def stale(stale_release, tmp_path) -> Path:
     return root
 
 
-def test_a_full_disk_during_publish_keeps_the_release(stale):
+@pytest.mark.parametrize("limit", [16_384, 65_536, 300_000])  # fails in DuckDB's WAL, its commit, a CSV
+def test_a_full_disk_during_publish_keeps_the_release(stale, limit):
     before = release(stale)
-    run = cli("publish", root=stale, preexec_fn=limited(300_000))
+    run = cli("publish", root=stale, preexec_fn=limited(limit))
     assert_clear_failure(run, "[publish] could not write the new release", "File too large",
                          "the published release is unchanged", within=30)
     assert release(stale) == before
@@ -640,9 +647,13 @@ def test_a_harmless_invisible_character_is_removed(source_text, baseline, charac
     assert article_outcome(text) == ("published", baseline)
 
 
-@pytest.mark.parametrize("character, name", [("\u202e", "RIGHT-TO-LEFT OVERRIDE"), ("\u200d", "ZERO WIDTH JOINER"),
-                                             ("\u2066", "LEFT-TO-RIGHT ISOLATE"), ("\u0007", "Cc"),
-                                             ("\ue000", "Co")])
+@pytest.mark.parametrize("character, name", [
+    ("\u202e", "RIGHT-TO-LEFT OVERRIDE"), ("\u200d", "ZERO WIDTH JOINER"), ("\u2066", "LEFT-TO-RIGHT ISOLATE"),
+    ("\u0007", "Cc"), ("\ue000", "Co"),
+    # printable to Python, but shown as nothing (Unicode's default-ignorable code points, and a blank)
+    ("\u3164", "HANGUL FILLER"), ("\u115f", "HANGUL CHOSEONG FILLER"), ("\u034f", "COMBINING GRAPHEME JOINER"),
+    ("\ufe0f", "VARIATION SELECTOR-16"), ("\u17b4", "KHMER VOWEL INHERENT AQ"), ("\u2800", "BRAILLE PATTERN BLANK"),
+    ("\U000e0041", "TAG LATIN CAPITAL LETTER A")])
 def test_an_invisible_character_that_changes_meaning_is_refused(source_text, character, name):
     from tests.conftest import replace_once
 
@@ -661,3 +672,166 @@ def test_a_poll_moved_a_year_back_is_refused(source_text):
     status, error = article_outcome(text)
     assert status == "rejected" and error.stage == "check"
     assert "polls_fieldwork_dates" in str(error) and "strategy_2022_02_27" in str(error)
+
+
+# --- found by a hostile review: more inputs that once crashed, hung or changed what they must not ---
+
+def test_retry_after_with_a_non_ascii_digit(dest):
+    before = tree(dest)
+    with serve_raw(routed({"/datapackage.json": ONE_FILE}, answer(429, {"Retry-After": "\u00b2"}))) as (url, _):
+        run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT, *RETRIED)
+    assert_clear_failure(run, "answered HTTP 429 X (gave up after 2 retries)", within=2)
+    assert tree(dest) == before
+
+
+@pytest.mark.parametrize("location", ["http://[::1/x", "http://127.0.0.1:99999/x", "http://" + "a" * 300 + ".invalid/"])
+def test_a_redirect_to_an_unusable_url(location, dest):
+    before = tree(dest)
+    with serve_raw(routed({"/datapackage.json": ONE_FILE}, redirect(location, None))) as (url, _):
+        run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT)
+    assert_clear_failure(run, "[download]", within=2)
+    assert tree(dest) == before
+
+
+def test_a_contact_in_any_script_is_sent_percent_encoded(fresh_build, tmp_path):
+    with serve_folder(fresh_build) as (url, server):
+        run = run_main("download", "--base-url", url, "--dest", str(tmp_path / "d"), "--contact", "Ерлан <e@x.kz> ✓")
+    assert run.code == 0, run.err
+    agent = server.requests[0][1]["User-Agent"]
+    assert "%D0%95%D1%80%D0%BB%D0%B0%D0%BD <e@x.kz> %E2%9C%93" in agent
+
+
+def test_a_path_with_url_characters_is_requested_quoted(tmp_path):
+    served = tmp_path / "served"
+    (served / "processed").mkdir(parents=True)
+    data = b"id\n1\n"
+    (served / "processed" / "a#1 %20?.csv").write_bytes(data)
+    (served / "datapackage.json").write_bytes(descriptor(resource_entry(path="processed/a#1 %20?.csv", data=data)))
+    with serve_folder(served) as (url, _):
+        run = run_main("download", "--base-url", url, "--dest", str(tmp_path / "d"), *SHORT)
+    assert run.code == 0, run.err
+    assert (tmp_path / "d" / "processed" / "a#1 %20?.csv").read_bytes() == data
+
+
+def test_a_folder_named_like_the_descriptor_is_not_removed(fresh_build, dest):
+    (dest / "datapackage.json").unlink()
+    (dest / "datapackage.json").mkdir()
+    (dest / "datapackage.json" / "mine.txt").write_text("keep me")
+    before = tree(dest)
+    with serve_folder(fresh_build) as (url, _):
+        run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT)
+    assert_clear_failure(run, "datapackage.json cannot be saved", "is a folder")
+    assert tree(dest) == before
+
+
+def test_a_failed_download_removes_the_folders_it_created(tmp_path):
+    run = run_main("download", "--base-url", closed_port(), "--dest", str(tmp_path / "a" / "b" / "c"), *SHORT)
+    assert_clear_failure(run, "refused the connection")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_download_interrupted_while_moving_files_in_puts_everything_back(fresh_build, dest, monkeypatch):
+    """Ctrl-C (KeyboardInterrupt) at the fourth rename: the files already moved are put back at once."""
+    import pipeline.download as module
+
+    for relative in ("processed/regions.csv", "processed/parties.csv", "docs/quality_report.md"):
+        (dest / relative).write_text("an older version")
+    before = tree(dest)
+    real_replace, calls = os.replace, []
+
+    def interrupted(source, target):
+        calls.append(target)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real_replace(source, target)
+
+    monkeypatch.setattr(module.os, "replace", interrupted)
+    with serve_folder(fresh_build) as (url, _):
+        run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT)
+    assert run.code == 130 and "interrupted" in run.err and "Traceback" not in run.err
+    assert tree(dest) == before
+
+
+def test_a_download_killed_while_moving_files_in_is_rolled_back_by_the_next(fresh_build, dest):
+    from pipeline.release import CRASH_VARIABLE
+
+    for relative in ("processed/regions.csv", "processed/parties.csv", "docs/quality_report.md"):
+        (dest / relative).write_text("an older version")
+    before = tree(dest)
+    with serve_folder(fresh_build) as (url, _):
+        killed = subprocess.run([sys.executable, "-m", "pipeline", "download", "--base-url", url, "--dest",
+                                 str(dest)], cwd=ROOT, env=dict(os.environ, **{CRASH_VARIABLE: "download-moved:2"}),
+                                capture_output=True, text=True, timeout=60)
+        assert killed.returncode == -signal.SIGKILL
+        assert tree(dest) != before  # half moved in
+        run = run_main("download", "--base-url", closed_port(), "--dest", str(dest), *SHORT)
+    assert "an interrupted download into" in run.err and "was rolled back" in run.err
+    assert_clear_failure(run, "refused the connection")
+    assert tree(dest) == before
+
+
+def test_two_downloads_into_a_new_folder_when_the_first_fails(fresh_build, tmp_path):
+    """The first creates the folder, fails and removes it while the second waits: the second goes on."""
+    from pipeline.release import build_lock
+
+    target = tmp_path / "new"
+    with serve_folder(fresh_build) as (url, _):
+        with build_lock(target, "first", holder=False, create=True):
+            second = subprocess.Popen([sys.executable, "-m", "pipeline", "download", "--base-url", url, "--dest",
+                                       str(target)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+            time.sleep(0.5)  # the second waits for the lock
+            shutil.rmtree(target)  # the first fails and removes the folder it created
+        _, err = second.communicate(timeout=60)
+    assert second.returncode == 0, err
+    assert "waiting for it to finish" in err
+    assert (target / "processed" / "regions.csv").read_bytes() == (fresh_build / "processed" / "regions.csv").read_bytes()
+
+
+def test_a_fetch_title_that_is_not_text(root_with_release):
+    before = release_and_raw(root_with_release)
+    run = run_main("--root", str(root_with_release), "fetch", "--title", "\udcff")  # the byte 0xff on argv
+    assert_clear_failure(run, "argument --title: must be printable text")
+    assert release_and_raw(root_with_release) == before
+
+
+@pytest.mark.parametrize("attribute, accepted", [
+    ('rowspan="\u00b2"', True),  # not ASCII digits: read as 1, as a browser does; the page extracts as before
+    ('colspan="300000"', True),  # clamped to 1000 as a browser does; the extra columns are empty
+    ('colspan="1000" rowspan="65534"', False),  # a thousand empty cells on every row: refused, in a short message
+])
+def test_hostile_spans_in_the_article_html(attribute, accepted, root_with_release, article_html):
+    """Spans once crashed the HTML front end (int('²')) or took minutes and gigabytes (colspan=2000000)."""
+    before = release_and_raw(root_with_release)
+    first_cell = article_html.index("<th", article_html.index('<table class="wikitable'))
+    html = article_html[:first_cell + 3] + f" {attribute}" + article_html[first_cell + 3:]
+    from tests.test_network import api_answer
+
+    with serve(Scripted, script=lambda path, n: ok(api_answer(html))) as (url, _):
+        run = run_main("--root", str(root_with_release), "fetch", "--api-url", f"{url}/w/api.php", *SHORT,
+                       "--deadline", "20")
+    assert run.seconds < 5, run.seconds
+    if accepted:
+        assert run.code == 0, run.err
+    else:
+        error = assert_clear_failure(run, "[fetch] revision", "characters left out", within=5)
+        assert len(error) < 1500
+        assert release_and_raw(root_with_release) == before
+
+
+@pytest.fixture(scope="module")
+def article_html():
+    from tests.conftest import SOURCE
+    from tests.html_fixture import render
+
+    return render(SOURCE.read_text(encoding="utf-8"), fragment=True)
+
+
+def test_check_on_a_database_without_the_errata_table(published_copy):
+    import duckdb
+
+    database = published_copy / "processed" / "kz_election_2023.duckdb"
+    con = duckdb.connect(str(database))
+    con.execute("DROP TABLE errata")
+    con.close()
+    assert_clear_failure(run_main("--root", str(published_copy), "check"), "does not have what the checks read",
+                         "errata")

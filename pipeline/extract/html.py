@@ -1,8 +1,9 @@
 """Front end for the article as Wikipedia serves it (HTML from the MediaWiki API or REST page/html).
 
 beautifulsoup4 walks the page in document order (headings, paragraphs, the infobox, `wikitable`
-tables) and cleans each table: footnote markers, edit links and hidden sort keys go, rowspans that
-would run past the last row are clamped (pandas.read_html puts such cells in the wrong column).
+tables) and cleans each table: footnote markers, edit links and hidden sort keys go, spans are read as
+a browser reads them and bounded (a rowspan past the last row is clamped: pandas.read_html puts such
+cells in the wrong column), and a table that would expand beyond 100,000 cells is refused.
 pandas.read_html (lxml) then expands rowspan and colspan into a grid of strings. The result is the
 same `Document` the text front end produces, so the same table parsers read both.
 """
@@ -37,19 +38,41 @@ def _strip_noise(node) -> None:
             element.decompose()
 
 
-def _clamp_rowspans(table) -> None:
+MAX_COLSPAN, MAX_ROWSPAN = 1000, 65534  # what browsers accept (the HTML standard's limits)
+MAX_CELLS = 100_000  # per table once spans are expanded; the article's largest table has about 600
+MAX_TABLES = 500  # the article has about 25
+_SPAN = re.compile(r"\s*([0-9]+)")
+
+
+def _normalise_spans(table) -> None:
+    """Spans as a browser reads them: leading ASCII digits, colspan 1-1000, rowspan clamped to the rows
+    left (0 or past the last row: to the end; pandas.read_html puts such cells in the wrong column);
+    anything else is 1. A table that would expand to more than MAX_CELLS cells is refused."""
     rows = table.find_all("tr")
+    cells = 0
     for index, row in enumerate(rows):
+        width = 0
         for cell in row.find_all(["td", "th"], recursive=False):
-            span = cell.get("rowspan")
-            if span and span.isdigit() and int(span) > len(rows) - index:
-                cell["rowspan"] = str(len(rows) - index)
+            for name, limit in (("colspan", MAX_COLSPAN), ("rowspan", min(MAX_ROWSPAN, len(rows) - index))):
+                value = cell.get(name)
+                if value is None:
+                    continue
+                match = _SPAN.match(str(value))
+                number = int(match.group(1)[:6]) if match else 1
+                if name == "rowspan" and number == 0:
+                    number = limit
+                cell[name] = str(max(1, min(number, limit)))
+            width += int(cell.get("colspan", 1)) * int(cell.get("rowspan", 1))
+        cells += width
+        if cells > MAX_CELLS:
+            raise PipelineError("extract", f"an HTML table would expand to more than {MAX_CELLS:,} cells; the "
+                                "page is not the article's usual structure.")
 
 
 def _grid(table) -> list[list[str]]:
     import pandas as pd
 
-    _clamp_rowspans(table)
+    _normalise_spans(table)
     try:
         (frame,) = pd.read_html(io.StringIO(str(table)), header=None, thousands=None, keep_default_na=False,
                                 displayed_only=True, flavor="lxml")
@@ -128,6 +151,9 @@ def parse_html(text: str, source_name: str = "article") -> Document:
             doc.infobox.update(_infobox(element))
             continue
         for table in ([element] if "wikitable" in classes else element.select("table.wikitable")):
+            if len(doc.tables) >= MAX_TABLES:
+                raise PipelineError("extract", f"the page has more than {MAX_TABLES} tables; it is not the "
+                                    "article's usual structure.")
             caption = table.find("caption")
             caption_text = clean(caption.get_text(" ")) if caption else ""
             if caption:
