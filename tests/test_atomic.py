@@ -39,13 +39,19 @@ SWAP = ("import sys; from pathlib import Path; from pipeline.release import buil
         "root = Path(sys.argv[1])\nwith build_lock(root, 'publish'): swap_in(root / 'build' / 'staging', root)")
 
 
-def swap_killed_at(root, fresh_build, point):
-    """Stage the fresh build's release in root/build/staging, then swap it in, killed at `point`."""
+def stage_copy(root, fresh_build):
+    """The fresh build's release, staged in root/build/staging as publish stages one."""
     stage = root / "build" / "staging"
     for item in RELEASE_ITEMS:
         (stage / item).parent.mkdir(parents=True, exist_ok=True)
         copy = shutil.copytree if (fresh_build / item).is_dir() else shutil.copy2
         copy(fresh_build / item, stage / item)
+    return stage
+
+
+def swap_killed_at(root, fresh_build, point):
+    """Stage the fresh build's release in root/build/staging, then swap it in, killed at `point`."""
+    stage_copy(root, fresh_build)
     env = dict(os.environ, **{CRASH_VARIABLE: point})
     return subprocess.run([sys.executable, "-c", SWAP, str(root)], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=60)
@@ -112,11 +118,7 @@ def test_a_staged_release_that_does_not_match_its_descriptor_is_never_swapped_in
     from pipeline.errors import PipelineError
     from pipeline.release import build_lock, swap_in
 
-    stage = root / "build" / "staging"
-    for item in RELEASE_ITEMS:
-        (stage / item).parent.mkdir(parents=True, exist_ok=True)
-        copy = shutil.copytree if (fresh_build / item).is_dir() else shutil.copy2
-        copy(fresh_build / item, stage / item)
+    stage = stage_copy(root, fresh_build)
     if tamper == "edit a file":
         (stage / "processed" / "regions.csv").write_text("region_id\nKZ-00\n")
     elif tamper == "add a file":

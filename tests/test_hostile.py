@@ -357,27 +357,40 @@ def test_bad_download_options(argv, message, tmp_path):
     assert (tmp_path / "a-file").read_text() == "x" and not (tmp_path / "d").exists()
 
 
-def test_a_failure_while_moving_files_in_puts_everything_back(fresh_build, dest, monkeypatch):
-    """The disk fills up (ENOSPC) after some files were moved into the target: they are put back."""
+def older_files(dest: Path) -> dict:
+    """Make three files of a complete download older versions (so that a download replaces them); the
+    folder's tree."""
+    for relative in ("processed/regions.csv", "processed/parties.csv", "docs/quality_report.md"):
+        (dest / relative).write_text("an older version")
+    return tree(dest)
+
+
+@pytest.mark.parametrize("fault", ["disk full", "Ctrl-C"])
+def test_a_failure_while_moving_files_in_puts_everything_back(fresh_build, dest, monkeypatch, fault):
+    """The disk fills up (ENOSPC), or the user presses Ctrl-C, at the fourth rename into the target: the
+    files already moved are put back at once."""
     import errno
 
     import pipeline.download as module
 
-    for relative in ("processed/regions.csv", "processed/parties.csv", "docs/quality_report.md"):
-        (dest / relative).write_text("an older version")
-    before = tree(dest)
+    before = older_files(dest)
     real_replace, calls = os.replace, []
 
     def failing_replace(source, target):
         calls.append(target)
         if len(calls) == 4:
+            if fault == "Ctrl-C":
+                raise KeyboardInterrupt
             raise OSError(errno.ENOSPC, "No space left on device", str(target))
         return real_replace(source, target)
 
     monkeypatch.setattr(module.os, "replace", failing_replace)
     with serve_folder(fresh_build) as (url, _):
         run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT)
-    assert_clear_failure(run, "No space left on device", "the folder is as it was")
+    if fault == "Ctrl-C":
+        assert run.code == 130 and run.err.strip() == "error: [download] interrupted."
+    else:
+        assert_clear_failure(run, "No space left on device", "the folder is as it was")
     assert tree(dest) == before
 
 
@@ -730,34 +743,10 @@ def test_a_failed_download_removes_the_folders_it_created(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_download_interrupted_while_moving_files_in_puts_everything_back(fresh_build, dest, monkeypatch):
-    """Ctrl-C (KeyboardInterrupt) at the fourth rename: the files already moved are put back at once."""
-    import pipeline.download as module
-
-    for relative in ("processed/regions.csv", "processed/parties.csv", "docs/quality_report.md"):
-        (dest / relative).write_text("an older version")
-    before = tree(dest)
-    real_replace, calls = os.replace, []
-
-    def interrupted(source, target):
-        calls.append(target)
-        if len(calls) == 4:
-            raise KeyboardInterrupt
-        return real_replace(source, target)
-
-    monkeypatch.setattr(module.os, "replace", interrupted)
-    with serve_folder(fresh_build) as (url, _):
-        run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT)
-    assert run.code == 130 and "interrupted" in run.err and "Traceback" not in run.err
-    assert tree(dest) == before
-
-
 def test_a_download_killed_while_moving_files_in_is_rolled_back_by_the_next(fresh_build, dest):
     from pipeline.release import CRASH_VARIABLE
 
-    for relative in ("processed/regions.csv", "processed/parties.csv", "docs/quality_report.md"):
-        (dest / relative).write_text("an older version")
-    before = tree(dest)
+    before = older_files(dest)
     with serve_folder(fresh_build) as (url, _):
         killed = subprocess.run([sys.executable, "-m", "pipeline", "download", "--base-url", url, "--dest",
                                  str(dest)], cwd=ROOT, env=dict(os.environ, **{CRASH_VARIABLE: "download-moved:2"}),
