@@ -24,7 +24,7 @@ from pipeline import ROOT
 from pipeline.release import build_lock
 from tests.conftest import run_cli, tree_digest
 
-TRIALS = int(os.environ.get("KZ_CONCURRENCY_TRIALS", "3"))
+TRIALS = int(os.environ.get("KZ_CONCURRENCY_TRIALS", "2"))
 
 
 @pytest.fixture()

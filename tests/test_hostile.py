@@ -292,12 +292,11 @@ def test_retries_are_announced_and_bounded_by_the_deadline(dest):
     before = tree(dest)
     with serve_raw(routed({"/datapackage.json": ONE_FILE}, answer(503, {"Retry-After": "1"}))) as (url, server):
         run = run_main("download", "--base-url", url, "--dest", str(dest), "--timeout", "0.3", "--retries", "5",
-                       "--deadline", "2.5")
-    error = assert_clear_failure(run, "a retry in 1 s would pass the command's deadline of 2.5 s", within=3)
+                       "--deadline", "1.5")
+    error = assert_clear_failure(run, "a retry in 1 s would pass the command's deadline of 1.5 s", within=2)
     assert "answered HTTP 503" in error
     notices = [line for line in run.err.splitlines() if not line.startswith("error:")]
-    assert notices == [f"download: {url}/processed/ten.csv answered HTTP 503 X; retrying in 1 s ({n} of 5)"
-                       for n in (1, 2)]
+    assert notices == [f"download: {url}/processed/ten.csv answered HTTP 503 X; retrying in 1 s (1 of 5)"]
     assert tree(dest) == before
 
 
