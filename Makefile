@@ -27,7 +27,10 @@ $(STAMP): requirements.lock
 datapackage.json: $(STAMP) $(SOURCES)
 	$(PY) -m pipeline publish
 
+# Lint and format check (ruff), then the tests.
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
 
 check: datapackage.json

@@ -39,8 +39,10 @@ def cmd_extract(args) -> int:
     print(f"Extracted from {snapshot.path.name}:")
     _print_counts(tables)
     for row in tables["extraction_inferences"]:
-        print(f"  inferred {row['table_name']} [{row['record_key']}] {row['column_name']} = "
-              f"{row['inferred_value']}: {row['reason']}")
+        print(
+            f"  inferred {row['table_name']} [{row['record_key']}] {row['column_name']} = "
+            f"{row['inferred_value']}: {row['reason']}"
+        )
     return 0
 
 
@@ -68,14 +70,20 @@ def cmd_publish(args) -> int:
         stage = args.root / "build" / "staging"
         quality = stage_release(frames, stage, snapshot.entry)
         swap_in(stage, args.root)
-    print(f"Published {len(frames) + 1} tables (quality_checks included) to processed/ and datapackage.json "
-          f"in {time.perf_counter() - started:.1f} s:")
+    print(
+        f"Published {len(frames) + 1} tables (quality_checks included) to processed/ and datapackage.json "
+        f"in {time.perf_counter() - started:.1f} s:"
+    )
     _print_counts(tables)
     for row in tables["errata"]:
-        print(f"  erratum {row['erratum_id']}: {row['table_name']} [{row['record_key']}] {row['column_name']}: "
-              f"{row['value_before']!r} -> {row['value_after']!r}")
-    print(f"  {len(tables['extraction_inferences'])} inferred values, {len(tables['source_gaps'])} values the "
-          f"source does not give; cross-checks: {_status_counts(quality)} (docs/quality_report.md).")
+        print(
+            f"  erratum {row['erratum_id']}: {row['table_name']} [{row['record_key']}] {row['column_name']}: "
+            f"{row['value_before']!r} -> {row['value_after']!r}"
+        )
+    print(
+        f"  {len(tables['extraction_inferences'])} inferred values, {len(tables['source_gaps'])} values the "
+        f"source does not give; cross-checks: {_status_counts(quality)} (docs/quality_report.md)."
+    )
     return 0
 
 
@@ -91,7 +99,6 @@ def cmd_check(args) -> int:
     from pipeline.crosscheck import load_checks, run_checks
     from pipeline.errata import errata_resolves
     from pipeline.quality import assess, load_acknowledgements
-
     from pipeline.release import build_lock, recover_locked
 
     database = args.root / "processed" / metadata.load().meta["database"]
@@ -108,18 +115,28 @@ def cmd_check(args) -> int:
         except duckdb.Error as error:
             first = str(error).splitlines()[0]
             if "lock" in first.lower():
-                raise PipelineError("check", f"cannot open {database}: another process has it open for writing "
-                                    f"({first}).", hint="Close that process (e.g. a duckdb shell opened without "
-                                    "-readonly) and run the command again.") from None
-            raise PipelineError("check", f"cannot open {database} as a DuckDB database: {first}.",
-                                hint="Rebuild the release with `make`.") from None
+                raise PipelineError(
+                    "check",
+                    f"cannot open {database}: another process has it open for writing ({first}).",
+                    hint="Close that process (e.g. a duckdb shell opened without -readonly) and run the command again.",
+                ) from None
+            raise PipelineError(
+                "check",
+                f"cannot open {database} as a DuckDB database: {first}.",
+                hint="Rebuild the release with `make`.",
+            ) from None
         try:
             findings = run_checks(con, checks)
-            applied = [dict(zip([d[0] for d in con.description], row))
-                       for row in con.execute("SELECT * FROM errata").fetchall()]
+            applied = [
+                dict(zip([d[0] for d in con.description], row, strict=True))
+                for row in con.execute("SELECT * FROM errata").fetchall()
+            ]
         except duckdb.Error as error:
-            raise PipelineError("check", f"the database {database} does not have what the checks read "
-                                f"({str(error).splitlines()[0]}).", hint="Rebuild the release with `make`.") from None
+            raise PipelineError(
+                "check",
+                f"the database {database} does not have what the checks read ({str(error).splitlines()[0]}).",
+                hint="Rebuild the release with `make`.",
+            ) from None
         finally:
             con.close()
     quality = assess(checks, findings, applied, errata_resolves(), load_acknowledgements())
@@ -133,10 +150,19 @@ def cmd_check(args) -> int:
 def cmd_fetch(args) -> int:
     from pipeline.fetch import fetch
 
-    entry = fetch(args.root, api_url=args.api_url, revision=args.revision, title=args.title,
-                  limits=_limits(args), contact=args.contact, wait=args.wait)
-    print(f"Fetched revision {entry['revision_id']} ({entry['bytes']:,} bytes, sha256 {entry['sha256']}) into "
-          f"raw/{entry['path']}; it extracts and validates and is now the pipeline's input. Run `make` to publish.")
+    entry = fetch(
+        args.root,
+        api_url=args.api_url,
+        revision=args.revision,
+        title=args.title,
+        limits=_limits(args),
+        contact=args.contact,
+        wait=args.wait,
+    )
+    print(
+        f"Fetched revision {entry['revision_id']} ({entry['bytes']:,} bytes, sha256 {entry['sha256']}) into "
+        f"raw/{entry['path']}; it extracts and validates and is now the pipeline's input. Run `make` to publish."
+    )
     return 0
 
 
@@ -145,33 +171,47 @@ def cmd_download(args) -> int:
 
     status = download(args.base_url, args.dest, limits=_limits(args), contact=args.contact, wait=args.wait)
     fresh = sum(s == "downloaded" for s in status.values())
-    print(f"{args.dest}: {fresh} files downloaded, {len(status) - fresh} already up to date; every file matches "
-          "the sha256 in datapackage.json.")
+    print(
+        f"{args.dest}: {fresh} files downloaded, {len(status) - fresh} already up to date; every file matches "
+        "the sha256 in datapackage.json."
+    )
     return 0
 
 
 def _limits(args):
     from pipeline.net import Limits
 
-    return Limits(timeout=args.timeout, request_deadline=args.request_deadline, deadline=args.deadline,
-                  retries=args.retries, backoff=args.backoff, max_wait=args.max_wait, min_speed=args.min_speed)
+    return Limits(
+        timeout=args.timeout,
+        request_deadline=args.request_deadline,
+        deadline=args.deadline,
+        retries=args.retries,
+        backoff=args.backoff,
+        max_wait=args.max_wait,
+        min_speed=args.min_speed,
+    )
 
 
 def _number(kind: type, low: float, high: float, *, strict_low: bool = False):
     """An argparse type: a finite number of `kind` in [low, high] (above low if strict_low)."""
+
     def convert(text: str):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {'a whole number' if kind is int else 'a number'}, "
-                                             f"not {text!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"expected {'a whole number' if kind is int else 'a number'}, not {text!r}"
+            ) from None
         if value != value or value < low or value > high or (strict_low and value == low):
             bound = f"above {low:g}" if strict_low else f"at least {low:g}"
             shown = text if len(text) <= 40 else text[:37] + "..."
-            raise argparse.ArgumentTypeError(f"must be {bound} and at most {high:g}, not {shown!r}"
-                                             if isinstance(high, float) else
-                                             f"must be {bound} and at most {high}, not {shown!r}")
+            raise argparse.ArgumentTypeError(
+                f"must be {bound} and at most {high:g}, not {shown!r}"
+                if isinstance(high, float)
+                else f"must be {bound} and at most {high}, not {shown!r}"
+            )
         return value
+
     return convert
 
 
@@ -180,50 +220,92 @@ SECONDS = _number(float, 0, 86_400, strict_low=True)
 
 def _text(limit: int):
     """An argparse type: printable text (no control characters, no undecodable bytes) up to `limit`."""
+
     def convert(text: str) -> str:
         if not text.isprintable() or any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
             raise argparse.ArgumentTypeError(f"must be printable text, not {text[:40]!r}")
         if not text.strip() or len(text) > limit:
             raise argparse.ArgumentTypeError(f"must be 1 to {limit} characters")
         return text
+
     return convert
 
 
 def _network_options(command, *, deadline: float, cap: str) -> None:
     from pipeline import net
 
-    command.add_argument("--timeout", type=SECONDS, default=net.Limits.timeout, metavar="S",
-                         help=f"seconds to wait for a connection, and for the next bytes of an answer, before the "
-                              f"attempt fails (default {net.Limits.timeout:g})")
-    command.add_argument("--request-deadline", type=SECONDS, default=net.Limits.request_deadline, metavar="S",
-                         help="each request (one attempt) must finish within S seconds, however slowly the server "
-                              f"sends (default {net.Limits.request_deadline:g})")
-    command.add_argument("--deadline", type=SECONDS, default=deadline, metavar="S",
-                         help=f"the whole command, retries included, must finish within S seconds (default "
-                              f"{deadline:g})")
-    command.add_argument("--retries", type=_number(int, 0, 100), default=net.Limits.retries, metavar="N",
-                         help="retries on 429, 5xx, refused or broken connections and timeouts, each announced on "
-                              f"stderr (default {net.Limits.retries})")
-    command.add_argument("--backoff", type=_number(float, 0, 3600), default=net.Limits.backoff, metavar="S",
-                         help=f"wait before the first retry, doubled each time (default {net.Limits.backoff:g})")
-    command.add_argument("--max-wait", type=SECONDS, default=net.Limits.max_wait, metavar="S",
-                         help="the longest wait before a retry; a server asking for more (Retry-After) makes the "
-                              f"command fail at once (default {net.Limits.max_wait:g})")
-    command.add_argument("--min-speed", type=_number(int, 0, 10**9), default=net.Limits.min_speed, metavar="B",
-                         help="an answer slower than B bytes per second over any --timeout window fails, and so "
-                              "do headers not complete within twice --timeout (default "
-                              f"{net.Limits.min_speed:,}; 0: no minimum)")
-    command.add_argument("--contact", type=_text(200),
-                         help="contact (URL or e-mail) for the User-Agent, as Wikimedia asks")
+    command.add_argument(
+        "--timeout",
+        type=SECONDS,
+        default=net.Limits.timeout,
+        metavar="S",
+        help=f"seconds to wait for a connection, and for the next bytes of an answer, before the "
+        f"attempt fails (default {net.Limits.timeout:g})",
+    )
+    command.add_argument(
+        "--request-deadline",
+        type=SECONDS,
+        default=net.Limits.request_deadline,
+        metavar="S",
+        help="each request (one attempt) must finish within S seconds, however slowly the server "
+        f"sends (default {net.Limits.request_deadline:g})",
+    )
+    command.add_argument(
+        "--deadline",
+        type=SECONDS,
+        default=deadline,
+        metavar="S",
+        help=f"the whole command, retries included, must finish within S seconds (default {deadline:g})",
+    )
+    command.add_argument(
+        "--retries",
+        type=_number(int, 0, 100),
+        default=net.Limits.retries,
+        metavar="N",
+        help="retries on 429, 5xx, refused or broken connections and timeouts, each announced on "
+        f"stderr (default {net.Limits.retries})",
+    )
+    command.add_argument(
+        "--backoff",
+        type=_number(float, 0, 3600),
+        default=net.Limits.backoff,
+        metavar="S",
+        help=f"wait before the first retry, doubled each time (default {net.Limits.backoff:g})",
+    )
+    command.add_argument(
+        "--max-wait",
+        type=SECONDS,
+        default=net.Limits.max_wait,
+        metavar="S",
+        help="the longest wait before a retry; a server asking for more (Retry-After) makes the "
+        f"command fail at once (default {net.Limits.max_wait:g})",
+    )
+    command.add_argument(
+        "--min-speed",
+        type=_number(int, 0, 10**9),
+        default=net.Limits.min_speed,
+        metavar="B",
+        help="an answer slower than B bytes per second over any --timeout window fails, and so "
+        "do headers not complete within twice --timeout (default "
+        f"{net.Limits.min_speed:,}; 0: no minimum)",
+    )
+    command.add_argument(
+        "--contact", type=_text(200), help="contact (URL or e-mail) for the User-Agent, as Wikimedia asks"
+    )
     command.epilog = cap
 
 
 def _lock_option(command) -> None:
     from pipeline.release import LOCK_WAIT
 
-    command.add_argument("--wait", type=_number(float, 0, 86_400), default=LOCK_WAIT, metavar="S",
-                         help="if another build (or download) holds this folder's lock, wait at most S seconds for it "
-                              f"(default {LOCK_WAIT:g})")
+    command.add_argument(
+        "--wait",
+        type=_number(float, 0, 86_400),
+        default=LOCK_WAIT,
+        metavar="S",
+        help="if another build (or download) holds this folder's lock, wait at most S seconds for it "
+        f"(default {LOCK_WAIT:g})",
+    )
 
 
 COMMANDS = {
@@ -250,9 +332,13 @@ def _parser() -> argparse.ArgumentParser:
     from pipeline.fetch import DEFAULT_API, TITLE
 
     parser = _Parser(prog="python -m pipeline", description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=ROOT, metavar="DIR",
-                        help="folder holding raw/ (input) and processed/ and datapackage.json (outputs); "
-                             "default: the repository")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=ROOT,
+        metavar="DIR",
+        help="folder holding raw/ (input) and processed/ and datapackage.json (outputs); default: the repository",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="command", parser_class=_Parser)
     commands = {}
     for name, (handler, help_text) in COMMANDS.items():
@@ -260,21 +346,42 @@ def _parser() -> argparse.ArgumentParser:
         commands[name].set_defaults(handler=handler)
     commands["build"] = sub.add_parser("build", help="same as publish", description="same as publish")
     commands["build"].set_defaults(handler=cmd_publish)
-    commands["fetch"].add_argument("--revision", type=_number(int, 1, 2**53 - 1), metavar="ID",
-                                   help="a revision id to pin (default: the latest)")
-    commands["fetch"].add_argument("--api-url", default=DEFAULT_API, type=_text(2000), help=f"MediaWiki API endpoint (default {DEFAULT_API})")
-    commands["fetch"].add_argument("--title", default=TITLE, type=_text(255),
-                                   help=f"the article's title; the API's answer must name it (default {TITLE!r})")
-    commands["download"].add_argument("--base-url", required=True, type=_text(2000),
-                                      help="URL of the folder holding datapackage.json (e.g. a raw-file URL of this repository)")
-    commands["download"].add_argument("--dest", type=Path, default=Path("kz-election-2023-data"),
-                                      help="folder to download into (default ./kz-election-2023-data)")
-    _network_options(commands["fetch"], deadline=net.FETCH_DEADLINE,
-                     cap=f"The API's answer is read up to {net.MAX_API_BYTES // 2**20} MiB; a longer one is refused.")
-    _network_options(commands["download"], deadline=net.DOWNLOAD_DEADLINE,
-                     cap=f"datapackage.json is read up to {net.MAX_DESCRIPTOR_BYTES // 2**20} MiB and each file up "
-                         "to the bytes its descriptor declares; more is refused. Nothing in DEST changes unless "
-                         "every file is verified.")
+    commands["fetch"].add_argument(
+        "--revision", type=_number(int, 1, 2**53 - 1), metavar="ID", help="a revision id to pin (default: the latest)"
+    )
+    commands["fetch"].add_argument(
+        "--api-url", default=DEFAULT_API, type=_text(2000), help=f"MediaWiki API endpoint (default {DEFAULT_API})"
+    )
+    commands["fetch"].add_argument(
+        "--title",
+        default=TITLE,
+        type=_text(255),
+        help=f"the article's title; the API's answer must name it (default {TITLE!r})",
+    )
+    commands["download"].add_argument(
+        "--base-url",
+        required=True,
+        type=_text(2000),
+        help="URL of the folder holding datapackage.json (e.g. a raw-file URL of this repository)",
+    )
+    commands["download"].add_argument(
+        "--dest",
+        type=Path,
+        default=Path("kz-election-2023-data"),
+        help="folder to download into (default ./kz-election-2023-data)",
+    )
+    _network_options(
+        commands["fetch"],
+        deadline=net.FETCH_DEADLINE,
+        cap=f"The API's answer is read up to {net.MAX_API_BYTES // 2**20} MiB; a longer one is refused.",
+    )
+    _network_options(
+        commands["download"],
+        deadline=net.DOWNLOAD_DEADLINE,
+        cap=f"datapackage.json is read up to {net.MAX_DESCRIPTOR_BYTES // 2**20} MiB and each file up "
+        "to the bytes its descriptor declares; more is refused. Nothing in DEST changes unless "
+        "every file is verified.",
+    )
     for name in ("publish", "build", "check", "fetch", "download"):
         _lock_option(commands[name])
     return parser
@@ -297,8 +404,7 @@ def main(argv: list[str] | None = None) -> int:
             from pipeline.release import recover
 
             if recover(args.root):
-                print("Recovered: a publish was interrupted; the previous release is back in place.",
-                      file=sys.stderr)
+                print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)
         return args.handler(args)
     except PipelineError as error:
         print(f"error: {error.describe()}", file=sys.stderr)

@@ -41,8 +41,17 @@ def load_checks(folder: Path = CHECKS) -> list[Check]:
             raise PipelineError("check", f"{path.name} declares id {header['id']!r}; it must match the file name.")
         if header["severity"] not in {"error", "warning"}:
             raise PipelineError("check", f"{path.name}: severity must be error or warning.")
-        checks.append(Check(id=header["id"], severity=header["severity"], description=header["description"],
-                            table=header["table"], tolerance=float(header["tolerance"]), sql=sql, path=path))
+        checks.append(
+            Check(
+                id=header["id"],
+                severity=header["severity"],
+                description=header["description"],
+                table=header["table"],
+                tolerance=float(header["tolerance"]),
+                sql=sql,
+                path=path,
+            )
+        )
     return checks
 
 
@@ -64,12 +73,14 @@ def run_checks(con, checks: list[Check] | None = None) -> list[Finding]:
         names = [d[0] for d in cursor.description]
         if names != RESULT_COLUMNS:
             raise PipelineError("check", f"check {check.id} returns columns {names}; expected {RESULT_COLUMNS}.")
-        findings += [Finding(check, dict(zip(names, row))) for row in cursor.fetchall()]
+        findings += [Finding(check, dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
     return findings
 
 
 def failure_message(findings: list[Finding]) -> str:
-    lines = [f"{f.check.id}: table {f.row['table_name']}, row {f.row['record_key']}, column "
-             f"{f.row['column_name']}: expected {f.row['expected']}, actual {f.row['actual']} ({f.row['message']})"
-             for f in findings]
+    lines = [
+        f"{f.check.id}: table {f.row['table_name']}, row {f.row['record_key']}, column "
+        f"{f.row['column_name']}: expected {f.row['expected']}, actual {f.row['actual']} ({f.row['message']})"
+        for f in findings
+    ]
     return f"{len(findings)} cross-check failure(s): " + "; ".join(lines) + "."

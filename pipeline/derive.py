@@ -13,8 +13,9 @@ def electoral_rules() -> dict:
     return read_yaml(CODES / "electoral_rules.yaml")
 
 
-def allocate_seats(parties: list[dict], *, seats: int, threshold_pct: float, base_votes: int,
-                   runner_up_min_seats: int = 2) -> list[dict]:
+def allocate_seats(
+    parties: list[dict], *, seats: int, threshold_pct: float, base_votes: int, runner_up_min_seats: int = 2
+) -> list[dict]:
     """Largest-remainder (Hare) allocation of `seats` among the parties passing the threshold.
 
     `parties`: dicts with party_id, votes, list_registered_on (date) and ballot_number.
@@ -27,9 +28,14 @@ def allocate_seats(parties: list[dict], *, seats: int, threshold_pct: float, bas
     """
     if seats <= 0 or base_votes <= 0:
         raise ValueError("seats and base_votes must be positive")
-    rows = [{**p, "vote_share_pct": float(Fraction(100 * p["votes"], base_votes)),
-             "passes_threshold": Fraction(100 * p["votes"], base_votes) >= Fraction(threshold_pct).limit_denominator()}
-            for p in parties]
+    rows = [
+        {
+            **p,
+            "vote_share_pct": float(Fraction(100 * p["votes"], base_votes)),
+            "passes_threshold": Fraction(100 * p["votes"], base_votes) >= Fraction(threshold_pct).limit_denominator(),
+        }
+        for p in parties
+    ]
     passing = [r for r in rows if r["passes_threshold"]]
     if not passing:
         raise ValueError("no party passes the threshold")
@@ -70,18 +76,40 @@ def seat_allocation(tables: dict[str, list[dict]]) -> list[dict]:
     registered = {r["party_id"]: r["list_registered_on"] for r in tables["party_candidates"] if r["party_id"]}
     ballot = {r["party_id"]: r["ballot_number"] for r in tables["parties"]}
     published = {r["party_id"]: r["list_seats_count"] for r in tables["national_results"]}
-    parties = [{"party_id": p, "votes": votes[p], "list_registered_on": registered[p], "ballot_number": ballot[p]}
-               for p in ballot]
+    parties = [
+        {"party_id": p, "votes": votes[p], "list_registered_on": registered[p], "ballot_number": ballot[p]}
+        for p in ballot
+    ]
     base = sum(votes.values())  # votes for all options, 'against all' included: the base of the published shares
-    rows = allocate_seats(parties, seats=rules["mandates_list_count"], threshold_pct=rules["threshold_pct"],
-                          base_votes=base, runner_up_min_seats=rules["runner_up_min_seats_count"])
-    columns = ["party_id", "votes", "vote_share_pct", "passes_threshold", "quota_votes", "integer_seats_count",
-               "remainder", "remainder_seats_count", "minimum_rule_seats_count"]
-    return [{**{c: r[c] for c in columns}, "vote_share_pct": round(r["vote_share_pct"], 6),
-             "remainder": None if r["remainder"] is None else round(r["remainder"], 6),
-             "quota_votes": None if r["quota_votes"] is None else round(r["quota_votes"], 3),
-             "allocated_seats_count": r["seats_count"], "published_seats_count": published[r["party_id"]]}
-            for r in rows]
+    rows = allocate_seats(
+        parties,
+        seats=rules["mandates_list_count"],
+        threshold_pct=rules["threshold_pct"],
+        base_votes=base,
+        runner_up_min_seats=rules["runner_up_min_seats_count"],
+    )
+    columns = [
+        "party_id",
+        "votes",
+        "vote_share_pct",
+        "passes_threshold",
+        "quota_votes",
+        "integer_seats_count",
+        "remainder",
+        "remainder_seats_count",
+        "minimum_rule_seats_count",
+    ]
+    return [
+        {
+            **{c: r[c] for c in columns},
+            "vote_share_pct": round(r["vote_share_pct"], 6),
+            "remainder": None if r["remainder"] is None else round(r["remainder"], 6),
+            "quota_votes": None if r["quota_votes"] is None else round(r["quota_votes"], 3),
+            "allocated_seats_count": r["seats_count"],
+            "published_seats_count": published[r["party_id"]],
+        }
+        for r in rows
+    ]
 
 
 def complete_national_results(tables: dict[str, list[dict]]) -> list[dict]:
@@ -94,9 +122,14 @@ def complete_national_results(tables: dict[str, list[dict]]) -> list[dict]:
     for r in tables["national_results"]:
         seats, previous = r["seats_count"], r["previous_seats_count"]
         share, previous_share = r["vote_share_pct"], r["previous_vote_share_pct"]
-        out.append({**r, "district_seats_count": district_seats.get(r["party_id"], 0),
-                    "seat_change_count": None if seats is None or previous is None else seats - previous,
-                    "swing_pp": None if share is None or previous_share is None else round(share - previous_share, 2)})
+        out.append(
+            {
+                **r,
+                "district_seats_count": district_seats.get(r["party_id"], 0),
+                "seat_change_count": None if seats is None or previous is None else seats - previous,
+                "swing_pp": None if share is None or previous_share is None else round(share - previous_share, 2),
+            }
+        )
     return out
 
 
@@ -109,7 +142,7 @@ def derive(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
         tables["national_results"] = complete_national_results(tables)
         tables["seat_allocation"] = seat_allocation(tables)
     except (KeyError, ValueError) as error:
-        raise PipelineError("derive", f"cannot compute the derived tables: missing or bad input {error}.",
-                            table="seat_allocation") from None
+        raise PipelineError(
+            "derive", f"cannot compute the derived tables: missing or bad input {error}.", table="seat_allocation"
+        ) from None
     return tables
-

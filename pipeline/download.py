@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from pipeline.errors import PipelineError
-from pipeline.net import MAX_DESCRIPTOR_BYTES, Client, Limits
+from pipeline.net import DOWNLOAD_DEADLINE, MAX_DESCRIPTOR_BYTES, Client, Limits
 from pipeline.raw import sha256_file
 from pipeline.release import LOCK_WAIT, build_lock, crash_point
 
@@ -53,6 +53,7 @@ def _fail(message: str) -> PipelineError:
 
 def parse_descriptor(body: bytes, url: str) -> list[Listed]:
     """The files a descriptor lists, after every check; a PipelineError names the first problem."""
+
     def no_constants(name: str):
         raise ValueError(f"{name} is not a JSON number")
 
@@ -86,8 +87,9 @@ def parse_descriptor(body: bytes, url: str) -> list[Listed]:
             raise _fail(f"{which} ({path}) needs a hash 'sha256:<64 hex digits>', found {_show(digest)}.")
         size = resource.get("bytes")
         if type(size) is not int or not 0 <= size <= MAX_FILE_BYTES:
-            raise _fail(f"{which} ({path}) needs 'bytes', a whole number from 0 to {MAX_FILE_BYTES:,}, found "
-                        f"{_show(size)}.")
+            raise _fail(
+                f"{which} ({path}) needs 'bytes', a whole number from 0 to {MAX_FILE_BYTES:,}, found {_show(size)}."
+            )
         listed.append(Listed(path, digest.removeprefix("sha256:"), size))
     _check_together(listed)
     return listed
@@ -125,8 +127,11 @@ def _check_together(listed: list[Listed]) -> None:
     for item in listed:
         key = item.path.casefold()
         if key in seen:
-            same = "twice" if seen[key] == item.path else f"twice, once as {seen[key]!r} (names that differ only " \
-                                                         "in case are one file on many systems)"
+            same = (
+                "twice"
+                if seen[key] == item.path
+                else f"twice, once as {seen[key]!r} (names that differ only in case are one file on many systems)"
+            )
             raise _fail(f"the descriptor lists {item.path!r} {same}.")
         seen[key] = item.path
         parts = key.split("/")
@@ -151,8 +156,12 @@ def _target_problem(dest: Path, item: Listed) -> str | None:
 
 
 def _up_to_date(path: Path, item: Listed) -> bool:
-    return path.is_file() and not path.is_symlink() and path.stat().st_size == item.bytes \
+    return (
+        path.is_file()
+        and not path.is_symlink()
+        and path.stat().st_size == item.bytes
         and sha256_file(path) == item.sha256
+    )
 
 
 def _show(value) -> str:
@@ -176,17 +185,26 @@ STDERR = "stderr"  # the default progress stream, looked up at call time
 JOURNAL = "moving.json"  # in a staging folder: the files being moved into the target, for recovery
 
 
-def download(base_url: str, dest: Path, *, limits: Limits = Limits(), contact: str | None = None,
-             progress=STDERR, log=None, wait: float = LOCK_WAIT) -> dict[str, str]:
+def download(
+    base_url: str,
+    dest: Path,
+    *,
+    limits: Limits | None = None,
+    contact: str | None = None,
+    progress=STDERR,
+    log=None,
+    wait: float = LOCK_WAIT,
+) -> dict[str, str]:
     """Returns {relative path: 'downloaded' | 'up to date'}. Progress of large files goes to `progress`
     (None for none), retry notices to `log` (default: stderr). Holds a lock on the target folder for
     the whole run: two downloads into one folder take turns."""
     progress = sys.stderr if progress == STDERR else progress
     base = base_url.rstrip("/") + "/"
-    client = Client("download", limits, contact=contact, log=log)
+    client = Client("download", limits or Limits(deadline=DOWNLOAD_DEADLINE), contact=contact, log=log)
     try:
-        with build_lock(dest, "download", what="download into", holder=False, log=log, wait=wait,
-                        create=True) as created:
+        with build_lock(
+            dest, "download", what="download into", holder=False, log=log, wait=wait, create=True
+        ) as created:
             try:
                 _recover(dest)
                 return _download_into(client, base, dest, progress)
@@ -194,8 +212,10 @@ def download(base_url: str, dest: Path, *, limits: Limits = Limits(), contact: s
                 _remove_created(created)  # still under the lock: no other download is using it
                 raise
     except OSError as error:
-        raise _fail(f"cannot write in {dest}: {error.strerror or error}"
-                    f"{f' ({error.filename})' if error.filename else ''}; the folder is as it was.") from None
+        raise _fail(
+            f"cannot write in {dest}: {error.strerror or error}"
+            f"{f' ({error.filename})' if error.filename else ''}; the folder is as it was."
+        ) from None
     finally:
         client.close()
 
@@ -220,11 +240,19 @@ def _download_into(client: Client, base: str, dest: Path, progress) -> dict[str,
         for item in wanted:
             part = staging / "new" / item.path
             part.parent.mkdir(parents=True, exist_ok=True)
-            size, sha256 = client.get(base + quote(item.path), max_bytes=item.bytes, exact_bytes=item.bytes,
-                                      into=part, progress=progress, label=item.path)
+            size, sha256 = client.get(
+                base + quote(item.path),
+                max_bytes=item.bytes,
+                exact_bytes=item.bytes,
+                into=part,
+                progress=progress,
+                label=item.path,
+            )
             if sha256 != item.sha256:
-                raise _fail(f"{item.path} does not match datapackage.json: {size:,} bytes with sha256 {sha256}, "
-                            f"expected {item.bytes:,} bytes with sha256 {item.sha256}. Nothing was saved.")
+                raise _fail(
+                    f"{item.path} does not match datapackage.json: {size:,} bytes with sha256 {sha256}, "
+                    f"expected {item.bytes:,} bytes with sha256 {item.sha256}. Nothing was saved."
+                )
         (staging / "new" / DESCRIPTOR).write_bytes(body)
         _move_in(staging, dest, [item.path for item in wanted] + [DESCRIPTOR])
     finally:
@@ -243,8 +271,15 @@ def _move_in(staging: Path, dest: Path, paths: list[str]) -> None:
     journal (staging/moving.json) lists them first: if anything fails, or the process is interrupted or
     killed, everything moved so far is put back (at once, or by the next download's `_recover`)."""
     existed = {relative: (dest / relative).exists() or (dest / relative).is_symlink() for relative in paths}
-    made = sorted({str(parent) for relative in paths for parent in Path(relative).parents
-                   if str(parent) != "." and not (dest / parent).exists()}, key=len)
+    made = sorted(
+        {
+            str(parent)
+            for relative in paths
+            for parent in Path(relative).parents
+            if str(parent) != "." and not (dest / parent).exists()
+        },
+        key=len,
+    )
     journal = staging / JOURNAL
     journal.write_text(json.dumps({"paths": paths, "existed": existed, "made": made}), encoding="utf-8")
     try:
@@ -292,7 +327,9 @@ def _recover(dest: Path) -> None:
             try:
                 _roll_back(leftover, dest)
             except (OSError, ValueError, KeyError, TypeError) as error:
-                raise _fail(f"{leftover} holds an interrupted download that cannot be rolled back ({error}); "
-                            "check the folder by hand, then delete it.") from None
+                raise _fail(
+                    f"{leftover} holds an interrupted download that cannot be rolled back ({error}); "
+                    "check the folder by hand, then delete it."
+                ) from None
             print(f"download: an interrupted download into {dest} was rolled back.", file=sys.stderr)
         shutil.rmtree(leftover, ignore_errors=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from pipeline import ROOT
 from pipeline.errors import PipelineError
 from pipeline.yamlfile import read_yaml
@@ -49,9 +48,15 @@ def load_errata(path: Path = ERRATA_FILE) -> dict[tuple[str, str, str], Erratum]
         missing = [k for k in REQUIRED if k not in entry]
         if missing:
             raise PipelineError("extract", f"erratum #{number} in {path.name} lacks {', '.join(missing)}.")
-        erratum = Erratum(id=str(entry["id"]), table=entry["table"], key=format_key(entry["key"]),
-                          column=entry["column"], value_before=str(entry["value_before"]),
-                          value_after=str(entry["value_after"]), evidence=" ".join(entry["evidence"].split()))
+        erratum = Erratum(
+            id=str(entry["id"]),
+            table=entry["table"],
+            key=format_key(entry["key"]),
+            column=entry["column"],
+            value_before=str(entry["value_before"]),
+            value_after=str(entry["value_after"]),
+            evidence=" ".join(entry["evidence"].split()),
+        )
         slot = (erratum.table, erratum.key, erratum.column)
         if slot in errata:
             raise PipelineError("extract", f"errata {errata[slot].id} and {erratum.id} correct the same cell.")

@@ -20,13 +20,22 @@ from pipeline.errors import PipelineError
 DEFAULT_API = "https://en.wikipedia.org/w/api.php"
 TITLE = "2023 Kazakh legislative election"
 PAGE_URL = "https://en.wikipedia.org/wiki/2023_Kazakh_legislative_election"
-LICENCE = {"name": "CC-BY-SA-4.0", "title": "Creative Commons Attribution-ShareAlike 4.0",
-           "path": "https://creativecommons.org/licenses/by-sa/4.0/"}
+LICENCE = {
+    "name": "CC-BY-SA-4.0",
+    "title": "Creative Commons Attribution-ShareAlike 4.0",
+    "path": "https://creativecommons.org/licenses/by-sa/4.0/",
+}
 
 
 def request_params(revision: int | None, title: str = TITLE) -> dict:
-    params = {"action": "parse", "format": "json", "formatversion": "2", "prop": "text|revid|displaytitle",
-              "disableeditsection": "1", "disablelimitreport": "1"}
+    params = {
+        "action": "parse",
+        "format": "json",
+        "formatversion": "2",
+        "prop": "text|revid|displaytitle",
+        "disableeditsection": "1",
+        "disablelimitreport": "1",
+    }
     if revision is None:
         params |= {"page": title, "redirects": "1"}
     else:
@@ -61,16 +70,22 @@ def parse_answer(body: bytes, api_url: str, revision: int | None, title: str) ->
     if not isinstance(text, str) or not text.strip():
         raise PipelineError("fetch", "the API answer has no HTML in parse.text.")
     if type(revid) is not int or not 1 <= revid <= MAX_REVISION:
-        raise PipelineError("fetch", f"the API answer's revision id {_text(repr(revid))} is not a positive whole number "
-                            f"up to {MAX_REVISION}.")
+        raise PipelineError(
+            "fetch",
+            f"the API answer's revision id {_text(repr(revid))} is not a positive whole number up to {MAX_REVISION}.",
+        )
     if not isinstance(answered_title, str) or answered_title.replace("_", " ") != title.replace("_", " "):
-        raise PipelineError("fetch", f"the API answered the page {_text(answered_title)}, not {title!r}.",
-                            hint="If the article was renamed, pass its new title with --title.")
+        raise PipelineError(
+            "fetch",
+            f"the API answered the page {_text(answered_title)}, not {title!r}.",
+            hint="If the article was renamed, pass its new title with --title.",
+        )
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as error:
-        raise PipelineError("fetch", f"the API answer's HTML is not valid Unicode ({error.reason} at character "
-                            f"{error.start}).") from None
+        raise PipelineError(
+            "fetch", f"the API answer's HTML is not valid Unicode ({error.reason} at character {error.start})."
+        ) from None
     if revision is not None and revid != revision:
         raise PipelineError("fetch", f"asked for revision {revision}, the API returned {revid}.")
     return revid, answered_title, text
@@ -83,22 +98,30 @@ def _text(value) -> str:
     return shown if len(shown) <= 120 else shown[:117] + "..."
 
 
-def download_article(api_url: str, revision: int | None, *, limits, title: str = TITLE,
-                     contact: str | None = None) -> tuple[int, str, str]:
+def download_article(
+    api_url: str, revision: int | None, *, limits, title: str = TITLE, contact: str | None = None
+) -> tuple[int, str, str]:
     """(revision id, title, HTML) of the article from the API."""
     from pipeline.net import MAX_API_BYTES, Client
 
     client = Client("fetch", limits, contact=contact)
     try:
-        body = client.get(api_url, params=request_params(revision, title), max_bytes=MAX_API_BYTES,
-                          compressed=True)
+        body = client.get(api_url, params=request_params(revision, title), max_bytes=MAX_API_BYTES, compressed=True)
     finally:
         client.close()
     return parse_answer(body, api_url, revision, title)
 
 
-def fetch(root: Path, *, api_url: str = DEFAULT_API, revision: int | None = None, title: str = TITLE,
-          limits=None, contact: str | None = None, wait: float | None = None) -> dict:
+def fetch(
+    root: Path,
+    *,
+    api_url: str = DEFAULT_API,
+    revision: int | None = None,
+    title: str = TITLE,
+    limits=None,
+    contact: str | None = None,
+    wait: float | None = None,
+) -> dict:
     """Fetch, stage, check, then add the snapshot to raw/ and make it current. Returns its manifest entry.
     Holds the build lock for the whole run: raw/ does not change under a build."""
     from pipeline.net import Limits
@@ -122,9 +145,11 @@ def _fetch(root: Path, api_url: str, revision: int | None, title: str, limits, c
         raise PipelineError("fetch", f"{manifest_path} should be an object with a 'snapshots' list.")
     revid, title, fragment = download_article(api_url, revision, limits=limits, title=title, contact=contact)
     escaped = html.escape(title)
-    document = (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{escaped}</title>'
-                f'<meta name="revision-id" content="{revid}"></head>\n<body>\n<h1>{escaped}</h1>\n{fragment}\n'
-                "</body></html>\n").encode("utf-8")
+    document = (
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{escaped}</title>'
+        f'<meta name="revision-id" content="{revid}"></head>\n<body>\n<h1>{escaped}</h1>\n{fragment}\n'
+        "</body></html>\n"
+    ).encode()
     name = f"2023_Kazakh_legislative_election.r{revid}.html"
     staging = root / "build" / "fetch"
     staged = staging / name
@@ -133,39 +158,58 @@ def _fetch(root: Path, api_url: str, revision: int | None, title: str, limits, c
         staged.write_bytes(document)
     except OSError as error:
         _remove(staged)
-        raise PipelineError("fetch", f"cannot stage the download in {staging}: {error.strerror}; raw/ is "
-                            "unchanged.") from None
+        raise PipelineError(
+            "fetch", f"cannot stage the download in {staging}: {error.strerror}; raw/ is unchanged."
+        ) from None
     entry = {
-        "path": name, "title": title, "source_url": api_url, "page_url": PAGE_URL,
-        "request": request_params(revision, title), "publisher": "English Wikipedia",
-        "authors": "Wikipedia contributors (see the article's history page)", "licence": LICENCE,
+        "path": name,
+        "title": title,
+        "source_url": api_url,
+        "page_url": PAGE_URL,
+        "request": request_params(revision, title),
+        "publisher": "English Wikipedia",
+        "authors": "Wikipedia contributors (see the article's history page)",
+        "licence": LICENCE,
         "format": "text/html; MediaWiki parser output (action=parse)",
-        "retrieved_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "revision_id": revid, "sha256": hashlib.sha256(document).hexdigest(), "bytes": len(document),
+        "retrieved_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "revision_id": revid,
+        "sha256": hashlib.sha256(document).hexdigest(),
+        "bytes": len(document),
     }
     try:  # the staged page must extract and validate, within what is left of the command's deadline
         with timer(ends - time.monotonic()):
             to_frames(extract.run(Snapshot(path=staged, entry=entry)))
     except PipelineError as error:
         _remove(staged)
-        raise PipelineError("fetch", f"revision {revid} was downloaded but does not pass extraction and "
-                            f"validation, so raw/ is unchanged: {error.describe()}") from None
+        raise PipelineError(
+            "fetch",
+            f"revision {revid} was downloaded but does not pass extraction and "
+            f"validation, so raw/ is unchanged: {error.describe()}",
+        ) from None
     except DeadlineExpired:
         _remove(staged)
-        raise PipelineError("fetch", f"revision {revid} was downloaded but extracting it did not finish within "
-                            f"the command's deadline of {limits.deadline:g} s; raw/ is unchanged.") from None
+        raise PipelineError(
+            "fetch",
+            f"revision {revid} was downloaded but extracting it did not finish within "
+            f"the command's deadline of {limits.deadline:g} s; raw/ is unchanged.",
+        ) from None
     except Exception as error:  # noqa: BLE001 (a page the extractor does not expect must not reach raw/)
         _remove(staged)
-        raise PipelineError("fetch", f"revision {revid} was downloaded but the extractor failed on it "
-                            f"({type(error).__name__}: {str(error)[:200]}); raw/ is unchanged.",
-                            hint="This is a bug in the HTML front end: please report it with the revision id.") \
-            from None
+        raise PipelineError(
+            "fetch",
+            f"revision {revid} was downloaded but the extractor failed on it "
+            f"({type(error).__name__}: {str(error)[:200]}); raw/ is unchanged.",
+            hint="This is a bug in the HTML front end: please report it with the revision id.",
+        ) from None
     known = next((s for s in manifest.get("snapshots", []) if isinstance(s, dict) and s.get("path") == name), None)
     if known is not None:  # this revision is already in raw/, which is immutable: just make it current
         _remove(staged)
         if known.get("sha256") != entry["sha256"]:
-            raise PipelineError("fetch", f"revision {revid} is already in raw/ as {name} with another sha256 "
-                                f"({known.get('sha256')}); raw/ is immutable, so it was not replaced.")
+            raise PipelineError(
+                "fetch",
+                f"revision {revid} is already in raw/ as {name} with another sha256 "
+                f"({known.get('sha256')}); raw/ is immutable, so it was not replaced.",
+            )
         entry = known
     else:
         manifest["snapshots"] = manifest.get("snapshots", []) + [entry]
@@ -191,8 +235,9 @@ def _commit(raw: Path, manifest_path: Path, manifest: dict, staged: Path | None)
         if staged is not None:
             _remove(staged)
         if isinstance(error, OSError):
-            raise PipelineError("fetch", f"cannot save the snapshot in raw/: {error.strerror}; raw/ is unchanged.") \
-                from None
+            raise PipelineError(
+                "fetch", f"cannot save the snapshot in raw/: {error.strerror}; raw/ is unchanged."
+            ) from None
         raise
 
 

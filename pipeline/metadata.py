@@ -8,12 +8,10 @@ stage), the DuckDB DDL with comments (publish stage) and the data dictionary.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-
-import re
-
 
 from pipeline import ROOT
 from pipeline.yamlfile import read_yaml
@@ -21,8 +19,17 @@ from pipeline.yamlfile import read_yaml
 SCHEMAS = ROOT / "schemas"
 TYPES = {"string", "integer", "number", "boolean", "date", "datetime"}
 FIELD_KEYS = {"type", "description", "unit", "constraints", "example"}
-RESOURCE_KEYS = {"name", "title", "description", "origin", "fields", "primary_key", "foreign_keys", "unique",
-                 "row_count"}
+RESOURCE_KEYS = {
+    "name",
+    "title",
+    "description",
+    "origin",
+    "fields",
+    "primary_key",
+    "foreign_keys",
+    "unique",
+    "row_count",
+}
 CONSTRAINTS = {"required", "unique", "minimum", "maximum", "pattern", "enum"}
 
 
@@ -105,8 +112,9 @@ def build_package(package: dict, fields: dict, resources: dict[str, dict]) -> Pa
             raise MetadataError(f"field {name}: unknown constraints {sorted(bad)}")
     order = package["resources"]
     if sorted(order) != sorted(resources):
-        raise MetadataError(f"schemas/package.yaml lists {sorted(order)} but schemas/resources/ "
-                            f"defines {sorted(resources)}")
+        raise MetadataError(
+            f"schemas/package.yaml lists {sorted(order)} but schemas/resources/ defines {sorted(resources)}"
+        )
     built: list[Resource] = []
     for name in order:
         spec = resources[name]
@@ -130,8 +138,11 @@ def build_package(package: dict, fields: dict, resources: dict[str, dict]) -> Pa
         names = [c.name for c in columns]
         if len(names) != len(set(names)):
             raise MetadataError(f"resource {name}: a field is listed twice")
-        keys = list(spec["primary_key"]) + [c for fk in spec.get("foreign_keys", []) for c in fk["fields"]] \
+        keys = (
+            list(spec["primary_key"])
+            + [c for fk in spec.get("foreign_keys", []) for c in fk["fields"]]
             + [c for group in spec.get("unique", []) for c in group]
+        )
         for column in keys:
             if column not in names:
                 raise MetadataError(f"resource {name}: key column {column!r} is not one of its fields")
@@ -139,13 +150,24 @@ def build_package(package: dict, fields: dict, resources: dict[str, dict]) -> Pa
             target = fk["reference"]["resource"]
             if target not in order or order.index(target) >= order.index(name):
                 raise MetadataError(f"resource {name}: foreign key to {target!r}, which must be listed before it")
-        built.append(Resource(
-            name=name, title=spec["title"], description=" ".join(spec["description"].split()),
-            origin=spec.get("origin", ""), fields=tuple(columns), primary_key=tuple(spec["primary_key"]),
-            foreign_keys=tuple(spec.get("foreign_keys", [])),
-            unique=tuple(tuple(group) for group in spec.get("unique", [])), row_count=spec.get("row_count")))
-    return Package(meta={k: v for k, v in package.items() if k != "resources"}, resources=tuple(built),
-                   defined_fields=tuple(fields))
+        built.append(
+            Resource(
+                name=name,
+                title=spec["title"],
+                description=" ".join(spec["description"].split()),
+                origin=spec.get("origin", ""),
+                fields=tuple(columns),
+                primary_key=tuple(spec["primary_key"]),
+                foreign_keys=tuple(spec.get("foreign_keys", [])),
+                unique=tuple(tuple(group) for group in spec.get("unique", [])),
+                row_count=spec.get("row_count"),
+            )
+        )
+    return Package(
+        meta={k: v for k, v in package.items() if k != "resources"},
+        resources=tuple(built),
+        defined_fields=tuple(fields),
+    )
 
 
 def load_views(folder: Path) -> tuple[View, ...]:
@@ -165,11 +187,16 @@ def load_views(folder: Path) -> tuple[View, ...]:
 def load(schemas: Path = SCHEMAS) -> Package:
     resources = {p.stem: _read(p) for p in sorted((schemas / "resources").glob("*.yaml"))}
     package = build_package(_read(schemas / "package.yaml"), _read(schemas / "fields.yaml"), resources)
-    return Package(meta=package.meta, resources=package.resources, defined_fields=package.defined_fields,
-                   views=load_views(schemas / "views"))
+    return Package(
+        meta=package.meta,
+        resources=package.resources,
+        defined_fields=package.defined_fields,
+        views=load_views(schemas / "views"),
+    )
 
 
 # --- Frictionless ---------------------------------------------------------------------------
+
 
 def table_schema(resource: Resource) -> dict:
     """The Frictionless Table Schema of a resource."""
@@ -187,17 +214,26 @@ def table_schema(resource: Resource) -> dict:
         out_fields.append(spec)
     schema: dict = {"fields": out_fields, "primaryKey": list(resource.primary_key), "missingValues": [""]}
     if resource.foreign_keys:
-        schema["foreignKeys"] = [{"fields": list(fk["fields"]),
-                                  "reference": {"resource": fk["reference"]["resource"],
-                                                "fields": list(fk["reference"]["fields"])}}
-                                 for fk in resource.foreign_keys]
+        schema["foreignKeys"] = [
+            {
+                "fields": list(fk["fields"]),
+                "reference": {"resource": fk["reference"]["resource"], "fields": list(fk["reference"]["fields"])},
+            }
+            for fk in resource.foreign_keys
+        ]
     return schema
 
 
 # --- DuckDB ---------------------------------------------------------------------------------
 
-DUCKDB_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN",
-                "date": "DATE", "datetime": "TIMESTAMP"}
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+}
 
 
 def _sql_string(text: str) -> str:
@@ -217,11 +253,14 @@ def duckdb_ddl(package: Package) -> str:
             lines.append(f"    UNIQUE ({', '.join(group)})")
         for fk in resource.foreign_keys:
             ref = fk["reference"]
-            lines.append(f"    FOREIGN KEY ({', '.join(fk['fields'])}) REFERENCES "
-                         f"{ref['resource']} ({', '.join(ref['fields'])})")
+            lines.append(
+                f"    FOREIGN KEY ({', '.join(fk['fields'])}) REFERENCES {ref['resource']} ({', '.join(ref['fields'])})"
+            )
         statements.append(f"CREATE TABLE {resource.name} (\n" + ",\n".join(lines) + "\n);")
     for resource in package.resources:
-        statements.append(f"COMMENT ON TABLE {resource.name} IS {_sql_string(resource.title + ': ' + resource.description)};")
+        statements.append(
+            f"COMMENT ON TABLE {resource.name} IS {_sql_string(resource.title + ': ' + resource.description)};"
+        )
         for f in resource.fields:
             statements.append(f"COMMENT ON COLUMN {resource.name}.{f.name} IS {_sql_string(column_comment(f))};")
     return "\n".join(statements) + "\n"
@@ -235,8 +274,9 @@ def view_column_comment(package: Package, view: View, column: str) -> str:
         for f in resource.fields:
             if f.name == column:
                 return column_comment(f)
-    raise MetadataError(f"view {view.name}: column {column!r} is neither a defined field nor described by a "
-                        "'-- column' line")
+    raise MetadataError(
+        f"view {view.name}: column {column!r} is neither a defined field nor described by a '-- column' line"
+    )
 
 
 def column_comment(f: Field) -> str:
@@ -263,8 +303,14 @@ def pandera_schema(resource: Resource):
 def _pandera_schema(resource: Resource):
     import pandera.pandas as pa
 
-    dtypes = {"string": "str", "integer": "Int64", "number": "Float64", "boolean": "boolean",
-              "date": "datetime64[ns]", "datetime": "datetime64[ns]"}
+    dtypes = {
+        "string": "str",
+        "integer": "Int64",
+        "number": "Float64",
+        "boolean": "boolean",
+        "date": "datetime64[ns]",
+        "datetime": "datetime64[ns]",
+    }
     columns = {}
     for f in resource.fields:
         checks = []
@@ -278,43 +324,70 @@ def _pandera_schema(resource: Resource):
         if "enum" in c:
             checks.append(pa.Check.isin(c["enum"]))
         if f.type == "date":
-            checks.append(pa.Check(lambda s: s.dt.normalize() == s, element_wise=False,
-                                   error="a date must have no time of day"))
+            checks.append(
+                pa.Check(lambda s: s.dt.normalize() == s, element_wise=False, error="a date must have no time of day")
+            )
         required = f.required or f.name in resource.primary_key
         if f.type == "string":
             checks.append(pa.Check.str_length(min_value=1, error="empty text: a missing value must be null"))
         unique = bool(c.get("unique")) or (f.name,) in resource.unique
-        columns[f.name] = pa.Column(dtypes[f.type], checks=checks, nullable=not required, unique=unique,
-                                    coerce=True, description=f.description, title=f.name)
-    return pa.DataFrameSchema(columns, unique=list(resource.primary_key), strict=True, ordered=True,
-                              name=resource.name, coerce=True)
+        columns[f.name] = pa.Column(
+            dtypes[f.type],
+            checks=checks,
+            nullable=not required,
+            unique=unique,
+            coerce=True,
+            description=f.description,
+            title=f.name,
+        )
+    return pa.DataFrameSchema(
+        columns, unique=list(resource.primary_key), strict=True, ordered=True, name=resource.name, coerce=True
+    )
 
 
 # --- Data dictionary ------------------------------------------------------------------------
 
-def data_dictionary(package: Package, examples: dict[str, dict[str, str]] | None = None,
-                    view_columns: dict[str, list[tuple[str, str, str]]] | None = None) -> str:
+
+def data_dictionary(
+    package: Package,
+    examples: dict[str, dict[str, str]] | None = None,
+    view_columns: dict[str, list[tuple[str, str, str]]] | None = None,
+) -> str:
     """Markdown data dictionary: every table, column, type, unit, description and an example value; the views."""
     examples = examples or {}
-    out = [f"# Data dictionary: {package.meta['title']}", "",
-           "Generated from `schemas/` by `python -m pipeline publish`; do not edit by hand. Every table is in "
-           "`processed/` as CSV and Parquet and in the DuckDB database; the views are in the database, and "
-           "`docs/parquet_views.sql` defines them over the Parquet files.", "",
-           "Tables: " + ", ".join(f"[`{r.name}`](#{r.name})" for r in package.resources) + ".", ""]
+    out = [
+        f"# Data dictionary: {package.meta['title']}",
+        "",
+        "Generated from `schemas/` by `python -m pipeline publish`; do not edit by hand. Every table is in "
+        "`processed/` as CSV and Parquet and in the DuckDB database; the views are in the database, and "
+        "`docs/parquet_views.sql` defines them over the Parquet files.",
+        "",
+        "Tables: " + ", ".join(f"[`{r.name}`](#{r.name})" for r in package.resources) + ".",
+        "",
+    ]
     for resource in package.resources:
-        out += [f"## {resource.name}", "", f"**{resource.title}.** {resource.description}", "",
-                f"- Primary key: `{', '.join(resource.primary_key)}`"]
+        out += [
+            f"## {resource.name}",
+            "",
+            f"**{resource.title}.** {resource.description}",
+            "",
+            f"- Primary key: `{', '.join(resource.primary_key)}`",
+        ]
         for fk in resource.foreign_keys:
-            out.append(f"- Foreign key: `{', '.join(fk['fields'])}` → "
-                       f"`{fk['reference']['resource']}.{', '.join(fk['reference']['fields'])}`")
+            out.append(
+                f"- Foreign key: `{', '.join(fk['fields'])}` → "
+                f"`{fk['reference']['resource']}.{', '.join(fk['reference']['fields'])}`"
+            )
         if resource.origin:
             out.append(f"- Source: {resource.origin}")
         out += ["", "| column | type | unit | nulls | description | example |", "|---|---|---|---|---|---|"]
         for f in resource.fields:
             example = examples.get(resource.name, {}).get(f.name, f.example or "")
             nulls = "no" if f.required or f.name in resource.primary_key else "yes"
-            out.append(f"| `{f.name}` | {f.type} | {f.unit or ''} | {nulls} | {f.description.replace('|', '/')} | "
-                       f"{str(example).replace('|', '/')} |")
+            out.append(
+                f"| `{f.name}` | {f.type} | {f.unit or ''} | {nulls} | {f.description.replace('|', '/')} | "
+                f"{str(example).replace('|', '/')} |"
+            )
         out.append("")
     if package.views:
         out += ["# Views (in the database; over the Parquet files through docs/parquet_views.sql)", ""]

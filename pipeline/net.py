@@ -30,8 +30,10 @@ from urllib.parse import urlsplit
 
 from pipeline.errors import PipelineError
 
-USER_AGENT = ("kz-election-2023/0.1 (open-data package for the 2023 Kazakh legislative election; "
-              "set a contact with --contact) python-requests")
+USER_AGENT = (
+    "kz-election-2023/0.1 (open-data package for the 2023 Kazakh legislative election; "
+    "set a contact with --contact) python-requests"
+)
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_API_BYTES = 16 * 2**20  # the article's parse output is about 1 MB; the longest Wikipedia pages ~5 MB
 MAX_DESCRIPTOR_BYTES = 8 * 2**20  # our datapackage.json is about 0.1 MB
@@ -116,23 +118,34 @@ class Progress:
 class Client:
     """One command's HTTP client: the limits hold for every request it makes."""
 
-    def __init__(self, stage: str, limits: Limits = Limits(), *, contact: str | None = None, log=None):
+    def __init__(self, stage: str, limits: Limits | None = None, *, contact: str | None = None, log=None):
         import requests
 
-        self.stage, self.limits = stage, limits
+        self.stage, self.limits = stage, limits or Limits()
+        limits = self.limits
         self.log = log if log is not None else sys.stderr  # looked up now: tests replace sys.stderr
         self.ends = time.monotonic() + limits.deadline
         self.http = requests.Session()
-        self.http.headers["User-Agent"] = USER_AGENT if not contact else \
-            USER_AGENT.replace("set a contact with --contact", _header_text(contact))
+        self.http.headers["User-Agent"] = (
+            USER_AGENT if not contact else USER_AGENT.replace("set a contact with --contact", _header_text(contact))
+        )
         self.http.trust_env = True
 
     def close(self) -> None:
         self.http.close()
 
-    def get(self, url: str, *, max_bytes: int, params: dict | None = None, exact_bytes: int | None = None,
-            into: Path | None = None, progress=None, label: str | None = None,
-            compressed: bool = False) -> bytes | tuple[int, str]:
+    def get(
+        self,
+        url: str,
+        *,
+        max_bytes: int,
+        params: dict | None = None,
+        exact_bytes: int | None = None,
+        into: Path | None = None,
+        progress=None,
+        label: str | None = None,
+        compressed: bool = False,
+    ) -> bytes | tuple[int, str]:
         """GET `url`, retrying what is worth retrying. The body is returned (at most max_bytes), or with
         `into`, written to that file and (bytes, sha256) returned. With `exact_bytes`, a body of any other
         size is an error (read no further than that size)."""
@@ -145,8 +158,17 @@ class Client:
             per_request = min(limits.request_deadline, remaining)
             try:
                 with timer(per_request):
-                    return self._once(url, params, max_bytes, exact_bytes, into, progress, label or url,
-                                      compressed, time.monotonic() + per_request)
+                    return self._once(
+                        url,
+                        params,
+                        max_bytes,
+                        exact_bytes,
+                        into,
+                        progress,
+                        label or url,
+                        compressed,
+                        time.monotonic() + per_request,
+                    )
             except _Expired:
                 if time.monotonic() >= self.ends - 0.01:
                     raise self._deadline_error(url) from None
@@ -154,32 +176,47 @@ class Client:
             except _Retry as retry:
                 problem = retry
             if attempt == limits.retries:
-                after = f" (gave up after {limits.retries} {'retry' if limits.retries == 1 else 'retries'})" \
-                    if limits.retries else " (no retries: --retries 0)"
+                after = (
+                    f" (gave up after {limits.retries} {'retry' if limits.retries == 1 else 'retries'})"
+                    if limits.retries
+                    else " (no retries: --retries 0)"
+                )
                 raise PipelineError(self.stage, f"{problem.text}{after}.")
             self._wait(problem, attempt + 1)
         raise AssertionError("unreachable")
 
     def _deadline_error(self, url: str) -> PipelineError:
-        return PipelineError(self.stage, f"the command did not finish within its deadline of "
-                             f"{self.limits.deadline:g} s (while getting {url}).",
-                             hint="A slow or stalled server; raise --deadline to allow more time.")
+        return PipelineError(
+            self.stage,
+            f"the command did not finish within its deadline of {self.limits.deadline:g} s (while getting {url}).",
+            hint="A slow or stalled server; raise --deadline to allow more time.",
+        )
 
     def _wait(self, problem: _Retry, number: int) -> None:
         limits = self.limits
         if problem.wait is not None:
             if problem.wait > limits.max_wait:
-                raise PipelineError(self.stage, f"{problem.text}, and the server asks to wait "
-                                    f"{_seconds(problem.wait)} before retrying: more than the {limits.max_wait:g} s "
-                                    "this command waits at most.", hint="Try again later, or raise --max-wait.")
+                raise PipelineError(
+                    self.stage,
+                    f"{problem.text}, and the server asks to wait "
+                    f"{_seconds(problem.wait)} before retrying: more than the {limits.max_wait:g} s "
+                    "this command waits at most.",
+                    hint="Try again later, or raise --max-wait.",
+                )
             delay = problem.wait
         else:
             delay = min(limits.backoff * 2 ** (number - 1), limits.max_wait)
         if time.monotonic() + delay >= self.ends:
-            raise PipelineError(self.stage, f"{problem.text}; a retry in {_seconds(delay)} would pass the "
-                                f"command's deadline of {limits.deadline:g} s, so it gives up.")
-        print(f"{self.stage}: {problem.text}; retrying in {_seconds(delay)} ({number} of {limits.retries})",
-              file=self.log, flush=True)
+            raise PipelineError(
+                self.stage,
+                f"{problem.text}; a retry in {_seconds(delay)} would pass the "
+                f"command's deadline of {limits.deadline:g} s, so it gives up.",
+            )
+        print(
+            f"{self.stage}: {problem.text}; retrying in {_seconds(delay)} ({number} of {limits.retries})",
+            file=self.log,
+            flush=True,
+        )
         time.sleep(delay)  # checked above to end before the deadline
 
     def _once(self, url, params, max_bytes, exact_bytes, into, progress, label, compressed, ends):
@@ -192,19 +229,32 @@ class Client:
             if declared is not None and not encoded:
                 if declared > cap:
                     what = "the descriptor declares" if exact_bytes is not None else "this command reads at most"
-                    raise PipelineError(self.stage, f"{url} announces {declared:,} bytes, but {what} {cap:,}; "
-                                        "nothing was read.")
+                    raise PipelineError(
+                        self.stage, f"{url} announces {declared:,} bytes, but {what} {cap:,}; nothing was read."
+                    )
                 if exact_bytes is not None and declared != exact_bytes:
-                    raise PipelineError(self.stage, f"{url} announces {declared:,} bytes, but the descriptor "
-                                        f"declares {exact_bytes:,}; nothing was read.")
-            return self._read(response, url, cap, exact_bytes, declared if not encoded else None, into,
-                              Progress(progress, label, exact_bytes or declared), ends)
+                    raise PipelineError(
+                        self.stage,
+                        f"{url} announces {declared:,} bytes, but the descriptor "
+                        f"declares {exact_bytes:,}; nothing was read.",
+                    )
+            return self._read(
+                response,
+                url,
+                cap,
+                exact_bytes,
+                declared if not encoded else None,
+                into,
+                Progress(progress, label, exact_bytes or declared),
+                ends,
+            )
 
     def _follow(self, url, params, compressed):
         """GET with redirects followed here (at most MAX_REDIRECTS, http(s) only) without reading the body
         of a redirect, which requests would read whole."""
-        import requests
         from urllib.parse import urljoin
+
+        import requests
 
         headers = {"Accept-Encoding": "gzip" if compressed else "identity"}
         for _ in range(MAX_REDIRECTS + 1):
@@ -218,22 +268,31 @@ class Client:
                 headers_due = time.monotonic() + 2 * self.limits.timeout
                 with timer(2 * self.limits.timeout):
                     response = self.http.get_adapter(prepared.url).send(
-                        prepared, stream=True, timeout=(self.limits.timeout, self.limits.timeout),
-                        verify=settings["verify"], cert=settings["cert"], proxies=settings["proxies"])
+                        prepared,
+                        stream=True,
+                        timeout=(self.limits.timeout, self.limits.timeout),
+                        verify=settings["verify"],
+                        cert=settings["cert"],
+                        proxies=settings["proxies"],
+                    )
             except _Expired:
                 if time.monotonic() < headers_due - 0.01:
                     raise  # the request's or the command's deadline, not the headers'
-                raise PipelineError(self.stage, f"{url} did not send its status line and headers within "
-                                    f"{2 * self.limits.timeout:g} s (a stalled or deliberately slow server).") \
-                    from None
+                raise PipelineError(
+                    self.stage,
+                    f"{url} did not send its status line and headers within "
+                    f"{2 * self.limits.timeout:g} s (a stalled or deliberately slow server).",
+                ) from None
             except requests.exceptions.RequestException as error:
                 raise _connection_problem(self.stage, url, error, self.limits.timeout) from None
             except (ValueError, UnicodeError) as error:  # a URL or header urllib3 cannot even send
-                raise PipelineError(self.stage, f"cannot send a request to {_shown(url)}: {_first_line(error)}.") \
-                    from None
+                raise PipelineError(
+                    self.stage, f"cannot send a request to {_shown(url)}: {_first_line(error)}."
+                ) from None
             except OSError as error:  # e.g. REQUESTS_CA_BUNDLE names a missing file
-                raise PipelineError(self.stage, f"the request to {_shown(url)} failed before it was sent: "
-                                    f"{_first_line(error)}.") from None
+                raise PipelineError(
+                    self.stage, f"the request to {_shown(url)} failed before it was sent: {_first_line(error)}."
+                ) from None
             location = response.headers.get("Location")
             if response.status_code not in (301, 302, 303, 307, 308) or not location:
                 return response, url
@@ -270,25 +329,32 @@ class Client:
                     raise _Expired()
                 if now - window_start >= self.limits.timeout:
                     if size - window_size < self.limits.min_speed * (now - window_start):
-                        raise PipelineError(self.stage, f"{url} sent only {size - window_size:,} bytes in "
-                                            f"{now - window_start:.2g} s, less than the {self.limits.min_speed:,} "
-                                            "bytes per second this command accepts (a stalled or deliberately "
-                                            "slow server).", hint="Lower --min-speed for a very slow link.")
+                        raise PipelineError(
+                            self.stage,
+                            f"{url} sent only {size - window_size:,} bytes in "
+                            f"{now - window_start:.2g} s, less than the {self.limits.min_speed:,} "
+                            "bytes per second this command accepts (a stalled or deliberately "
+                            "slow server).",
+                            hint="Lower --min-speed for a very slow link.",
+                        )
                     window_start, window_size = now, size
                 try:
                     chunk = read(CHUNK, decode_content=True)
                 except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException, OSError) as error:
                     if _is_timeout(error):
-                        raise _Retry(f"{url} sent nothing for {self.limits.timeout:g} s after {size:,} bytes") \
-                            from None
-                    raise _Retry(f"the answer from {url} broke off after {size:,} bytes "
-                                 f"({_first_line(error)})") from None
+                        raise _Retry(f"{url} sent nothing for {self.limits.timeout:g} s after {size:,} bytes") from None
+                    raise _Retry(
+                        f"the answer from {url} broke off after {size:,} bytes ({_first_line(error)})"
+                    ) from None
                 if not chunk:
                     break
                 size += len(chunk)
                 if size > cap:
-                    what = (f"the {cap:,} bytes its descriptor declares" if exact_bytes is not None
-                            else f"the {cap:,} bytes this command reads at most")
+                    what = (
+                        f"the {cap:,} bytes its descriptor declares"
+                        if exact_bytes is not None
+                        else f"the {cap:,} bytes this command reads at most"
+                    )
                     raise PipelineError(self.stage, f"{url} sent more than {what}; the rest was not read.")
                 digest.update(chunk)
                 if handle is not None:
@@ -302,8 +368,7 @@ class Client:
         if declared is not None and size < declared:
             raise _Retry(f"the answer from {url} was cut short: {size:,} of the {declared:,} bytes announced")
         if exact_bytes is not None and size != exact_bytes:
-            raise PipelineError(self.stage, f"{url} sent {size:,} bytes, but the descriptor declares "
-                                f"{exact_bytes:,}.")
+            raise PipelineError(self.stage, f"{url} sent {size:,} bytes, but the descriptor declares {exact_bytes:,}.")
         if exact_bytes is not None and exact_bytes > 256 * 1024:
             progress.finish(size)
         if into is not None:
@@ -360,7 +425,8 @@ def _retry_after(value: str | None) -> float | None:
         return None
     if when.tzinfo is None:
         import datetime as dt
-        when = when.replace(tzinfo=dt.timezone.utc)
+
+        when = when.replace(tzinfo=dt.UTC)
     return max(0.0, when.timestamp() - time.time())
 
 
@@ -394,14 +460,17 @@ def _is_timeout(error: BaseException) -> bool:
     import requests
     import urllib3
 
-    return any(isinstance(c, (socket.timeout, TimeoutError, urllib3.exceptions.TimeoutError,
-                              requests.exceptions.Timeout)) for c in _causes(error))
+    return any(
+        isinstance(c, (socket.timeout, TimeoutError, urllib3.exceptions.TimeoutError, requests.exceptions.Timeout))
+        for c in _causes(error)
+    )
 
 
 def _connection_problem(stage: str, url: str, error: BaseException, timeout: float) -> Exception:
     """A request that failed before an answer, in words: _Retry if another attempt may help, else a
     PipelineError (no network at all, a bad URL)."""
     import errno
+
     import requests
 
     try:
@@ -411,24 +480,28 @@ def _connection_problem(stage: str, url: str, error: BaseException, timeout: flo
     except ValueError:
         host = where = url[:120]
     causes = _causes(error)
-    if isinstance(error, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                          requests.exceptions.InvalidSchema)):
+    if isinstance(
+        error, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)
+    ):
         return PipelineError(stage, f"{_shown(url)} is not a usable URL ({_first_line(error)}).")
     if isinstance(error, requests.exceptions.InvalidHeader):
-        return PipelineError(stage, f"a header of the request to or the answer from {where} is invalid "
-                             f"({_first_line(error)}).")
+        return PipelineError(
+            stage, f"a header of the request to or the answer from {where} is invalid ({_first_line(error)})."
+        )
     if any(isinstance(c, socket.gaierror) or type(c).__name__ == "NameResolutionError" for c in causes):
-        return PipelineError(stage, f"cannot look up the host {host!r}: this machine seems to have no network "
-                             "or no DNS, or the name is wrong.")
+        return PipelineError(
+            stage,
+            f"cannot look up the host {host!r}: this machine seems to have no network or no DNS, or the name is wrong.",
+        )
     codes = {getattr(c, "errno", None) for c in causes}
     if codes & {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN}:
-        return PipelineError(stage, f"cannot reach {where}: the network is unreachable (is this machine "
-                             "offline?).")
+        return PipelineError(stage, f"cannot reach {where}: the network is unreachable (is this machine offline?).")
     if isinstance(error, requests.exceptions.SSLError):
         return PipelineError(stage, f"the TLS handshake with {where} failed: {_first_line(error)}.")
     if errno.ECONNREFUSED in codes or any(isinstance(c, ConnectionRefusedError) for c in causes):
-        return _Retry(f"{where} refused the connection: no server is listening there (is it down, or is the "
-                      "URL wrong?)")
+        return _Retry(
+            f"{where} refused the connection: no server is listening there (is it down, or is the URL wrong?)"
+        )
     if errno.ECONNRESET in codes or any(isinstance(c, ConnectionResetError) for c in causes):
         return _Retry(f"{where} reset the connection")
     if isinstance(error, requests.exceptions.ConnectTimeout):

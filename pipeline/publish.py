@@ -20,14 +20,29 @@ from pipeline.report import quality_report
 DICTIONARY, REPORT, PARQUET_VIEWS = (Path(item) for item in DOCS)
 # The documentation files travel with the data: listed in datapackage.json (so `download` brings them).
 DOC_RESOURCES = {
-    DICTIONARY: ("data_dictionary", "Data dictionary", "md", "text/markdown",
-                 "Every table and column: type, unit, nulls, description and an example value; the views."),
-    REPORT: ("quality_report", "Quality report", "md", "text/markdown",
-             "Every cross-check with its outcome, the corrections applied to the source (errata) with their "
-             "evidence, the acknowledged findings and the values the source does not give."),
-    PARQUET_VIEWS: ("parquet_views", "Views over the Parquet files", "sql", "application/sql",
-                    "DuckDB SQL that makes every Parquet file a view named like its table and adds the database's "
-                    "convenience views: `duckdb -init docs/parquet_views.sql` from the folder holding processed/."),
+    DICTIONARY: (
+        "data_dictionary",
+        "Data dictionary",
+        "md",
+        "text/markdown",
+        "Every table and column: type, unit, nulls, description and an example value; the views.",
+    ),
+    REPORT: (
+        "quality_report",
+        "Quality report",
+        "md",
+        "text/markdown",
+        "Every cross-check with its outcome, the corrections applied to the source (errata) with their "
+        "evidence, the acknowledged findings and the values the source does not give.",
+    ),
+    PARQUET_VIEWS: (
+        "parquet_views",
+        "Views over the Parquet files",
+        "sql",
+        "application/sql",
+        "DuckDB SQL that makes every Parquet file a view named like its table and adds the database's "
+        "convenience views: `duckdb -init docs/parquet_views.sql` from the folder holding processed/.",
+    ),
 }
 QUALITY = "quality_checks"  # produced here, from the cross-checks
 STORAGE_VERSION = "v1.2.0"  # readable by DuckDB clients from 1.2 on (checked with 1.2.2)
@@ -72,8 +87,12 @@ def load_frames(con, frames: dict, package: metadata.Package) -> None:
         try:
             con.execute(f"INSERT INTO {resource.name} ({columns}) SELECT {columns} FROM frame")
         except duckdb.ConstraintException as error:
-            raise PipelineError("publish", f"a key constraint failed while loading: {error}", table=resource.name,
-                                hint="Primary and foreign keys are declared in schemas/resources/.") from None
+            raise PipelineError(
+                "publish",
+                f"a key constraint failed while loading: {error}",
+                table=resource.name,
+                hint="Primary and foreign keys are declared in schemas/resources/.",
+            ) from None
 
 
 def create_views(con, package: metadata.Package) -> None:
@@ -81,8 +100,9 @@ def create_views(con, package: metadata.Package) -> None:
     for view in package.views:
         con.execute(view.sql)
         con.execute(f"COMMENT ON VIEW {view.name} IS {_sql_string(view.description)}")
-        columns = con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
-                              [view.name]).fetchall()
+        columns = con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [view.name]
+        ).fetchall()
         for (column,) in columns:
             comment = metadata.view_column_comment(package, view, column)
             con.execute(f"COMMENT ON COLUMN {view.name}.{column} IS {_sql_string(comment)}")
@@ -92,22 +112,31 @@ def export_table(con, resource: metadata.Resource, folder: Path) -> None:
     order = ", ".join(resource.primary_key)
     query = f"SELECT * FROM {resource.name} ORDER BY {order}"
     csv_path, parquet_path = folder / f"{resource.name}.csv", folder / f"{resource.name}.parquet"
-    con.execute(f"COPY ({query}) TO {_sql_string(csv_path)} "
-                f"(FORMAT csv, HEADER true, DELIMITER ',', TIMESTAMPFORMAT '{DATETIME_FORMAT}', DATEFORMAT '%Y-%m-%d')")
+    con.execute(
+        f"COPY ({query}) TO {_sql_string(csv_path)} "
+        f"(FORMAT csv, HEADER true, DELIMITER ',', TIMESTAMPFORMAT '{DATETIME_FORMAT}', DATEFORMAT '%Y-%m-%d')"
+    )
     kv = {"table": resource.name, "description": resource.description}
     kv |= {f"column:{f.name}": metadata.column_comment(f) for f in resource.fields}
     kv_sql = ", ".join(f"{_sql_string(k)}: {_sql_string(v)}" for k, v in kv.items())
-    con.execute(f"COPY ({query}) TO {_sql_string(parquet_path)} "
-                f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000, KV_METADATA {{{kv_sql}}})")
+    con.execute(
+        f"COPY ({query}) TO {_sql_string(parquet_path)} "
+        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000, KV_METADATA {{{kv_sql}}})"
+    )
 
 
 def parquet_views(package: metadata.Package) -> str:
     """SQL that makes every Parquet file a view named like its table, then adds the convenience views,
     so that any query written for the database runs on the Parquet files alone."""
-    lines = ["-- Generated by `python -m pipeline publish`. Run from the repository root (or the folder holding",
-             "-- processed/), e.g. `duckdb -init docs/parquet_views.sql`, then query the tables by name.", ""]
-    lines += [f"CREATE OR REPLACE VIEW {r.name} AS SELECT * FROM read_parquet('{PROCESSED}/{r.name}.parquet');"
-              for r in package.resources]
+    lines = [
+        "-- Generated by `python -m pipeline publish`. Run from the repository root (or the folder holding",
+        "-- processed/), e.g. `duckdb -init docs/parquet_views.sql`, then query the tables by name.",
+        "",
+    ]
+    lines += [
+        f"CREATE OR REPLACE VIEW {r.name} AS SELECT * FROM read_parquet('{PROCESSED}/{r.name}.parquet');"
+        for r in package.resources
+    ]
     lines += ["", *(v.sql.strip().replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1) for v in package.views), ""]
     return "\n".join(lines)
 
@@ -117,11 +146,15 @@ def _examples(con, package: metadata.Package) -> dict[str, dict[str, str]]:
     examples = {}
     for resource in package.resources:
         order = ", ".join(resource.primary_key)
-        picks = ", ".join(f"CAST(first({f.name} ORDER BY {order}) FILTER (WHERE {f.name} IS NOT NULL) AS VARCHAR)"
-                          for f in resource.fields)
+        picks = ", ".join(
+            f"CAST(first({f.name} ORDER BY {order}) FILTER (WHERE {f.name} IS NOT NULL) AS VARCHAR)"
+            for f in resource.fields
+        )
         row = con.execute(f"SELECT {picks} FROM {resource.name}").fetchone()
-        examples[resource.name] = {f.name: "" if v is None else (v if len(v) <= 60 else v[:57] + "...")
-                                   for f, v in zip(resource.fields, row)}
+        examples[resource.name] = {
+            f.name: "" if v is None else (v if len(v) <= 60 else v[:57] + "...")
+            for f, v in zip(resource.fields, row, strict=True)
+        }
     return examples
 
 
@@ -136,37 +169,82 @@ def datapackage(package: metadata.Package, stage: Path, raw_entry: dict) -> dict
     resources, copies = [], []
     for resource in package.resources:
         relative = f"{PROCESSED}/{resource.name}.csv"
-        resources.append({
-            "name": resource.name, "title": resource.title, "description": resource.description,
-            "path": relative, "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv",
-            "encoding": "utf-8", **file_facts(relative),
-            "dialect": {"delimiter": ",", "header": True},
-            "schema": metadata.table_schema(resource),
-        })
+        resources.append(
+            {
+                "name": resource.name,
+                "title": resource.title,
+                "description": resource.description,
+                "path": relative,
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                **file_facts(relative),
+                "dialect": {"delimiter": ",", "header": True},
+                "schema": metadata.table_schema(resource),
+            }
+        )
         parquet = f"{PROCESSED}/{resource.name}.parquet"
-        copies.append({
-            "name": f"{resource.name}_parquet", "type": "file", "title": f"{resource.title} (Parquet)",
-            "description": f"The table {resource.name} as Parquet: the same rows, columns and types as the CSV, "
-                           "with the table and column descriptions in the file's key-value metadata.",
-            "path": parquet, "format": "parquet", "mediatype": "application/vnd.apache.parquet",
-            **file_facts(parquet)})
+        copies.append(
+            {
+                "name": f"{resource.name}_parquet",
+                "type": "file",
+                "title": f"{resource.title} (Parquet)",
+                "description": f"The table {resource.name} as Parquet: the same rows, columns and types as the CSV, "
+                "with the table and column descriptions in the file's key-value metadata.",
+                "path": parquet,
+                "format": "parquet",
+                "mediatype": "application/vnd.apache.parquet",
+                **file_facts(parquet),
+            }
+        )
     database = f"{PROCESSED}/{meta['database']}"
-    copies.append({"name": "database", "type": "file", "title": "DuckDB database with every table",
-                   "description": "Every table in one DuckDB file (storage version "
-                                  f"{STORAGE_VERSION}: DuckDB 1.2 or later), with primary and foreign keys "
-                                  "and a comment on every table and column.",
-                   "path": database, "format": "duckdb", "mediatype": "application/octet-stream",
-                   **file_facts(database)})
+    copies.append(
+        {
+            "name": "database",
+            "type": "file",
+            "title": "DuckDB database with every table",
+            "description": "Every table in one DuckDB file (storage version "
+            f"{STORAGE_VERSION}: DuckDB 1.2 or later), with primary and foreign keys "
+            "and a comment on every table and column.",
+            "path": database,
+            "format": "duckdb",
+            "mediatype": "application/octet-stream",
+            **file_facts(database),
+        }
+    )
     for path, (name, title, fmt, mediatype, description) in DOC_RESOURCES.items():
-        copies.append({"name": name, "type": "file", "title": title, "description": description,
-                       "path": path.as_posix(), "format": fmt, "mediatype": mediatype, **file_facts(path.as_posix())})
+        copies.append(
+            {
+                "name": name,
+                "type": "file",
+                "title": title,
+                "description": description,
+                "path": path.as_posix(),
+                "format": fmt,
+                "mediatype": mediatype,
+                **file_facts(path.as_posix()),
+            }
+        )
     resources += copies
     return {
-        "profile": "data-package", "name": meta["name"], "title": meta["title"],
-        "description": " ".join(meta["description"].split()), "homepage": meta["homepage"],
-        "keywords": meta["keywords"], "licenses": meta["licenses"], "contributors": meta["contributors"],
-        "sources": [{**s, "sha256": raw_entry.get("sha256"), "revision_id": raw_entry.get("revision_id"),
-                     "retrieved_at": raw_entry.get("retrieved_at")} for s in meta["sources"]],
+        "profile": "data-package",
+        "name": meta["name"],
+        "title": meta["title"],
+        "description": " ".join(meta["description"].split()),
+        "homepage": meta["homepage"],
+        "keywords": meta["keywords"],
+        "licenses": meta["licenses"],
+        "contributors": meta["contributors"],
+        "sources": [
+            {
+                **s,
+                "sha256": raw_entry.get("sha256"),
+                "revision_id": raw_entry.get("revision_id"),
+                "retrieved_at": raw_entry.get("retrieved_at"),
+            }
+            for s in meta["sources"]
+        ],
         "resources": resources,
     }
 
@@ -181,8 +259,9 @@ def verify_release(con, frames: dict, package: metadata.Package) -> list[dict]:
 
     check_gaps(frames["source_gaps"].to_dict("records"))
     checks = load_checks()
-    quality = assess(checks, run_checks(con, checks), frames["errata"].to_dict("records"), errata_resolves(),
-                     load_acknowledgements())
+    quality = assess(
+        checks, run_checks(con, checks), frames["errata"].to_dict("records"), errata_resolves(), load_acknowledgements()
+    )
     quality_frame = validate_table(package.resource(QUALITY), quality)  # noqa: F841 (read by DuckDB)
     con.execute(f"INSERT INTO {QUALITY} SELECT * FROM quality_frame")
     return quality
@@ -200,17 +279,34 @@ def stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata.
         if isinstance(error, duckdb.Error) and not _io_failure(error):
             raise  # a bug (an SQL error): keep the traceback
         shutil.rmtree(stage, ignore_errors=True)
-        reason = f"{error.strerror} ({error.filename})" if isinstance(error, OSError) and error.strerror \
+        reason = (
+            f"{error.strerror} ({error.filename})"
+            if isinstance(error, OSError) and error.strerror
             else str(error).splitlines()[0]
-        raise PipelineError("publish", f"could not write the new release in {stage}: {reason}; the published "
-                            "release is unchanged.") from None
+        )
+        raise PipelineError(
+            "publish", f"could not write the new release in {stage}: {reason}; the published release is unchanged."
+        ) from None
 
 
 # How DuckDB reports a failed write (a full disk, a file size limit, a read-only folder), whatever the
 # exception class it uses (IOException, TransactionException on commit, FatalException afterwards).
-_IO_FAILURE = ("could not write", "could not read", "no space left", "file too large", "read-only file system",
-               "permission denied", "disk quota", "failed to commit", "fatal error", "could not open",
-               "could not truncate", "could not fsync", "could not sync", "could not set lock")
+_IO_FAILURE = (
+    "could not write",
+    "could not read",
+    "no space left",
+    "file too large",
+    "read-only file system",
+    "permission denied",
+    "disk quota",
+    "failed to commit",
+    "fatal error",
+    "could not open",
+    "could not truncate",
+    "could not fsync",
+    "could not sync",
+    "could not set lock",
+)
 
 
 def _io_failure(error: Exception) -> bool:
@@ -234,9 +330,14 @@ def _stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata
             if number == len(package.resources) // 2:
                 crash_point("exporting")
         examples = _examples(con, package)
-        view_columns = {view.name: con.execute(
-            "SELECT column_name, data_type, comment FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
-            [view.name]).fetchall() for view in package.views}
+        view_columns = {
+            view.name: con.execute(
+                "SELECT column_name, data_type, comment FROM duckdb_columns() "
+                "WHERE table_name = ? ORDER BY column_index",
+                [view.name],
+            ).fetchall()
+            for view in package.views
+        }
         con.execute("CHECKPOINT")
     finally:
         con.close()

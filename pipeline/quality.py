@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from pipeline import ROOT
 from pipeline.crosscheck import Check, Finding
 from pipeline.errata import format_key
@@ -40,9 +39,18 @@ def load_acknowledgements(path: Path = ACKNOWLEDGED_FILE) -> list[Acknowledgemen
         if missing:
             raise PipelineError("check", f"acknowledgement #{number} in {path.name} lacks {', '.join(missing)}.")
         key = format_key(entry["key"])
-        out.append(Acknowledgement(id=str(entry["id"]), check=entry["check"], table=entry["table"], key=key,
-                                   column=entry["column"], reason=" ".join(entry["reason"].split()),
-                                   expected=_text(entry["expected"]), actual=_text(entry["actual"])))
+        out.append(
+            Acknowledgement(
+                id=str(entry["id"]),
+                check=entry["check"],
+                table=entry["table"],
+                key=key,
+                column=entry["column"],
+                reason=" ".join(entry["reason"].split()),
+                expected=_text(entry["expected"]),
+                actual=_text(entry["actual"]),
+            )
+        )
     return out
 
 
@@ -50,8 +58,13 @@ def _text(value) -> str | None:
     return None if value is None else str(value)
 
 
-def assess(checks: list[Check], findings: list[Finding], applied_errata: list[dict],
-           errata_resolves: dict[str, list[str]], acknowledgements: list[Acknowledgement]) -> list[dict]:
+def assess(
+    checks: list[Check],
+    findings: list[Finding],
+    applied_errata: list[dict],
+    errata_resolves: dict[str, list[str]],
+    acknowledgements: list[Acknowledgement],
+) -> list[dict]:
     """The quality_checks rows; raises if a finding is unexplained or an acknowledgement matches nothing."""
     by_id = {c.id: c for c in checks}
     index = {(a.check, a.table, a.key, a.column, a.expected, a.actual): a for a in acknowledgements}
@@ -59,40 +72,73 @@ def assess(checks: list[Check], findings: list[Finding], applied_errata: list[di
     rows, unexplained = [], []
     for finding in findings:
         row = finding.row
-        ack = index.get((finding.check.id, row["table_name"], row["record_key"], row["column_name"],
-                         row["expected"], row["actual"]))
+        ack = index.get(
+            (finding.check.id, row["table_name"], row["record_key"], row["column_name"], row["expected"], row["actual"])
+        )
         if ack is None:
             unexplained.append(finding)
             continue
         used.add(ack.id)
-        rows.append({"check_id": finding.check.id, "severity": finding.check.severity, "status": "acknowledged",
-                     **{k: row[k] for k in ("table_name", "record_key", "column_name", "expected", "actual", "message")},
-                     "explanation": f"{ack.id}: {ack.reason}"})
+        rows.append(
+            {
+                "check_id": finding.check.id,
+                "severity": finding.check.severity,
+                "status": "acknowledged",
+                **{k: row[k] for k in ("table_name", "record_key", "column_name", "expected", "actual", "message")},
+                "explanation": f"{ack.id}: {ack.reason}",
+            }
+        )
     if unexplained:
         from pipeline.crosscheck import failure_message
-        raise PipelineError("check", failure_message(unexplained),
-                            hint="Correct the source value in errata/errata.yaml (with evidence) or explain why it "
-                                 "stays in errata/acknowledged.yaml. Nothing was published.")
+
+        raise PipelineError(
+            "check",
+            failure_message(unexplained),
+            hint="Correct the source value in errata/errata.yaml (with evidence) or explain why it "
+            "stays in errata/acknowledged.yaml. Nothing was published.",
+        )
     stale = sorted(a.id for a in acknowledgements if a.id not in used)
     if stale:
-        raise PipelineError("check", f"acknowledgements {', '.join(stale)} match no finding any more.",
-                            hint="Remove or update them in errata/acknowledged.yaml.")
+        raise PipelineError(
+            "check",
+            f"acknowledgements {', '.join(stale)} match no finding any more.",
+            hint="Remove or update them in errata/acknowledged.yaml.",
+        )
     for erratum in applied_errata:
         for check_id in errata_resolves.get(erratum["erratum_id"], []):
             if check_id not in by_id:
                 raise PipelineError("check", f"erratum {erratum['erratum_id']} resolves unknown check {check_id!r}.")
-            rows.append({"check_id": check_id, "severity": by_id[check_id].severity, "status": "corrected",
-                         "table_name": erratum["table_name"], "record_key": erratum["record_key"],
-                         "column_name": erratum["column_name"], "expected": erratum["value_after"],
-                         "actual": erratum["value_before"],
-                         "message": f"the source's value was corrected by erratum {erratum['erratum_id']}",
-                         "explanation": f"{erratum['erratum_id']}: {erratum['evidence']}"})
+            rows.append(
+                {
+                    "check_id": check_id,
+                    "severity": by_id[check_id].severity,
+                    "status": "corrected",
+                    "table_name": erratum["table_name"],
+                    "record_key": erratum["record_key"],
+                    "column_name": erratum["column_name"],
+                    "expected": erratum["value_after"],
+                    "actual": erratum["value_before"],
+                    "message": f"the source's value was corrected by erratum {erratum['erratum_id']}",
+                    "explanation": f"{erratum['erratum_id']}: {erratum['evidence']}",
+                }
+            )
     with_findings = {f.check.id for f in findings}
     for check in checks:
         if check.id not in with_findings:
-            rows.append({"check_id": check.id, "severity": check.severity, "status": "passed",
-                         "table_name": check.table, "record_key": "*", "column_name": "*", "expected": None,
-                         "actual": None, "message": check.description, "explanation": None})
+            rows.append(
+                {
+                    "check_id": check.id,
+                    "severity": check.severity,
+                    "status": "passed",
+                    "table_name": check.table,
+                    "record_key": "*",
+                    "column_name": "*",
+                    "expected": None,
+                    "actual": None,
+                    "message": check.description,
+                    "explanation": None,
+                }
+            )
     return rows
 
 
@@ -104,10 +150,15 @@ def check_gaps(gaps: list[dict], path: Path = GAPS_FILE) -> None:
     new, stale = sorted(found - expected), sorted(expected - found)
     if new:
         listed = "; ".join(f"table {t}, row {k}, column {c}" for t, k, c in new)
-        raise PipelineError("check", f"values the source no longer gives, not yet reviewed: {listed}.",
-                            hint=f"If the article really lost them, list them in {path.name}; otherwise the "
-                                 "extraction lost them.")
+        raise PipelineError(
+            "check",
+            f"values the source no longer gives, not yet reviewed: {listed}.",
+            hint=f"If the article really lost them, list them in {path.name}; otherwise the extraction lost them.",
+        )
     if stale:
         listed = "; ".join(f"table {t}, row {k}, column {c}" for t, k, c in stale)
-        raise PipelineError("check", f"reviewed gaps in {path.name} that the source now fills: {listed}.",
-                            hint="Remove them from the file.")
+        raise PipelineError(
+            "check",
+            f"reviewed gaps in {path.name} that the source now fills: {listed}.",
+            hint="Remove them from the file.",
+        )

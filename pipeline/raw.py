@@ -48,16 +48,20 @@ def current_snapshot(manifest: Path = MANIFEST) -> Snapshot:
     data = load_manifest(manifest)
     if not isinstance(data, dict) or not isinstance(data.get("snapshots"), list):
         raise PipelineError("raw", f"{manifest.name} should be an object with 'current' and a 'snapshots' list.")
-    entries = {entry.get("path"): entry for entry in data["snapshots"]
-               if isinstance(entry, dict) and isinstance(entry.get("path"), str)}
+    entries = {
+        entry.get("path"): entry
+        for entry in data["snapshots"]
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str)
+    }
     current = data.get("current")
     entry = entries.get(current) if isinstance(current, str) else None
     if entry is None:
         raise PipelineError("raw", f"the manifest's current snapshot {current!r} has no entry.")
     name = entry["path"]
     if name in ("", ".", "..") or "/" in name or "\\" in name or "\0" in name or not name.isprintable():
-        raise PipelineError("raw", f"the manifest names the snapshot {name!r}: a snapshot must be a file name "
-                            "inside raw/.")
+        raise PipelineError(
+            "raw", f"the manifest names the snapshot {name!r}: a snapshot must be a file name inside raw/."
+        )
     if not isinstance(entry.get("sha256"), str) or len(entry["sha256"]) != 64:
         raise PipelineError("raw", f"the manifest entry of {name} has no sha256 (64 hex digits).")
     size = entry.get("bytes")
@@ -67,14 +71,19 @@ def current_snapshot(manifest: Path = MANIFEST) -> Snapshot:
     if not path.is_file():
         raise PipelineError("raw", f"the snapshot {name} named in the manifest is missing.")
     if size is not None and path.stat().st_size != size:
-        raise PipelineError("raw", f"{name} has changed: it has {path.stat().st_size:,} bytes, the manifest "
-                            f"records {size:,}.", hint="raw/ is immutable.")
+        raise PipelineError(
+            "raw",
+            f"{name} has changed: it has {path.stat().st_size:,} bytes, the manifest records {size:,}.",
+            hint="raw/ is immutable.",
+        )
     actual = sha256_file(path)
     if actual != entry["sha256"]:
         raise PipelineError(
-            "raw", f"{name} has changed: its sha256 is {actual}, the manifest records {entry['sha256']}.",
+            "raw",
+            f"{name} has changed: its sha256 is {actual}, the manifest records {entry['sha256']}.",
             hint="raw/ is immutable. To use a new snapshot, add it with its own manifest entry "
-                 "(python -m pipeline fetch) rather than editing the pinned one.")
+            "(python -m pipeline fetch) rather than editing the pinned one.",
+        )
     return Snapshot(path=path, entry=entry)
 
 
@@ -82,5 +91,6 @@ def decode(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise PipelineError("raw", f"{name} is not valid UTF-8 (byte {error.start}: {data[error.start:error.start + 4]!r}).") from None
-
+        raise PipelineError(
+            "raw", f"{name} is not valid UTF-8 (byte {error.start}: {data[error.start : error.start + 4]!r})."
+        ) from None

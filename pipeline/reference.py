@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-
 from pipeline import ROOT
 from pipeline.extract.cells import header_key
 from pipeline.yamlfile import read_yaml
@@ -24,7 +23,7 @@ class Reference:
     options: list[dict]
 
     @classmethod
-    def load(cls, codes: Path = CODES) -> "Reference":
+    def load(cls, codes: Path = CODES) -> Reference:
         return cls(regions=_load(codes / "regions.yaml"), options=_load(codes / "options.yaml"))
 
     @cached_property
@@ -65,12 +64,15 @@ class Reference:
         return [{k: r[k] for k in ("region_id", "region_name", "region_kind")} for r in self.regions]
 
     def alias_rows(self) -> list[dict]:
-        return [{"alias_name": alias, "region_id": r["region_id"]}
-                for r in self.regions for alias in r["aliases"]]
+        return [{"alias_name": alias, "region_id": r["region_id"]} for r in self.regions for alias in r["aliases"]]
 
     def option_rows(self) -> list[dict]:
-        return [{"option_id": o["option_id"],
-                 "option_name": o.get("option_name", o["names"][0]),
-                 "option_kind": o["option_kind"],
-                 "party_id": o["option_id"] if o["option_kind"] == "party" else None}
-                for o in self.options]
+        return [
+            {
+                "option_id": o["option_id"],
+                "option_name": o.get("option_name", o["names"][0]),
+                "option_kind": o["option_kind"],
+                "party_id": o["option_id"] if o["option_kind"] == "party" else None,
+            }
+            for o in self.options
+        ]

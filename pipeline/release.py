@@ -47,13 +47,25 @@ def _flock(fd: int, mode: int, stage: str = "publish", root: Path | None = None)
     except BlockingIOError:
         return False
     except OSError as error:  # e.g. a network file system that cannot lock a folder
-        raise PipelineError(stage, f"cannot lock the folder {root}: {error.strerror}.",
-                            hint="Build and download on a local file system.") from None
+        raise PipelineError(
+            stage,
+            f"cannot lock the folder {root}: {error.strerror}.",
+            hint="Build and download on a local file system.",
+        ) from None
 
 
 @contextlib.contextmanager
-def build_lock(root: Path, stage: str, *, shared: bool = False, wait: float = LOCK_WAIT, log=None,
-               what: str = "build of", holder: bool = True, create: bool = False):
+def build_lock(
+    root: Path,
+    stage: str,
+    *,
+    shared: bool = False,
+    wait: float = LOCK_WAIT,
+    log=None,
+    what: str = "build of",
+    holder: bool = True,
+    create: bool = False,
+):
     """Hold the lock on the folder `root` (exclusive, or shared for readers). If another process holds
     it, say so once on `log` (stderr) and wait up to `wait` seconds, then fail with a PipelineError.
     `what` names the other process in the messages; with `holder`, build/lock-holder says who holds it.
@@ -74,13 +86,19 @@ def build_lock(root: Path, stage: str, *, shared: bool = False, wait: float = LO
             while not _flock(fd, mode, stage, root):
                 if not announced:
                     who = _read_holder(root) if holder else ""
-                    print(f"{stage}: another {what} {root} is running{f' ({who})' if who else ''}; waiting for "
-                          f"it to finish (at most {wait:g} s)...", file=log, flush=True)
+                    print(
+                        f"{stage}: another {what} {root} is running{f' ({who})' if who else ''}; waiting for "
+                        f"it to finish (at most {wait:g} s)...",
+                        file=log,
+                        flush=True,
+                    )
                     announced = True
                 if time.monotonic() >= ends:
-                    raise PipelineError(stage, f"another {what} {root} still holds its lock after {wait:g} s; "
-                                        "nothing was changed.",
-                                        hint="Wait for it to finish, or stop it, and run the command again.")
+                    raise PipelineError(
+                        stage,
+                        f"another {what} {root} still holds its lock after {wait:g} s; nothing was changed.",
+                        hint="Wait for it to finish, or stop it, and run the command again.",
+                    )
                 time.sleep(0.05)
             if not _same_folder(fd, root):  # removed or replaced while we waited: lock the new one
                 continue
@@ -134,8 +152,9 @@ def _same_folder(fd: int, root: Path) -> bool:
 def _write_holder(root: Path, stage: str) -> None:
     with contextlib.suppress(OSError):
         (root / HOLDER).parent.mkdir(exist_ok=True)
-        (root / HOLDER).write_text(json.dumps({"stage": stage, "pid": os.getpid(),
-                                               "since": time.strftime("%H:%M:%S")}), encoding="utf-8")
+        (root / HOLDER).write_text(
+            json.dumps({"stage": stage, "pid": os.getpid(), "since": time.strftime("%H:%M:%S")}), encoding="utf-8"
+        )
 
 
 def _read_holder(root: Path) -> str:
@@ -155,24 +174,31 @@ def verify_staged(stage: Path) -> None:
         descriptor = json.loads((stage / DESCRIPTOR).read_text(encoding="utf-8"))
         listed = {r["path"]: (r["bytes"], r["hash"].removeprefix("sha256:")) for r in descriptor["resources"]}
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-        raise PipelineError("publish", f"the staged descriptor cannot be read ({error}); nothing was published.") \
-            from None
+        raise PipelineError(
+            "publish", f"the staged descriptor cannot be read ({error}); nothing was published."
+        ) from None
     problems = []
     for relative, (size, sha256) in sorted(listed.items()):
         path = stage / relative
         if not path.is_file():
             problems.append(f"{relative} is missing")
         elif path.stat().st_size != size or sha256_file(path) != sha256:
-            problems.append(f"{relative} has {path.stat().st_size:,} bytes and another sha256 than the "
-                            f"{size:,} bytes listed")
-    extra = sorted(str(p.relative_to(stage)) for p in (stage / PROCESSED).rglob("*")
-                   if str(p.relative_to(stage)) not in listed)
+            problems.append(
+                f"{relative} has {path.stat().st_size:,} bytes and another sha256 than the {size:,} bytes listed"
+            )
+    extra = sorted(
+        str(p.relative_to(stage)) for p in (stage / PROCESSED).rglob("*") if str(p.relative_to(stage)) not in listed
+    )
     problems += [f"{relative} is not listed" for relative in extra]
     problems += [f"{item} is missing" for item in RELEASE_ITEMS if not (stage / item).exists()]
     if problems:
-        raise PipelineError("publish", "the staged release does not match its own descriptor ("
-                            + "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5
-                                                         else "") + "); nothing was published.")
+        raise PipelineError(
+            "publish",
+            "the staged release does not match its own descriptor ("
+            + "; ".join(problems[:5])
+            + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+            + "); nothing was published.",
+        )
 
 
 def _write_json_atomically(path: Path, data: dict) -> None:
@@ -213,8 +239,10 @@ def swap_in(stage: Path, root: Path) -> None:
     except OSError as error:
         with contextlib.suppress(OSError):
             journal.unlink()
-        raise PipelineError("publish", f"could not prepare the swap in {build}: {_os_reason(error)}; the "
-                            "published release is unchanged.") from None
+        raise PipelineError(
+            "publish",
+            f"could not prepare the swap in {build}: {_os_reason(error)}; the published release is unchanged.",
+        ) from None
     crash_point("journal-written")
     try:
         for item in RELEASE_ITEMS:
@@ -231,11 +259,15 @@ def swap_in(stage: Path, root: Path) -> None:
         try:
             _roll_back(root, build, journal, existed)
         except OSError as again:
-            raise PipelineError("publish", f"the swap failed ({reason}) and so did the roll-back "
-                                f"({_os_reason(again)}); the journal {journal} stays, and the next command "
-                                "will try again to put the previous release back.") from None
-        raise PipelineError("publish", f"could not swap the new release in: {reason}; the previous release is "
-                            "back in place, unchanged.") from None
+            raise PipelineError(
+                "publish",
+                f"the swap failed ({reason}) and so did the roll-back "
+                f"({_os_reason(again)}); the journal {journal} stays, and the next command "
+                "will try again to put the previous release back.",
+            ) from None
+        raise PipelineError(
+            "publish", f"could not swap the new release in: {reason}; the previous release is back in place, unchanged."
+        ) from None
     journal.unlink()  # the commit point: from here on the new release stands
     crash_point("committed")
     shutil.rmtree(previous, ignore_errors=True)
@@ -281,8 +313,11 @@ def recover_locked(root: Path) -> bool:
         if not isinstance(existed, dict):
             raise TypeError("existed is not an object")
     except (ValueError, KeyError, TypeError) as error:
-        raise PipelineError("publish", f"{journal} is damaged ({error}); restore the release with `git checkout "
-                            "-- processed docs datapackage.json` and delete the journal.") from None
+        raise PipelineError(
+            "publish",
+            f"{journal} is damaged ({error}); restore the release with `git checkout "
+            "-- processed docs datapackage.json` and delete the journal.",
+        ) from None
     _roll_back(root, build, journal, existed)
     return True
 

@@ -11,8 +11,7 @@ MAX_LISTED = 10
 PRODUCED_LATER = {"quality_checks"}  # written by the publish stage from the cross-checks
 
 
-def to_frames(tables: dict[str, list[dict]], package: metadata.Package | None = None,
-              memo: dict | None = None) -> dict:
+def to_frames(tables: dict[str, list[dict]], package: metadata.Package | None = None, memo: dict | None = None) -> dict:
     """One typed, validated DataFrame per resource, in the package's order. With `memo` (a dict kept by
     the caller), a table whose records were validated before is not validated again: for callers that
     validate many variants of the same tables (the mutation suite)."""
@@ -21,8 +20,11 @@ def to_frames(tables: dict[str, list[dict]], package: metadata.Package | None = 
     unknown = sorted(set(tables) - set(expected))
     missing = [name for name in expected if name not in tables]
     if unknown or missing:
-        raise PipelineError("validate", f"the extracted tables do not match schemas/: missing "
-                            f"{', '.join(missing) or 'none'}; not defined {', '.join(unknown) or 'none'}.")
+        raise PipelineError(
+            "validate",
+            f"the extracted tables do not match schemas/: missing "
+            f"{', '.join(missing) or 'none'}; not defined {', '.join(unknown) or 'none'}.",
+        )
     if memo is None:
         return {name: validate_table(package.resource(name), tables[name]) for name in expected}
     frames = {}
@@ -41,17 +43,24 @@ def validate_table(resource: metadata.Resource, records: list[dict]):
 
     columns = resource.field_names
     if resource.row_count is not None and len(records) != resource.row_count:
-        raise PipelineError("validate", f"{len(records)} rows, but the source gives {resource.row_count}: a row was "
-                            "lost or added.", table=resource.name,
-                            hint=f"If the article really changed, review it and update row_count in "
-                                 f"schemas/resources/{resource.name}.yaml.")
+        raise PipelineError(
+            "validate",
+            f"{len(records)} rows, but the source gives {resource.row_count}: a row was lost or added.",
+            table=resource.name,
+            hint=f"If the article really changed, review it and update row_count in "
+            f"schemas/resources/{resource.name}.yaml.",
+        )
     for number, record in enumerate(records, start=1):
         if set(record) != set(columns):
             extra = sorted(set(record) - set(columns))
             lacking = [c for c in columns if c not in record]
-            raise PipelineError("validate", f"record {number} has columns not in the schema "
-                                f"({', '.join(extra) or 'none'}) or lacks ({', '.join(lacking) or 'none'}).",
-                                table=resource.name, row=_key(resource, record))
+            raise PipelineError(
+                "validate",
+                f"record {number} has columns not in the schema "
+                f"({', '.join(extra) or 'none'}) or lacks ({', '.join(lacking) or 'none'}).",
+                table=resource.name,
+                row=_key(resource, record),
+            )
     _check_text(resource, records)
     frame = pd.DataFrame.from_records(records, columns=columns)
     try:
@@ -64,9 +73,11 @@ def validate_table(resource: metadata.Resource, records: list[dict]):
 # shows as nothing, so a name holding one looks like a different name. Most are also non-printable; these
 # ranges catch the ones Python calls printable (the Hangul fillers, the combining grapheme joiner, the
 # variation selectors, ...). U+2800 (BRAILLE PATTERN BLANK) is not in the list but also shows as nothing.
-_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
-                        "\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
-                        "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
 
 
 def _check_text(resource: metadata.Resource, records: list[dict]) -> None:
@@ -83,10 +94,15 @@ def _check_text(resource: metadata.Resource, records: list[dict]) -> None:
             if isinstance(value, str) and (not value.isprintable() or _INVISIBLE.search(value)):
                 bad = next(ch for ch in value if not ch.isprintable() or _INVISIBLE.match(ch))
                 name = unicodedata.name(bad, unicodedata.category(bad))
-                raise PipelineError("validate", f"the text {value!r} contains U+{ord(bad):04X} ({name}), an invisible "
-                                    "or control character that can change how the text reads or what it names.",
-                                    table=resource.name, row=_key(resource, record), column=column,
-                                    hint="Remove it from the source, or correct the cell through errata/errata.yaml.")
+                raise PipelineError(
+                    "validate",
+                    f"the text {value!r} contains U+{ord(bad):04X} ({name}), an invisible "
+                    "or control character that can change how the text reads or what it names.",
+                    table=resource.name,
+                    row=_key(resource, record),
+                    column=column,
+                    hint="Remove it from the source, or correct the cell through errata/errata.yaml.",
+                )
 
 
 def _key(resource: metadata.Resource, record) -> str:
@@ -98,11 +114,17 @@ def _schema_error(resource: metadata.Resource, frame, error) -> PipelineError:
     lines = []
     for case in cases.head(MAX_LISTED).itertuples(index=False):
         index = case.index
-        where = _key(resource, frame.loc[index]) if index is not None and index == index and index in frame.index \
+        where = (
+            _key(resource, frame.loc[index])
+            if index is not None and index == index and index in frame.index
             else "(table)"
+        )
         column = case.column if isinstance(case.column, str) else "(table)"
         lines.append(f"row {where}, column {column}: {case.check} failed for value {case.failure_case!r}")
     more = f" (and {len(cases) - MAX_LISTED} more)" if len(cases) > MAX_LISTED else ""
-    return PipelineError("validate", f"{len(cases)} value(s) break the schema{more}: " + "; ".join(lines) + ".",
-                         table=resource.name,
-                         hint=f"Schema: schemas/resources/{resource.name}.yaml and schemas/fields.yaml.")
+    return PipelineError(
+        "validate",
+        f"{len(cases)} value(s) break the schema{more}: " + "; ".join(lines) + ".",
+        table=resource.name,
+        hint=f"Schema: schemas/resources/{resource.name}.yaml and schemas/fields.yaml.",
+    )

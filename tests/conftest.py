@@ -21,9 +21,10 @@ LONGEST_FIRST = ("tests/test_mutations.py", "tests/test_concurrency.py")
 
 def pytest_collection_modifyitems(items):
     """The longest tests first, so that the two workers finish together."""
+
     def rank(item) -> int:
-        return next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)),
-                    len(LONGEST_FIRST))
+        return next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)), len(LONGEST_FIRST))
+
     items.sort(key=rank)
 
 
@@ -109,8 +110,9 @@ def tree_digest(root: Path) -> dict[str, str]:
 def stale_release(tmp_path_factory, source_text) -> Path:
     """A root whose published release (built from an edited article) differs from what its raw/ now
     builds (the pinned snapshot): a publish replaces every data file, so a failed one shows."""
-    root = make_root(tmp_path_factory.mktemp("stale"), replace_once(source_text, "Däulet Turlyhanov",
-                                                                   "Däulet Turlykhanov"))
+    root = make_root(
+        tmp_path_factory.mktemp("stale"), replace_once(source_text, "Däulet Turlyhanov", "Däulet Turlykhanov")
+    )
     assert run_cli("publish", root=root).returncode == 0
     good = make_root(tmp_path_factory.mktemp("pinned"))
     shutil.copytree(good / "raw", root / "raw", dirs_exist_ok=True)  # raw/ now holds the pinned snapshot

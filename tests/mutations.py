@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 SEED = 2023
 STAGES = {"raw", "extract", "validate", "check"}
@@ -68,6 +68,7 @@ def _join(cells: list[str]) -> str:
 def _text_mutation(name, kind, change, vote_change=None) -> Mutation:
     def apply(data: bytes) -> bytes:
         return change(data.decode("utf-8")).encode("utf-8")
+
     return Mutation(name, kind, apply, vote_change)
 
 
@@ -88,39 +89,64 @@ def generate(text: str) -> list[Mutation]:
             continue
         label = f"{section} (line {start + 1})"
         for victim in rng.sample(data, min(2, len(data))):
-            mutations.append(_text_mutation(f"drop row {victim + 1} of {label}", "drop row",
-                                            with_lines(lines[:victim] + lines[victim + 1:])))
-            mutations.append(_text_mutation(f"duplicate row {victim + 1} of {label}", "duplicate row",
-                                            with_lines(lines[:victim + 1] + [lines[victim]] + lines[victim + 1:])))
+            mutations.append(
+                _text_mutation(
+                    f"drop row {victim + 1} of {label}", "drop row", with_lines(lines[:victim] + lines[victim + 1 :])
+                )
+            )
+            mutations.append(
+                _text_mutation(
+                    f"duplicate row {victim + 1} of {label}",
+                    "duplicate row",
+                    with_lines(lines[: victim + 1] + [lines[victim]] + lines[victim + 1 :]),
+                )
+            )
         shuffled = [lines[i] for i in data]
         rng.shuffle(shuffled)
-        mutations.append(_text_mutation(f"reorder the rows of {label}", "reorder rows",
-                                        with_lines(lines[:data[0]] + shuffled + lines[end:])))
+        mutations.append(
+            _text_mutation(
+                f"reorder the rows of {label}", "reorder rows", with_lines(lines[: data[0]] + shuffled + lines[end:])
+            )
+        )
         header_row = start + max(head - 1, 0)
         cells = _cells(lines[header_row])
         named = [i for i, c in enumerate(cells) if re.search(r"[A-Za-z]{2}", c)]
         if named:
             target = rng.choice(named)
-            renamed = cells[:target] + [cells[target].rstrip() + " (new) "] + cells[target + 1:]
-            mutations.append(_text_mutation(f"rename header {cells[target].strip()!r} of {label}", "rename header",
-                                            with_lines(lines[:header_row] + [_join(renamed)] + lines[header_row + 1:])))
+            renamed = cells[:target] + [cells[target].rstrip() + " (new) "] + cells[target + 1 :]
+            mutations.append(
+                _text_mutation(
+                    f"rename header {cells[target].strip()!r} of {label}",
+                    "rename header",
+                    with_lines(lines[:header_row] + [_join(renamed)] + lines[header_row + 1 :]),
+                )
+            )
         for row in rng.sample(data, min(3, len(data))):
             row_cells = _cells(lines[row])
             filled = [i for i, c in enumerate(row_cells) if c.strip()]
             if filled:
                 blank = rng.choice(filled)
-                blanked = row_cells[:blank] + [" "] + row_cells[blank + 1:]
-                mutations.append(_text_mutation(
-                    f"blank cell {blank + 1} of row {row + 1} ({row_cells[blank].strip()!r}) in {label}", "blank cell",
-                    with_lines(lines[:row] + [_join(blanked)] + lines[row + 1:])))
+                blanked = row_cells[:blank] + [" "] + row_cells[blank + 1 :]
+                mutations.append(
+                    _text_mutation(
+                        f"blank cell {blank + 1} of row {row + 1} ({row_cells[blank].strip()!r}) in {label}",
+                        "blank cell",
+                        with_lines(lines[:row] + [_join(blanked)] + lines[row + 1 :]),
+                    )
+                )
             figures = [i for i, c in enumerate(row_cells) if re.search(r"\d", c)]
             if len(figures) >= 2:
                 i, j = rng.sample(figures, 2)
                 if row_cells[i].strip() != row_cells[j].strip():
                     swapped = list(row_cells)
                     swapped[i], swapped[j] = swapped[j], swapped[i]
-                    mutations.append(_text_mutation(f"swap cells {i + 1} and {j + 1} of row {row + 1} in {label}",
-                                                    "swap cells", with_lines(lines[:row] + [_join(swapped)] + lines[row + 1:])))
+                    mutations.append(
+                        _text_mutation(
+                            f"swap cells {i + 1} and {j + 1} of row {row + 1} in {label}",
+                            "swap cells",
+                            with_lines(lines[:row] + [_join(swapped)] + lines[row + 1 :]),
+                        )
+                    )
 
     # Columns swapped, header and data together, in the tables with one header row (polls).
     for section, start, end in blocks:
@@ -139,41 +165,71 @@ def generate(text: str) -> list[Mutation]:
                 cells[i], cells[j] = cells[j], cells[i]
                 new[index] = _join(cells)
             return "\n".join(new)
-        mutations.append(_text_mutation(f"swap columns {i + 1} and {j + 1} of {section} (line {start + 1})",
-                                        "swap columns", swap_columns))
+
+        mutations.append(
+            _text_mutation(
+                f"swap columns {i + 1} and {j + 1} of {section} (line {start + 1})", "swap columns", swap_columns
+            )
+        )
 
     # Harmless variations: footnote markers, spaces, no-break spaces, known aliases.
     for round_ in range(4):
+
         def footnotes(text, round_=round_):
             local = random.Random(SEED + round_)
-            return re.sub(r"(?m)(\| [^|\n]*?\S)( \|)",
-                          lambda m: m.group(1) + (f"[{local.randint(1, 99)}]" if local.random() < 0.3 else "") + m.group(2),
-                          text)
-        mutations.append(_text_mutation(f"footnote markers in table cells (round {round_ + 1})", "footnotes", footnotes))
-    mutations.append(_text_mutation("extra spaces around every table cell", "whitespace",
-                                    lambda t: re.sub(r"(?m)^\|(.*)\|$", lambda m: "|" + m.group(1).replace("|", "  |  ") + "|", t)))
-    mutations.append(_text_mutation("no-break spaces around table cells", "whitespace",
-                                    lambda t: re.sub(r"(?m)\| (?=\S)", "| \u00a0", t)))
-    mutations.append(_text_mutation("'Aqmola Region' for 'Akmola Region' in the turnout table", "alias",
-                                    lambda t: t.replace("| Akmola Region | 15.61%", "| Aqmola Region | 15.61%")))
-    mutations.append(_text_mutation("'Qarağandy Region' for 'Karaganda Region' in the turnout table", "alias",
-                                    lambda t: t.replace("| Karaganda Region | 16.31%", "| Qarağandy Region | 16.31%")))
+            return re.sub(
+                r"(?m)(\| [^|\n]*?\S)( \|)",
+                lambda m: m.group(1) + (f"[{local.randint(1, 99)}]" if local.random() < 0.3 else "") + m.group(2),
+                text,
+            )
+
+        mutations.append(
+            _text_mutation(f"footnote markers in table cells (round {round_ + 1})", "footnotes", footnotes)
+        )
+    mutations.append(
+        _text_mutation(
+            "extra spaces around every table cell",
+            "whitespace",
+            lambda t: re.sub(r"(?m)^\|(.*)\|$", lambda m: "|" + m.group(1).replace("|", "  |  ") + "|", t),
+        )
+    )
+    mutations.append(
+        _text_mutation(
+            "no-break spaces around table cells", "whitespace", lambda t: re.sub(r"(?m)\| (?=\S)", "| \u00a0", t)
+        )
+    )
+    mutations.append(
+        _text_mutation(
+            "'Aqmola Region' for 'Akmola Region' in the turnout table",
+            "alias",
+            lambda t: t.replace("| Akmola Region | 15.61%", "| Aqmola Region | 15.61%"),
+        )
+    )
+    mutations.append(
+        _text_mutation(
+            "'Qarağandy Region' for 'Karaganda Region' in the turnout table",
+            "alias",
+            lambda t: t.replace("| Karaganda Region | 16.31%", "| Qarağandy Region | 16.31%"),
+        )
+    )
 
     # Separators and digits of vote counts.
     vote_cells = _vote_cells(lines, blocks)
-    for line_index, cell_index, value, section in rng.sample(vote_cells, 8):
+    for line_index, cell_index, value, _section in rng.sample(vote_cells, 8):
+
         def separators(_text, line_index=line_index, cell_index=cell_index, value=value):
             new = list(lines)
             cells = _cells(new[line_index])
             cells[cell_index] = cells[cell_index].replace(value, value.replace(",", rng_sep(value)))
             new[line_index] = _join(cells)
             return "\n".join(new)
+
         mutations.append(_text_mutation(f"separators of {value} (line {line_index + 1})", "separators", separators))
     for line_index, cell_index, value, section in rng.sample(vote_cells, 50):
         digits = [i for i, ch in enumerate(value) if ch.isdigit()]
         position = rng.choice(digits)
         new_digit = rng.choice([d for d in "0123456789" if d != value[position]])
-        changed = value[:position] + new_digit + value[position + 1:]
+        changed = value[:position] + new_digit + value[position + 1 :]
 
         def alter(_text, line_index=line_index, cell_index=cell_index, value=value, changed=changed):
             new = list(lines)
@@ -181,17 +237,29 @@ def generate(text: str) -> list[Mutation]:
             cells[cell_index] = cells[cell_index].replace(value, changed, 1)
             new[line_index] = _join(cells)
             return "\n".join(new)
+
         old_votes, new_votes = int(value.replace(",", "")), int(changed.replace(",", ""))
-        mutations.append(_text_mutation(f"vote count {value} -> {changed} (line {line_index + 1}, {section})",
-                                        "alter digit", alter, vote_change=(section, old_votes, new_votes)))
+        mutations.append(
+            _text_mutation(
+                f"vote count {value} -> {changed} (line {line_index + 1}, {section})",
+                "alter digit",
+                alter,
+                vote_change=(section, old_votes, new_votes),
+            )
+        )
 
     # The file itself.
     size = len(text.encode("utf-8"))
     for fraction in (0.05, 0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 0.99):
         cut = int(size * fraction)
         mutations.append(Mutation(f"truncate at {fraction:.0%} ({cut} bytes)", "truncate", lambda d, cut=cut: d[:cut]))
-    mutations.append(Mutation("invalid UTF-8 inside a table", "invalid utf-8",
-                              lambda d: d.replace(b"| Pavlodar Region |", b"| Pavlodar \xff Region |")))
+    mutations.append(
+        Mutation(
+            "invalid UTF-8 inside a table",
+            "invalid utf-8",
+            lambda d: d.replace(b"| Pavlodar Region |", b"| Pavlodar \xff Region |"),
+        )
+    )
     mutations.append(Mutation("empty file", "empty", lambda d: b""))
     return mutations
 
@@ -256,8 +324,10 @@ def outcome(data: bytes):
             con.execute("ROLLBACK")
     except PipelineError as error:
         return "rejected", error
-    signature = {name: frame.sort_values(list(package.resource(name).primary_key)).to_csv(index=False)
-                 for name, frame in frames.items()}  # the published files are sorted by key
+    signature = {
+        name: frame.sort_values(list(package.resource(name).primary_key)).to_csv(index=False)
+        for name, frame in frames.items()
+    }  # the published files are sorted by key
     signature["quality_checks"] = repr(sorted(map(repr, quality)))
     return "published", signature
 
@@ -279,13 +349,13 @@ def main() -> None:
 
     results, _ = run_suite(SOURCE.read_bytes())
     kinds: dict[str, dict[str, int]] = {}
-    for mutation, status, detail in results:
+    for mutation, status, _detail in results:
         kinds.setdefault(mutation.kind, {}).setdefault(status, 0)
         kinds[mutation.kind][status] += 1
     print(f"{len(results)} mutations")
     for kind, counts in kinds.items():
         print(f"  {kind:<15} " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-    for mutation, status, detail in results:
+    for mutation, status, _detail in results:
         if status == "changed":
             print(f"  CHANGED: {mutation.name}")
 

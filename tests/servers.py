@@ -66,6 +66,7 @@ def serve(handler, **attributes):
 @contextmanager
 def serve_folder(folder: Path):
     """A static file server for `folder`, recording the paths asked for."""
+
     class Handler(SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(folder), **kwargs)
@@ -101,7 +102,7 @@ class _Raw:
         while not self.stop.is_set():
             try:
                 conn, _ = self.sock.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             self.connections += 1
             threading.Thread(target=self._run, args=(conn,), daemon=True).start()
@@ -212,8 +213,12 @@ def gzip_bomb(size: int):
     body = gzip.compress(b"\0" * size, compresslevel=9)
 
     def behaviour(conn, server, path=None):
-        _send(conn, server, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
-              b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body))
+        _send(
+            conn,
+            server,
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body),
+        )
         _send(conn, server, body)
 
     return behaviour
@@ -221,6 +226,7 @@ def gzip_bomb(size: int):
 
 def routed(files: dict[str, bytes], otherwise):
     """A behaviour: the URL paths in `files` are answered normally, every other one by `otherwise`."""
+
     def behaviour(conn, server, path=None):
         body = files.get(path)
         if body is None:
@@ -233,6 +239,7 @@ def routed(files: dict[str, bytes], otherwise):
 
 def answer(status: int, headers: dict[str, str], body: bytes = b""):
     """A behaviour: one fixed answer (for headers http.server would not send as they are)."""
+
     def behaviour(conn, server, path=None):
         head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         _send(conn, server, f"HTTP/1.1 {status} X\r\n{head}Connection: close\r\n\r\n".encode("latin-1") + body)

@@ -31,12 +31,20 @@ def root(stale_release, tmp_path):
 
 def publish_killed_at(root, point):
     env = dict(os.environ, **{CRASH_VARIABLE: point})
-    return subprocess.run([sys.executable, "-m", "pipeline", "--root", str(root), "publish"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", "--root", str(root), "publish"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-SWAP = ("import sys; from pathlib import Path; from pipeline.release import build_lock, swap_in; "
-        "root = Path(sys.argv[1])\nwith build_lock(root, 'publish'): swap_in(root / 'build' / 'staging', root)")
+SWAP = (
+    "import sys; from pathlib import Path; from pipeline.release import build_lock, swap_in; "
+    "root = Path(sys.argv[1])\nwith build_lock(root, 'publish'): swap_in(root / 'build' / 'staging', root)"
+)
 
 
 def stage_copy(root, fresh_build):
@@ -53,14 +61,16 @@ def swap_killed_at(root, fresh_build, point):
     """Stage the fresh build's release in root/build/staging, then swap it in, killed at `point`."""
     stage_copy(root, fresh_build)
     env = dict(os.environ, **{CRASH_VARIABLE: point})
-    return subprocess.run([sys.executable, "-c", SWAP, str(root)], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", SWAP, str(root)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 BEFORE_SWAP = ["exporting", "staged"]
 # Every step of the swap before the last item is in place; once it is, the swap is rolled forward.
-DURING_SWAP = ["journal-written"] + [f"{step}:{item}" for item in RELEASE_ITEMS for step in ("moved-aside", "moved-in")
-                                     ][:-1]
+DURING_SWAP = ["journal-written"] + [
+    f"{step}:{item}" for item in RELEASE_ITEMS for step in ("moved-aside", "moved-in")
+][:-1]
 
 
 @pytest.mark.parametrize("point", BEFORE_SWAP)
@@ -104,8 +114,12 @@ def test_a_command_does_not_recover_a_swap_another_process_is_doing(root):
 @pytest.mark.parametrize("delay", [0.5, 0.9, 1.3])
 def test_killed_at_a_random_moment_leaves_one_whole_release(root, fresh_build, delay):
     before, after = tree_digest(root), tree_digest(fresh_build)
-    process = subprocess.Popen([sys.executable, "-m", "pipeline", "--root", str(root), "publish"], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "--root", str(root), "publish"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(delay)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=60)

@@ -2,12 +2,22 @@ import datetime as dt
 
 import pytest
 
-from pipeline.extract.cells import (clean, header_key, parse_count_pct, parse_date_range, parse_int, parse_margin,
-                                    parse_pct, parse_time, slug)
+from pipeline.extract.cells import (
+    clean,
+    header_key,
+    parse_count_pct,
+    parse_date_range,
+    parse_int,
+    parse_margin,
+    parse_pct,
+    parse_time,
+    slug,
+)
 
 
-@pytest.mark.parametrize("text, value", [("12,035,578", 12035578), ("0", 0), ("359", 359), (" 4,103 ", 4103),
-                                         ("1,710,381[3]", 1710381)])
+@pytest.mark.parametrize(
+    "text, value", [("12,035,578", 12035578), ("0", 0), ("359", 359), (" 4,103 ", 4103), ("1,710,381[3]", 1710381)]
+)
 def test_parse_int_reads_comma_grouped_numbers(text, value):
     assert parse_int(text) == value
 
@@ -40,13 +50,16 @@ def test_parse_count_pct_and_margin_and_time():
         parse_count_pct("1,710,381")
 
 
-@pytest.mark.parametrize("text, start, end", [
-    ("3–10 March 2023", dt.date(2023, 3, 3), dt.date(2023, 3, 10)),
-    ("17–27 February 2023", dt.date(2023, 2, 17), dt.date(2023, 2, 27)),
-    ("28 February – 3 March 2023", dt.date(2023, 2, 28), dt.date(2023, 3, 3)),
-    ("28 December 2022 – 3 January 2023", dt.date(2022, 12, 28), dt.date(2023, 1, 3)),
-    ("10 March 2023", dt.date(2023, 3, 10), dt.date(2023, 3, 10)),
-])
+@pytest.mark.parametrize(
+    "text, start, end",
+    [
+        ("3–10 March 2023", dt.date(2023, 3, 3), dt.date(2023, 3, 10)),
+        ("17–27 February 2023", dt.date(2023, 2, 17), dt.date(2023, 2, 27)),
+        ("28 February – 3 March 2023", dt.date(2023, 2, 28), dt.date(2023, 3, 3)),
+        ("28 December 2022 – 3 January 2023", dt.date(2022, 12, 28), dt.date(2023, 1, 3)),
+        ("10 March 2023", dt.date(2023, 3, 10), dt.date(2023, 3, 10)),
+    ],
+)
 def test_parse_date_range(text, start, end):
     assert parse_date_range(text) == (start, end)
 

@@ -36,13 +36,16 @@ EXPECTED_STATUS = {
     "turnout_recomputed": {"acknowledged"},
 }
 REAL_FINDINGS = {  # (check, record_key) of every finding on the real snapshot
-    ("district_ballots_plausible", "region_id=KZ-43"), ("district_ballots_plausible", "region_id=KZ-79"),
-    ("district_counts", "region_id=KZ-11"), ("district_implied_totals", "district_number=12"),
+    ("district_ballots_plausible", "region_id=KZ-43"),
+    ("district_ballots_plausible", "region_id=KZ-79"),
+    ("district_counts", "region_id=KZ-11"),
+    ("district_implied_totals", "district_number=12"),
     ("polls_sum_to_100", "poll_id=public_opinion_research_institute_2023_03_10"),
     ("polls_sum_to_100", "poll_id=strategy_2023_02_27"),
     ("polls_sum_to_100", "poll_id=democratic_institute_exit_2023_03_19"),
     ("polls_sum_to_100", "poll_id=institute_of_eurasian_integration_exit_2023_03_19"),
-    ("turnout_last_report_final", "country_code=KZ"), ("turnout_recomputed", "region_id=KZ-71"),
+    ("turnout_last_report_final", "country_code=KZ"),
+    ("turnout_recomputed", "region_id=KZ-71"),
     ("polls_sum_to_100", "debate_id=ktk"),
 }
 
@@ -84,8 +87,10 @@ def test_real_snapshot_findings(con):
 def test_real_snapshot_statuses(con, frames):
     checks = load_checks()
     from pipeline.errata import errata_resolves
-    quality = assess(checks, run_checks(con, checks), frames["errata"].to_dict("records"), errata_resolves(),
-                     load_acknowledgements())
+
+    quality = assess(
+        checks, run_checks(con, checks), frames["errata"].to_dict("records"), errata_resolves(), load_acknowledgements()
+    )
     statuses = {}
     for row in quality:
         statuses.setdefault(row["check_id"], set()).add(row["status"])
@@ -94,116 +99,323 @@ def test_real_snapshot_statuses(con, frames):
 
 # (check, SQL that breaks the relation, expected record_key of the new finding, text in its message)
 TAMPERING = [
-    ("totals_party_list_votes", "UPDATE party_list_results SET votes = votes + 7 WHERE region_id = 'KZ-10' AND option_id = 'auyl'",
-     "option_id=auyl", "the regions sum to 693945, the national total is 693938"),
-    ("totals_party_list_votes", "UPDATE party_list_results SET votes = votes + 158103 WHERE region_id = 'KZ-11' AND option_id = 'amanat';"
-     "DELETE FROM party_list_results WHERE region_id = 'KZ-10' AND option_id = 'amanat'",
-     "option_id=amanat", "only 19 of 20 regions present"),
-    ("totals_party_list_votes", "DELETE FROM national_party_list_results WHERE option_id = 'jsdp'",
-     "option_id=jsdp", "no national total for this option"),
-    ("totals_ballots", "UPDATE region_ballots SET invalid_ballots_count = 0 WHERE region_id = 'KZ-75'",
-     "country_code=KZ", "the regions sum to 146282, the national total is 158046"),
-    ("totals_ballots", "DELETE FROM region_ballots WHERE region_id = 'KZ-79'", "country_code=KZ",
-     "only 19 of 20 regions present"),
+    (
+        "totals_party_list_votes",
+        "UPDATE party_list_results SET votes = votes + 7 WHERE region_id = 'KZ-10' AND option_id = 'auyl'",
+        "option_id=auyl",
+        "the regions sum to 693945, the national total is 693938",
+    ),
+    (
+        "totals_party_list_votes",
+        "UPDATE party_list_results SET votes = votes + 158103 WHERE region_id = 'KZ-11' AND option_id = 'amanat';"
+        "DELETE FROM party_list_results WHERE region_id = 'KZ-10' AND option_id = 'amanat'",
+        "option_id=amanat",
+        "only 19 of 20 regions present",
+    ),
+    (
+        "totals_party_list_votes",
+        "DELETE FROM national_party_list_results WHERE option_id = 'jsdp'",
+        "option_id=jsdp",
+        "no national total for this option",
+    ),
+    (
+        "totals_ballots",
+        "UPDATE region_ballots SET invalid_ballots_count = 0 WHERE region_id = 'KZ-75'",
+        "country_code=KZ",
+        "the regions sum to 146282, the national total is 158046",
+    ),
+    (
+        "totals_ballots",
+        "DELETE FROM region_ballots WHERE region_id = 'KZ-79'",
+        "country_code=KZ",
+        "only 19 of 20 regions present",
+    ),
     ("totals_ballots", "DELETE FROM national_ballots", "country_code=KZ", "no national total for this column"),
-    ("row_ballots_sum", "UPDATE region_ballots SET ballots_cast_count = ballots_cast_count + 1 WHERE region_id = 'KZ-10'",
-     "region_id=KZ-10", "differ from ballots cast by -1"),
-    ("row_ballots_sum", "DELETE FROM party_list_results WHERE region_id = 'KZ-10' AND option_id = 'baytaq'",
-     "region_id=KZ-10", "only 7 of 8 options present"),
-    ("pct_party_list_share", "UPDATE party_list_results SET vote_share_pct = 67.82 WHERE region_id = 'KZ-10' AND option_id = 'amanat'",
-     "region_id=KZ-10, option_id=amanat", "differs from the recomputed one"),
-    ("pct_party_list_share", "UPDATE national_party_list_results SET vote_share_pct = 3.91 WHERE option_id = 'against_all'",
-     "option_id=against_all", "differs from the recomputed one"),
-    ("turnout_recomputed", "UPDATE region_ballots SET turnout_pct = 57.03 WHERE region_id = 'KZ-10'",
-     "region_id=KZ-10", "published turnout differs"),
-    ("turnout_last_report_final", "UPDATE turnout_by_hour SET turnout_pct = 57.0 WHERE region_id = 'KZ-10' AND hour(reported_at) = 22",
-     "region_id=KZ-10", "the last report differs from the final turnout"),
-    ("turnout_last_report_final", "DELETE FROM turnout_by_hour WHERE region_id = 'KZ-10' AND hour(reported_at) = 22",
-     "region_id=KZ-10", "no report at the last reporting time"),
-    ("turnout_never_decreases", "UPDATE turnout_by_hour SET turnout_pct = 60.0 WHERE region_id = 'KZ-10' AND hour(reported_at) = 14",
-     "region_id=KZ-10, reported_at=16:00", "lower than at 14:00"),
-    ("turnout_never_decreases", "UPDATE national_turnout_by_hour SET voters_count = 7000000 WHERE hour(reported_at) = 20",
-     "country_code=KZ, reported_at=22:00", "lower than at 20:00"),
-    ("turnout_never_decreases", "DELETE FROM turnout_by_hour WHERE region_id = 'KZ-10' AND hour(reported_at) = 12",
-     "region_id=KZ-10", "reports missing for this unit"),
-    ("turnout_national_base", "UPDATE national_turnout_by_hour SET turnout_pct = 14.25 WHERE hour(reported_at) = 10",
-     "reported_at=10:00", "no stated registered-voter total reproduces"),
-    ("district_winner_ahead", "UPDATE district_results SET votes = 80000 WHERE district_number = 1 AND candidate_rank = 2",
-     "district_number=1", "not ahead of the runner-up"),
-    ("district_winner_ahead", "DELETE FROM district_results WHERE district_number = 1 AND candidate_rank = 2",
-     "district_number=1", "lacks its winner or runner-up"),
-    ("district_implied_totals", "UPDATE district_results SET vote_share_pct = 12.20 WHERE district_number = 1 AND candidate_rank = 2",
-     "district_number=1", "imply different district totals"),
-    ("district_counts", "UPDATE region_district_counts SET results_table_count = 3 WHERE region_id = 'KZ-71'",
-     "region_id=KZ-71", "the article states 3 districts; the results list 2"),
-    ("district_counts", "DELETE FROM region_district_counts WHERE region_id = 'KZ-10'",
-     "region_id=KZ-10", "has no row in region_district_counts"),
-    ("district_counts", "UPDATE electoral_rules SET mandates_district_count = 30", "*",
-     "the number of districts differs from the law's"),
-    ("district_ballots_plausible", "UPDATE region_ballots SET ballots_cast_count = 400000 WHERE region_id = 'KZ-10'",
-     "region_id=KZ-10", "% of the party-list ballots cast"),
-    ("district_ballots_plausible", "DELETE FROM region_ballots WHERE region_id = 'KZ-10'",
-     "region_id=KZ-10", "no party-list ballots for this region"),
-    ("seats_add_up", "UPDATE national_results SET seats_count = 61 WHERE party_id = 'amanat'",
-     "party_id=amanat", "differ from the published total"),
-    ("seats_add_up", "UPDATE national_results SET list_seats_count = 7, seats_count = 7 WHERE party_id = 'auyl'",
-     "*", "the seats add up to 68, the law has 69"),
-    ("infobox_matches_totals_row", "UPDATE national_results SET votes = votes + 1 WHERE party_id = 'auyl'",
-     "party_id=auyl", "the infobox differs from the totals row"),
-    ("seat_change_and_swing", "UPDATE national_results SET swing_published_abs_pp = 17.20 WHERE party_id = 'amanat'",
-     "party_id=amanat", "differs from the recomputed one"),
-    ("seat_change_and_swing", "UPDATE national_results SET seat_change_published_abs = 3 WHERE party_id = 'respublica'",
-     "party_id=respublica", "differs from the recomputed one"),
-    ("seat_allocation_matches", "UPDATE seat_allocation SET published_seats_count = 39 WHERE party_id = 'amanat'",
-     "party_id=amanat", "differ from the recomputed allocation"),
-    ("seat_allocation_matches", "UPDATE seat_allocation SET allocated_seats_count = 3 WHERE party_id = 'jsdp'",
-     "*", "not all list seats are allocated"),
-    ("polls_sum_to_100", "UPDATE opinion_polls SET share_pct = share_pct + 1 WHERE poll_id = 'democratic_institute_2023_02_18' AND option_id = 'amanat'",
-     "poll_id=democratic_institute_2023_02_18", "the shares add up to 101.0%"),
-    ("polls_sum_to_100", "DELETE FROM exit_polls WHERE poll_id = 'sotsis_a_exit_2023_03_19' AND option_id = 'baytaq'",
-     "poll_id=sotsis_a_exit_2023_03_19", "only 7 of 8 options present"),
-    ("polls_fieldwork_dates", "UPDATE opinion_polls SET fieldwork_end_date = DATE '2023-03-15' WHERE poll_id = 'strategy_2023_02_27'",
-     "poll_id=strategy_2023_02_27", "on or after the publication ban"),
-    ("polls_fieldwork_dates", "UPDATE opinion_polls SET fieldwork_start_date = DATE '2023-03-01' WHERE poll_id = 'strategy_2023_02_27'",
-     "poll_id=strategy_2023_02_27", "ends before it starts"),
+    (
+        "row_ballots_sum",
+        "UPDATE region_ballots SET ballots_cast_count = ballots_cast_count + 1 WHERE region_id = 'KZ-10'",
+        "region_id=KZ-10",
+        "differ from ballots cast by -1",
+    ),
+    (
+        "row_ballots_sum",
+        "DELETE FROM party_list_results WHERE region_id = 'KZ-10' AND option_id = 'baytaq'",
+        "region_id=KZ-10",
+        "only 7 of 8 options present",
+    ),
+    (
+        "pct_party_list_share",
+        "UPDATE party_list_results SET vote_share_pct = 67.82 WHERE region_id = 'KZ-10' AND option_id = 'amanat'",
+        "region_id=KZ-10, option_id=amanat",
+        "differs from the recomputed one",
+    ),
+    (
+        "pct_party_list_share",
+        "UPDATE national_party_list_results SET vote_share_pct = 3.91 WHERE option_id = 'against_all'",
+        "option_id=against_all",
+        "differs from the recomputed one",
+    ),
+    (
+        "turnout_recomputed",
+        "UPDATE region_ballots SET turnout_pct = 57.03 WHERE region_id = 'KZ-10'",
+        "region_id=KZ-10",
+        "published turnout differs",
+    ),
+    (
+        "turnout_last_report_final",
+        "UPDATE turnout_by_hour SET turnout_pct = 57.0 WHERE region_id = 'KZ-10' AND hour(reported_at) = 22",
+        "region_id=KZ-10",
+        "the last report differs from the final turnout",
+    ),
+    (
+        "turnout_last_report_final",
+        "DELETE FROM turnout_by_hour WHERE region_id = 'KZ-10' AND hour(reported_at) = 22",
+        "region_id=KZ-10",
+        "no report at the last reporting time",
+    ),
+    (
+        "turnout_never_decreases",
+        "UPDATE turnout_by_hour SET turnout_pct = 60.0 WHERE region_id = 'KZ-10' AND hour(reported_at) = 14",
+        "region_id=KZ-10, reported_at=16:00",
+        "lower than at 14:00",
+    ),
+    (
+        "turnout_never_decreases",
+        "UPDATE national_turnout_by_hour SET voters_count = 7000000 WHERE hour(reported_at) = 20",
+        "country_code=KZ, reported_at=22:00",
+        "lower than at 20:00",
+    ),
+    (
+        "turnout_never_decreases",
+        "DELETE FROM turnout_by_hour WHERE region_id = 'KZ-10' AND hour(reported_at) = 12",
+        "region_id=KZ-10",
+        "reports missing for this unit",
+    ),
+    (
+        "turnout_national_base",
+        "UPDATE national_turnout_by_hour SET turnout_pct = 14.25 WHERE hour(reported_at) = 10",
+        "reported_at=10:00",
+        "no stated registered-voter total reproduces",
+    ),
+    (
+        "district_winner_ahead",
+        "UPDATE district_results SET votes = 80000 WHERE district_number = 1 AND candidate_rank = 2",
+        "district_number=1",
+        "not ahead of the runner-up",
+    ),
+    (
+        "district_winner_ahead",
+        "DELETE FROM district_results WHERE district_number = 1 AND candidate_rank = 2",
+        "district_number=1",
+        "lacks its winner or runner-up",
+    ),
+    (
+        "district_implied_totals",
+        "UPDATE district_results SET vote_share_pct = 12.20 WHERE district_number = 1 AND candidate_rank = 2",
+        "district_number=1",
+        "imply different district totals",
+    ),
+    (
+        "district_counts",
+        "UPDATE region_district_counts SET results_table_count = 3 WHERE region_id = 'KZ-71'",
+        "region_id=KZ-71",
+        "the article states 3 districts; the results list 2",
+    ),
+    (
+        "district_counts",
+        "DELETE FROM region_district_counts WHERE region_id = 'KZ-10'",
+        "region_id=KZ-10",
+        "has no row in region_district_counts",
+    ),
+    (
+        "district_counts",
+        "UPDATE electoral_rules SET mandates_district_count = 30",
+        "*",
+        "the number of districts differs from the law's",
+    ),
+    (
+        "district_ballots_plausible",
+        "UPDATE region_ballots SET ballots_cast_count = 400000 WHERE region_id = 'KZ-10'",
+        "region_id=KZ-10",
+        "% of the party-list ballots cast",
+    ),
+    (
+        "district_ballots_plausible",
+        "DELETE FROM region_ballots WHERE region_id = 'KZ-10'",
+        "region_id=KZ-10",
+        "no party-list ballots for this region",
+    ),
+    (
+        "seats_add_up",
+        "UPDATE national_results SET seats_count = 61 WHERE party_id = 'amanat'",
+        "party_id=amanat",
+        "differ from the published total",
+    ),
+    (
+        "seats_add_up",
+        "UPDATE national_results SET list_seats_count = 7, seats_count = 7 WHERE party_id = 'auyl'",
+        "*",
+        "the seats add up to 68, the law has 69",
+    ),
+    (
+        "infobox_matches_totals_row",
+        "UPDATE national_results SET votes = votes + 1 WHERE party_id = 'auyl'",
+        "party_id=auyl",
+        "the infobox differs from the totals row",
+    ),
+    (
+        "seat_change_and_swing",
+        "UPDATE national_results SET swing_published_abs_pp = 17.20 WHERE party_id = 'amanat'",
+        "party_id=amanat",
+        "differs from the recomputed one",
+    ),
+    (
+        "seat_change_and_swing",
+        "UPDATE national_results SET seat_change_published_abs = 3 WHERE party_id = 'respublica'",
+        "party_id=respublica",
+        "differs from the recomputed one",
+    ),
+    (
+        "seat_allocation_matches",
+        "UPDATE seat_allocation SET published_seats_count = 39 WHERE party_id = 'amanat'",
+        "party_id=amanat",
+        "differ from the recomputed allocation",
+    ),
+    (
+        "seat_allocation_matches",
+        "UPDATE seat_allocation SET allocated_seats_count = 3 WHERE party_id = 'jsdp'",
+        "*",
+        "not all list seats are allocated",
+    ),
+    (
+        "polls_sum_to_100",
+        "UPDATE opinion_polls SET share_pct = share_pct + 1 "
+        "WHERE poll_id = 'democratic_institute_2023_02_18' AND option_id = 'amanat'",
+        "poll_id=democratic_institute_2023_02_18",
+        "the shares add up to 101.0%",
+    ),
+    (
+        "polls_sum_to_100",
+        "DELETE FROM exit_polls WHERE poll_id = 'sotsis_a_exit_2023_03_19' AND option_id = 'baytaq'",
+        "poll_id=sotsis_a_exit_2023_03_19",
+        "only 7 of 8 options present",
+    ),
+    (
+        "polls_fieldwork_dates",
+        "UPDATE opinion_polls SET fieldwork_end_date = DATE '2023-03-15' WHERE poll_id = 'strategy_2023_02_27'",
+        "poll_id=strategy_2023_02_27",
+        "on or after the publication ban",
+    ),
+    (
+        "polls_fieldwork_dates",
+        "UPDATE opinion_polls SET fieldwork_start_date = DATE '2023-03-01' WHERE poll_id = 'strategy_2023_02_27'",
+        "poll_id=strategy_2023_02_27",
+        "ends before it starts",
+    ),
     # A poll moved a year back (fieldwork in February 2022) is not a poll of this election.
-    ("polls_fieldwork_dates", "UPDATE opinion_polls SET fieldwork_start_date = DATE '2022-02-17', "
-     "fieldwork_end_date = DATE '2022-02-27' WHERE poll_id = 'strategy_2023_02_27'",
-     "poll_id=strategy_2023_02_27", "starts before the election was called"),
-    ("candidates_add_up", "UPDATE party_candidates SET candidates_count = 68 WHERE nominator_id = 'qhp'",
-     "nominator_id=qhp", "differ from the total"),
-    ("candidates_add_up", "UPDATE party_candidates SET list_candidates_count = NULL WHERE nominator_id = 'qhp'",
-     "nominator_id=qhp", "differ from the total"),
-    ("seat_change_and_swing", "UPDATE national_results SET previous_status = NULL WHERE party_id = 'auyl'",
-     "party_id=auyl", "its 2021 result is missing"),
-    ("infobox_matches_totals_row", "UPDATE national_results SET vote_share_pct = NULL WHERE party_id = 'auyl'",
-     "party_id=auyl", "the infobox differs from the totals row"),
-    ("district_implied_totals", "DELETE FROM district_results WHERE district_number = 3 AND candidate_rank = 2",
-     "district_number=3", "lacks its winner or runner-up"),
-    ("parties_match_infobox", "DELETE FROM national_results WHERE party_id = 'baytaq'",
-     "party_id=baytaq", "has no national result"),
-    ("turnout_recomputed", "DELETE FROM region_ballots WHERE region_id = 'KZ-10'", "region_id=KZ-10",
-     "has no ballots row"),
-    ("infobox_national_figures", "UPDATE national_infobox_figures SET turnout_pct = 54.12",
-     "country_code=KZ", "the infobox differs from the results table"),
-    ("infobox_national_figures", "DELETE FROM national_infobox_figures", "country_code=KZ", "a row to compare is missing"),
-    ("parties_match_infobox", "UPDATE parties SET previous_vote_share_pct = 71.2 WHERE party_id = 'amanat'",
-     "party_id=amanat", "different 2021 shares"),
-    ("parties_match_infobox", "UPDATE parties SET leader_name = 'Erlan Koshanov' WHERE party_id = 'amanat'",
-     "party_id=amanat", "different leaders"),
-    ("parties_match_infobox", "UPDATE parties SET previous_status = 'new' WHERE party_id = 'auyl'",
-     "party_id=auyl", "disagree on the 2021 election"),
-    ("debates_in_campaign", "UPDATE debates SET starts_at = TIMESTAMP '2023-03-19 20:00:00' WHERE debate_id = 'ktk'",
-     "debate_id=ktk", "outside the campaign period"),
-    ("debates_in_campaign", "DELETE FROM debate_participants WHERE debate_id = 'ktk' AND party_id = 'baytaq'",
-     "debate_id=ktk", "the debate lacks parties"),
-    ("debates_in_campaign", "DELETE FROM election_timetable WHERE event_name = 'Election campaigning'",
-     "debate_id=ktk", "the timetable has no campaign period"),
+    (
+        "polls_fieldwork_dates",
+        "UPDATE opinion_polls SET fieldwork_start_date = DATE '2022-02-17', "
+        "fieldwork_end_date = DATE '2022-02-27' WHERE poll_id = 'strategy_2023_02_27'",
+        "poll_id=strategy_2023_02_27",
+        "starts before the election was called",
+    ),
+    (
+        "candidates_add_up",
+        "UPDATE party_candidates SET candidates_count = 68 WHERE nominator_id = 'qhp'",
+        "nominator_id=qhp",
+        "differ from the total",
+    ),
+    (
+        "candidates_add_up",
+        "UPDATE party_candidates SET list_candidates_count = NULL WHERE nominator_id = 'qhp'",
+        "nominator_id=qhp",
+        "differ from the total",
+    ),
+    (
+        "seat_change_and_swing",
+        "UPDATE national_results SET previous_status = NULL WHERE party_id = 'auyl'",
+        "party_id=auyl",
+        "its 2021 result is missing",
+    ),
+    (
+        "infobox_matches_totals_row",
+        "UPDATE national_results SET vote_share_pct = NULL WHERE party_id = 'auyl'",
+        "party_id=auyl",
+        "the infobox differs from the totals row",
+    ),
+    (
+        "district_implied_totals",
+        "DELETE FROM district_results WHERE district_number = 3 AND candidate_rank = 2",
+        "district_number=3",
+        "lacks its winner or runner-up",
+    ),
+    (
+        "parties_match_infobox",
+        "DELETE FROM national_results WHERE party_id = 'baytaq'",
+        "party_id=baytaq",
+        "has no national result",
+    ),
+    (
+        "turnout_recomputed",
+        "DELETE FROM region_ballots WHERE region_id = 'KZ-10'",
+        "region_id=KZ-10",
+        "has no ballots row",
+    ),
+    (
+        "infobox_national_figures",
+        "UPDATE national_infobox_figures SET turnout_pct = 54.12",
+        "country_code=KZ",
+        "the infobox differs from the results table",
+    ),
+    (
+        "infobox_national_figures",
+        "DELETE FROM national_infobox_figures",
+        "country_code=KZ",
+        "a row to compare is missing",
+    ),
+    (
+        "parties_match_infobox",
+        "UPDATE parties SET previous_vote_share_pct = 71.2 WHERE party_id = 'amanat'",
+        "party_id=amanat",
+        "different 2021 shares",
+    ),
+    (
+        "parties_match_infobox",
+        "UPDATE parties SET leader_name = 'Erlan Koshanov' WHERE party_id = 'amanat'",
+        "party_id=amanat",
+        "different leaders",
+    ),
+    (
+        "parties_match_infobox",
+        "UPDATE parties SET previous_status = 'new' WHERE party_id = 'auyl'",
+        "party_id=auyl",
+        "disagree on the 2021 election",
+    ),
+    (
+        "debates_in_campaign",
+        "UPDATE debates SET starts_at = TIMESTAMP '2023-03-19 20:00:00' WHERE debate_id = 'ktk'",
+        "debate_id=ktk",
+        "outside the campaign period",
+    ),
+    (
+        "debates_in_campaign",
+        "DELETE FROM debate_participants WHERE debate_id = 'ktk' AND party_id = 'baytaq'",
+        "debate_id=ktk",
+        "the debate lacks parties",
+    ),
+    (
+        "debates_in_campaign",
+        "DELETE FROM election_timetable WHERE event_name = 'Election campaigning'",
+        "debate_id=ktk",
+        "the timetable has no campaign period",
+    ),
 ]
 
 
-@pytest.mark.parametrize("check_id, sql, record_key, message", TAMPERING,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(TAMPERING)])
+@pytest.mark.parametrize(
+    "check_id, sql, record_key, message", TAMPERING, ids=[f"{c[0]}-{i}" for i, c in enumerate(TAMPERING)]
+)
 def test_check_fires_on_tampered_data(con, check_id, sql, record_key, message):
     assert new_findings(con, check_id) == []
     for statement in sql.split(";"):
@@ -214,12 +426,22 @@ def test_check_fires_on_tampered_data(con, check_id, sql, record_key, message):
 
 def test_an_unexplained_finding_fails_and_a_stale_acknowledgement_too():
     (check,) = [c for c in load_checks() if c.id == "turnout_recomputed"]
-    finding = Finding(check, {"table_name": "region_ballots", "record_key": "region_id=KZ-71", "column_name": "turnout_pct",
-                              "expected": "43.238", "actual": "42.91", "message": "m"})
+    finding = Finding(
+        check,
+        {
+            "table_name": "region_ballots",
+            "record_key": "region_id=KZ-71",
+            "column_name": "turnout_pct",
+            "expected": "43.238",
+            "actual": "42.91",
+            "message": "m",
+        },
+    )
     with pytest.raises(PipelineError, match="1 cross-check failure"):
         assess([check], [finding], [], {}, [])
-    ack = Acknowledgement("A1", "turnout_recomputed", "region_ballots", "region_id=KZ-71", "turnout_pct", "why",
-                          "43.238", "42.91")
+    ack = Acknowledgement(
+        "A1", "turnout_recomputed", "region_ballots", "region_id=KZ-71", "turnout_pct", "why", "43.238", "42.91"
+    )
     rows = assess([check], [finding], [], {}, [ack])
     assert [(r["status"], r["explanation"]) for r in rows] == [("acknowledged", "A1: why")]
     # An acknowledgement explains the values it names: the same finding with another value fails again.
@@ -241,8 +463,10 @@ def test_a_failing_check_stops_publishing_and_keeps_the_release(tmp_path, fresh_
     before = tree_digest(root)
     result = run_cli("publish", root=root)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert ("totals_party_list_votes: table party_list_results, row option_id=amanat, column votes: "
-            "expected 3431510, actual 3431520") in result.stderr
+    assert (
+        "totals_party_list_votes: table party_list_results, row option_id=amanat, column votes: "
+        "expected 3431510, actual 3431520"
+    ) in result.stderr
     assert "row_ballots_sum: table region_ballots, row region_id=KZ-10" in result.stderr
     assert tree_digest(root) == before
 

@@ -36,6 +36,7 @@ def edit_manifest(change):
         manifest = json.loads((root / "raw" / "manifest.json").read_text())
         change(manifest)
         (root / "raw" / "manifest.json").write_text(json.dumps(manifest))
+
     return apply
 
 
@@ -43,6 +44,7 @@ def write(relative: str, data: bytes):
     def apply(root: Path) -> None:
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         (root / relative).write_bytes(data)
+
     return apply
 
 
@@ -52,23 +54,29 @@ BAD_ROOTS = {
     "manifest not JSON": write("raw/manifest.json", b"{snapshots: ["),
     "manifest not UTF-8": write("raw/manifest.json", b"\xff\xfe{}"),
     "manifest a JSON list": write("raw/manifest.json", b"[]"),
-    "manifest a folder": lambda root: ((root / "raw" / "manifest.json").unlink(),
-                                       (root / "raw" / "manifest.json").mkdir()),
+    "manifest a folder": lambda root: (
+        (root / "raw" / "manifest.json").unlink(),
+        (root / "raw" / "manifest.json").mkdir(),
+    ),
     "current names no entry": edit_manifest(lambda m: m.update(current="other.txt")),
     "current not text": edit_manifest(lambda m: m.update(current=["a"])),
     "entry without sha256": edit_manifest(lambda m: m["snapshots"][0].pop("sha256")),
     "bytes as text": edit_manifest(lambda m: m["snapshots"][0].update(bytes="99069")),
-    "snapshot path leaves raw/": edit_manifest(lambda m: (m["snapshots"][0].update(path="../../etc/passwd"),
-                                                          m.update(current="../../etc/passwd"))),
+    "snapshot path leaves raw/": edit_manifest(
+        lambda m: (m["snapshots"][0].update(path="../../etc/passwd"), m.update(current="../../etc/passwd"))
+    ),
     "snapshot missing": lambda root: (root / "raw" / SNAPSHOT).unlink(),
     "snapshot edited": lambda root: (root / "raw" / SNAPSHOT).write_bytes(
-        (root / "raw" / SNAPSHOT).read_bytes().replace(b"3,431,510", b"3,431,511")),
+        (root / "raw" / SNAPSHOT).read_bytes().replace(b"3,431,510", b"3,431,511")
+    ),
     "snapshot not UTF-8": lambda root: set_snapshot(root, b"\xff" * 100),
     "snapshot empty": lambda root: set_snapshot(root, b""),
     "snapshot truncated": lambda root: set_snapshot(root, (root / "raw" / SNAPSHOT).read_bytes()[:30_000]),
-    "snapshot of another article": lambda root: set_snapshot(root, "= Main Page =\nWelcome.\n".encode()),
-    "a damaged swap journal": lambda root: (write("build/swap-journal.json", b"{not json")(root),
-                                            write("build/staging/datapackage.json", b"{}")(root)),
+    "snapshot of another article": lambda root: set_snapshot(root, b"= Main Page =\nWelcome.\n"),
+    "a damaged swap journal": lambda root: (
+        write("build/swap-journal.json", b"{not json")(root),
+        write("build/staging/datapackage.json", b"{}")(root),
+    ),
 }
 RAW_COMMANDS = ["verify-raw", "extract", "validate", "publish", "build"]
 # Bytes that match the manifest but cannot be extracted: verify-raw rightly accepts them.
@@ -109,13 +117,24 @@ def test_network_commands_with_nothing_to_talk_to(tmp_path, pristine):
     shutil.copytree(pristine, root)
     before = kept(root)
     assert_clear_failure(run_main("--root", str(root), "fetch", "--api-url", url, "--retries", "0"), "refused")
-    assert_clear_failure(run_main("download", "--base-url", url, "--dest", str(tmp_path / "d"), "--retries", "0"),
-                         "refused")
+    assert_clear_failure(
+        run_main("download", "--base-url", url, "--dest", str(tmp_path / "d"), "--retries", "0"), "refused"
+    )
     assert kept(root) == before and not (tmp_path / "d").exists()
 
 
-@pytest.mark.parametrize("argv", [[], ["nonsense"], ["--root"], ["publish", "--wait", "x"], ["fetch", "--revision"],
-                                  ["download"], ["check", "--unknown-option"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["nonsense"],
+        ["--root"],
+        ["publish", "--wait", "x"],
+        ["fetch", "--revision"],
+        ["download"],
+        ["check", "--unknown-option"],
+    ],
+)
 def test_usage_errors_exit_with_code_1(argv):
     assert_clear_failure(run_main(*argv))
 

@@ -35,8 +35,13 @@ def root(stale_release, tmp_path) -> Path:
 
 
 def start(root: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pipeline", "--root", str(root), *args], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "--root", str(root), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def assert_release_matches_its_descriptor(root: Path) -> None:
@@ -73,8 +78,11 @@ def test_a_build_that_cannot_get_the_lock_in_time_fails_clearly_and_changes_noth
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"another build of {root} is running (test, process {os.getpid()}, since " in result.stderr
     assert "waiting for it to finish (at most 0.3 s)" in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith(
-        f"error: [publish] another build of {root} still holds its lock after 0.3 s; nothing was changed.")
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"error: [publish] another build of {root} still holds its lock after 0.3 s; nothing was changed.")
+    )
     assert tree_digest(root) == before
 
 
@@ -84,9 +92,13 @@ def test_a_check_waiting_on_a_publish_killed_mid_swap_reads_the_restored_release
     from pipeline.release import CRASH_VARIABLE, HOLDER
 
     before = tree_digest(root)
-    publisher = subprocess.Popen([sys.executable, "-m", "pipeline", "--root", str(root), "publish"], cwd=ROOT,
-                                 env=dict(os.environ, **{CRASH_VARIABLE: "moved-in:processed"}),
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    publisher = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "--root", str(root), "publish"],
+        cwd=ROOT,
+        env=dict(os.environ, **{CRASH_VARIABLE: "moved-in:processed"}),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while not (root / HOLDER).exists():  # the publish holds the lock
         assert time.monotonic() < deadline and publisher.poll() is None

@@ -11,24 +11,39 @@ import pytest
 from pipeline import ROOT
 
 DATABASE = ROOT / "processed" / "kz_election_2023.duckdb"
-QUERIES = dict((int(n), (title, sql)) for n, title, sql in re.findall(
-    r"^### (\d+)\. (.*?)\n\n```sql\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.DOTALL | re.MULTILINE))
+QUERIES = dict(
+    (int(n), (title, sql))
+    for n, title, sql in re.findall(
+        r"^### (\d+)\. (.*?)\n\n```sql\n(.*?)```",
+        (ROOT / "README.md").read_text(encoding="utf-8"),
+        re.DOTALL | re.MULTILINE,
+    )
+)
 
 # number -> (row count, first row, last row or None when the order of the last rows is not total)
 EXPECTED = {
     1: (20, ("Kyzylorda Region", 67.21, 326_663, 486_034), ("Almaty", 25.82, 310_416, 1_202_078)),
     2: (20, ("Turkistan Region", 140_322, 23.39), ("Shymkent", 7_443, 2.62)),
-    3: (7, (2, "Astana", "Däulet Muqaev", None, 51_769, 29.51),
-        (14, "West Kazakhstan Region", "Abzal Quspan", None, 126_784, 50.22)),
-    4: (29, (7, "Shymkent", "Bolatbek Najmetdinuly", "Abai Praliev", 2_532, 2.69),
-        (10, "Aktobe Region", "Qazybek Älişev", "Tättigül Talaeva", 220_869, 69.09)),
+    3: (
+        7,
+        (2, "Astana", "Däulet Muqaev", None, 51_769, 29.51),
+        (14, "West Kazakhstan Region", "Abzal Quspan", None, 126_784, 50.22),
+    ),
+    4: (
+        29,
+        (7, "Shymkent", "Bolatbek Najmetdinuly", "Abai Praliev", 2_532, 2.69),
+        (10, "Aktobe Region", "Qazybek Älişev", "Tättigül Talaeva", 220_869, 69.09),
+    ),
     5: (24, ("Democratic Institute", "qhp", 5.1, 6.8, -1.7), None),
     6: (7, ("amanat", 3_431_510, 53.9, True, 39, 0.649, 1, 40, 40), ("baytaq", 146_431, 2.3, False, 0, None, 0, 0, 0)),
     7: (7, ("10:00", 8.51), ("22:00", 25.82)),
     8: (30, ("Abai Region", "aq_jol", 9_000, 9_559), ("West Kazakhstan Region", "baytaq", 2_312, 13_027)),
     9: (8, ("amanat", 3_431_510, 53.9, 53.9), ("baytaq", 146_431, 2.3, 2.3)),
-    10: (4, ("Public Opinion Research Institute", dt.date(2023, 1, 28), 48.6),
-         ("Public Opinion Research Institute", dt.date(2023, 3, 10), 66.7)),
+    10: (
+        4,
+        ("Public Opinion Research Institute", dt.date(2023, 1, 28), 48.6),
+        ("Public Opinion Research Institute", dt.date(2023, 3, 10), 66.7),
+    ),
     11: (14, None, ("corrected", "totals_party_list_votes", "option_id=against_all", "votes", "248,291", "248.291")),
 }
 
@@ -67,12 +82,20 @@ def test_the_database_describes_itself():
     connection = duckdb.connect(str(DATABASE), read_only=True)
     try:
         described = connection.execute("DESCRIBE district_results").fetchall()
-        comments = connection.execute("SELECT comment FROM duckdb_columns() WHERE database_name = 'kz_election_2023'").fetchall()
-        views = connection.execute("SELECT view_name, comment FROM duckdb_views() WHERE NOT internal ORDER BY 1").fetchall()
+        comments = connection.execute(
+            "SELECT comment FROM duckdb_columns() WHERE database_name = 'kz_election_2023'"
+        ).fetchall()
+        views = connection.execute(
+            "SELECT view_name, comment FROM duckdb_views() WHERE NOT internal ORDER BY 1"
+        ).fetchall()
     finally:
         connection.close()
     assert [d[0] for d in described][:3] == ["district_number", "candidate_rank", "candidate_name"]
     assert comments and all(c[0] for c in comments)
-    assert [v[0] for v in views] == ["district_races", "national_summary", "party_list_results_named",
-                                     "party_list_results_wide"]
+    assert [v[0] for v in views] == [
+        "district_races",
+        "national_summary",
+        "party_list_results_named",
+        "party_list_results_wide",
+    ]
     assert all(v[1] for v in views)

@@ -18,8 +18,12 @@ def extraction_error(text: str) -> PipelineError:
 
 def test_unknown_region_name(source_text):
     error = extraction_error(replace_once(source_text, PAVLODAR, "| Pavlodarr Region | 512,343 | 199,160 |"))
-    assert (error.stage, error.table, error.row, error.column) == \
-        ("extract", "party_list_results", "Pavlodarr Region", "region_id")
+    assert (error.stage, error.table, error.row, error.column) == (
+        "extract",
+        "party_list_results",
+        "Pavlodarr Region",
+        "region_id",
+    )
     assert "unknown region name 'Pavlodarr Region'" in str(error)
 
 
@@ -30,8 +34,9 @@ def test_unparseable_number_names_table_row_and_column(source_text):
 
 
 def test_unknown_header(source_text):
-    error = extraction_error(replace_once(source_text, PARTY_LIST_HEADER,
-                                          "| Region | Registered voters | Amanatt | Auyl |"))
+    error = extraction_error(
+        replace_once(source_text, PARTY_LIST_HEADER, "| Region | Registered voters | Amanatt | Auyl |")
+    )
     assert error.table == "party_list_results" and "unexpected column header 'Amanatt'" in str(error)
 
 
@@ -41,14 +46,14 @@ def test_missing_table(source_text):
 
 
 def test_missing_region_row(source_text):
-    line = next(l for l in source_text.splitlines() if l.startswith(PAVLODAR))
+    line = next(text for text in source_text.splitlines() if text.startswith(PAVLODAR))
     error = extraction_error(replace_once(source_text, line + "\n", ""))
     assert (error.table, error.column) == ("party_list_results", "region_id")
     assert "regions without a row: KZ-43, KZ-55" in str(error)
 
 
 def test_duplicate_region_row(source_text):
-    line = next(l for l in source_text.splitlines() if l.startswith("| Pavlodar Region | 512,343"))
+    line = next(text for text in source_text.splitlines() if text.startswith("| Pavlodar Region | 512,343"))
     error = extraction_error(replace_once(source_text, line, line + "\n" + line))
     assert "regions appear twice: KZ-55" in str(error)
 
@@ -79,8 +84,9 @@ def test_cli_reports_an_error_without_traceback_and_keeps_the_release(published_
 
 
 def test_cli_failed_extraction_keeps_the_release(tmp_path, fresh_build, source_text):
-    root = root_with_release(tmp_path / "bad", replace_once(source_text, PAVLODAR, "| Pavlodarr Region | 512,343 | 199,160 |"),
-                             fresh_build)
+    root = root_with_release(
+        tmp_path / "bad", replace_once(source_text, PAVLODAR, "| Pavlodarr Region | 512,343 | 199,160 |"), fresh_build
+    )
     before = tree_digest(root)
     result = run_cli("publish", root=root)
     assert result.returncode == 1 and "Traceback" not in result.stderr
@@ -109,10 +115,13 @@ def test_unexpected_exceptions_keep_their_traceback(monkeypatch):
         cli.main(["verify-raw"])
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "is empty"),
-    (b"\xff\xfe not text", "is not valid UTF-8 (byte 0"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "is empty"),
+        (b"\xff\xfe not text", "is not valid UTF-8 (byte 0"),
+    ],
+)
 def test_empty_and_undecodable_snapshots(tmp_path, data, message):
     root = make_root(tmp_path)
     snapshot = root / "raw" / "2023_Kazakh_legislative_election.txt"
@@ -120,6 +129,7 @@ def test_empty_and_undecodable_snapshots(tmp_path, data, message):
     manifest = root / "raw" / "manifest.json"
     import hashlib
     import json
+
     content = json.loads(manifest.read_text())
     content["snapshots"][0]["sha256"] = hashlib.sha256(data).hexdigest()
     content["snapshots"][0]["bytes"] = len(data)
@@ -129,7 +139,9 @@ def test_empty_and_undecodable_snapshots(tmp_path, data, message):
 
 
 def test_a_missing_option_column_is_an_error_not_a_crash(source_text):
-    error = extraction_error(replace_once(source_text, PARTY_LIST_HEADER, "| Region | Registered voters | Undecided | Auyl |"))
+    error = extraction_error(
+        replace_once(source_text, PARTY_LIST_HEADER, "| Region | Registered voters | Undecided | Auyl |")
+    )
     assert (error.table, error.row) == ("party_list_results", "header") and "every ballot option" in str(error)
 
 
@@ -138,7 +150,7 @@ def test_a_blank_debate_organiser_is_an_error_not_a_crash(source_text):
     assert (error.table, error.column) == ("debates", "organiser_name")
 
 
-@pytest.mark.parametrize("manifest", ['[]', '{"current": "x.txt", "snapshots": [{"sha256": "0"}]}', '"text"'])
+@pytest.mark.parametrize("manifest", ["[]", '{"current": "x.txt", "snapshots": [{"sha256": "0"}]}', '"text"'])
 def test_a_malformed_manifest_is_an_error_not_a_crash(tmp_path, manifest):
     root = make_root(tmp_path)
     (root / "raw" / "manifest.json").write_text(manifest)

@@ -7,13 +7,34 @@ import pytest
 from tests.conftest import SOURCE
 
 EXPECTED_ROWS = {
-    "regions": 20, "region_aliases": 5, "parties": 7,
-    "party_list_results": 160, "region_ballots": 20, "national_party_list_results": 8, "national_ballots": 1,
-    "turnout_by_hour": 140, "national_turnout_by_hour": 7, "districts": 29, "district_results": 58,
-    "opinion_polls": 36, "exit_polls": 24, "national_results": 7, "party_candidates": 8,
-    "region_district_counts": 20, "voter_roll_reports": 2, "electoral_rules": 1, "seat_allocation": 7,
-    "national_infobox_figures": 1, "election_timetable": 9, "debates": 3, "debate_participants": 21,
-    "debate_polls": 8, "vote_options": 10, "errata": 3, "extraction_inferences": 20, "source_gaps": 9,
+    "regions": 20,
+    "region_aliases": 5,
+    "parties": 7,
+    "party_list_results": 160,
+    "region_ballots": 20,
+    "national_party_list_results": 8,
+    "national_ballots": 1,
+    "turnout_by_hour": 140,
+    "national_turnout_by_hour": 7,
+    "districts": 29,
+    "district_results": 58,
+    "opinion_polls": 36,
+    "exit_polls": 24,
+    "national_results": 7,
+    "party_candidates": 8,
+    "region_district_counts": 20,
+    "voter_roll_reports": 2,
+    "electoral_rules": 1,
+    "seat_allocation": 7,
+    "national_infobox_figures": 1,
+    "election_timetable": 9,
+    "debates": 3,
+    "debate_participants": 21,
+    "debate_polls": 8,
+    "vote_options": 10,
+    "errata": 3,
+    "extraction_inferences": 20,
+    "source_gaps": 9,
 }
 
 
@@ -31,9 +52,15 @@ def test_national_party_list_results(tables):
     national = tables["national_party_list_results"]
     assert one(national, option_id="amanat") == {"option_id": "amanat", "votes": 3_431_510, "vote_share_pct": 53.9}
     assert one(national, option_id="baytaq")["votes"] == 146_431
-    assert tables["national_ballots"] == [{"country_code": "KZ", "registered_voters_count": 12_035_578,
-                                           "invalid_ballots_count": 158_046, "ballots_cast_count": 6_524_487,
-                                           "turnout_pct": 54.21}]
+    assert tables["national_ballots"] == [
+        {
+            "country_code": "KZ",
+            "registered_voters_count": 12_035_578,
+            "invalid_ballots_count": 158_046,
+            "ballots_cast_count": 6_524_487,
+            "turnout_pct": 54.21,
+        }
+    ]
 
 
 def test_erratum_restores_the_against_all_total(tables):
@@ -44,12 +71,20 @@ def test_erratum_restores_the_against_all_total(tables):
 
 def test_region_values(tables):
     assert one(tables["region_ballots"], region_id="KZ-75") == {
-        "region_id": "KZ-75", "registered_voters_count": 1_202_078, "invalid_ballots_count": 11_764,
-        "ballots_cast_count": 310_416, "turnout_pct": 25.82}
+        "region_id": "KZ-75",
+        "registered_voters_count": 1_202_078,
+        "invalid_ballots_count": 11_764,
+        "ballots_cast_count": 310_416,
+        "turnout_pct": 25.82,
+    }
     # Aliases resolve: 'Qostanai Region' is Kostanay (KZ-39), 'Türkistan Region' is Turkistan (KZ-61).
     assert one(tables["party_list_results"], region_id="KZ-39", option_id="amanat")["votes"] == 226_607
     assert one(tables["party_list_results"], region_id="KZ-61", option_id="auyl") == {
-        "region_id": "KZ-61", "option_id": "auyl", "votes": 140_322, "vote_share_pct": 23.39}
+        "region_id": "KZ-61",
+        "option_id": "auyl",
+        "votes": 140_322,
+        "vote_share_pct": 23.39,
+    }
     # 'Almaty' is the city, never the region.
     assert one(tables["party_list_results"], region_id="KZ-19", option_id="amanat")["votes"] == 313_949
     assert one(tables["party_list_results"], region_id="KZ-75", option_id="amanat")["votes"] == 150_312
@@ -65,17 +100,31 @@ def test_kyzylorda_row_without_a_name_is_inferred(tables):
 def test_district_winners_and_runners_up(tables):
     results = tables["district_results"]
     assert one(results, district_number=14, candidate_rank=1) == {
-        "district_number": 14, "candidate_rank": 1, "candidate_name": "Abzal Quspan", "is_independent": True,
-        "candidate_party_id": None, "affiliation_name": None, "affiliation_party_id": None,
-        "votes": 126_784, "vote_share_pct": 50.22}
+        "district_number": 14,
+        "candidate_rank": 1,
+        "candidate_name": "Abzal Quspan",
+        "is_independent": True,
+        "candidate_party_id": None,
+        "affiliation_name": None,
+        "affiliation_party_id": None,
+        "votes": 126_784,
+        "vote_share_pct": 50.22,
+    }
     assert one(results, district_number=14, candidate_rank=2)["candidate_name"] == "Luqpan Ahmediarov"
     assert one(results, district_number=14, candidate_rank=2)["votes"] == 46_172
     bazarbek = one(results, district_number=5, candidate_rank=1)
-    assert (bazarbek["candidate_name"], bazarbek["is_independent"], bazarbek["affiliation_party_id"]) == \
-        ("Baqytjan Bazarbek", True, "amanat")
+    assert (bazarbek["candidate_name"], bazarbek["is_independent"], bazarbek["affiliation_party_id"]) == (
+        "Baqytjan Bazarbek",
+        True,
+        "amanat",
+    )
     imanbai = one(results, district_number=3, candidate_rank=2)
-    assert (imanbai["candidate_name"], imanbai["affiliation_name"], imanbai["affiliation_party_id"], imanbai["votes"]) \
-        == ("Inga Imanbai", "QDP", None, 6_798)
+    assert (
+        imanbai["candidate_name"],
+        imanbai["affiliation_name"],
+        imanbai["affiliation_party_id"],
+        imanbai["votes"],
+    ) == ("Inga Imanbai", "QDP", None, 6_798)
     qasqaraurov = one(results, district_number=12, candidate_rank=2)
     assert (qasqaraurov["candidate_party_id"], qasqaraurov["vote_share_pct"]) == ("amanat", 21.69)
     assert sum(r["candidate_rank"] == 1 and r["is_independent"] for r in results) == 7
@@ -93,22 +142,37 @@ def test_districts_follow_their_region_rowspan(tables):
 
 
 def test_turnout_by_hour(tables):
-    assert one(tables["turnout_by_hour"], region_id="KZ-75",
-               reported_at=dt.datetime(2023, 3, 19, 22))["turnout_pct"] == 25.82
-    assert one(tables["turnout_by_hour"], region_id="KZ-23",
-               reported_at=dt.datetime(2023, 3, 19, 14))["turnout_pct"] == 36.15
+    assert (
+        one(tables["turnout_by_hour"], region_id="KZ-75", reported_at=dt.datetime(2023, 3, 19, 22))["turnout_pct"]
+        == 25.82
+    )
+    assert (
+        one(tables["turnout_by_hour"], region_id="KZ-23", reported_at=dt.datetime(2023, 3, 19, 14))["turnout_pct"]
+        == 36.15
+    )
     assert one(tables["national_turnout_by_hour"], reported_at=dt.datetime(2023, 3, 19, 10)) == {
-        "reported_at": dt.datetime(2023, 3, 19, 10), "voters_count": 1_710_381, "turnout_pct": 14.21}
+        "reported_at": dt.datetime(2023, 3, 19, 10),
+        "voters_count": 1_710_381,
+        "turnout_pct": 14.21,
+    }
 
 
 def test_polls(tables):
     strategy = one(tables["opinion_polls"], poll_id="strategy_2023_02_27", option_id="undecided")
-    assert strategy == {"poll_id": "strategy_2023_02_27", "pollster_name": "Strategy",
-                        "fieldwork_start_date": dt.date(2023, 2, 17), "fieldwork_end_date": dt.date(2023, 2, 27),
-                        "respondents_count": 1_600, "margin_of_error_pp": 3.0, "option_id": "undecided",
-                        "share_pct": 12.7}
+    assert strategy == {
+        "poll_id": "strategy_2023_02_27",
+        "pollster_name": "Strategy",
+        "fieldwork_start_date": dt.date(2023, 2, 17),
+        "fieldwork_end_date": dt.date(2023, 2, 27),
+        "respondents_count": 1_600,
+        "margin_of_error_pp": 3.0,
+        "option_id": "undecided",
+        "share_pct": 12.7,
+    }
     # Options are mapped by header text: the polls' column order (Aq Jol before QHP) differs from the results.
-    assert one(tables["opinion_polls"], poll_id="democratic_institute_2023_02_18", option_id="aq_jol")["share_pct"] == 5.4
+    assert (
+        one(tables["opinion_polls"], poll_id="democratic_institute_2023_02_18", option_id="aq_jol")["share_pct"] == 5.4
+    )
     sotsis = one(tables["exit_polls"], poll_id="sotsis_a_exit_2023_03_19", option_id="respublica")
     assert (sotsis["respondents_count"], sotsis["share_pct"], sotsis["turnout_estimate_pct"]) == (312_000, 8.8, 55.6)
 
@@ -120,8 +184,9 @@ def test_parties(tables):
     assert one(tables["parties"], party_id="baytaq")["party_full_name"] is None  # the cell is empty
 
 
-@pytest.mark.parametrize("alias", ["Aqmola Region", "Aqtöbe Region", "Qarağandy Region", "Qostanai Region",
-                                   "Türkistan Region"])
+@pytest.mark.parametrize(
+    "alias", ["Aqmola Region", "Aqtöbe Region", "Qarağandy Region", "Qostanai Region", "Türkistan Region"]
+)
 def test_every_alias_is_a_spelling_the_article_uses(tables, alias):
     assert alias in {a["alias_name"] for a in tables["region_aliases"]}
     assert f"| {alias} |" in SOURCE.read_text(encoding="utf-8")
@@ -129,27 +194,41 @@ def test_every_alias_is_a_spelling_the_article_uses(tables, alias):
 
 def test_national_results_from_the_infobox_and_the_prose(tables):
     amanat = one(tables["national_results"], party_id="amanat")
-    assert (amanat["votes"], amanat["seats_count"], amanat["list_seats_count"], amanat["district_seats_count"]) == \
-        (3_431_510, 62, 40, 22)
+    assert (amanat["votes"], amanat["seats_count"], amanat["list_seats_count"], amanat["district_seats_count"]) == (
+        3_431_510,
+        62,
+        40,
+        22,
+    )
     # The infobox prints the changes without sign: they are recomputed with it.
     assert (amanat["seat_change_published_abs"], amanat["seat_change_count"]) == (14, -14)
     assert (amanat["swing_published_abs_pp"], amanat["swing_pp"]) == (17.19, -17.19)
     jsdp = one(tables["national_results"], party_id="jsdp")
     assert (jsdp["previous_status"], jsdp["seat_change_count"], jsdp["swing_pp"]) == ("boycotted", 4, 5.2)
     respublica = one(tables["national_results"], party_id="respublica")
-    assert (respublica["previous_status"], respublica["seat_change_count"], respublica["swing_pp"]) == ("new", None, None)
+    assert (respublica["previous_status"], respublica["seat_change_count"], respublica["swing_pp"]) == (
+        "new",
+        None,
+        None,
+    )
     assert one(tables["national_results"], party_id="qhp")["leader_name"] is None  # the infobox has no Leader5
     assert one(tables["national_results"], party_id="baytaq")["list_seats_count"] == 0
 
 
 def test_candidates_and_district_counts(tables):
     assert one(tables["party_candidates"], nominator_id="aq_jol") == {
-        "nominator_id": "aq_jol", "party_id": "aq_jol", "first_on_list_name": "Azat Peruashev",
-        "list_candidates_count": 54, "district_candidates_count": 23, "candidates_count": 77,
-        "list_registered_on": dt.date(2023, 2, 13)}
+        "nominator_id": "aq_jol",
+        "party_id": "aq_jol",
+        "first_on_list_name": "Azat Peruashev",
+        "list_candidates_count": 54,
+        "district_candidates_count": 23,
+        "candidates_count": 77,
+        "list_registered_on": dt.date(2023, 2, 13),
+    }
     assert one(tables["party_candidates"], nominator_id="independent")["district_candidates_count"] == 359
-    counts = {r["region_id"]: (r["districts_table_count"], r["results_table_count"])
-              for r in tables["region_district_counts"]}
+    counts = {
+        r["region_id"]: (r["districts_table_count"], r["results_table_count"]) for r in tables["region_district_counts"]
+    }
     assert counts["KZ-61"] == (3, 3) and counts["KZ-11"] == (None, 1)
     assert counts["KZ-79"] == (2, 2)  # erratum E002: the districts table says 3
     assert [r["registered_voters_count"] for r in tables["voter_roll_reports"]] == [11_976_406, 12_032_550]
@@ -157,12 +236,19 @@ def test_candidates_and_district_counts(tables):
 
 def test_party_details(tables):
     auyl = one(tables["parties"], party_id="auyl")
-    assert (auyl["political_position"], auyl["leader_name"], auyl["previous_vote_share_pct"], auyl["political_stance"]) \
-        == ("Centre-left", "Äli Bektaev", 5.3, "Pro-government")
+    assert (
+        auyl["political_position"],
+        auyl["leader_name"],
+        auyl["previous_vote_share_pct"],
+        auyl["political_stance"],
+    ) == ("Centre-left", "Äli Bektaev", 5.3, "Pro-government")
     # 'New' spans both 2021 result cells, so the stance sits one cell earlier.
     baytaq = one(tables["parties"], party_id="baytaq")
-    assert (baytaq["previous_status"], baytaq["previous_vote_share_pct"], baytaq["political_stance"]) == \
-        ("new", None, "Pro-presidential")
+    assert (baytaq["previous_status"], baytaq["previous_vote_share_pct"], baytaq["political_stance"]) == (
+        "new",
+        None,
+        "Pro-presidential",
+    )
     assert one(tables["parties"], party_id="jsdp")["leader_name"] == "Ashat Raqymjanov"  # erratum E003
     assert one(tables["parties"], party_id="amanat")["ideology_text"] is None
 
@@ -172,8 +258,11 @@ def test_timetable_debates_and_debate_poll(tables):
     assert (campaign["start_date"], campaign["end_date"]) == (dt.date(2023, 2, 18), dt.date(2023, 3, 18))
     assert one(tables["election_timetable"], event_name="Nominations of candidates deadline")["time_of_day"] == "18:00"
     ktk = one(tables["debates"], debate_id="ktk")
-    assert (ktk["starts_at"], ktk["moderator_names"], ktk["duration_seconds"]) == \
-        (dt.datetime(2023, 3, 10, 21, 0), "Evgenia Säkenova", 2 * 3600 + 2 * 60 + 22)
+    assert (ktk["starts_at"], ktk["moderator_names"], ktk["duration_seconds"]) == (
+        dt.datetime(2023, 3, 10, 21, 0),
+        "Evgenia Säkenova",
+        2 * 3600 + 2 * 60 + 22,
+    )
     assert one(tables["debates"], debate_id="qazaqstan")["starts_at"] == dt.datetime(2023, 3, 1, 20, 30)
     assert one(tables["debate_participants"], debate_id="ktk", party_id="qhp")["participation_code"] == "P"
     assert one(tables["debate_polls"], debate_id="ktk", option_id="respublica")["share_pct"] == 15.0

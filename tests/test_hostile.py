@@ -30,9 +30,25 @@ from pipeline.cli import main
 from pipeline.fetch import TITLE
 from pipeline.net import MAX_API_BYTES, MAX_DESCRIPTOR_BYTES
 from pipeline.release import RELEASE_ITEMS
-from tests.conftest import make_root, tree
-from tests.servers import (Scripted, answer, closed_port, drip, endless, endless_chunked, gzip_bomb, ok, routed,
-                           serve, serve_folder, serve_raw, slow_body, slow_headers, stall, steady)
+from tests.conftest import tree
+from tests.servers import (
+    Scripted,
+    answer,
+    closed_port,
+    drip,
+    endless,
+    endless_chunked,
+    gzip_bomb,
+    ok,
+    routed,
+    serve,
+    serve_folder,
+    serve_raw,
+    slow_body,
+    slow_headers,
+    stall,
+    steady,
+)
 
 SHORT = ["--timeout", "0.3", "--request-deadline", "1", "--deadline", "3", "--retries", "0", "--backoff", "0.05"]
 
@@ -79,6 +95,7 @@ def sha256(data: bytes) -> str:
 
 # --- download: hostile descriptors ---------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def downloaded(fresh_build, tmp_path_factory) -> Path:
     """A folder holding a complete earlier download and a file of the user's own."""
@@ -121,17 +138,24 @@ HOSTILE_DESCRIPTORS = {
     "bytes true": (descriptor(resource_entry(bytes=True)), "needs 'bytes'"),
     "bytes a float": (descriptor(resource_entry(bytes=8.0)), "needs 'bytes'"),
     "NUL in a path": (descriptor(resource_entry(path="processed/a\u0000.csv")), "control, invisible or invalid"),
-    "right-to-left override in a path": (descriptor(resource_entry(path="processed/\u202evsc.exe")),
-                                         "control, invisible or invalid"),
-    "lone surrogate in a path": (descriptor(resource_entry()).replace(b"extra.csv", b"\\ud800.csv"),
-                                 "control, invisible or invalid"),
-    "300-character file name": (descriptor(resource_entry(path="processed/" + "a" * 300 + ".csv")),
-                                "longer than 255 bytes"),
+    "right-to-left override in a path": (
+        descriptor(resource_entry(path="processed/\u202evsc.exe")),
+        "control, invisible or invalid",
+    ),
+    "lone surrogate in a path": (
+        descriptor(resource_entry()).replace(b"extra.csv", b"\\ud800.csv"),
+        "control, invisible or invalid",
+    ),
+    "300-character file name": (
+        descriptor(resource_entry(path="processed/" + "a" * 300 + ".csv")),
+        "longer than 255 bytes",
+    ),
     "path '.'": (descriptor(resource_entry(path=".")), "'.' or '..' part"),
     "path with '..'": (descriptor(resource_entry(path="../outside.csv")), "'.' or '..' part"),
     "path with a '.' part beside the plain one": (
         descriptor(resource_entry(path="processed/regions.csv"), resource_entry(path="processed/./regions.csv")),
-        "'.' or '..' part"),
+        "'.' or '..' part",
+    ),
     "empty part": (descriptor(resource_entry(path="processed//x.csv")), "empty, '.' or '..' part"),
     "absolute path": (descriptor(resource_entry(path="/etc/cron.d/x")), "it is absolute"),
     "backslash": (descriptor(resource_entry(path="processed\\x.csv")), "backslash"),
@@ -140,15 +164,25 @@ HOSTILE_DESCRIPTORS = {
     "the descriptor's own name": (descriptor(resource_entry(path="datapackage.json")), "descriptor's own name"),
     "a folder in the target": (descriptor(resource_entry(path="processed")), "is a folder"),
     "a file then a folder of the same name": (
-        descriptor(resource_entry(path="zz_a"), resource_entry(path="zz_a/b")), "both as a file and as a folder"),
+        descriptor(resource_entry(path="zz_a"), resource_entry(path="zz_a/b")),
+        "both as a file and as a folder",
+    ),
     "a folder then a file of the same name": (
-        descriptor(resource_entry(path="zz_a/b"), resource_entry(path="zz_a")), "both as a file and as a folder"),
-    "a file in the target used as a folder": (descriptor(resource_entry(path="notes.txt/x.csv")),
-                                              "notes.txt is a file, not a folder"),
+        descriptor(resource_entry(path="zz_a/b"), resource_entry(path="zz_a")),
+        "both as a file and as a folder",
+    ),
+    "a file in the target used as a folder": (
+        descriptor(resource_entry(path="notes.txt/x.csv")),
+        "notes.txt is a file, not a folder",
+    ),
     "the same path twice with two hashes": (
-        descriptor(resource_entry(), resource_entry(data=b"other")), "lists 'processed/extra.csv' twice"),
+        descriptor(resource_entry(), resource_entry(data=b"other")),
+        "lists 'processed/extra.csv' twice",
+    ),
     "two paths that differ only in case": (
-        descriptor(resource_entry(path="processed/A.csv"), resource_entry(path="processed/a.csv")), "in case"),
+        descriptor(resource_entry(path="processed/A.csv"), resource_entry(path="processed/a.csv")),
+        "in case",
+    ),
 }
 
 
@@ -168,8 +202,9 @@ def test_an_oversized_descriptor_is_refused_unread(dest):
     headers = {"Content-Length": str(200 * 2**20)}
     with serve_raw(answer(200, headers)) as (url, server):
         run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT)
-    assert_clear_failure(run, f"announces 209,715,200 bytes, but this command reads at most "
-                              f"{MAX_DESCRIPTOR_BYTES:,}", within=2)
+    assert_clear_failure(
+        run, f"announces 209,715,200 bytes, but this command reads at most {MAX_DESCRIPTOR_BYTES:,}", within=2
+    )
     assert tree(dest) == before
 
 
@@ -187,12 +222,28 @@ def test_an_endless_descriptor_is_cut_at_its_cap_in_little_memory(dest):
     before = tree(dest)
     with serve_raw(endless_chunked) as (url, _):
         started = time.monotonic()
-        result = subprocess.run([sys.executable, "-c", PEAK_MEMORY, sys.executable, "-m", "pipeline", "download",
-                                 "--base-url", url, "--dest", str(dest), *SHORT], cwd=ROOT, capture_output=True,
-                                text=True, timeout=60)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                PEAK_MEMORY,
+                sys.executable,
+                "-m",
+                "pipeline",
+                "download",
+                "--base-url",
+                url,
+                "--dest",
+                str(dest),
+                *SHORT,
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     run = Run(result.returncode, "", result.stderr, time.monotonic() - started)
-    assert_clear_failure(run, f"sent more than the {MAX_DESCRIPTOR_BYTES:,} bytes this command reads at most",
-                         within=5)
+    assert_clear_failure(run, f"sent more than the {MAX_DESCRIPTOR_BYTES:,} bytes this command reads at most", within=5)
     peak_mb = int(result.stdout) / 1024  # kB on Linux
     assert peak_mb < 100, f"peak memory {peak_mb:.0f} MB"
     assert tree(dest) == before
@@ -205,19 +256,31 @@ ONE_FILE = descriptor(resource_entry(path="processed/ten.csv", data=FILE))
 
 HOSTILE_FILE_SERVERS = {
     "a file that streams for ever": (endless, "sent more than the 10 bytes its descriptor declares"),
-    "a file that announces 100,000,000 bytes": (slow_body, "announces 100,000,000 bytes, but the descriptor declares 10"),
+    "a file that announces 100,000,000 bytes": (
+        slow_body,
+        "announces 100,000,000 bytes, but the descriptor declares 10",
+    ),
     "a file sent one byte every 50 ms": (drip, "bytes per second this command accepts"),
     "a server that never answers": (stall, "sent no answer for 0.3 s"),
     "headers sent one byte every 50 ms": (slow_headers, "did not send its status line and headers within 0.6 s"),
     "a Content-Length far above the declared bytes": (
-        answer(200, {"Content-Length": "10000010"}, FILE), "announces 10,000,010 bytes, but the descriptor declares 10"),
+        answer(200, {"Content-Length": "10000010"}, FILE),
+        "announces 10,000,010 bytes, but the descriptor declares 10",
+    ),
     "a body shorter than declared": (answer(200, {}, FILE[:4]), "sent 4 bytes, but the descriptor declares 10"),
-    "a body with another hash": (answer(200, {"Content-Length": "10"}, b"9876543210"), "does not match datapackage.json"),
+    "a body with another hash": (
+        answer(200, {"Content-Length": "10"}, b"9876543210"),
+        "does not match datapackage.json",
+    ),
     "429 with Retry-After: 999999": (answer(429, {"Retry-After": "999999"}), "asks to wait 12 days before retrying"),
-    "429 with Retry-After in 2100": (answer(429, {"Retry-After": "Fri, 01 Jan 2100 00:00:00 GMT"}),
-                                     "before retrying: more than the 60 s"),
-    "503 with an unreadable Retry-After": (answer(503, {"Retry-After": "soon"}), "answered HTTP 503 X (gave up after "
-                                                                                 "2 retries)"),
+    "429 with Retry-After in 2100": (
+        answer(429, {"Retry-After": "Fri, 01 Jan 2100 00:00:00 GMT"}),
+        "before retrying: more than the 60 s",
+    ),
+    "503 with an unreadable Retry-After": (
+        answer(503, {"Retry-After": "soon"}),
+        "answered HTTP 503 X (gave up after 2 retries)",
+    ),
     "404": (answer(404, {}), "answered HTTP 404"),
 }
 RETRIED = ["--retries", "2", "--backoff", "0.01"]  # the Retry-After cases need a retry to be asked for
@@ -228,19 +291,22 @@ def test_a_hostile_file_server_ends_in_a_clear_error_and_changes_nothing(case, d
     behaviour, message = HOSTILE_FILE_SERVERS[case]
     before = tree(dest)
     with serve_raw(routed({"/datapackage.json": ONE_FILE}, behaviour)) as (url, _):
-        run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT,
-                       *(RETRIED if "Retry-After" in case else []))
+        run = run_main(
+            "download", "--base-url", url, "--dest", str(dest), *SHORT, *(RETRIED if "Retry-After" in case else [])
+        )
     assert_clear_failure(run, "[download]", message, within=2.5)
     assert tree(dest) == before
 
 
 def redirect(location: str, body):
     """A behaviour: a redirect to `location`, its body from `body` (a behaviour) or none."""
+
     def behaviour(conn, server, path=None):
         head = f"HTTP/1.1 302 Found\r\nLocation: {location}\r\nConnection: close\r\n\r\n".encode()
         conn.sendall(head)
         if body is not None:
             body(conn, server, path)
+
     return behaviour
 
 
@@ -258,8 +324,13 @@ def test_a_redirect_is_followed_without_reading_its_body(dest):
     assert (dest / "processed" / "ten.csv").read_bytes() == FILE
 
 
-@pytest.mark.parametrize("location, message", [("file:///etc/passwd", "redirects to 'file:///etc/passwd', which is not a usable http(s) URL"),
-                                               ("/processed/ten.csv", "redirects more than 5 times")])
+@pytest.mark.parametrize(
+    "location, message",
+    [
+        ("file:///etc/passwd", "redirects to 'file:///etc/passwd', which is not a usable http(s) URL"),
+        ("/processed/ten.csv", "redirects more than 5 times"),
+    ],
+)
 def test_a_hostile_redirect_is_refused(location, message, dest):
     before = tree(dest)
     with serve_raw(routed({"/datapackage.json": ONE_FILE}, redirect(location, None))) as (url, _):
@@ -280,8 +351,12 @@ def test_two_downloads_into_one_folder_take_turns(fresh_build, dest):
 
 
 def test_a_descriptor_server_that_stalls_or_drips_is_cut_off(tmp_path):
-    for behaviour, message in ((stall, "sent no answer for 0.3 s"), (slow_body, "announces 100,000,000 bytes"),
-                               (drip, "bytes per second"), (slow_headers, "did not send its status line and headers")):
+    for behaviour, message in (
+        (stall, "sent no answer for 0.3 s"),
+        (slow_body, "announces 100,000,000 bytes"),
+        (drip, "bytes per second"),
+        (slow_headers, "did not send its status line and headers"),
+    ):
         with serve_raw(behaviour) as (url, _):
             run = run_main("download", "--base-url", url, "--dest", str(tmp_path / "new"), *SHORT)
         assert_clear_failure(run, message, within=2.5)
@@ -291,8 +366,19 @@ def test_a_descriptor_server_that_stalls_or_drips_is_cut_off(tmp_path):
 def test_retries_are_announced_and_bounded_by_the_deadline(dest):
     before = tree(dest)
     with serve_raw(routed({"/datapackage.json": ONE_FILE}, answer(503, {"Retry-After": "1"}))) as (url, server):
-        run = run_main("download", "--base-url", url, "--dest", str(dest), "--timeout", "0.3", "--retries", "5",
-                       "--deadline", "1.5")
+        run = run_main(
+            "download",
+            "--base-url",
+            url,
+            "--dest",
+            str(dest),
+            "--timeout",
+            "0.3",
+            "--retries",
+            "5",
+            "--deadline",
+            "1.5",
+        )
     error = assert_clear_failure(run, "a retry in 1 s would pass the command's deadline of 1.5 s", within=2)
     assert "answered HTTP 503" in error
     notices = [line for line in run.err.splitlines() if not line.startswith("error:")]
@@ -327,24 +413,27 @@ def test_a_staging_folder_that_is_a_symlink_cannot_redirect_the_download(fresh_b
     assert (dest / "processed" / "regions.csv").read_bytes() == (fresh_build / "processed" / "regions.csv").read_bytes()
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--dest", "{file}"], "exists and is not a folder"),
-    (["--timeout", "0"], "argument --timeout: must be above 0"),
-    (["--timeout", "-1"], "argument --timeout: must be above 0"),
-    (["--timeout", "nan"], "argument --timeout: must be above 0"),
-    (["--timeout", "soon"], "argument --timeout: expected a number"),
-    (["--deadline", "inf"], "argument --deadline: must be above 0 and at most 86400"),
-    (["--retries", "-1"], "argument --retries: must be at least 0"),
-    (["--retries", "1.5"], "argument --retries: expected a whole number"),
-    (["--base-url", "ftp://example.org/data"], "'ftp://example.org/data/datapackage.json', which is not a usable"),
-    (["--base-url", "not a url"], "which is not a usable http(s) URL"),
-    (["--base-url", "http://127.0.0.1:99999/"], "which is not a usable http(s) URL"),
-    (["--base-url", "http://127.0.0.1:abc/"], "which is not a usable http(s) URL"),
-    (["--base-url", "http://[::1"], "which is not a usable http(s) URL"),
-    (["--base-url", "http://" + "a" * 64 + ".invalid/"], "cannot send a request to"),
-    (["--base-url", "http://127.0.0.1:1/\x07"], "argument --base-url: must be printable text"),
-    (["--contact", "me\r\nX-Injected: 1"], "argument --contact: must be printable text"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--dest", "{file}"], "exists and is not a folder"),
+        (["--timeout", "0"], "argument --timeout: must be above 0"),
+        (["--timeout", "-1"], "argument --timeout: must be above 0"),
+        (["--timeout", "nan"], "argument --timeout: must be above 0"),
+        (["--timeout", "soon"], "argument --timeout: expected a number"),
+        (["--deadline", "inf"], "argument --deadline: must be above 0 and at most 86400"),
+        (["--retries", "-1"], "argument --retries: must be at least 0"),
+        (["--retries", "1.5"], "argument --retries: expected a whole number"),
+        (["--base-url", "ftp://example.org/data"], "'ftp://example.org/data/datapackage.json', which is not a usable"),
+        (["--base-url", "not a url"], "which is not a usable http(s) URL"),
+        (["--base-url", "http://127.0.0.1:99999/"], "which is not a usable http(s) URL"),
+        (["--base-url", "http://127.0.0.1:abc/"], "which is not a usable http(s) URL"),
+        (["--base-url", "http://[::1"], "which is not a usable http(s) URL"),
+        (["--base-url", "http://" + "a" * 64 + ".invalid/"], "cannot send a request to"),
+        (["--base-url", "http://127.0.0.1:1/\x07"], "argument --base-url: must be printable text"),
+        (["--contact", "me\r\nX-Injected: 1"], "argument --contact: must be printable text"),
+    ],
+)
 def test_bad_download_options(argv, message, tmp_path):
     (tmp_path / "a-file").write_text("x")
     argv = [a.replace("{file}", str(tmp_path / "a-file")) for a in argv]
@@ -409,15 +498,25 @@ def test_the_download_client_needs_nothing_but_requests(fresh_build, tmp_path):
     probe = subprocess.run([str(python), "-c", "import yaml"], capture_output=True, text=True)
     assert "No module named 'yaml'" in probe.stderr  # the environment really lacks the build stack
     with serve_folder(fresh_build) as (url, _):
-        result = subprocess.run([str(python), "-c", code, str(ROOT), "download", "--base-url", url, "--dest",
-                                 str(tmp_path / "data")], capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [str(python), "-c", code, str(ROOT), "download", "--base-url", url, "--dest", str(tmp_path / "data")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert result.returncode == 0, result.stderr
-    for relative in ("processed/regions.csv", "docs/data_dictionary.md", "docs/quality_report.md",
-                     "docs/parquet_views.sql", "datapackage.json"):
+    for relative in (
+        "processed/regions.csv",
+        "docs/data_dictionary.md",
+        "docs/quality_report.md",
+        "docs/parquet_views.sql",
+        "datapackage.json",
+    ):
         assert (tmp_path / "data" / relative).read_bytes() == (fresh_build / relative).read_bytes()
 
 
 # --- fetch: hostile MediaWiki answers ------------------------------------------------------------
+
 
 def api(parse=None, **top) -> bytes:
     return json.dumps({"parse": parse, **top} if parse is not None else top).encode()
@@ -433,15 +532,21 @@ HOSTILE_ANSWERS = {
     "parse that is a string": (b'{"parse": "text"}', "has no 'parse' object"),
     "no text": (api({"title": TITLE, "revid": 5}), "no HTML in parse.text"),
     "empty text": (api({"title": TITLE, "revid": 5, "text": "  "}), "no HTML in parse.text"),
-    "a lone surrogate in the text": (b'{"parse": {"title": "%s", "revid": 5, "text": "<p>\\ud800</p>"}}'
-                                     % TITLE.encode(), "not valid Unicode (surrogates not allowed"),
-    "a revision id of 10^250": (api({"title": TITLE, "revid": 10**250, "text": "<p>x</p>"}),
-                                "is not a positive whole number"),
+    "a lone surrogate in the text": (
+        b'{"parse": {"title": "%s", "revid": 5, "text": "<p>\\ud800</p>"}}' % TITLE.encode(),
+        "not valid Unicode (surrogates not allowed",
+    ),
+    "a revision id of 10^250": (
+        api({"title": TITLE, "revid": 10**250, "text": "<p>x</p>"}),
+        "is not a positive whole number",
+    ),
     "a revision id of -5": (api({"title": TITLE, "revid": -5, "text": "<p>x</p>"}), "revision id -5 is not"),
     "a revision id of true": (api({"title": TITLE, "revid": True, "text": "<p>x</p>"}), "revision id True is not"),
     "a revision id that is text": (api({"title": TITLE, "revid": "5", "text": "<p>x</p>"}), "revision id '5' is not"),
-    "another article": (api({"title": "Main Page", "revid": 5, "text": "<p>x</p>"}),
-                        "answered the page Main Page, not '2023 Kazakh legislative election'"),
+    "another article": (
+        api({"title": "Main Page", "revid": 5, "text": "<p>x</p>"}),
+        "answered the page Main Page, not '2023 Kazakh legislative election'",
+    ),
     "no title": (api({"revid": 5, "text": "<p>x</p>"}), "answered the page None"),
     "deeply nested JSON": (b"[" * 100_000 + b"]" * 100_000, "did not answer JSON"),
 }
@@ -455,8 +560,9 @@ def root_with_release(fresh_build, tmp_path):
 
 
 def release_and_raw(root: Path) -> dict:
-    return {name: tree(root / name) for name in ("raw", "processed", "docs")} | \
-        {"datapackage.json": sha256((root / "datapackage.json").read_bytes())}
+    return {name: tree(root / name) for name in ("raw", "processed", "docs")} | {
+        "datapackage.json": sha256((root / "datapackage.json").read_bytes())
+    }
 
 
 @pytest.mark.parametrize("case", HOSTILE_ANSWERS)
@@ -467,7 +573,11 @@ def test_a_hostile_api_answer_is_refused_and_raw_stays_as_it_was(case, root_with
         run = run_main("--root", str(root_with_release), "fetch", "--api-url", f"{url}/w/api.php", *SHORT)
     assert_clear_failure(run, "[fetch]", message, within=2)
     assert release_and_raw(root_with_release) == before
-    assert not list((root_with_release / "build" / "fetch").glob("*")) if (root_with_release / "build" / "fetch").exists() else True
+    assert (
+        not list((root_with_release / "build" / "fetch").glob("*"))
+        if (root_with_release / "build" / "fetch").exists()
+        else True
+    )
 
 
 HOSTILE_API_SERVERS = {
@@ -488,19 +598,29 @@ def test_a_hostile_api_server_ends_in_a_clear_error(case, root_with_release):
     behaviour, message = HOSTILE_API_SERVERS[case]
     before = release_and_raw(root_with_release)
     with serve_raw(behaviour) as (url, _):
-        run = run_main("--root", str(root_with_release), "fetch", "--api-url", f"{url}/w/api.php", *SHORT,
-                       *(RETRIED if "Retry-After" in case else []))
+        run = run_main(
+            "--root",
+            str(root_with_release),
+            "fetch",
+            "--api-url",
+            f"{url}/w/api.php",
+            *SHORT,
+            *(RETRIED if "Retry-After" in case else []),
+        )
     assert_clear_failure(run, "[fetch]", message, within=3)
     assert release_and_raw(root_with_release) == before
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--revision", "-5"], "argument --revision: must be at least 1"),
-    (["--revision", "true"], "argument --revision: expected a whole number"),
-    (["--revision", "1" + "0" * 250], "argument --revision: must be at least 1 and at most 9007199254740991"),
-    (["--timeout", "-1"], "argument --timeout: must be above 0"),
-    (["--wait", "-1"], "argument --wait: must be at least 0"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--revision", "-5"], "argument --revision: must be at least 1"),
+        (["--revision", "true"], "argument --revision: expected a whole number"),
+        (["--revision", "1" + "0" * 250], "argument --revision: must be at least 1 and at most 9007199254740991"),
+        (["--timeout", "-1"], "argument --timeout: must be above 0"),
+        (["--wait", "-1"], "argument --wait: must be at least 0"),
+    ],
+)
 def test_bad_fetch_options(argv, message, root_with_release):
     before = release_and_raw(root_with_release)
     assert_clear_failure(run_main("--root", str(root_with_release), "fetch", *argv), message, within=2)
@@ -511,10 +631,9 @@ def test_a_full_disk_after_the_snapshot_is_moved_into_raw_leaves_no_orphan(root_
     import errno
 
     import pipeline.fetch as module
-    from tests.test_network import api_answer
-
-    from tests.html_fixture import render
     from tests.conftest import SOURCE
+    from tests.html_fixture import render
+    from tests.test_network import api_answer
 
     before = release_and_raw(root_with_release)
     real_replace = os.replace
@@ -534,25 +653,31 @@ def test_a_full_disk_after_the_snapshot_is_moved_into_raw_leaves_no_orphan(root_
 
 # --- publish, check and the command line on a broken machine --------------------------------------
 
+
 def limited(max_file_bytes: int):
     """preexec_fn: files may grow to max_file_bytes, then writes fail with EFBIG (as on a full disk)."""
+
     def apply():
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # inherited by the exec'd program
         resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+
     return apply
 
 
 def cli(*args, root: Path | None = None, env: dict | None = None, preexec_fn=None, stdout=subprocess.PIPE):
     command = [sys.executable, "-m", "pipeline"] + (["--root", str(root)] if root else []) + list(args)
     started = time.monotonic()
-    result = subprocess.run(command, cwd=ROOT, stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=120,
-                            env=env, preexec_fn=preexec_fn)
+    result = subprocess.run(
+        command, cwd=ROOT, stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=120, env=env, preexec_fn=preexec_fn
+    )
     return Run(result.returncode, result.stdout or "", result.stderr, time.monotonic() - started)
 
 
 def release(root: Path) -> dict:
-    return {item: tree(root / item) if (root / item).is_dir() else sha256((root / item).read_bytes())
-            for item in RELEASE_ITEMS}
+    return {
+        item: tree(root / item) if (root / item).is_dir() else sha256((root / item).read_bytes())
+        for item in RELEASE_ITEMS
+    }
 
 
 @pytest.fixture()
@@ -566,8 +691,13 @@ def stale(stale_release, tmp_path) -> Path:
 def test_a_full_disk_during_publish_keeps_the_release(stale, limit):
     before = release(stale)
     run = cli("publish", root=stale, preexec_fn=limited(limit))
-    assert_clear_failure(run, "[publish] could not write the new release", "File too large",
-                         "the published release is unchanged", within=30)
+    assert_clear_failure(
+        run,
+        "[publish] could not write the new release",
+        "File too large",
+        "the published release is unchanged",
+        within=30,
+    )
     assert release(stale) == before
     assert not (stale / "build" / "staging").exists()
 
@@ -586,17 +716,28 @@ def test_a_read_only_release_folder_is_rolled_back_and_reported(stale):
         run = cli("publish", root=stale)
     finally:
         immutable(stale / "processed", False)
-    assert_clear_failure(run, "could not swap the new release in: Operation not permitted",
-                         "the previous release is back in place", within=30)
+    assert_clear_failure(
+        run,
+        "could not swap the new release in: Operation not permitted",
+        "the previous release is back in place",
+        within=30,
+    )
     assert release(stale) == before
     assert not (stale / "build" / "swap-journal.json").exists()
 
 
 def test_check_while_another_process_holds_the_database_for_writing(published_copy):
     database = published_copy / "processed" / "kz_election_2023.duckdb"
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
-                               "print('open', flush=True); time.sleep(60)", str(database)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('open', flush=True); time.sleep(60)",
+            str(database),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "open"
         run = run_main("--root", str(published_copy), "check")
@@ -616,8 +757,9 @@ def test_check_on_a_damaged_or_missing_database(published_copy):
 
 def test_a_closed_pipe_ends_quietly():
     """`python -m pipeline extract | head -1`: the reader is gone before the first line is written."""
-    process = subprocess.Popen([sys.executable, "-m", "pipeline", "extract"], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "extract"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     process.stdout.close()
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=60) == 1
@@ -659,21 +801,36 @@ def test_a_harmless_invisible_character_is_removed(source_text, baseline, charac
     assert article_outcome(text) == ("published", baseline)
 
 
-@pytest.mark.parametrize("character, name", [
-    ("\u202e", "RIGHT-TO-LEFT OVERRIDE"), ("\u200d", "ZERO WIDTH JOINER"), ("\u2066", "LEFT-TO-RIGHT ISOLATE"),
-    ("\u0007", "Cc"), ("\ue000", "Co"),
-    # printable to Python, but shown as nothing (Unicode's default-ignorable code points, and a blank)
-    ("\u3164", "HANGUL FILLER"), ("\u115f", "HANGUL CHOSEONG FILLER"), ("\u034f", "COMBINING GRAPHEME JOINER"),
-    ("\ufe0f", "VARIATION SELECTOR-16"), ("\u17b4", "KHMER VOWEL INHERENT AQ"), ("\u2800", "BRAILLE PATTERN BLANK"),
-    ("\U000e0041", "TAG LATIN CAPITAL LETTER A")])
+@pytest.mark.parametrize(
+    "character, name",
+    [
+        ("\u202e", "RIGHT-TO-LEFT OVERRIDE"),
+        ("\u200d", "ZERO WIDTH JOINER"),
+        ("\u2066", "LEFT-TO-RIGHT ISOLATE"),
+        ("\u0007", "Cc"),
+        ("\ue000", "Co"),
+        # printable to Python, but shown as nothing (Unicode's default-ignorable code points, and a blank)
+        ("\u3164", "HANGUL FILLER"),
+        ("\u115f", "HANGUL CHOSEONG FILLER"),
+        ("\u034f", "COMBINING GRAPHEME JOINER"),
+        ("\ufe0f", "VARIATION SELECTOR-16"),
+        ("\u17b4", "KHMER VOWEL INHERENT AQ"),
+        ("\u2800", "BRAILLE PATTERN BLANK"),
+        ("\U000e0041", "TAG LATIN CAPITAL LETTER A"),
+    ],
+)
 def test_an_invisible_character_that_changes_meaning_is_refused(source_text, character, name):
     from tests.conftest import replace_once
 
     text = replace_once(source_text, WINNER_ROW, WINNER_ROW.replace("Abzal Quspan", f"Abzal Qus{character}pan"))
     status, error = article_outcome(text)
     assert status == "rejected"
-    assert (error.stage, error.table, error.row, error.column) == \
-        ("validate", "district_results", "district_number=14, candidate_rank=1", "candidate_name")
+    assert (error.stage, error.table, error.row, error.column) == (
+        "validate",
+        "district_results",
+        "district_number=14, candidate_rank=1",
+        "candidate_name",
+    )
     assert f"U+{ord(character):04X} ({name})" in str(error)
 
 
@@ -687,6 +844,7 @@ def test_a_poll_moved_a_year_back_is_refused(source_text):
 
 
 # --- found by a hostile review: more inputs that once crashed, hung or changed what they must not ---
+
 
 def test_retry_after_with_a_non_ascii_digit(dest):
     before = tree(dest)
@@ -747,9 +905,14 @@ def test_a_download_killed_while_moving_files_in_is_rolled_back_by_the_next(fres
 
     before = older_files(dest)
     with serve_folder(fresh_build) as (url, _):
-        killed = subprocess.run([sys.executable, "-m", "pipeline", "download", "--base-url", url, "--dest",
-                                 str(dest)], cwd=ROOT, env=dict(os.environ, **{CRASH_VARIABLE: "download-moved:2"}),
-                                capture_output=True, text=True, timeout=60)
+        killed = subprocess.run(
+            [sys.executable, "-m", "pipeline", "download", "--base-url", url, "--dest", str(dest)],
+            cwd=ROOT,
+            env=dict(os.environ, **{CRASH_VARIABLE: "download-moved:2"}),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert killed.returncode == -signal.SIGKILL
         assert tree(dest) != before  # half moved in
         run = run_main("download", "--base-url", closed_port(), "--dest", str(dest), *SHORT)
@@ -765,14 +928,20 @@ def test_two_downloads_into_a_new_folder_when_the_first_fails(fresh_build, tmp_p
     target = tmp_path / "new"
     with serve_folder(fresh_build) as (url, _):
         with build_lock(target, "first", holder=False, create=True):
-            second = subprocess.Popen([sys.executable, "-m", "pipeline", "download", "--base-url", url, "--dest",
-                                       str(target)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+            second = subprocess.Popen(
+                [sys.executable, "-m", "pipeline", "download", "--base-url", url, "--dest", str(target)],
+                cwd=ROOT,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             time.sleep(0.5)  # the second waits for the lock
             shutil.rmtree(target)  # the first fails and removes the folder it created
         _, err = second.communicate(timeout=60)
     assert second.returncode == 0, err
     assert "waiting for it to finish" in err
-    assert (target / "processed" / "regions.csv").read_bytes() == (fresh_build / "processed" / "regions.csv").read_bytes()
+    assert (target / "processed" / "regions.csv").read_bytes() == (
+        fresh_build / "processed" / "regions.csv"
+    ).read_bytes()
 
 
 def test_a_fetch_title_that_is_not_text(root_with_release):
@@ -782,21 +951,25 @@ def test_a_fetch_title_that_is_not_text(root_with_release):
     assert release_and_raw(root_with_release) == before
 
 
-@pytest.mark.parametrize("attribute, accepted", [
-    ('rowspan="\u00b2"', True),  # not ASCII digits: read as 1, as a browser does; the page extracts as before
-    ('colspan="300000"', True),  # clamped to 1000 as a browser does; the extra columns are empty
-    ('colspan="1000" rowspan="65534"', False),  # a thousand empty cells on every row: refused, in a short message
-])
+@pytest.mark.parametrize(
+    "attribute, accepted",
+    [
+        ('rowspan="\u00b2"', True),  # not ASCII digits: read as 1, as a browser does; the page extracts as before
+        ('colspan="300000"', True),  # clamped to 1000 as a browser does; the extra columns are empty
+        ('colspan="1000" rowspan="65534"', False),  # a thousand empty cells on every row: refused, in a short message
+    ],
+)
 def test_hostile_spans_in_the_article_html(attribute, accepted, root_with_release, article_html):
     """Spans once crashed the HTML front end (int('²')) or took minutes and gigabytes (colspan=2000000)."""
     before = release_and_raw(root_with_release)
     first_cell = article_html.index("<th", article_html.index('<table class="wikitable'))
-    html = article_html[:first_cell + 3] + f" {attribute}" + article_html[first_cell + 3:]
+    html = article_html[: first_cell + 3] + f" {attribute}" + article_html[first_cell + 3 :]
     from tests.test_network import api_answer
 
     with serve(Scripted, script=lambda path, n: ok(api_answer(html))) as (url, _):
-        run = run_main("--root", str(root_with_release), "fetch", "--api-url", f"{url}/w/api.php", *SHORT,
-                       "--deadline", "20")
+        run = run_main(
+            "--root", str(root_with_release), "fetch", "--api-url", f"{url}/w/api.php", *SHORT, "--deadline", "20"
+        )
     assert run.seconds < 5, run.seconds
     if accepted:
         assert run.code == 0, run.err
@@ -821,5 +994,6 @@ def test_check_on_a_database_without_the_errata_table(published_copy):
     con = duckdb.connect(str(database))
     con.execute("DROP TABLE errata")
     con.close()
-    assert_clear_failure(run_main("--root", str(published_copy), "check"), "does not have what the checks read",
-                         "errata")
+    assert_clear_failure(
+        run_main("--root", str(published_copy), "check"), "does not have what the checks read", "errata"
+    )

@@ -13,8 +13,18 @@ def extract_html(html: str) -> dict[str, list[dict]]:
 
 def test_fixture_has_the_structure_wikipedia_serves(source_text):
     html = render(source_text)
-    for marker in ('rowspan="3"', 'colspan="2"', '<sup class="reference"', "data-sort-value=", 'style="display:none"',
-                   "&nbsp;%", 'class="mw-heading mw-heading2"', "<caption>", 'class="infobox', "mw-editsection"):
+    for marker in (
+        'rowspan="3"',
+        'colspan="2"',
+        '<sup class="reference"',
+        "data-sort-value=",
+        'style="display:none"',
+        "&nbsp;%",
+        'class="mw-heading mw-heading2"',
+        "<caption>",
+        'class="infobox',
+        "mw-editsection",
+    ):
         assert marker in html, marker
 
 
@@ -43,7 +53,9 @@ def test_html_cleaning(source_text):
 
 
 def test_a_rowspan_past_the_last_row_stays_in_its_column():
-    html = ('<h2>Voter turnout</h2><table class="wikitable"><tr><th>Region</th><th>Time</th></tr>'
-            '<tr><td>Astana</td><td rowspan="3">1%</td></tr></table>')
+    html = (
+        '<h2>Voter turnout</h2><table class="wikitable"><tr><th>Region</th><th>Time</th></tr>'
+        '<tr><td>Astana</td><td rowspan="3">1%</td></tr></table>'
+    )
     (table,) = parse_html(html).tables
     assert table.rows == [["Region", "Time"], ["Astana", "1%"]]

@@ -40,18 +40,27 @@ def test_same_name_same_type_everywhere():
             assert types.setdefault(f.name, f.type) == f.type, f.name
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda p, f, r: f["votes"].update(type="int64"), "type 'int64' is not one of"),
-    (lambda p, f, r: f["votes"].pop("description"), "field votes: no description"),
-    (lambda p, f, r: f["votes"].update(constraints={"minimun": 0}), "unknown constraints"),
-    (lambda p, f, r: r["districts"]["fields"].append("no_such_field"), "'no_such_field' is not defined"),
-    (lambda p, f, r: r["districts"]["fields"].append("region_id"), "a field is listed twice"),
-    (lambda p, f, r: r["districts"].update(primary_key=["district_id"]), "key column 'district_id'"),
-    (lambda p, f, r: r["regions"].update(foreign_keys=[{"fields": ["region_id"], "reference": {
-        "resource": "districts", "fields": ["region_id"]}}]), "must be listed before it"),
-    (lambda p, f, r: p["resources"].remove("exit_polls"), "schemas/package.yaml lists"),
-    (lambda p, f, r: r["regions"].pop("description"), "resource regions: no description"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda p, f, r: f["votes"].update(type="int64"), "type 'int64' is not one of"),
+        (lambda p, f, r: f["votes"].pop("description"), "field votes: no description"),
+        (lambda p, f, r: f["votes"].update(constraints={"minimun": 0}), "unknown constraints"),
+        (lambda p, f, r: r["districts"]["fields"].append("no_such_field"), "'no_such_field' is not defined"),
+        (lambda p, f, r: r["districts"]["fields"].append("region_id"), "a field is listed twice"),
+        (lambda p, f, r: r["districts"].update(primary_key=["district_id"]), "key column 'district_id'"),
+        (
+            lambda p, f, r: r["regions"].update(
+                foreign_keys=[
+                    {"fields": ["region_id"], "reference": {"resource": "districts", "fields": ["region_id"]}}
+                ]
+            ),
+            "must be listed before it",
+        ),
+        (lambda p, f, r: p["resources"].remove("exit_polls"), "schemas/package.yaml lists"),
+        (lambda p, f, r: r["regions"].pop("description"), "resource regions: no description"),
+    ],
+)
 def test_metadata_mistakes_are_refused(raw_metadata, mutate, message):
     package, fields, resources = copy.deepcopy(raw_metadata)
     mutate(package, fields, resources)

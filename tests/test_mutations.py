@@ -24,9 +24,23 @@ def suite():
 def test_the_suite_tries_every_kind_of_mutation(suite):
     results, _ = suite
     kinds = {m.kind for m, _, _ in results}
-    assert kinds == {"drop row", "duplicate row", "reorder rows", "rename header", "blank cell", "swap cells",
-                     "swap columns", "footnotes", "whitespace", "alias", "separators", "alter digit", "truncate",
-                     "invalid utf-8", "empty"}
+    assert kinds == {
+        "drop row",
+        "duplicate row",
+        "reorder rows",
+        "rename header",
+        "blank cell",
+        "swap cells",
+        "swap columns",
+        "footnotes",
+        "whitespace",
+        "alias",
+        "separators",
+        "alter digit",
+        "truncate",
+        "invalid utf-8",
+        "empty",
+    }
     assert len(results) >= 120
 
 
@@ -52,14 +66,20 @@ def test_harmless_variations_change_nothing(suite):
 
 def changed_rows(before: str, after: str) -> list[dict]:
     old = set(before.splitlines())
-    return [row for line in after.splitlines()[1:] if line not in old
-            for row in csv.DictReader(io.StringIO(after.splitlines()[0] + "\n" + line))]
+    return [
+        row
+        for line in after.splitlines()[1:]
+        if line not in old
+        for row in csv.DictReader(io.StringIO(after.splitlines()[0] + "\n" + line))
+    ]
 
 
 def test_no_changed_number_is_published_unless_the_article_cannot_reveal_it(suite):
     results, baseline = suite
-    shares = {(int(r["district_number"]), int(r["candidate_rank"])): float(r["vote_share_pct"])
-              for r in csv.DictReader(io.StringIO(baseline["district_results"]))}
+    shares = {
+        (int(r["district_number"]), int(r["candidate_rank"])): float(r["vote_share_pct"])
+        for r in csv.DictReader(io.StringIO(baseline["district_results"]))
+    }
     explained = []
     for mutation, status, signature in results:
         if status != "changed":
@@ -85,5 +105,7 @@ def test_no_changed_number_is_published_unless_the_article_cannot_reveal_it(suit
 
 def test_a_wrong_vote_count_is_caught_wherever_the_article_can_show_it(suite):
     results, _ = suite
-    party_list = [(m, status) for m, status, _ in results if m.kind == "alter digit" and m.vote_change[0] == "Party-list vote"]
+    party_list = [
+        (m, status) for m, status, _ in results if m.kind == "alter digit" and m.vote_change[0] == "Party-list vote"
+    ]
     assert party_list and all(status == "rejected" for _, status in party_list)

@@ -24,8 +24,11 @@ QUICK = Limits(timeout=5, request_deadline=10, deadline=20, retries=2, backoff=0
 
 
 def folder_digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def api_answer(html: str, revid: int = REVISION, title: str = TITLE) -> bytes:
@@ -35,6 +38,7 @@ def api_answer(html: str, revid: int = REVISION, title: str = TITLE) -> bytes:
 @pytest.fixture(scope="session")
 def article_fragment():
     from tests.conftest import SOURCE
+
     return render(SOURCE.read_text(encoding="utf-8"), fragment=True)
 
 
@@ -53,7 +57,7 @@ def quick(url, **options):
 def test_fetch_saves_a_validated_snapshot_and_makes_it_current(root, article_fragment, fresh_build):
     with serve(Scripted, script=lambda path, n: ok(api_answer(article_fragment))) as (url, server):
         entry = fetch(root, **quick(url))
-    (path, headers), = server.requests
+    ((path, headers),) = server.requests
     query = parse_qs(urlparse(path).query)
     assert query["action"] == ["parse"] and query["page"] == [TITLE] and query["formatversion"] == ["2"]
     assert headers["User-Agent"].startswith("kz-election-2023/0.1 (")
@@ -117,8 +121,9 @@ def assert_failure_leaves_raw_unchanged(root, url, message, **options):
 
 def test_fetch_gives_up_after_500s(root):
     with serve(Scripted, script=lambda path, n: (500, {}, b"oops", 0, 0)) as (url, server):
-        assert_failure_leaves_raw_unchanged(root, url, "answered HTTP 500 Internal Server Error (gave up after 2 "
-                                                       "retries)")
+        assert_failure_leaves_raw_unchanged(
+            root, url, "answered HTTP 500 Internal Server Error (gave up after 2 retries)"
+        )
     assert len(server.requests) == 3
 
 

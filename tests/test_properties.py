@@ -6,8 +6,16 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.extract.cells import (MONTHS, clean, parse_count_pct, parse_date_range, parse_int, parse_margin,
-                                    parse_pct, parse_time)
+from pipeline.extract.cells import (
+    MONTHS,
+    clean,
+    parse_count_pct,
+    parse_date_range,
+    parse_int,
+    parse_margin,
+    parse_pct,
+    parse_time,
+)
 
 MONTH_NAMES = {number: name.capitalize() for name, number in MONTHS.items()}
 noise = st.sampled_from(["", " ", "\u00a0", "[3]", "[12]", "''", " [a]"])
@@ -39,8 +47,7 @@ def test_parse_count_pct(count, hundredths):
     assert parse_count_pct(f"{count:,} ({hundredths / 100:.2f}%)") == (count, round(hundredths / 100, 2))
 
 
-@given(st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2026, 12, 31)),
-       st.integers(min_value=0, max_value=60))
+@given(st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2026, 12, 31)), st.integers(min_value=0, max_value=60))
 def test_parse_date_range(start, days):
     end = start + dt.timedelta(days=days)
     if start.year != end.year:

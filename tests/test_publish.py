@@ -33,8 +33,13 @@ def test_rebuilding_is_byte_identical(fresh_build, tmp_path):
 
 
 def test_frictionless_validates_the_package():
-    result = subprocess.run([str(VENV_BIN / "frictionless"), "validate", "--json", "datapackage.json"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(VENV_BIN / "frictionless"), "validate", "--json", "datapackage.json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     report = json.loads(result.stdout)
     assert report["valid"], [t["errors"] for t in report["tasks"] if t["errors"]]
     assert result.returncode == 0
@@ -48,8 +53,13 @@ def test_frictionless_catches_a_file_that_does_not_match_the_descriptor(fresh_bu
     shutil.copy(fresh_build / "datapackage.json", tmp_path)
     path = tmp_path / "processed" / "regions.csv"
     path.write_text(path.read_text().replace("Abai Region", "Abay Region"))
-    result = subprocess.run([str(VENV_BIN / "frictionless"), "validate", "--json", "datapackage.json"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(VENV_BIN / "frictionless"), "validate", "--json", "datapackage.json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0 and "hash-count" in result.stdout
 
 
@@ -57,8 +67,9 @@ def test_descriptor_lists_every_file_with_relative_path_bytes_and_hash():
     descriptor = json.loads((ROOT / "datapackage.json").read_text())
     paths = {r["path"] for r in descriptor["resources"]}
     # Every published file, the documentation included (so that `download` brings it), and nothing else.
-    assert paths == {f"processed/{p.name}" for p in (ROOT / "processed").iterdir()} | \
-        {p.as_posix() for p in DOC_RESOURCES}
+    assert paths == {f"processed/{p.name}" for p in (ROOT / "processed").iterdir()} | {
+        p.as_posix() for p in DOC_RESOURCES
+    }
     for resource in descriptor["resources"]:
         assert re.fullmatch(r"sha256:[0-9a-f]{64}", resource["hash"])
         assert resource["bytes"] == (ROOT / resource["path"]).stat().st_size
@@ -85,10 +96,13 @@ def test_database_csv_and_parquet_hold_the_same_rows(resource):
 def test_database_comments_every_table_and_column():
     con = duckdb.connect(str(DATABASE), read_only=True)
     try:
-        uncommented = con.execute("SELECT table_name, column_name FROM duckdb_columns() "
-                                  "WHERE database_name = 'kz_election_2023' AND comment IS NULL").fetchall()
-        tables = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'kz_election_2023' "
-                             "AND comment IS NOT NULL").fetchone()[0]
+        uncommented = con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() "
+            "WHERE database_name = 'kz_election_2023' AND comment IS NULL"
+        ).fetchall()
+        tables = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'kz_election_2023' AND comment IS NOT NULL"
+        ).fetchone()[0]
     finally:
         con.close()
     assert uncommented == [] and tables == len(metadata.load().resources)
@@ -96,18 +110,30 @@ def test_database_comments_every_table_and_column():
 
 def test_parquet_carries_column_descriptions():
     con = duckdb.connect()
-    rows = dict(con.execute(
-        f"SELECT decode(key), decode(value) FROM parquet_kv_metadata('{ROOT / 'processed' / 'region_ballots.parquet'}')"
-    ).fetchall())
+    rows = dict(
+        con.execute(
+            "SELECT decode(key), decode(value) FROM parquet_kv_metadata(?)",
+            [str(ROOT / "processed" / "region_ballots.parquet")],
+        ).fetchall()
+    )
     assert rows["table"] == "region_ballots"
     assert rows["column:registered_voters_count"].startswith("Number of voters on the electoral rolls")
 
 
 def test_duckdb_cli_queries_the_published_database():
     result = subprocess.run(
-        [str(VENV_BIN / "duckdb"), "-csv", "-noheader", str(DATABASE), "-c",
-         "SELECT candidate_name, votes FROM district_results WHERE district_number = 14 AND candidate_rank = 1"],
-        capture_output=True, text=True, timeout=60)
+        [
+            str(VENV_BIN / "duckdb"),
+            "-csv",
+            "-noheader",
+            str(DATABASE),
+            "-c",
+            "SELECT candidate_name, votes FROM district_results WHERE district_number = 14 AND candidate_rank = 1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "Abzal Quspan,126784"
 

@@ -16,8 +16,10 @@ def parse_bytes(data: bytes, name: str, fmt: str = "text"):
         raise PipelineError("extract", f"{name} is empty.")
     if fmt == "html":
         from pipeline.extract.html import parse_html
+
         return parse_html(text, name)
     from pipeline.extract.text import parse_text
+
     return parse_text(text, name)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pipeline.errata import Erratum, format_key
 from pipeline.errors import PipelineError
@@ -24,47 +25,79 @@ class Extraction:
         if erratum is not None:
             if raw != erratum.value_before:
                 raise PipelineError(
-                    "extract", f"erratum {erratum.id} expects the source to show {erratum.value_before!r} "
-                    f"but it shows {raw!r}.", table=table, row=record_key, column=column,
-                    hint="The source changed: review the erratum in errata/errata.yaml again.")
-            self.applied.append({"erratum_id": erratum.id, "table_name": table, "record_key": record_key,
-                                 "column_name": column, "value_before": erratum.value_before,
-                                 "value_after": erratum.value_after, "evidence": erratum.evidence})
+                    "extract",
+                    f"erratum {erratum.id} expects the source to show {erratum.value_before!r} but it shows {raw!r}.",
+                    table=table,
+                    row=record_key,
+                    column=column,
+                    hint="The source changed: review the erratum in errata/errata.yaml again.",
+                )
+            self.applied.append(
+                {
+                    "erratum_id": erratum.id,
+                    "table_name": table,
+                    "record_key": record_key,
+                    "column_name": column,
+                    "value_before": erratum.value_before,
+                    "value_after": erratum.value_after,
+                    "evidence": erratum.evidence,
+                }
+            )
             raw = erratum.value_after
         try:
             return parse(raw)
         except ValueError as error:
-            raise PipelineError("extract", f"cannot read the cell: {error}.", table=table,
-                                row=record_key, column=column) from None
+            raise PipelineError(
+                "extract", f"cannot read the cell: {error}.", table=table, row=record_key, column=column
+            ) from None
 
     def infer(self, table: str, key: dict, column: str, value: Any, reason: str) -> None:
-        self.inferences.append({"table_name": table, "record_key": format_key(key), "column_name": column,
-                                "inferred_value": str(value), "reason": reason})
+        self.inferences.append(
+            {
+                "table_name": table,
+                "record_key": format_key(key),
+                "column_name": column,
+                "inferred_value": str(value),
+                "reason": reason,
+            }
+        )
 
     def missing(self, table: str, key: dict, column: str, reason: str) -> None:
         """Record a value the source does not give (published as null)."""
-        self.nulls.append({"table_name": table, "record_key": format_key(key), "column_name": column,
-                           "reason": reason})
+        self.nulls.append({"table_name": table, "record_key": format_key(key), "column_name": column, "reason": reason})
 
     def region_id(self, table: str, name: str, row: str) -> str:
         region_id = self.reference.region_id(name)
         if region_id is None:
-            raise PipelineError("extract", f"unknown region name {name!r}.", table=table, row=row,
-                                column="region_id",
-                                hint="If it is a new spelling, add it to the aliases in schemas/codes/regions.yaml.")
+            raise PipelineError(
+                "extract",
+                f"unknown region name {name!r}.",
+                table=table,
+                row=row,
+                column="region_id",
+                hint="If it is a new spelling, add it to the aliases in schemas/codes/regions.yaml.",
+            )
         return region_id
 
     def option_id(self, table: str, name: str, where: str, *, party_only: bool = False) -> str:
         option_id = self.reference.option_id(name)
         if option_id is None or (party_only and option_id not in self.reference.party_ids):
             kind = "party" if party_only else "party or option"
-            raise PipelineError("extract", f"unknown {kind} name {name!r}.", table=table, row=where,
-                                hint="If it is a new spelling, add it to schemas/codes/options.yaml.")
+            raise PipelineError(
+                "extract",
+                f"unknown {kind} name {name!r}.",
+                table=table,
+                row=where,
+                hint="If it is a new spelling, add it to schemas/codes/options.yaml.",
+            )
         return option_id
 
     def check_errata_used(self) -> None:
         used = {entry["erratum_id"] for entry in self.applied}
         unused = sorted(e.id for e in self.errata.values() if e.id not in used)
         if unused:
-            raise PipelineError("extract", f"errata {', '.join(unused)} name cells the extractor never read.",
-                                hint="Fix their table, key or column in errata/errata.yaml.")
+            raise PipelineError(
+                "extract",
+                f"errata {', '.join(unused)} name cells the extractor never read.",
+                hint="Fix their table, key or column in errata/errata.yaml.",
+            )

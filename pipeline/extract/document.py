@@ -30,7 +30,7 @@ class SourceTable:
         return header
 
     def data_rows(self) -> list[list[str]]:
-        return self.rows[len(self.header_rows()):]
+        return self.rows[len(self.header_rows()) :]
 
 
 def _is_figure(cell: str) -> bool:
@@ -53,11 +53,17 @@ class Document:
     def find_paragraph(self, name: str, *, section: str, contains: str) -> str:
         """The one paragraph under a heading named `section` that contains the text `contains`."""
         wanted_section = header_key(section)
-        matches = [text for path, text in self.paragraphs
-                   if wanted_section in {header_key(s) for s in path} and contains in text]
+        matches = [
+            text
+            for path, text in self.paragraphs
+            if wanted_section in {header_key(s) for s in path} and contains in text
+        ]
         if len(matches) != 1:
-            raise PipelineError("extract", f"expected one paragraph under the heading {section!r} containing "
-                                f"{contains!r}; found {len(matches)}.", table=name)
+            raise PipelineError(
+                "extract",
+                f"expected one paragraph under the heading {section!r} containing {contains!r}; found {len(matches)}.",
+                table=name,
+            )
         return matches[0]
 
     def find_table(self, name: str, *, section: str, header: list[str]) -> SourceTable:
@@ -74,7 +80,10 @@ class Document:
         if len(matches) != 1:
             found = "no table" if not matches else f"{len(matches)} tables ({', '.join(t.location for t in matches)})"
             raise PipelineError(
-                "extract", f"expected one table under the heading {section!r} whose header has "
-                f"{', '.join(repr(h) for h in header)}; found {found}.", table=name,
-                hint="The article's structure changed: update the table locator in pipeline/extract/tables.py.")
+                "extract",
+                f"expected one table under the heading {section!r} whose header has "
+                f"{', '.join(repr(h) for h in header)}; found {found}.",
+                table=name,
+                hint="The article's structure changed: update the table locator in pipeline/extract/tables.py.",
+            )
         return matches[0]

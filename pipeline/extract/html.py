@@ -19,9 +19,16 @@ from pipeline.extract.document import Document, SourceTable
 
 HEADINGS = ["h1", "h2", "h3", "h4", "h5"]
 # Infobox rows that hold one value per party, and the template parameter each stands for.
-INFOBOX_PARTY_ROWS = {"leader": "Leader", "party": "Party", "lastelection": "Last Election", "seatswon": "Seats",
-                      "seatchange": "Seat Change", "popularvote": "Popular Vote", "percentage": "Percentage",
-                      "swing": "Swing"}
+INFOBOX_PARTY_ROWS = {
+    "leader": "Leader",
+    "party": "Party",
+    "lastelection": "Last Election",
+    "seatswon": "Seats",
+    "seatchange": "Seat Change",
+    "popularvote": "Popular Vote",
+    "percentage": "Percentage",
+    "swing": "Swing",
+}
 INFOBOX_SINGLE_ROWS = {"registered": "Registered", "turnout": "Turnout", "seatsforelection": "Seats For Election"}
 
 
@@ -65,8 +72,11 @@ def _normalise_spans(table) -> None:
             width += int(cell.get("colspan", 1)) * int(cell.get("rowspan", 1))
         cells += width
         if cells > MAX_CELLS:
-            raise PipelineError("extract", f"an HTML table would expand to more than {MAX_CELLS:,} cells; the "
-                                "page is not the article's usual structure.")
+            raise PipelineError(
+                "extract",
+                f"an HTML table would expand to more than {MAX_CELLS:,} cells; the "
+                "page is not the article's usual structure.",
+            )
 
 
 def _grid(table) -> list[list[str]]:
@@ -74,8 +84,14 @@ def _grid(table) -> list[list[str]]:
 
     _normalise_spans(table)
     try:
-        (frame,) = pd.read_html(io.StringIO(str(table)), header=None, thousands=None, keep_default_na=False,
-                                displayed_only=True, flavor="lxml")
+        (frame,) = pd.read_html(
+            io.StringIO(str(table)),
+            header=None,
+            thousands=None,
+            keep_default_na=False,
+            displayed_only=True,
+            flavor="lxml",
+        )
     except ValueError as error:  # read_html's message when a table has no rows
         raise PipelineError("extract", f"cannot read an HTML table: {error}.") from None
     header: list[list[str]] = []
@@ -86,8 +102,9 @@ def _grid(table) -> list[list[str]]:
         header = [[_header_cell(c) for c in columns]]
     if header:  # pandas renames repeated labels of the last header row 'Name.1', 'Name.2': undo that
         last = header[-1]
-        header[-1] = [m.group(1) if (m := re.fullmatch(r"(.+)\.\d+", label)) and m.group(1) in last else label
-                      for label in last]
+        header[-1] = [
+            m.group(1) if (m := re.fullmatch(r"(.+)\.\d+", label)) and m.group(1) in last else label for label in last
+        ]
     body = [[clean(str(value)) for value in row] for row in frame.astype(str).itertuples(index=False)]
     return header + body
 
@@ -129,7 +146,7 @@ def parse_html(text: str, source_name: str = "article") -> Document:
     _strip_noise(soup)
     doc = Document(title=clean(soup.title.get_text()) if soup.title else "")
     path: list[tuple[int, str]] = []
-    for number, element in enumerate(soup.find_all([*HEADINGS, "p", "li", "table"]), start=1):
+    for element in soup.find_all([*HEADINGS, "p", "li", "table"]):
         if element.find_parent("table") is not None:
             continue  # content of a table (nested tables are reached through their own wikitable class)
         name = element.name
@@ -150,14 +167,21 @@ def parse_html(text: str, source_name: str = "article") -> Document:
         if "infobox" in classes:
             doc.infobox.update(_infobox(element))
             continue
-        for table in ([element] if "wikitable" in classes else element.select("table.wikitable")):
+        for table in [element] if "wikitable" in classes else element.select("table.wikitable"):
             if len(doc.tables) >= MAX_TABLES:
-                raise PipelineError("extract", f"the page has more than {MAX_TABLES} tables; it is not the "
-                                    "article's usual structure.")
+                raise PipelineError(
+                    "extract", f"the page has more than {MAX_TABLES} tables; it is not the article's usual structure."
+                )
             caption = table.find("caption")
             caption_text = clean(caption.get_text(" ")) if caption else ""
             if caption:
                 caption.decompose()
-            doc.tables.append(SourceTable(section=section, rows=_grid(table), caption=caption_text,
-                                          location=f"{source_name}: table {len(doc.tables) + 1}"))
+            doc.tables.append(
+                SourceTable(
+                    section=section,
+                    rows=_grid(table),
+                    caption=caption_text,
+                    location=f"{source_name}: table {len(doc.tables) + 1}",
+                )
+            )
     return doc

@@ -56,8 +56,9 @@ def parse_text(text: str, source_name: str = "article") -> Document:
         if line.lstrip().startswith("|"):
             cells = _split_row(line)
             if current is None:
-                current = SourceTable(section=section, rows=[], caption=pending_caption,
-                                      location=f"{source_name}:{number}")
+                current = SourceTable(
+                    section=section, rows=[], caption=pending_caption, location=f"{source_name}:{number}"
+                )
                 doc.tables.append(current)
                 pending_caption = ""
             if all(_MARKUP_ONLY.match(cell) for cell in cells):
