@@ -5,7 +5,6 @@
 .PHONY: all test check fetch clean distclean
 
 PYTHON ?= python3
-UV_VERSION := 0.13.9
 TOOLS := .tools
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -15,9 +14,10 @@ SOURCES := $(shell find raw schemas errata pipeline -type f -not -path '*/__pyca
 
 all: datapackage.json
 
-$(STAMP): requirements.lock
+# uv itself is pinned by hash too (requirements-tools.lock), like everything it installs.
+$(STAMP): requirements.lock requirements-tools.lock
 	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-tools.lock
 	$(TOOLS)/bin/uv venv --quiet --allow-existing --python 3.11 $(VENV)
 	UV_COMPILE_BYTECODE=1 $(TOOLS)/bin/uv pip sync --quiet --python $(PY) --require-hashes requirements.lock
 	touch $@
