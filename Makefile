@@ -2,7 +2,7 @@
 # Needs only python3 (with venv) and make: uv is installed into .tools/ and installs the locked packages
 # into a Python 3.11 .venv/ (uv finds the interpreter, or fetches one).
 .DEFAULT_GOAL := all
-.PHONY: all test check fetch clean distclean
+.PHONY: all test check bench fetch clean distclean
 
 PYTHON ?= python3
 TOOLS := .tools
@@ -35,6 +35,11 @@ test: $(STAMP)
 
 check: datapackage.json
 	$(PY) -m pipeline check
+
+# Speed: the full build against its import floor, side by side (medians of paired runs), a no-change
+# make and the CLI's --help.
+bench: datapackage.json
+	$(PY) bench/bench.py
 
 # Network: download the latest revision of the article (REVISION=123 pins one) into raw/. The default
 # build never does this; it stays on the committed snapshot.

@@ -1,0 +1,74 @@
+"""`make bench`: the build's speed against its import floor, measured side by side in one run.
+
+For each of N paired runs (default 7), in fresh processes: the import floor (importing the libraries the
+pipeline uses: pandas, pandera, duckdb, yaml, requests, bs4, lxml) and a full `publish` into a fresh
+temporary root. Prints the medians and their ratio, then a no-change `make` and the CLI's `--help`.
+The goal (issue 10): the build within 1.3 x its import floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOOR = "import pandas, pandera.pandas, duckdb, yaml, requests, bs4, lxml"
+GOAL = 1.3
+
+
+def timed(command: list[str], cwd: Path = ROOT) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def fresh_root(base: Path, number: int) -> Path:
+    root = base / f"root{number}"
+    shutil.copytree(ROOT / "raw", root / "raw")
+    return root
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="paired runs (default 7)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    python = sys.executable
+    floors, builds = [], []
+    with tempfile.TemporaryDirectory() as temporary:
+        base = Path(temporary)
+        timed([python, "-c", FLOOR])  # warm the file cache once
+        for number in range(args.runs):
+            floors.append(timed([python, "-c", FLOOR]))
+            builds.append(timed([python, "-m", "pipeline", "--root", str(fresh_root(base, number)), "publish"]))
+    make_noop = timed(["make", "--quiet"])
+    helps = [timed([python, "-m", "pipeline", "--help"]) for _ in range(5)]
+    figures = {
+        "runs": args.runs,
+        "import_floor_s": round(statistics.median(floors), 3),
+        "build_s": round(statistics.median(builds), 3),
+        "ratio": round(statistics.median(builds) / statistics.median(floors), 2),
+        "goal_ratio": GOAL,
+        "noop_make_s": round(make_noop, 3),
+        "help_s": round(statistics.median(helps), 3),
+    }
+    if args.json:
+        print(json.dumps(figures))
+        return 0
+    print(f"import floor ({FLOOR}): median {figures['import_floor_s']:.3f} s of {args.runs}")
+    print(f"full build (python -m pipeline publish, fresh root): median {figures['build_s']:.3f} s of {args.runs}")
+    print(f"ratio build / floor: {figures['ratio']:.2f} (goal <= {GOAL})")
+    print(f"no-change make: {figures['noop_make_s']:.3f} s")
+    print(f"python -m pipeline --help: median {figures['help_s']:.3f} s of 5 (goal <= 0.100)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
