@@ -100,6 +100,33 @@ def published_copy(tmp_path, fresh_build) -> Path:
     return root
 
 
+def database(root: Path) -> Path:
+    """The published DuckDB file under a root."""
+    from pipeline import metadata
+
+    return root / "processed" / metadata.load().meta["database"]
+
+
+def committed_digest() -> dict[str, str]:
+    """sha256 of every published file as committed (git HEAD), whatever the working tree holds: so that
+    `make clean && make test` still compares the committed release with a fresh build."""
+    listing = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-tree", "-r", "-z", "HEAD", "--", "processed", "docs", "datapackage.json"],
+        capture_output=True,
+        text=True,
+    )
+    if listing.returncode != 0:
+        pytest.skip("not a git checkout: there is no committed release to compare")
+    out = {}
+    for entry in filter(None, listing.stdout.split("\0")):
+        meta, path = entry.split("\t", 1)
+        blob = subprocess.run(
+            ["git", "-C", str(ROOT), "cat-file", "blob", meta.split()[2]], capture_output=True, check=True
+        ).stdout
+        out[path] = hashlib.sha256(blob).hexdigest()
+    return out
+
+
 def tree_digest(root: Path) -> dict[str, str]:
     """sha256 of every published file under a root (processed/, datapackage.json, docs/)."""
     files = sorted([*(root / "processed").glob("*"), root / "datapackage.json", *(root / "docs").glob("*")])

@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from pipeline import ROOT
+from tests.conftest import database
 
-DATABASE = ROOT / "processed" / "kz_election_2023.duckdb"
 QUERIES = dict(
     (int(n), (title, sql))
     for n, title, sql in re.findall(
@@ -53,14 +53,14 @@ def test_the_cookbook_has_the_queries_users_ask_for():
 
 
 @pytest.fixture(scope="module", params=["database", "parquet"])
-def con(request):
+def con(request, fresh_build):
     cwd = os.getcwd()
-    os.chdir(ROOT)  # the Parquet views use paths relative to the repository root
+    os.chdir(fresh_build)  # the Parquet views use paths relative to the folder holding processed/
     if request.param == "database":
-        connection = duckdb.connect(str(DATABASE), read_only=True)
+        connection = duckdb.connect(str(database(fresh_build)), read_only=True)
     else:
         connection = duckdb.connect()
-        connection.execute((ROOT / "docs" / "parquet_views.sql").read_text(encoding="utf-8"))
+        connection.execute((fresh_build / "docs" / "parquet_views.sql").read_text(encoding="utf-8"))
     yield connection
     connection.close()
     os.chdir(cwd)
@@ -78,8 +78,8 @@ def test_cookbook_query_gives_the_known_answer(con, number):
         assert rows[-1] == last, title
 
 
-def test_the_database_describes_itself():
-    connection = duckdb.connect(str(DATABASE), read_only=True)
+def test_the_database_describes_itself(fresh_build):
+    connection = duckdb.connect(str(database(fresh_build)), read_only=True)
     try:
         described = connection.execute("DESCRIBE district_results").fetchall()
         comments = connection.execute(

@@ -23,10 +23,10 @@ def test_every_defined_field_is_used():
     assert set(package.defined_fields) - used == set()
 
 
-def test_every_published_column_is_defined_and_documented():
+def test_every_published_column_is_defined_and_documented(fresh_build):
     package = metadata.load()
     for resource in package.resources:
-        with (ROOT / "processed" / f"{resource.name}.csv").open(encoding="utf-8") as handle:
+        with (fresh_build / "processed" / f"{resource.name}.csv").open(encoding="utf-8") as handle:
             header = next(csv.reader(handle))
         assert header == resource.field_names, resource.name
         assert all(f.description for f in resource.fields) and resource.description

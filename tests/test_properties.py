@@ -2,6 +2,7 @@
 ValueError (which the pipeline turns into a clear error), never another exception."""
 
 import datetime as dt
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -64,9 +65,27 @@ def test_parse_date_range(start, days):
 @settings(max_examples=300)
 @given(st.text(max_size=40))
 def test_parsers_raise_only_value_errors(text):
+    """Any other exception would escape as a traceback; a ValueError becomes a clear error."""
     for parse in (parse_int, parse_pct, parse_count_pct, parse_margin, parse_time, parse_date_range):
         try:
             parse(text)
         except ValueError:
             pass
-    assert isinstance(clean(text), str)
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=60))
+def test_clean_is_idempotent_and_leaves_no_noise(text):
+    """Cleaning twice changes nothing; no footnote marker, run of spaces, edge space or minus sign stays."""
+    once = clean(text)
+    assert clean(once) == once
+    assert once == once.strip() and "  " not in once and "\u2212" not in once
+    assert not re.search(r"\[(?:\d+|[a-z])\]", once)
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N"]), min_size=1, max_size=20), noise, noise)
+def test_clean_keeps_the_text_around_the_noise(word, before, after):
+    """What clean removes is the noise, not the text: a word with footnotes and spaces around it survives."""
+    import unicodedata
+
+    assert clean(f"{before}{word}{after}") == unicodedata.normalize("NFC", word)

@@ -11,14 +11,14 @@ import pytest
 
 from pipeline import ROOT, metadata
 from pipeline.publish import DOC_RESOURCES
-from tests.conftest import tree_digest
+from tests.conftest import committed_digest, database, tree_digest
 
-DATABASE = ROOT / "processed" / "kz_election_2023.duckdb"
 VENV_BIN = Path(sys.executable).parent
 
 
 def test_committed_release_equals_a_fresh_build(fresh_build):
-    committed, fresh = tree_digest(ROOT), tree_digest(fresh_build)
+    """What is committed (git HEAD, whatever the working tree holds) is what the pipeline builds."""
+    committed, fresh = committed_digest(), tree_digest(fresh_build)
     assert committed.keys() == fresh.keys()
     differing = [name for name in committed if committed[name] != fresh[name]]
     assert differing == [], "run `make` and commit: these published files are stale"
@@ -32,10 +32,10 @@ def test_rebuilding_is_byte_identical(fresh_build, tmp_path):
     assert tree_digest(root) == tree_digest(fresh_build)
 
 
-def test_frictionless_validates_the_package():
+def test_frictionless_validates_the_package(fresh_build):
     result = subprocess.run(
         [str(VENV_BIN / "frictionless"), "validate", "--json", "datapackage.json"],
-        cwd=ROOT,
+        cwd=fresh_build,
         capture_output=True,
         text=True,
         timeout=120,
@@ -63,24 +63,25 @@ def test_frictionless_catches_a_file_that_does_not_match_the_descriptor(fresh_bu
     assert result.returncode != 0 and "hash-count" in result.stdout
 
 
-def test_descriptor_lists_every_file_with_relative_path_bytes_and_hash():
-    descriptor = json.loads((ROOT / "datapackage.json").read_text())
+def test_descriptor_lists_every_file_with_relative_path_bytes_and_hash(fresh_build):
+    descriptor = json.loads((fresh_build / "datapackage.json").read_text())
     paths = {r["path"] for r in descriptor["resources"]}
     # Every published file, the documentation included (so that `download` brings it), and nothing else.
-    assert paths == {f"processed/{p.name}" for p in (ROOT / "processed").iterdir()} | {
+    assert paths == {f"processed/{p.name}" for p in (fresh_build / "processed").iterdir()} | {
         p.as_posix() for p in DOC_RESOURCES
     }
     for resource in descriptor["resources"]:
         assert re.fullmatch(r"sha256:[0-9a-f]{64}", resource["hash"])
-        assert resource["bytes"] == (ROOT / resource["path"]).stat().st_size
+        assert resource["bytes"] == (fresh_build / resource["path"]).stat().st_size
     assert descriptor["licenses"][0]["name"] == "CC-BY-SA-4.0"
 
 
 @pytest.mark.parametrize("resource", [r.name for r in metadata.load().resources])
-def test_database_csv_and_parquet_hold_the_same_rows(resource):
-    con = duckdb.connect(str(DATABASE), read_only=True)
+def test_database_csv_and_parquet_hold_the_same_rows(resource, fresh_build):
+    con = duckdb.connect(str(database(fresh_build)), read_only=True)
     try:
-        csv_path, parquet_path = ROOT / "processed" / f"{resource}.csv", ROOT / "processed" / f"{resource}.parquet"
+        processed = fresh_build / "processed"
+        csv_path, parquet_path = processed / f"{resource}.csv", processed / f"{resource}.parquet"
         con.execute(f"CREATE TEMP TABLE from_csv AS SELECT * FROM {resource} LIMIT 0")
         con.execute(f"INSERT INTO from_csv SELECT * FROM read_csv('{csv_path}', header=true, all_varchar=true)")
         for source in ("from_csv", f"read_parquet('{parquet_path}')"):
@@ -93,8 +94,8 @@ def test_database_csv_and_parquet_hold_the_same_rows(resource):
         con.close()
 
 
-def test_database_comments_every_table_and_column():
-    con = duckdb.connect(str(DATABASE), read_only=True)
+def test_database_comments_every_table_and_column(fresh_build):
+    con = duckdb.connect(str(database(fresh_build)), read_only=True)
     try:
         uncommented = con.execute(
             "SELECT table_name, column_name FROM duckdb_columns() "
@@ -108,25 +109,25 @@ def test_database_comments_every_table_and_column():
     assert uncommented == [] and tables == len(metadata.load().resources)
 
 
-def test_parquet_carries_column_descriptions():
+def test_parquet_carries_column_descriptions(fresh_build):
     con = duckdb.connect()
     rows = dict(
         con.execute(
             "SELECT decode(key), decode(value) FROM parquet_kv_metadata(?)",
-            [str(ROOT / "processed" / "region_ballots.parquet")],
+            [str(fresh_build / "processed" / "region_ballots.parquet")],
         ).fetchall()
     )
     assert rows["table"] == "region_ballots"
     assert rows["column:registered_voters_count"].startswith("Number of voters on the electoral rolls")
 
 
-def test_duckdb_cli_queries_the_published_database():
+def test_duckdb_cli_queries_the_published_database(fresh_build):
     result = subprocess.run(
         [
             str(VENV_BIN / "duckdb"),
             "-csv",
             "-noheader",
-            str(DATABASE),
+            str(database(fresh_build)),
             "-c",
             "SELECT candidate_name, votes FROM district_results WHERE district_number = 14 AND candidate_rank = 1",
         ],
@@ -138,8 +139,8 @@ def test_duckdb_cli_queries_the_published_database():
     assert result.stdout.strip() == "Abzal Quspan,126784"
 
 
-def test_readme_lists_every_table_with_its_row_count(tables):
+def test_readme_lists_every_table_with_its_row_count(tables, fresh_build):
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     listed = dict(re.findall(r"^\| `([a-z_]+)` \| (\d+) \|", text, re.MULTILINE))
-    quality_rows = len((ROOT / "processed" / "quality_checks.csv").read_text().splitlines()) - 1
+    quality_rows = len((fresh_build / "processed" / "quality_checks.csv").read_text().splitlines()) - 1
     assert listed == {name: str(len(rows)) for name, rows in tables.items()} | {"quality_checks": str(quality_rows)}

@@ -130,7 +130,7 @@ _DATE = re.compile(rf"(?P<d>\d{{1,2}})\s+(?P<m>{_MONTH})\s+(?P<y>\d{{4}})", re.I
 
 
 def parse_date_range(text: str) -> tuple[dt.date, dt.date]:
-    """'3–10 March 2023' -> (2023-03-10, 2023-03-10); also '28 February – 3 March 2023' and one day."""
+    """'3–10 March 2023' -> (2023-03-03, 2023-03-10); also '28 February – 3 March 2023' and one day."""
     text = clean(text)
     match = _DATE_RANGE.fullmatch(text)
     if match:
