@@ -96,9 +96,8 @@ def cmd_check(args) -> int:
     import duckdb
 
     from pipeline import metadata
-    from pipeline.crosscheck import load_checks, run_checks
-    from pipeline.errata import errata_resolves
-    from pipeline.quality import assess, load_acknowledgements
+    from pipeline.crosscheck import load_checks
+    from pipeline.quality import gate
     from pipeline.release import build_lock, recover_locked
 
     database = args.root / "processed" / metadata.load().meta["database"]
@@ -126,11 +125,11 @@ def cmd_check(args) -> int:
                 hint="Rebuild the release with `make`.",
             ) from None
         try:
-            findings = run_checks(con, checks)
             applied = [
                 dict(zip([d[0] for d in con.description], row, strict=True))
                 for row in con.execute("SELECT * FROM errata").fetchall()
             ]
+            quality = gate(con, applied, checks)
         except duckdb.Error as error:
             raise PipelineError(
                 "check",
@@ -139,7 +138,6 @@ def cmd_check(args) -> int:
             ) from None
         finally:
             con.close()
-    quality = assess(checks, findings, applied, errata_resolves(), load_acknowledgements())
     for check in checks:
         statuses = sorted({r["status"] for r in quality if r["check_id"] == check.id})
         print(f"  {'/'.join(statuses):<22} {check.id} ({check.severity}, tolerance {check.tolerance:g})")

@@ -27,8 +27,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from pipeline.errors import PipelineError
+from pipeline.files import sha256_file
 from pipeline.net import DOWNLOAD_DEADLINE, MAX_DESCRIPTOR_BYTES, Client, Limits
-from pipeline.raw import sha256_file
 from pipeline.release import LOCK_WAIT, build_lock, crash_point
 
 STAGING_PREFIX = ".download-staging"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline import ROOT
 from pipeline.errors import PipelineError
-from pipeline.yamlfile import read_yaml
+from pipeline.yamlfile import read_reviewed
 
 ERRATA_FILE = ROOT / "errata" / "errata.yaml"
 REQUIRED = ("id", "table", "key", "column", "value_before", "value_after", "evidence", "reviewed_by")
@@ -33,21 +33,12 @@ class Erratum:
 
 def errata_resolves(path: Path = ERRATA_FILE) -> dict[str, list[str]]:
     """Which cross-checks each erratum makes pass (its optional `resolves` list)."""
-    if not path.exists():
-        return {}
-    entries = read_yaml(path) or []
-    return {str(e["id"]): list(e.get("resolves", [])) for e in entries}
+    return {str(e["id"]): list(e.get("resolves", [])) for e in read_reviewed(path, REQUIRED, "erratum", "extract")}
 
 
 def load_errata(path: Path = ERRATA_FILE) -> dict[tuple[str, str, str], Erratum]:
-    if not path.exists():
-        return {}
-    entries = read_yaml(path) or []
     errata: dict[tuple[str, str, str], Erratum] = {}
-    for number, entry in enumerate(entries, start=1):
-        missing = [k for k in REQUIRED if k not in entry]
-        if missing:
-            raise PipelineError("extract", f"erratum #{number} in {path.name} lacks {', '.join(missing)}.")
+    for entry in read_reviewed(path, REQUIRED, "erratum", "extract"):
         erratum = Erratum(
             id=str(entry["id"]),
             table=entry["table"],

@@ -20,11 +20,6 @@ from pipeline.errors import PipelineError
 DEFAULT_API = "https://en.wikipedia.org/w/api.php"
 TITLE = "2023 Kazakh legislative election"
 PAGE_URL = "https://en.wikipedia.org/wiki/2023_Kazakh_legislative_election"
-LICENCE = {
-    "name": "CC-BY-SA-4.0",
-    "title": "Creative Commons Attribution-ShareAlike 4.0",
-    "path": "https://creativecommons.org/licenses/by-sa/4.0/",
-}
 
 
 def request_params(revision: int | None, title: str = TITLE) -> dict:
@@ -132,7 +127,7 @@ def fetch(
 
 
 def _fetch(root: Path, api_url: str, revision: int | None, title: str, limits, contact: str | None) -> dict:
-    from pipeline import extract
+    from pipeline import extract, metadata
     from pipeline.net import DeadlineExpired, timer
     from pipeline.raw import MANIFEST, Snapshot, load_manifest
     from pipeline.validate import to_frames
@@ -169,7 +164,7 @@ def _fetch(root: Path, api_url: str, revision: int | None, title: str, limits, c
         "request": request_params(revision, title),
         "publisher": "English Wikipedia",
         "authors": "Wikipedia contributors (see the article's history page)",
-        "licence": LICENCE,
+        "licence": metadata.load().meta["licenses"][0],  # the article's, which the package shares (share-alike)
         "format": "text/html; MediaWiki parser output (action=parse)",
         "retrieved_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "revision_id": revid,
@@ -219,21 +214,19 @@ def _fetch(root: Path, api_url: str, revision: int | None, title: str, limits, c
 
 
 def _commit(raw: Path, manifest_path: Path, manifest: dict, staged: Path | None) -> None:
-    """Move the staged snapshot into raw/ and replace the manifest; on any failure (a full disk) both are
-    undone, so raw/ is as it was."""
-    temporary = manifest_path.with_suffix(".json.tmp")
+    """Move the staged snapshot into raw/ and replace the manifest; on any failure (a full disk, Ctrl-C)
+    both are undone, so raw/ is as it was."""
+    from pipeline.files import write_atomically
+
     added = raw / staged.name if staged is not None else None
     try:
-        temporary.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if staged is not None:
             os.replace(staged, added)
-        os.replace(temporary, manifest_path)
-    except BaseException as error:  # a full disk, or Ctrl-C between the two renames
-        _remove(temporary)
-        if added is not None:
-            _remove(added)
-        if staged is not None:
-            _remove(staged)
+        write_atomically(manifest_path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    except BaseException as error:
+        for path in (added, staged):
+            if path is not None:
+                _remove(path)
         if isinstance(error, OSError):
             raise PipelineError(
                 "fetch", f"cannot save the snapshot in raw/: {error.strerror}; raw/ is unchanged."

@@ -20,6 +20,7 @@ SCHEMAS = ROOT / "schemas"
 TYPES = {"string", "integer", "number", "boolean", "date", "datetime"}
 FIELD_KEYS = {"type", "description", "unit", "constraints", "example"}
 RESOURCE_KEYS = {
+    "produced_by",
     "name",
     "title",
     "description",
@@ -62,6 +63,7 @@ class Resource:
     foreign_keys: tuple[dict, ...] = ()
     unique: tuple[tuple[str, ...], ...] = ()
     row_count: int | None = None  # rows the source gives; a lost or added row must be reviewed
+    produced_by: str = "source"  # "source": extracted or derived; "checks": written by the quality gate
 
     @property
     def field_names(self) -> list[str]:
@@ -85,6 +87,17 @@ class Package:
     resources: tuple[Resource, ...]
     defined_fields: tuple[str, ...]
     views: tuple[View, ...] = ()
+
+    @property
+    def from_source(self) -> list[Resource]:
+        """The tables extract (and derive) produce from the source, in order."""
+        return [r for r in self.resources if r.produced_by == "source"]
+
+    @property
+    def produced_by_checks(self) -> Resource:
+        """The table the quality gate writes (quality_checks)."""
+        (resource,) = [r for r in self.resources if r.produced_by == "checks"]
+        return resource
 
     def resource(self, name: str) -> Resource:
         for resource in self.resources:
@@ -121,6 +134,8 @@ def build_package(package: dict, fields: dict, resources: dict[str, dict]) -> Pa
         unknown = set(spec) - RESOURCE_KEYS
         if unknown:
             raise MetadataError(f"resource {name}: unknown keys {sorted(unknown)}")
+        if spec.get("produced_by", "source") not in ("source", "checks"):
+            raise MetadataError(f"resource {name}: produced_by must be 'source' or 'checks'")
         if spec.get("name") != name:
             raise MetadataError(f"resource file {name}.yaml names itself {spec.get('name')!r}")
         for key in ("title", "description", "primary_key"):
@@ -161,6 +176,7 @@ def build_package(package: dict, fields: dict, resources: dict[str, dict]) -> Pa
                 foreign_keys=tuple(spec.get("foreign_keys", [])),
                 unique=tuple(tuple(group) for group in spec.get("unique", [])),
                 row_count=spec.get("row_count"),
+                produced_by=spec.get("produced_by", "source"),
             )
         )
     return Package(
@@ -236,8 +252,9 @@ DUCKDB_TYPES = {
 }
 
 
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def sql_string(text) -> str:
+    """A SQL string literal (single quotes doubled)."""
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 def duckdb_ddl(package: Package) -> str:
@@ -259,10 +276,10 @@ def duckdb_ddl(package: Package) -> str:
         statements.append(f"CREATE TABLE {resource.name} (\n" + ",\n".join(lines) + "\n);")
     for resource in package.resources:
         statements.append(
-            f"COMMENT ON TABLE {resource.name} IS {_sql_string(resource.title + ': ' + resource.description)};"
+            f"COMMENT ON TABLE {resource.name} IS {sql_string(resource.title + ': ' + resource.description)};"
         )
         for f in resource.fields:
-            statements.append(f"COMMENT ON COLUMN {resource.name}.{f.name} IS {_sql_string(column_comment(f))};")
+            statements.append(f"COMMENT ON COLUMN {resource.name}.{f.name} IS {sql_string(column_comment(f))};")
     return "\n".join(statements) + "\n"
 
 

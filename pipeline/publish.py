@@ -11,9 +11,8 @@ import shutil
 from pathlib import Path
 
 from pipeline import metadata
-from pipeline.crosscheck import run_checks
 from pipeline.errors import PipelineError
-from pipeline.raw import sha256_file
+from pipeline.files import sha256_file
 from pipeline.release import DESCRIPTOR, DOCS, PROCESSED, crash_point
 from pipeline.report import quality_report
 
@@ -44,14 +43,9 @@ DOC_RESOURCES = {
         "convenience views: `duckdb -init docs/parquet_views.sql` from the folder holding processed/.",
     ),
 }
-QUALITY = "quality_checks"  # produced here, from the cross-checks
 STORAGE_VERSION = "v1.2.0"  # readable by DuckDB clients from 1.2 on (checked with 1.2.2)
 BLOCK_SIZE = 16384  # small blocks: the file is ~1 MB instead of ~13 MB; needs storage v1.2.0 or later
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
-
-
-def _sql_string(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
 
 
 def build_database(frames: dict, path: Path | str, package: metadata.Package):
@@ -68,7 +62,9 @@ def create_database(path: Path | str, package: metadata.Package):
 
     con = duckdb.connect()
     con.execute("SET threads = 1")  # one thread: row order and files are reproducible
-    con.execute(f"ATTACH {_sql_string(path)} AS release (STORAGE_VERSION '{STORAGE_VERSION}', BLOCK_SIZE {BLOCK_SIZE})")
+    con.execute(
+        f"ATTACH {metadata.sql_string(path)} AS release (STORAGE_VERSION '{STORAGE_VERSION}', BLOCK_SIZE {BLOCK_SIZE})"
+    )
     con.execute("USE release")
     con.execute(metadata.duckdb_ddl(package))
     create_views(con, package)
@@ -81,7 +77,7 @@ def load_frames(con, frames: dict, package: metadata.Package) -> None:
 
     for resource in package.resources:
         if resource.name not in frames:
-            continue  # quality_checks: filled after the cross-checks
+            continue  # produced by the cross-checks, loaded after them
         frame = frames[resource.name]  # noqa: F841 (read by DuckDB's replacement scan)
         columns = ", ".join(resource.field_names)
         try:
@@ -99,13 +95,13 @@ def create_views(con, package: metadata.Package) -> None:
     """The convenience views of schemas/views/, each view and view column commented."""
     for view in package.views:
         con.execute(view.sql)
-        con.execute(f"COMMENT ON VIEW {view.name} IS {_sql_string(view.description)}")
+        con.execute(f"COMMENT ON VIEW {view.name} IS {metadata.sql_string(view.description)}")
         columns = con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [view.name]
         ).fetchall()
         for (column,) in columns:
             comment = metadata.view_column_comment(package, view, column)
-            con.execute(f"COMMENT ON COLUMN {view.name}.{column} IS {_sql_string(comment)}")
+            con.execute(f"COMMENT ON COLUMN {view.name}.{column} IS {metadata.sql_string(comment)}")
 
 
 def export_table(con, resource: metadata.Resource, folder: Path) -> None:
@@ -113,14 +109,14 @@ def export_table(con, resource: metadata.Resource, folder: Path) -> None:
     query = f"SELECT * FROM {resource.name} ORDER BY {order}"
     csv_path, parquet_path = folder / f"{resource.name}.csv", folder / f"{resource.name}.parquet"
     con.execute(
-        f"COPY ({query}) TO {_sql_string(csv_path)} "
+        f"COPY ({query}) TO {metadata.sql_string(csv_path)} "
         f"(FORMAT csv, HEADER true, DELIMITER ',', TIMESTAMPFORMAT '{DATETIME_FORMAT}', DATEFORMAT '%Y-%m-%d')"
     )
     kv = {"table": resource.name, "description": resource.description}
     kv |= {f"column:{f.name}": metadata.column_comment(f) for f in resource.fields}
-    kv_sql = ", ".join(f"{_sql_string(k)}: {_sql_string(v)}" for k, v in kv.items())
+    kv_sql = ", ".join(f"{metadata.sql_string(k)}: {metadata.sql_string(v)}" for k, v in kv.items())
     con.execute(
-        f"COPY ({query}) TO {_sql_string(parquet_path)} "
+        f"COPY ({query}) TO {metadata.sql_string(parquet_path)} "
         f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000, KV_METADATA {{{kv_sql}}})"
     )
 
@@ -252,18 +248,14 @@ def datapackage(package: metadata.Package, stage: Path, raw_entry: dict) -> dict
 def verify_release(con, frames: dict, package: metadata.Package) -> list[dict]:
     """The release's quality gate on a loaded database: reviewed gaps, then every cross-check, each finding
     corrected or acknowledged; the quality_checks rows are validated and loaded. Raises on any failure."""
-    from pipeline.crosscheck import load_checks
-    from pipeline.errata import errata_resolves
-    from pipeline.quality import assess, check_gaps, load_acknowledgements
+    from pipeline.quality import check_gaps, gate
     from pipeline.validate import validate_table
 
     check_gaps(frames["source_gaps"].to_dict("records"))
-    checks = load_checks()
-    quality = assess(
-        checks, run_checks(con, checks), frames["errata"].to_dict("records"), errata_resolves(), load_acknowledgements()
-    )
-    quality_frame = validate_table(package.resource(QUALITY), quality)  # noqa: F841 (read by DuckDB)
-    con.execute(f"INSERT INTO {QUALITY} SELECT * FROM quality_frame")
+    quality = gate(con, frames["errata"].to_dict("records"))
+    resource = package.produced_by_checks
+    quality_frame = validate_table(resource, quality)  # noqa: F841 (read by DuckDB)
+    con.execute(f"INSERT INTO {resource.name} SELECT * FROM quality_frame")
     return quality
 
 

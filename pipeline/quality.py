@@ -10,7 +10,7 @@ from pipeline import ROOT
 from pipeline.crosscheck import Check, Finding
 from pipeline.errata import format_key
 from pipeline.errors import PipelineError
-from pipeline.yamlfile import read_yaml
+from pipeline.yamlfile import read_reviewed
 
 ACKNOWLEDGED_FILE = ROOT / "errata" / "acknowledged.yaml"
 GAPS_FILE = ROOT / "errata" / "gaps.yaml"
@@ -30,14 +30,8 @@ class Acknowledgement:
 
 
 def load_acknowledgements(path: Path = ACKNOWLEDGED_FILE) -> list[Acknowledgement]:
-    if not path.exists():
-        return []
-    entries = read_yaml(path) or []
     out = []
-    for number, entry in enumerate(entries, start=1):
-        missing = [k for k in REQUIRED if k not in entry]
-        if missing:
-            raise PipelineError("check", f"acknowledgement #{number} in {path.name} lacks {', '.join(missing)}.")
+    for entry in read_reviewed(path, REQUIRED, "acknowledgement", "check"):
         key = format_key(entry["key"])
         out.append(
             Acknowledgement(
@@ -144,7 +138,7 @@ def assess(
 
 def check_gaps(gaps: list[dict], path: Path = GAPS_FILE) -> None:
     """Every value published as null because the source lacks it must be a reviewed gap, and vice versa."""
-    reviewed = read_yaml(path) or [] if path.exists() else []
+    reviewed = read_reviewed(path, ("table", "key", "column", "note"), "gap", "check")
     expected = {(g["table"], format_key(g["key"]), g["column"]) for g in reviewed}
     found = {(g["table_name"], g["record_key"], g["column_name"]) for g in gaps}
     new, stale = sorted(found - expected), sorted(expected - found)
@@ -162,3 +156,14 @@ def check_gaps(gaps: list[dict], path: Path = GAPS_FILE) -> None:
             f"reviewed gaps in {path.name} that the source now fills: {listed}.",
             hint="Remove them from the file.",
         )
+
+
+def gate(con, applied_errata: list[dict], checks: list[Check] | None = None) -> list[dict]:
+    """The release's quality gate on a database holding the tables: every cross-check run, each finding
+    corrected (an applied erratum that resolves it) or acknowledged; returns the quality_checks rows and
+    raises on an unexplained finding or a stale acknowledgement. Used by publish and by check."""
+    from pipeline.crosscheck import load_checks, run_checks
+    from pipeline.errata import errata_resolves
+
+    checks = checks if checks is not None else load_checks()
+    return assess(checks, run_checks(con, checks), applied_errata, errata_resolves(), load_acknowledgements())

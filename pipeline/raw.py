@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import ROOT
 from pipeline.errors import PipelineError
+from pipeline.files import sha256_file
 
 RAW = ROOT / "raw"
 MANIFEST = RAW / "manifest.json"
@@ -22,14 +22,6 @@ class Snapshot:
     @property
     def format(self) -> str:
         return "html" if self.path.suffix in {".html", ".htm"} else "text"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_manifest(manifest: Path = MANIFEST) -> dict:

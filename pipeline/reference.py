@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from pipeline import ROOT
-from pipeline.extract.cells import header_key
 from pipeline.yamlfile import read_yaml
 
 CODES = ROOT / "schemas" / "codes"
+
+
+def name_key(text: str) -> str:
+    """The key names are matched by: Unicode NFC, case, spacing and punctuation ignored ('%' kept)."""
+    return "".join(ch for ch in unicodedata.normalize("NFC", text).casefold() if ch.isalnum() or ch == "%")
+
+
+def _name_index(items, file: str) -> dict[str, str]:
+    """{name_key(name): id} for (id, names) pairs; a name that stands for two ids is an error."""
+    index: dict[str, str] = {}
+    for item_id, names in items:
+        for name in names:
+            if index.setdefault(name_key(name), item_id) != item_id:
+                raise ValueError(f"the name {name!r} is ambiguous in schemas/codes/{file}.yaml")
+    return index
 
 
 def _load(path: Path) -> list[dict]:
@@ -28,24 +43,13 @@ class Reference:
 
     @cached_property
     def region_by_name(self) -> dict[str, str]:
-        """Exact names (canonical and aliases), keyed by header_key, to region_id."""
-        index: dict[str, str] = {}
-        for region in self.regions:
-            for name in [region["region_name"], *region["aliases"]]:
-                key = header_key(name)
-                if index.setdefault(key, region["region_id"]) != region["region_id"]:
-                    raise ValueError(f"region name {name!r} is ambiguous in schemas/codes/regions.yaml")
-        return index
+        """Every region name (canonical and aliases), by name_key, to its region_id."""
+        return _name_index(((r["region_id"], [r["region_name"], *r["aliases"]]) for r in self.regions), "regions")
 
     @cached_property
     def option_by_name(self) -> dict[str, str]:
-        index: dict[str, str] = {}
-        for option in self.options:
-            for name in option["names"]:
-                key = header_key(name)
-                if index.setdefault(key, option["option_id"]) != option["option_id"]:
-                    raise ValueError(f"option name {name!r} is ambiguous in schemas/codes/options.yaml")
-        return index
+        """Every name of a ballot or poll option, by name_key, to its option_id."""
+        return _name_index(((o["option_id"], o["names"]) for o in self.options), "options")
 
     @cached_property
     def party_ids(self) -> list[str]:
@@ -55,10 +59,12 @@ class Reference:
         return next(o["names"] for o in self.options if o["option_id"] == option_id)
 
     def region_id(self, name: str) -> str | None:
-        return self.region_by_name.get(header_key(name))
+        """The region_id a name (or known alias) stands for, or None."""
+        return self.region_by_name.get(name_key(name))
 
     def option_id(self, name: str) -> str | None:
-        return self.option_by_name.get(header_key(name))
+        """The option_id a party or option name stands for, or None."""
+        return self.option_by_name.get(name_key(name))
 
     def region_rows(self) -> list[dict]:
         return [{k: r[k] for k in ("region_id", "region_name", "region_kind")} for r in self.regions]

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from pipeline.errors import PipelineError
-from pipeline.raw import sha256_file
+from pipeline.files import sha256_file, write_atomically
 
 PROCESSED = "processed"
 DESCRIPTOR = "datapackage.json"
@@ -201,15 +201,6 @@ def verify_staged(stage: Path) -> None:
         )
 
 
-def _write_json_atomically(path: Path, data: dict) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-
-
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
@@ -235,7 +226,7 @@ def swap_in(stage: Path, root: Path) -> None:
             shutil.rmtree(previous)
         previous.mkdir(parents=True)
         existed = {item: (root / item).exists() for item in RELEASE_ITEMS}
-        _write_json_atomically(journal, {"state": "swapping", "existed": existed})
+        write_atomically(journal, json.dumps({"state": "swapping", "existed": existed}).encode())
     except OSError as error:
         with contextlib.suppress(OSError):
             journal.unlink()

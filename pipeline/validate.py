@@ -8,7 +8,6 @@ from pipeline import metadata
 from pipeline.errors import PipelineError
 
 MAX_LISTED = 10
-PRODUCED_LATER = {"quality_checks"}  # written by the publish stage from the cross-checks
 
 
 def to_frames(tables: dict[str, list[dict]], package: metadata.Package | None = None, memo: dict | None = None) -> dict:
@@ -16,7 +15,7 @@ def to_frames(tables: dict[str, list[dict]], package: metadata.Package | None = 
     the caller), a table whose records were validated before is not validated again: for callers that
     validate many variants of the same tables (the mutation suite)."""
     package = package or metadata.load()
-    expected = [r.name for r in package.resources if r.name not in PRODUCED_LATER]
+    expected = [r.name for r in package.from_source]
     unknown = sorted(set(tables) - set(expected))
     missing = [name for name in expected if name not in tables]
     if unknown or missing:

@@ -6,6 +6,8 @@ import datetime as dt
 import re
 import unicodedata
 
+from pipeline.reference import name_key
+
 _FOOTNOTE = re.compile(r"\[(?:\d+|[a-z]|note \d+|citation needed|nb \d+)\]", re.IGNORECASE)
 _WIKI_EMPHASIS = re.compile(r"'{2,}")
 _SPACES = re.compile(r"\s+")
@@ -34,8 +36,9 @@ def clean(text: str) -> str:
 
 
 def header_key(text: str) -> str:
-    """Key for matching header text: case, spacing and punctuation ignored."""
-    return "".join(ch for ch in clean(text).casefold() if ch.isalnum() or ch == "%")
+    """Key for matching header text and names in a cell: the cell cleaned, then case, spacing and
+    punctuation ignored (reference.name_key)."""
+    return name_key(clean(text))
 
 
 _INT = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")

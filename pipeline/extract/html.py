@@ -14,7 +14,7 @@ import io
 import re
 
 from pipeline.errors import PipelineError
-from pipeline.extract.cells import clean
+from pipeline.extract.cells import clean, header_key
 from pipeline.extract.document import Document, SourceTable
 
 HEADINGS = ["h1", "h2", "h3", "h4", "h5"]
@@ -30,10 +30,6 @@ INFOBOX_PARTY_ROWS = {
     "swing": "Swing",
 }
 INFOBOX_SINGLE_ROWS = {"registered": "Registered", "turnout": "Turnout", "seatsforelection": "Seats For Election"}
-
-
-def _key(text: str) -> str:
-    return "".join(ch for ch in clean(text).casefold() if ch.isalnum())
 
 
 def _strip_noise(node) -> None:
@@ -124,7 +120,7 @@ def _infobox(table) -> dict[str, str]:
     for row in table.find_all("tr"):
         label_cell = row.find("th")
         cells = row.find_all("td", recursive=False)
-        label = _key(label_cell.get_text(" ")) if label_cell else ""
+        label = header_key(label_cell.get_text(" ")) if label_cell else ""
         if label in INFOBOX_PARTY_ROWS:
             if label in seen:
                 block_start, seen = block_start + width, set()
