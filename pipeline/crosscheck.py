@@ -1,6 +1,7 @@
-"""Cross-checks: SQL files in pipeline/checks/ that return the failing rows, run in DuckDB.
+"""Cross-checks: queries in pipeline/checks/ that return the failing rows, run in DuckDB.
 
-Each file starts with a header of `-- key: value` lines (id, severity, description, tolerance).
+A `.sql` file starts with a header of `-- key: value` lines (id, severity, description, tolerance); a
+`.yaml` file gives the same keys and names a shared shape (pipeline/checks/shapes.py) with its parameters.
 The runner sets the DuckDB variable `tolerance` from the header, runs the query and collects the
 rows; every query returns table_name, record_key, column_name, expected, actual, message.
 """
@@ -30,10 +31,15 @@ class Check:
 
 
 def load_checks(folder: Path = CHECKS) -> list[Check]:
+    """Every check in `folder`: a `.sql` file with a header of `-- key: value` lines, or a `.yaml` file
+    naming a shape of pipeline/checks/shapes.py and its parameters; in file-name order."""
     checks = []
-    for path in sorted(folder.glob("*.sql")):
-        sql = path.read_text(encoding="utf-8")
-        header = dict(m.groups() for m in map(HEADER.match, sql.splitlines()) if m)
+    for path in sorted([*folder.glob("*.sql"), *folder.glob("*.yaml")], key=lambda p: p.stem):
+        if path.suffix == ".sql":
+            sql = path.read_text(encoding="utf-8")
+            header = dict(m.groups() for m in map(HEADER.match, sql.splitlines()) if m)
+        else:
+            header, sql = _render(path)
         missing = [k for k in ("id", "severity", "description", "table", "tolerance") if k not in header]
         if missing:
             raise PipelineError("check", f"{path.name} lacks header lines: {', '.join(missing)}.")
@@ -53,6 +59,22 @@ def load_checks(folder: Path = CHECKS) -> list[Check]:
             )
         )
     return checks
+
+
+def _render(path: Path) -> tuple[dict, str]:
+    """The header and the SQL of a check declared by its shape."""
+    from pipeline.checks.shapes import SHAPES
+    from pipeline.yamlfile import read_yaml
+
+    spec = read_yaml(path)
+    shape = SHAPES.get(spec.get("shape")) if isinstance(spec, dict) else None
+    if shape is None:
+        raise PipelineError("check", f"{path.name} must name a shape: one of {', '.join(sorted(SHAPES))}.")
+    try:
+        sql = shape(spec)
+    except KeyError as error:
+        raise PipelineError("check", f"{path.name} lacks the parameter {error.args[0]!r} of its shape.") from None
+    return {k: str(v) for k, v in spec.items() if k in ("id", "severity", "description", "table", "tolerance")}, sql
 
 
 @dataclass
