@@ -29,7 +29,7 @@ from urllib.parse import quote
 from pipeline.errors import PipelineError
 from pipeline.files import sha256_file
 from pipeline.net import DOWNLOAD_DEADLINE, MAX_DESCRIPTOR_BYTES, Client, Limits
-from pipeline.release import LOCK_WAIT, build_lock, crash_point
+from pipeline.release import LOCK_WAIT, build_lock
 
 STAGING_PREFIX = ".download-staging"
 DESCRIPTOR = "datapackage.json"
@@ -283,7 +283,7 @@ def _move_in(staging: Path, dest: Path, paths: list[str]) -> None:
     journal = staging / JOURNAL
     journal.write_text(json.dumps({"paths": paths, "existed": existed, "made": made}), encoding="utf-8")
     try:
-        for number, relative in enumerate(paths, start=1):
+        for relative in paths:
             final = dest / relative
             if existed[relative]:
                 aside = staging / "old" / relative
@@ -291,7 +291,6 @@ def _move_in(staging: Path, dest: Path, paths: list[str]) -> None:
                 os.replace(final, aside)
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / "new" / relative, final)
-            crash_point(f"download-moved:{number}")
     except BaseException:
         _roll_back(staging, dest)
         raise

@@ -13,7 +13,7 @@ from pathlib import Path
 from pipeline import metadata
 from pipeline.errors import PipelineError
 from pipeline.files import sha256_file
-from pipeline.release import DESCRIPTOR, DOCS, PROCESSED, crash_point
+from pipeline.release import DESCRIPTOR, DOCS, PROCESSED
 from pipeline.report import quality_report
 
 DICTIONARY, REPORT, PARQUET_VIEWS = (Path(item) for item in DOCS)
@@ -317,10 +317,8 @@ def _stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata
     con = build_database(frames, database, package)
     try:
         quality = verify_release(con, frames, package)
-        for number, resource in enumerate(package.resources):
+        for resource in package.resources:
             export_table(con, resource, stage / PROCESSED)
-            if number == len(package.resources) // 2:
-                crash_point("exporting")
         examples = _examples(con, package)
         view_columns = {
             view.name: con.execute(
@@ -338,5 +336,4 @@ def _stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata
     (stage / PARQUET_VIEWS).write_text(parquet_views(package), encoding="utf-8")
     descriptor = datapackage(package, stage, raw_entry)
     (stage / DESCRIPTOR).write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    crash_point("staged")
     return quality

@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import sys
 import time
 from pathlib import Path
@@ -27,14 +26,8 @@ PROCESSED = "processed"
 DESCRIPTOR = "datapackage.json"
 DOCS = ("docs/data_dictionary.md", "docs/quality_report.md", "docs/parquet_views.sql")
 RELEASE_ITEMS = (PROCESSED, *DOCS, DESCRIPTOR)
-CRASH_VARIABLE = "KZ_ELECTION_CRASH_AT"  # for the crash tests: kill the process at a named point
 LOCK_WAIT = 600.0  # seconds a build waits for another one before giving up
 HOLDER = Path("build") / "lock-holder"  # who holds the lock, for the message of the one that waits
-
-
-def crash_point(name: str) -> None:
-    if os.environ.get(CRASH_VARIABLE) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _flock(fd: int, mode: int, stage: str = "publish", root: Path | None = None) -> bool:
@@ -234,17 +227,14 @@ def swap_in(stage: Path, root: Path) -> None:
             "publish",
             f"could not prepare the swap in {build}: {_os_reason(error)}; the published release is unchanged.",
         ) from None
-    crash_point("journal-written")
     try:
         for item in RELEASE_ITEMS:
             target, aside = root / item, previous / item
             aside.parent.mkdir(parents=True, exist_ok=True)
             if target.exists():
                 os.replace(target, aside)
-            crash_point(f"moved-aside:{item}")
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(stage / item, target)
-            crash_point(f"moved-in:{item}")
     except OSError as error:
         reason = _os_reason(error)
         try:
@@ -260,7 +250,6 @@ def swap_in(stage: Path, root: Path) -> None:
             "publish", f"could not swap the new release in: {reason}; the previous release is back in place, unchanged."
         ) from None
     journal.unlink()  # the commit point: from here on the new release stands
-    crash_point("committed")
     shutil.rmtree(previous, ignore_errors=True)
     shutil.rmtree(stage, ignore_errors=True)
 

@@ -5,7 +5,6 @@ The kills before the swap and at random moments run whole publishes. The kills a
 swap run the swap alone (`pipeline.release.swap_in`, the function publish calls once the release is
 staged) on a staged copy of a fresh build: the same code at the same points, without rebuilding."""
 
-import os
 import shutil
 import signal
 import subprocess
@@ -15,7 +14,7 @@ import time
 import pytest
 
 from pipeline import ROOT
-from pipeline.release import CRASH_VARIABLE, RELEASE_ITEMS
+from pipeline.release import RELEASE_ITEMS
 from tests.conftest import run_cli, tree_digest
 
 SNAPSHOT = "2023_Kazakh_legislative_election.txt"
@@ -30,21 +29,14 @@ def root(stale_release, tmp_path):
 
 
 def publish_killed_at(root, point):
-    env = dict(os.environ, **{CRASH_VARIABLE: point})
+    """`python -m pipeline --root ROOT publish`, killed right after the step `point` (tests/crash.py)."""
     return subprocess.run(
-        [sys.executable, "-m", "pipeline", "--root", str(root), "publish"],
+        [sys.executable, "-m", "tests.crash", point, "--root", str(root), "publish"],
         cwd=ROOT,
-        env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
-
-
-SWAP = (
-    "import sys; from pathlib import Path; from pipeline.release import build_lock, swap_in; "
-    "root = Path(sys.argv[1])\nwith build_lock(root, 'publish'): swap_in(root / 'build' / 'staging', root)"
-)
 
 
 def stage_copy(root, fresh_build):
@@ -60,9 +52,12 @@ def stage_copy(root, fresh_build):
 def swap_killed_at(root, fresh_build, point):
     """Stage the fresh build's release in root/build/staging, then swap it in, killed at `point`."""
     stage_copy(root, fresh_build)
-    env = dict(os.environ, **{CRASH_VARIABLE: point})
     return subprocess.run(
-        [sys.executable, "-c", SWAP, str(root)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "tests.crash", point, "--swap-only", str(root)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

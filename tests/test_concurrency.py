@@ -89,13 +89,12 @@ def test_a_build_that_cannot_get_the_lock_in_time_fails_clearly_and_changes_noth
 def test_a_check_waiting_on_a_publish_killed_mid_swap_reads_the_restored_release(root):
     """The publish dies (SIGKILL) halfway through its swap while `check` waits for the lock: `check` must
     roll the swap back before it reads anything, not read the half-swapped release."""
-    from pipeline.release import CRASH_VARIABLE, HOLDER
+    from pipeline.release import HOLDER
 
     before = tree_digest(root)
     publisher = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "--root", str(root), "publish"],
+        [sys.executable, "-m", "tests.crash", "moved-in:processed", "--root", str(root), "publish"],
         cwd=ROOT,
-        env=dict(os.environ, **{CRASH_VARIABLE: "moved-in:processed"}),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

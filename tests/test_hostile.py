@@ -901,14 +901,21 @@ def test_a_failed_download_removes_the_folders_it_created(tmp_path):
 
 
 def test_a_download_killed_while_moving_files_in_is_rolled_back_by_the_next(fresh_build, dest):
-    from pipeline.release import CRASH_VARIABLE
-
     before = older_files(dest)
     with serve_folder(fresh_build) as (url, _):
         killed = subprocess.run(
-            [sys.executable, "-m", "pipeline", "download", "--base-url", url, "--dest", str(dest)],
+            [
+                sys.executable,
+                "-m",
+                "tests.crash",
+                "download-moved:2",
+                "download",
+                "--base-url",
+                url,
+                "--dest",
+                str(dest),
+            ],
             cwd=ROOT,
-            env=dict(os.environ, **{CRASH_VARIABLE: "download-moved:2"}),
             capture_output=True,
             text=True,
             timeout=60,
