@@ -1,4 +1,5 @@
-"""Command line: `python -m pipeline <command>`. Heavy libraries are imported inside the commands."""
+"""Command line: `python -m pipeline <command>`. Each command imports the stages it runs when it runs,
+so that `--help` and the download client start without the build stack."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from pipeline import ROOT
 from pipeline.errors import PipelineError
 
 
-def _extract(root: Path):
-    from pipeline import extract
+def _tables(root: Path):
+    """The current snapshot and its tables, extracted and derived."""
+    from pipeline.build import source_tables
     from pipeline.raw import current_snapshot
 
     snapshot = current_snapshot(root / "raw" / "manifest.json")
-    return snapshot, extract.run(snapshot)
+    return snapshot, source_tables(snapshot)
 
 
 def _print_counts(tables: dict) -> None:
@@ -35,7 +37,7 @@ def cmd_verify_raw(args) -> int:
 
 
 def cmd_extract(args) -> int:
-    snapshot, tables = _extract(args.root)
+    snapshot, tables = _tables(args.root)
     print(f"Extracted from {snapshot.path.name}:")
     _print_counts(tables)
     for row in tables["extraction_inferences"]:
@@ -49,7 +51,7 @@ def cmd_extract(args) -> int:
 def cmd_validate(args) -> int:
     from pipeline.validate import to_frames
 
-    _, tables = _extract(args.root)
+    _, tables = _tables(args.root)
     frames = to_frames(tables)
     print(f"All {len(frames)} tables match their schemas ({sum(len(f) for f in frames.values())} rows).")
     return 0
@@ -65,7 +67,7 @@ def cmd_publish(args) -> int:
         from pipeline.publish import stage_release
         from pipeline.validate import to_frames
 
-        snapshot, tables = _extract(args.root)
+        snapshot, tables = _tables(args.root)
         frames = to_frames(tables)
         stage = args.root / "build" / "staging"
         quality = stage_release(frames, stage, snapshot.entry)
@@ -146,9 +148,9 @@ def cmd_check(args) -> int:
 
 
 def cmd_fetch(args) -> int:
-    from pipeline.fetch import fetch
+    from pipeline.build import refresh
 
-    entry = fetch(
+    entry = refresh(
         args.root,
         api_url=args.api_url,
         revision=args.revision,
@@ -177,7 +179,7 @@ def cmd_download(args) -> int:
 
 
 def _limits(args):
-    from pipeline.net import Limits
+    from pipeline.defaults import Limits
 
     return Limits(
         timeout=args.timeout,
@@ -230,23 +232,23 @@ def _text(limit: int):
 
 
 def _network_options(command, *, deadline: float, cap: str) -> None:
-    from pipeline import net
+    from pipeline.defaults import Limits
 
     command.add_argument(
         "--timeout",
         type=SECONDS,
-        default=net.Limits.timeout,
+        default=Limits.timeout,
         metavar="S",
         help=f"seconds to wait for a connection, and for the next bytes of an answer, before the "
-        f"attempt fails (default {net.Limits.timeout:g})",
+        f"attempt fails (default {Limits.timeout:g})",
     )
     command.add_argument(
         "--request-deadline",
         type=SECONDS,
-        default=net.Limits.request_deadline,
+        default=Limits.request_deadline,
         metavar="S",
         help="each request (one attempt) must finish within S seconds, however slowly the server "
-        f"sends (default {net.Limits.request_deadline:g})",
+        f"sends (default {Limits.request_deadline:g})",
     )
     command.add_argument(
         "--deadline",
@@ -258,34 +260,34 @@ def _network_options(command, *, deadline: float, cap: str) -> None:
     command.add_argument(
         "--retries",
         type=_number(int, 0, 100),
-        default=net.Limits.retries,
+        default=Limits.retries,
         metavar="N",
         help="retries on 429, 5xx, refused or broken connections and timeouts, each announced on "
-        f"stderr (default {net.Limits.retries})",
+        f"stderr (default {Limits.retries})",
     )
     command.add_argument(
         "--backoff",
         type=_number(float, 0, 3600),
-        default=net.Limits.backoff,
+        default=Limits.backoff,
         metavar="S",
-        help=f"wait before the first retry, doubled each time (default {net.Limits.backoff:g})",
+        help=f"wait before the first retry, doubled each time (default {Limits.backoff:g})",
     )
     command.add_argument(
         "--max-wait",
         type=SECONDS,
-        default=net.Limits.max_wait,
+        default=Limits.max_wait,
         metavar="S",
         help="the longest wait before a retry; a server asking for more (Retry-After) makes the "
-        f"command fail at once (default {net.Limits.max_wait:g})",
+        f"command fail at once (default {Limits.max_wait:g})",
     )
     command.add_argument(
         "--min-speed",
         type=_number(int, 0, 10**9),
-        default=net.Limits.min_speed,
+        default=Limits.min_speed,
         metavar="B",
         help="an answer slower than B bytes per second over any --timeout window fails, and so "
         "do headers not complete within twice --timeout (default "
-        f"{net.Limits.min_speed:,}; 0: no minimum)",
+        f"{Limits.min_speed:,}; 0: no minimum)",
     )
     command.add_argument(
         "--contact", type=_text(200), help="contact (URL or e-mail) for the User-Agent, as Wikimedia asks"
@@ -294,7 +296,7 @@ def _network_options(command, *, deadline: float, cap: str) -> None:
 
 
 def _lock_option(command) -> None:
-    from pipeline.release import LOCK_WAIT
+    from pipeline.defaults import LOCK_WAIT
 
     command.add_argument(
         "--wait",
@@ -326,8 +328,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from pipeline import net
-    from pipeline.fetch import DEFAULT_API, TITLE
+    from pipeline import defaults
+    from pipeline.defaults import DEFAULT_API, TITLE
 
     parser = _Parser(prog="python -m pipeline", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -335,7 +337,8 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=ROOT,
         metavar="DIR",
-        help="folder holding raw/ (input) and processed/ and datapackage.json (outputs); default: the repository",
+        help="folder holding raw/ (input), processed/, docs/ and datapackage.json (outputs) and build/ (scratch); "
+        "default: the repository. schemas/ and errata/ are reviewed with the code and always the repository's",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="command", parser_class=_Parser)
     commands = {}
@@ -370,13 +373,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     _network_options(
         commands["fetch"],
-        deadline=net.FETCH_DEADLINE,
-        cap=f"The API's answer is read up to {net.MAX_API_BYTES // 2**20} MiB; a longer one is refused.",
+        deadline=defaults.FETCH_DEADLINE,
+        cap=f"The API's answer is read up to {defaults.MAX_API_BYTES // 2**20} MiB; a longer one is refused.",
     )
     _network_options(
         commands["download"],
-        deadline=net.DOWNLOAD_DEADLINE,
-        cap=f"datapackage.json is read up to {net.MAX_DESCRIPTOR_BYTES // 2**20} MiB and each file up "
+        deadline=defaults.DOWNLOAD_DEADLINE,
+        cap=f"datapackage.json is read up to {defaults.MAX_DESCRIPTOR_BYTES // 2**20} MiB and each file up "
         "to the bytes its descriptor declares; more is refused. Nothing in DEST changes unless "
         "every file is verified.",
     )

@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.checks.shapes import SHAPES
 from pipeline.errors import PipelineError
+from pipeline.yamlfile import read_yaml
 
 CHECKS = Path(__file__).resolve().parent / "checks"
 HEADER = re.compile(r"^--\s*(id|severity|description|table|tolerance):\s*(.+?)\s*$")
@@ -63,8 +65,6 @@ def load_checks(folder: Path = CHECKS) -> list[Check]:
 
 def _render(path: Path) -> tuple[dict, str]:
     """The header and the SQL of a check declared by its shape."""
-    from pipeline.checks.shapes import SHAPES
-    from pipeline.yamlfile import read_yaml
 
     spec = read_yaml(path)
     shape = SHAPES.get(spec.get("shape")) if isinstance(spec, dict) else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from pipeline.errors import PipelineError
 from pipeline.reference import CODES
 from pipeline.yamlfile import read_yaml
 
@@ -134,7 +135,6 @@ def complete_national_results(tables: dict[str, list[dict]]) -> list[dict]:
 
 
 def derive(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
-    from pipeline.errors import PipelineError
 
     tables = dict(tables)
     tables["electoral_rules"] = [electoral_rules()]

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from pipeline.defaults import DOWNLOAD_DEADLINE, LOCK_WAIT, MAX_DESCRIPTOR_BYTES, Limits
 from pipeline.errors import PipelineError
 from pipeline.files import sha256_file
-from pipeline.net import DOWNLOAD_DEADLINE, MAX_DESCRIPTOR_BYTES, Client, Limits
-from pipeline.release import LOCK_WAIT, build_lock
+from pipeline.net import Client
+from pipeline.release import build_lock
 
 STAGING_PREFIX = ".download-staging"
 DESCRIPTOR = "datapackage.json"

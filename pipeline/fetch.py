@@ -15,11 +15,13 @@ import os
 import time
 from pathlib import Path
 
+from pipeline import metadata
+from pipeline.defaults import DEFAULT_API, FETCH_DEADLINE, LOCK_WAIT, MAX_API_BYTES, PAGE_URL, TITLE, Limits
 from pipeline.errors import PipelineError
-
-DEFAULT_API = "https://en.wikipedia.org/w/api.php"
-TITLE = "2023 Kazakh legislative election"
-PAGE_URL = "https://en.wikipedia.org/wiki/2023_Kazakh_legislative_election"
+from pipeline.files import write_atomically
+from pipeline.net import Client, DeadlineExpired, timer
+from pipeline.raw import MANIFEST, Snapshot, load_manifest
+from pipeline.release import build_lock
 
 
 def request_params(revision: int | None, title: str = TITLE) -> dict:
@@ -97,8 +99,6 @@ def download_article(
     api_url: str, revision: int | None, *, limits, title: str = TITLE, contact: str | None = None
 ) -> tuple[int, str, str]:
     """(revision id, title, HTML) of the article from the API."""
-    from pipeline.net import MAX_API_BYTES, Client
-
     client = Client("fetch", limits, contact=contact)
     try:
         body = client.get(api_url, params=request_params(revision, title), max_bytes=MAX_API_BYTES, compressed=True)
@@ -110,28 +110,22 @@ def download_article(
 def fetch(
     root: Path,
     *,
+    accept,
     api_url: str = DEFAULT_API,
     revision: int | None = None,
     title: str = TITLE,
-    limits=None,
+    limits: Limits | None = None,
     contact: str | None = None,
     wait: float | None = None,
 ) -> dict:
-    """Fetch, stage, check, then add the snapshot to raw/ and make it current. Returns its manifest entry.
-    Holds the build lock for the whole run: raw/ does not change under a build."""
-    from pipeline.net import Limits
-    from pipeline.release import LOCK_WAIT, build_lock
-
+    """Fetch, stage, then add the snapshot to raw/ and make it current, if `accept(snapshot)` (the later
+    stages: pipeline.build.validated) raises no PipelineError. Returns its manifest entry. Holds the
+    build lock for the whole run: raw/ does not change under a build."""
     with build_lock(root, "fetch", wait=LOCK_WAIT if wait is None else wait):
-        return _fetch(root, api_url, revision, title, limits or Limits(deadline=300), contact)
+        return _fetch(root, accept, api_url, revision, title, limits or Limits(deadline=FETCH_DEADLINE), contact)
 
 
-def _fetch(root: Path, api_url: str, revision: int | None, title: str, limits, contact: str | None) -> dict:
-    from pipeline import extract, metadata
-    from pipeline.net import DeadlineExpired, timer
-    from pipeline.raw import MANIFEST, Snapshot, load_manifest
-    from pipeline.validate import to_frames
-
+def _fetch(root: Path, accept, api_url: str, revision: int | None, title: str, limits, contact: str | None) -> dict:
     ends = time.monotonic() + limits.deadline
     raw = root / "raw"
     manifest_path = raw / MANIFEST.name
@@ -173,7 +167,7 @@ def _fetch(root: Path, api_url: str, revision: int | None, title: str, limits, c
     }
     try:  # the staged page must extract and validate, within what is left of the command's deadline
         with timer(ends - time.monotonic()):
-            to_frames(extract.run(Snapshot(path=staged, entry=entry)))
+            accept(Snapshot(path=staged, entry=entry))
     except PipelineError as error:
         _remove(staged)
         raise PipelineError(
@@ -216,8 +210,6 @@ def _fetch(root: Path, api_url: str, revision: int | None, title: str, limits, c
 def _commit(raw: Path, manifest_path: Path, manifest: dict, staged: Path | None) -> None:
     """Move the staged snapshot into raw/ and replace the manifest; on any failure (a full disk, Ctrl-C)
     both are undone, so raw/ is as it was."""
-    from pipeline.files import write_atomically
-
     added = raw / staged.name if staged is not None else None
     try:
         if staged is not None:

@@ -318,7 +318,7 @@ def pandera_schema(resource: Resource):
 
 
 def _pandera_schema(resource: Resource):
-    import pandera.pandas as pa
+    import pandera.pandas as pa  # only where a schema is built: `check` and `fetch` do without it
 
     dtypes = {
         "string": "str",

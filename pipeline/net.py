@@ -16,7 +16,9 @@ server that sends its headers one byte at a time.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import email.utils
+import errno
 import hashlib
 import re
 import signal
@@ -24,10 +26,13 @@ import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
+import requests
+import urllib3
+
+from pipeline.defaults import Limits
 from pipeline.errors import PipelineError
 
 USER_AGENT = (
@@ -35,23 +40,8 @@ USER_AGENT = (
     "set a contact with --contact) python-requests"
 )
 RETRY_STATUSES = {429, 500, 502, 503, 504}
-MAX_API_BYTES = 16 * 2**20  # the article's parse output is about 1 MB; the longest Wikipedia pages ~5 MB
-MAX_DESCRIPTOR_BYTES = 8 * 2**20  # our datapackage.json is about 0.1 MB
-FETCH_DEADLINE = 300.0
-DOWNLOAD_DEADLINE = 1800.0
 CHUNK = 1 << 16
 MAX_REDIRECTS = 5
-
-
-@dataclass(frozen=True)
-class Limits:
-    timeout: float = 30.0  # silence: connecting, or between bytes; also the window of min_speed
-    request_deadline: float = 300.0  # one attempt, whatever the server does
-    deadline: float = 600.0  # the whole command
-    retries: int = 5
-    backoff: float = 1.0
-    max_wait: float = 60.0
-    min_speed: int = 1024  # bytes per second, over each `timeout` window of a body; headers within 2 x timeout
 
 
 class _Expired(BaseException):
@@ -119,7 +109,6 @@ class Client:
     """One command's HTTP client: the limits hold for every request it makes."""
 
     def __init__(self, stage: str, limits: Limits | None = None, *, contact: str | None = None, log=None):
-        import requests
 
         self.stage, self.limits = stage, limits or Limits()
         limits = self.limits
@@ -252,9 +241,6 @@ class Client:
     def _follow(self, url, params, compressed):
         """GET with redirects followed here (at most MAX_REDIRECTS, http(s) only) without reading the body
         of a redirect, which requests would read whole."""
-        from urllib.parse import urljoin
-
-        import requests
 
         headers = {"Accept-Encoding": "gzip" if compressed else "identity"}
         for _ in range(MAX_REDIRECTS + 1):
@@ -314,8 +300,6 @@ class Client:
         raise PipelineError(self.stage, f"{text}.")
 
     def _read(self, response, url, cap, exact_bytes, declared, into, progress, ends):
-        import requests
-        import urllib3
 
         raw = response.raw
         read = raw.read1 if hasattr(raw, "read1") else raw.read
@@ -378,7 +362,6 @@ class Client:
 
 def _header_text(text: str) -> str:
     """Text for an HTTP header: printable ASCII kept, everything else percent-encoded (UTF-8)."""
-    from urllib.parse import quote
 
     return "".join(ch if 32 <= ord(ch) < 127 and ch != "%" else quote(ch, safe="", errors="replace") for ch in text)
 
@@ -424,8 +407,6 @@ def _retry_after(value: str | None) -> float | None:
     if when is None:
         return None
     if when.tzinfo is None:
-        import datetime as dt
-
         when = when.replace(tzinfo=dt.UTC)
     return max(0.0, when.timestamp() - time.time())
 
@@ -457,8 +438,6 @@ def _causes(error: BaseException) -> list[BaseException]:
 
 
 def _is_timeout(error: BaseException) -> bool:
-    import requests
-    import urllib3
 
     return any(
         isinstance(c, (socket.timeout, TimeoutError, urllib3.exceptions.TimeoutError, requests.exceptions.Timeout))
@@ -469,9 +448,6 @@ def _is_timeout(error: BaseException) -> bool:
 def _connection_problem(stage: str, url: str, error: BaseException, timeout: float) -> Exception:
     """A request that failed before an answer, in words: _Retry if another attempt may help, else a
     PipelineError (no network at all, a bad URL)."""
-    import errno
-
-    import requests
 
     try:
         parts = urlsplit(url)

@@ -10,11 +10,15 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
+
 from pipeline import metadata
 from pipeline.errors import PipelineError
 from pipeline.files import sha256_file
+from pipeline.quality import check_gaps, gate
 from pipeline.release import DESCRIPTOR, DOCS, PROCESSED
 from pipeline.report import quality_report
+from pipeline.validate import validate_table
 
 DICTIONARY, REPORT, PARQUET_VIEWS = (Path(item) for item in DOCS)
 # The documentation files travel with the data: listed in datapackage.json (so `download` brings them).
@@ -58,7 +62,6 @@ def build_database(frames: dict, path: Path | str, package: metadata.Package):
 
 def create_database(path: Path | str, package: metadata.Package):
     """An empty database with every table (keys and comments) and view; returns the open connection."""
-    import duckdb
 
     con = duckdb.connect()
     con.execute("SET threads = 1")  # one thread: row order and files are reproducible
@@ -73,7 +76,6 @@ def create_database(path: Path | str, package: metadata.Package):
 
 def load_frames(con, frames: dict, package: metadata.Package) -> None:
     """Insert every validated frame into its table (dependencies first), the keys enforced."""
-    import duckdb
 
     for resource in package.resources:
         if resource.name not in frames:
@@ -248,8 +250,6 @@ def datapackage(package: metadata.Package, stage: Path, raw_entry: dict) -> dict
 def verify_release(con, frames: dict, package: metadata.Package) -> list[dict]:
     """The release's quality gate on a loaded database: reviewed gaps, then every cross-check, each finding
     corrected or acknowledged; the quality_checks rows are validated and loaded. Raises on any failure."""
-    from pipeline.quality import check_gaps, gate
-    from pipeline.validate import validate_table
 
     check_gaps(frames["source_gaps"].to_dict("records"))
     quality = gate(con, frames["errata"].to_dict("records"))
@@ -262,7 +262,6 @@ def verify_release(con, frames: dict, package: metadata.Package) -> list[dict]:
 def stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata.Package | None = None) -> list[dict]:
     """Write a whole release into `stage` after the cross-checks pass; returns the quality_checks rows.
     A failure to write (a full disk, a read-only folder) removes the stage and says so."""
-    import duckdb
 
     package = package or metadata.load()
     try:
@@ -302,7 +301,6 @@ _IO_FAILURE = (
 
 
 def _io_failure(error: Exception) -> bool:
-    import duckdb
 
     text = str(error).lower()
     return isinstance(error, (duckdb.IOException, duckdb.FatalException)) or any(p in text for p in _IO_FAILURE)

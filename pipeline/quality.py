@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import ROOT
-from pipeline.crosscheck import Check, Finding
-from pipeline.errata import format_key
+from pipeline.crosscheck import Check, Finding, failure_message, load_checks, run_checks
+from pipeline.errata import errata_resolves, format_key
 from pipeline.errors import PipelineError
 from pipeline.yamlfile import read_reviewed
 
@@ -83,8 +83,6 @@ def assess(
             }
         )
     if unexplained:
-        from pipeline.crosscheck import failure_message
-
         raise PipelineError(
             "check",
             failure_message(unexplained),
@@ -162,8 +160,6 @@ def gate(con, applied_errata: list[dict], checks: list[Check] | None = None) -> 
     """The release's quality gate on a database holding the tables: every cross-check run, each finding
     corrected (an applied erratum that resolves it) or acknowledged; returns the quality_checks rows and
     raises on an unexplained finding or a stale acknowledgement. Used by publish and by check."""
-    from pipeline.crosscheck import load_checks, run_checks
-    from pipeline.errata import errata_resolves
 
     checks = checks if checks is not None else load_checks()
     return assess(checks, run_checks(con, checks), applied_errata, errata_resolves(), load_acknowledgements())

@@ -12,6 +12,7 @@ leaves a stale lock behind.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from pipeline.defaults import LOCK_WAIT
 from pipeline.errors import PipelineError
 from pipeline.files import sha256_file, write_atomically
 
@@ -26,13 +28,11 @@ PROCESSED = "processed"
 DESCRIPTOR = "datapackage.json"
 DOCS = ("docs/data_dictionary.md", "docs/quality_report.md", "docs/parquet_views.sql")
 RELEASE_ITEMS = (PROCESSED, *DOCS, DESCRIPTOR)
-LOCK_WAIT = 600.0  # seconds a build waits for another one before giving up
 HOLDER = Path("build") / "lock-holder"  # who holds the lock, for the message of the one that waits
 
 
 def _flock(fd: int, mode: int, stage: str = "publish", root: Path | None = None) -> bool:
     """Take the lock without waiting: False if another process holds it."""
-    import fcntl
 
     try:
         fcntl.flock(fd, mode | fcntl.LOCK_NB)
@@ -64,7 +64,6 @@ def build_lock(
     `what` names the other process in the messages; with `holder`, build/lock-holder says who holds it.
     With `create`, a missing `root` (and its parents) is created, also when another process removed it
     while this one waited; the context yields the folders this call created (outermost first)."""
-    import fcntl
 
     log = log if log is not None else sys.stderr
     mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
@@ -262,7 +261,6 @@ def _os_reason(error: OSError) -> str:
 def recover(root: Path) -> bool:
     """Finish a swap that a killed process left half done; returns True if there was one. Run at the
     start of every command; a swap that a live process holds the lock for is left alone."""
-    import fcntl
 
     journal = root / "build" / "swap-journal.json"
     if not journal.exists():

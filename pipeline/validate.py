@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+
+import pandas as pd
+import pandera.errors
 
 from pipeline import metadata
 from pipeline.errors import PipelineError
@@ -37,8 +41,6 @@ def to_frames(tables: dict[str, list[dict]], package: metadata.Package | None = 
 
 def validate_table(resource: metadata.Resource, records: list[dict]):
     """A typed DataFrame of one table's records, checked against its pandera schema."""
-    import pandas as pd
-    import pandera.errors
 
     columns = resource.field_names
     if resource.row_count is not None and len(records) != resource.row_count:
@@ -84,7 +86,6 @@ def _check_text(resource: metadata.Resource, records: list[dict]) -> None:
     it reads or what it names (a right-to-left override, a zero-width joiner, a Hangul filler, a
     variation selector...), no unassigned or private-use code point. The harmless invisible ones (a soft
     hyphen, a zero-width space) were already removed by the extractor."""
-    import unicodedata
 
     text_fields = [f.name for f in resource.fields if f.type == "string"]
     for record in records:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.errors import PipelineError
+
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -19,7 +21,6 @@ def read_yaml(path: Path):
 def read_reviewed(path: Path, required: tuple[str, ...], kind: str, stage: str) -> list[dict]:
     """The entries of a reviewed list (errata, acknowledgements, gaps): [] when the file is absent; each
     entry must be a mapping with every `required` key, else a PipelineError names the file and entry."""
-    from pipeline.errors import PipelineError
 
     if not path.exists():
         return []

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import ROOT
-from pipeline.extract import extract_document
+from pipeline.build import document_tables
 from pipeline.extract.text import parse_text
 
 SOURCE = ROOT / "raw" / "2023_Kazakh_legislative_election.txt"
@@ -35,7 +35,7 @@ def source_text() -> str:
 
 def extract_text(text: str) -> dict[str, list[dict]]:
     """Run the extract stage (and the derived tables) on article text (no files, no checksum)."""
-    return extract_document(parse_text(text, "test"))
+    return document_tables(parse_text(text, "test"))
 
 
 def replace_once(text: str, old: str, new: str) -> str:

@@ -307,14 +307,15 @@ def outcome(data: bytes):
     The real stages: extract, validate, load into the release's DDL (in a transaction rolled back
     afterwards), and the release's quality gate."""
     from pipeline import metadata
+    from pipeline.build import document_tables
     from pipeline.errors import PipelineError
-    from pipeline.extract import extract_document, parse_bytes
+    from pipeline.extract import parse_bytes
     from pipeline.publish import load_frames, verify_release
     from pipeline.validate import to_frames
 
     package = metadata.load()
     try:
-        frames = to_frames(extract_document(parse_bytes(data, "mutated.txt")), memo=_VALIDATED)
+        frames = to_frames(document_tables(parse_bytes(data, "mutated.txt")), memo=_VALIDATED)
         con = _database(package)
         con.execute("BEGIN TRANSACTION")
         try:

@@ -27,8 +27,7 @@ import pytest
 
 from pipeline import ROOT
 from pipeline.cli import main
-from pipeline.fetch import TITLE
-from pipeline.net import MAX_API_BYTES, MAX_DESCRIPTOR_BYTES
+from pipeline.defaults import MAX_API_BYTES, MAX_DESCRIPTOR_BYTES, TITLE
 from pipeline.release import RELEASE_ITEMS
 from tests.conftest import tree
 from tests.servers import (

@@ -1,6 +1,6 @@
 """The HTML front end reads the article as Wikipedia serves it into the same tables as the text one."""
 
-from pipeline.extract import extract_document
+from pipeline.build import document_tables
 from pipeline.extract.html import parse_html
 from tests.html_fixture import render
 
@@ -8,7 +8,7 @@ ROWSPAN_REASON = "The region cell spans several district rows"
 
 
 def extract_html(html: str) -> dict[str, list[dict]]:
-    return extract_document(parse_html(html, "fixture"))
+    return document_tables(parse_html(html, "fixture"))
 
 
 def test_fixture_has_the_structure_wikipedia_serves(source_text):

@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from pipeline.build import refresh as fetch
+from pipeline.defaults import TITLE, Limits
 from pipeline.download import download
 from pipeline.errors import PipelineError
-from pipeline.fetch import TITLE, fetch
-from pipeline.net import Limits
 from tests.conftest import make_root, run_cli
 from tests.html_fixture import render
 from tests.servers import Scripted, ok, serve, serve_folder

@@ -1,42 +1,34 @@
-"""Extract stage: the raw snapshot -> a Document -> tidy records per table. Knows the source format.
-
-Imports are inside the functions so that `pipeline.extract.cells` can be used on its own.
-"""
+"""Extract stage: the raw snapshot -> a Document (its front end: text or HTML) -> tidy records per
+table. Knows the source format, nothing of the later stages (pipeline/build.py chains them)."""
 
 from __future__ import annotations
+
+from pipeline.errata import load_errata
+from pipeline.errors import PipelineError
+from pipeline.extract.context import Extraction
+from pipeline.extract.tables import extract_tables
+from pipeline.extract.text import parse_text
+from pipeline.raw import Snapshot, decode
+from pipeline.reference import Reference
 
 
 def parse_bytes(data: bytes, name: str, fmt: str = "text"):
     """A snapshot's bytes -> Document, with the front end for its format."""
-    from pipeline.errors import PipelineError
-    from pipeline.raw import decode
-
     text = decode(data, name)
     if not text.strip():
         raise PipelineError("extract", f"{name} is empty.")
     if fmt == "html":
-        from pipeline.extract.html import parse_html
+        from pipeline.extract.html import parse_html  # bs4 and lxml only for an HTML snapshot
 
         return parse_html(text, name)
-    from pipeline.extract.text import parse_text
-
     return parse_text(text, name)
 
 
 def extract_document(document) -> dict[str, list[dict]]:
-    """Every table's records from a Document: extracted, then the derived tables added."""
-    from pipeline.derive import derive
-    from pipeline.errata import load_errata
-    from pipeline.extract.context import Extraction
-    from pipeline.extract.tables import extract_tables
-    from pipeline.reference import Reference
-
-    return derive(extract_tables(document, Extraction(Reference.load(), load_errata())))
+    """Every extracted table's records from a Document (the derived tables come from pipeline.derive)."""
+    return extract_tables(document, Extraction(Reference.load(), load_errata()))
 
 
-def run(snapshot=None) -> dict[str, list[dict]]:
-    """Every table's records from the snapshot (default: the manifest's current one)."""
-    from pipeline.raw import current_snapshot
-
-    snapshot = snapshot or current_snapshot()
+def run(snapshot: Snapshot) -> dict[str, list[dict]]:
+    """Every extracted table's records from a snapshot."""
     return extract_document(parse_bytes(snapshot.path.read_bytes(), snapshot.path.name, snapshot.format))

@@ -13,6 +13,9 @@ from __future__ import annotations
 import io
 import re
 
+import pandas as pd
+from bs4 import BeautifulSoup
+
 from pipeline.errors import PipelineError
 from pipeline.extract.cells import clean, header_key
 from pipeline.extract.document import Document, SourceTable
@@ -76,7 +79,6 @@ def _normalise_spans(table) -> None:
 
 
 def _grid(table) -> list[list[str]]:
-    import pandas as pd
 
     _normalise_spans(table)
     try:
@@ -136,7 +138,6 @@ def _infobox(table) -> dict[str, str]:
 
 
 def parse_html(text: str, source_name: str = "article") -> Document:
-    from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(text, "lxml")
     _strip_noise(soup)

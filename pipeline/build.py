@@ -1,0 +1,31 @@
+"""The stages in order, for the commands that run several: raw snapshot -> extract -> derive ->
+validate (-> publish, in the publish command). Each stage knows only its own job; this module is the one
+place that chains them, so that the stages depend one way."""
+
+from __future__ import annotations
+
+from pipeline import derive, extract, validate
+from pipeline.raw import Snapshot
+
+
+def source_tables(snapshot: Snapshot) -> dict[str, list[dict]]:
+    """Every table's records from a snapshot: extracted, then the derived tables added."""
+    return derive.derive(extract.run(snapshot))
+
+
+def document_tables(document) -> dict[str, list[dict]]:
+    """The same from a parsed Document (tests and tools that build one in memory)."""
+    return derive.derive(extract.extract_document(document))
+
+
+def validated(snapshot: Snapshot) -> dict:
+    """The typed, validated tables of a snapshot (a PipelineError if anything is wrong)."""
+    return validate.to_frames(source_tables(snapshot))
+
+
+def refresh(root, **options) -> dict:
+    """`fetch` with the pipeline's own acceptance test: the new revision must extract, derive and
+    validate before it enters raw/. Returns its manifest entry."""
+    from pipeline.fetch import fetch  # the network stack only for the command that needs it
+
+    return fetch(root, accept=validated, **options)
