@@ -19,7 +19,7 @@ def allocate_seats(
 ) -> list[dict]:
     """Largest-remainder (Hare) allocation of `seats` among the parties passing the threshold.
 
-    `parties`: dicts with party_id, votes, list_registered_on (date) and ballot_number.
+    `parties`: dicts with party_id, votes, list_registered_date (date) and ballot_number.
     A party passes with at least `threshold_pct` percent of `base_votes`. The Hare quota is the
     passing parties' votes divided by `seats`; each gets the whole part of votes / quota, and the
     seats left go to the largest remainders, ties to the list registered earlier (then the lower
@@ -33,17 +33,18 @@ def allocate_seats(
         {
             **p,
             "vote_share_pct": float(Fraction(100 * p["votes"], base_votes)),
-            "passes_threshold": Fraction(100 * p["votes"], base_votes) >= Fraction(threshold_pct).limit_denominator(),
+            "has_passed_threshold": Fraction(100 * p["votes"], base_votes)
+            >= Fraction(threshold_pct).limit_denominator(),
         }
         for p in parties
     ]
-    passing = [r for r in rows if r["passes_threshold"]]
+    passing = [r for r in rows if r["has_passed_threshold"]]
     if not passing:
         raise ValueError("no party passes the threshold")
-    by_votes = sorted(rows, key=lambda r: (-r["votes"], r["list_registered_on"], r["ballot_number"]))
+    by_votes = sorted(rows, key=lambda r: (-r["votes"], r["list_registered_date"], r["ballot_number"]))
     runner_up = None
     if len(passing) == 1 and len(rows) > 1:
-        runner_up = next(r for r in by_votes if not r["passes_threshold"])
+        runner_up = next(r for r in by_votes if not r["has_passed_threshold"])
     taking_part = passing + ([runner_up] if runner_up else [])
     quota = Fraction(sum(r["votes"] for r in taking_part), seats)
     for r in rows:
@@ -55,7 +56,7 @@ def allocate_seats(
         r["remainder_seats_count"] = 0
         r["minimum_rule_seats_count"] = 0
     left = seats - sum(r["integer_seats_count"] for r in rows)
-    order = sorted(taking_part, key=lambda r: (-r["_remainder"], r["list_registered_on"], r["ballot_number"]))
+    order = sorted(taking_part, key=lambda r: (-r["_remainder"], r["list_registered_date"], r["ballot_number"]))
     for r in order[:left]:
         r["remainder_seats_count"] = 1
     for r in rows:
@@ -74,17 +75,17 @@ def allocate_seats(
 def seat_allocation(tables: dict[str, list[dict]]) -> list[dict]:
     rules = electoral_rules()
     votes = {r["option_id"]: r["votes"] for r in tables["national_party_list_results"]}
-    registered = {r["party_id"]: r["list_registered_on"] for r in tables["party_candidates"] if r["party_id"]}
+    registered = {r["party_id"]: r["list_registered_date"] for r in tables["party_candidates"] if r["party_id"]}
     ballot = {r["party_id"]: r["ballot_number"] for r in tables["parties"]}
     published = {r["party_id"]: r["list_seats_count"] for r in tables["national_results"]}
     parties = [
-        {"party_id": p, "votes": votes[p], "list_registered_on": registered[p], "ballot_number": ballot[p]}
+        {"party_id": p, "votes": votes[p], "list_registered_date": registered[p], "ballot_number": ballot[p]}
         for p in ballot
     ]
     base = sum(votes.values())  # votes for all options, 'against all' included: the base of the published shares
     rows = allocate_seats(
         parties,
-        seats=rules["mandates_list_count"],
+        seats=rules["list_seats_total_count"],
         threshold_pct=rules["threshold_pct"],
         base_votes=base,
         runner_up_min_seats=rules["runner_up_min_seats_count"],
@@ -93,7 +94,7 @@ def seat_allocation(tables: dict[str, list[dict]]) -> list[dict]:
         "party_id",
         "votes",
         "vote_share_pct",
-        "passes_threshold",
+        "has_passed_threshold",
         "quota_votes",
         "integer_seats_count",
         "remainder",
@@ -121,8 +122,8 @@ def complete_national_results(tables: dict[str, list[dict]]) -> list[dict]:
             district_seats[r["candidate_party_id"]] = district_seats.get(r["candidate_party_id"], 0) + 1
     out = []
     for r in tables["national_results"]:
-        seats, previous = r["seats_count"], r["previous_seats_count"]
-        share, previous_share = r["vote_share_pct"], r["previous_vote_share_pct"]
+        seats, previous = r["seats_count"], r["seats_2021_count"]
+        share, previous_share = r["vote_share_pct"], r["vote_share_2021_pct"]
         out.append(
             {
                 **r,

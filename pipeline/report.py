@@ -89,7 +89,7 @@ def quality_report(package: metadata.Package, frames: dict, quality: list[dict])
                 "party_id",
                 "votes",
                 "vote_share_pct",
-                "passes_threshold",
+                "has_passed_threshold",
                 "integer_seats_count",
                 "remainder",
                 "remainder_seats_count",

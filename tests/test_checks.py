@@ -217,7 +217,7 @@ TAMPERING = [
     ),
     (
         "district_counts",
-        "UPDATE region_district_counts SET results_table_count = 3 WHERE region_id = 'KZ-71'",
+        "UPDATE region_district_counts SET district_seats_elected_count = 3 WHERE region_id = 'KZ-71'",
         "region_id=KZ-71",
         "the article states 3 districts; the results list 2",
     ),
@@ -229,7 +229,7 @@ TAMPERING = [
     ),
     (
         "district_counts",
-        "UPDATE electoral_rules SET mandates_district_count = 30",
+        "UPDATE electoral_rules SET district_seats_total_count = 30",
         "*",
         "the number of districts differs from the law's",
     ),
@@ -334,7 +334,7 @@ TAMPERING = [
     ),
     (
         "seat_change_and_swing",
-        "UPDATE national_results SET previous_status = NULL WHERE party_id = 'auyl'",
+        "UPDATE national_results SET status_2021 = NULL WHERE party_id = 'auyl'",
         "party_id=auyl",
         "its 2021 result is missing",
     ),
@@ -376,7 +376,7 @@ TAMPERING = [
     ),
     (
         "parties_match_infobox",
-        "UPDATE parties SET previous_vote_share_pct = 71.2 WHERE party_id = 'amanat'",
+        "UPDATE parties SET vote_share_2021_pct = 71.2 WHERE party_id = 'amanat'",
         "party_id=amanat",
         "different 2021 shares",
     ),
@@ -388,7 +388,7 @@ TAMPERING = [
     ),
     (
         "parties_match_infobox",
-        "UPDATE parties SET previous_status = 'new' WHERE party_id = 'auyl'",
+        "UPDATE parties SET status_2021 = 'new' WHERE party_id = 'auyl'",
         "party_id=auyl",
         "disagree on the 2021 election",
     ),

@@ -204,9 +204,9 @@ def test_national_results_from_the_infobox_and_the_prose(tables):
     assert (amanat["seat_change_published_abs"], amanat["seat_change_count"]) == (14, -14)
     assert (amanat["swing_published_abs_pp"], amanat["swing_pp"]) == (17.19, -17.19)
     jsdp = one(tables["national_results"], party_id="jsdp")
-    assert (jsdp["previous_status"], jsdp["seat_change_count"], jsdp["swing_pp"]) == ("boycotted", 4, 5.2)
+    assert (jsdp["status_2021"], jsdp["seat_change_count"], jsdp["swing_pp"]) == ("boycotted", 4, 5.2)
     respublica = one(tables["national_results"], party_id="respublica")
-    assert (respublica["previous_status"], respublica["seat_change_count"], respublica["swing_pp"]) == (
+    assert (respublica["status_2021"], respublica["seat_change_count"], respublica["swing_pp"]) == (
         "new",
         None,
         None,
@@ -223,11 +223,12 @@ def test_candidates_and_district_counts(tables):
         "list_candidates_count": 54,
         "district_candidates_count": 23,
         "candidates_count": 77,
-        "list_registered_on": dt.date(2023, 2, 13),
+        "list_registered_date": dt.date(2023, 2, 13),
     }
     assert one(tables["party_candidates"], nominator_id="independent")["district_candidates_count"] == 359
     counts = {
-        r["region_id"]: (r["districts_table_count"], r["results_table_count"]) for r in tables["region_district_counts"]
+        r["region_id"]: (r["districts_listed_count"], r["district_seats_elected_count"])
+        for r in tables["region_district_counts"]
     }
     assert counts["KZ-61"] == (3, 3) and counts["KZ-11"] == (None, 1)
     assert counts["KZ-79"] == (2, 2)  # erratum E002: the districts table says 3
@@ -239,12 +240,12 @@ def test_party_details(tables):
     assert (
         auyl["political_position"],
         auyl["leader_name"],
-        auyl["previous_vote_share_pct"],
+        auyl["vote_share_2021_pct"],
         auyl["political_stance"],
     ) == ("Centre-left", "Äli Bektaev", 5.3, "Pro-government")
     # 'New' spans both 2021 result cells, so the stance sits one cell earlier.
     baytaq = one(tables["parties"], party_id="baytaq")
-    assert (baytaq["previous_status"], baytaq["previous_vote_share_pct"], baytaq["political_stance"]) == (
+    assert (baytaq["status_2021"], baytaq["vote_share_2021_pct"], baytaq["political_stance"]) == (
         "new",
         None,
         "Pro-presidential",

@@ -11,7 +11,7 @@ def party(party_id, votes, registered_day=15, ballot=1):
     return {
         "party_id": party_id,
         "votes": votes,
-        "list_registered_on": dt.date(2023, 2, registered_day),
+        "list_registered_date": dt.date(2023, 2, registered_day),
         "ballot_number": ballot,
     }
 
@@ -32,7 +32,7 @@ def test_real_votes_give_the_published_seats(tables):
         "baytaq": 0,
     }
     assert allocation["jsdp"]["remainder_seats_count"] == 1 and allocation["amanat"]["remainder_seats_count"] == 1
-    assert not allocation["baytaq"]["passes_threshold"] and allocation["baytaq"]["quota_votes"] is None
+    assert not allocation["baytaq"]["has_passed_threshold"] and allocation["baytaq"]["quota_votes"] is None
     assert allocation["amanat"]["quota_votes"] == pytest.approx(5_971_719 / 69, abs=0.001)
 
 
@@ -59,7 +59,7 @@ def test_when_only_one_party_passes_the_next_gets_two_seats():
     )
     assert seats(rows) == {"big": 67, "next": 2, "small": 0}
     assert {r["party_id"]: r["minimum_rule_seats_count"] for r in rows} == {"big": -1, "next": 1, "small": 0}
-    assert [r["passes_threshold"] for r in rows] == [True, False, False]
+    assert [r["has_passed_threshold"] for r in rows] == [True, False, False]
 
 
 def test_the_runner_up_keeps_more_than_two_if_the_quota_gives_more():
@@ -73,7 +73,7 @@ def test_the_runner_up_keeps_more_than_two_if_the_quota_gives_more():
 
 def test_exactly_the_threshold_passes():
     rows = allocate_seats([party("a", 95), party("b", 5)], seats=20, threshold_pct=5, base_votes=100)
-    assert all(r["passes_threshold"] for r in rows) and seats(rows) == {"a": 19, "b": 1}
+    assert all(r["has_passed_threshold"] for r in rows) and seats(rows) == {"a": 19, "b": 1}
 
 
 def test_no_party_passing_is_an_error():

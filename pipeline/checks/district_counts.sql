@@ -10,9 +10,9 @@ WITH counted AS (
     FROM regions AS r LEFT JOIN districts AS d USING (region_id) GROUP BY r.region_id
 ),
 statements AS (
-    SELECT region_id, 'districts_table_count' AS column_name, districts_table_count AS value FROM region_district_counts
+    SELECT region_id, 'districts_listed_count' AS column_name, districts_listed_count AS value FROM region_district_counts
     UNION ALL
-    SELECT region_id, 'results_table_count', results_table_count FROM region_district_counts
+    SELECT region_id, 'district_seats_elected_count', district_seats_elected_count FROM region_district_counts
 ),
 stated AS (
     SELECT c.region_id, c.n, s.column_name, s.value FROM counted AS c LEFT JOIN statements AS s USING (region_id)
@@ -25,8 +25,8 @@ SELECT 'region_district_counts' AS table_name, 'region_id=' || region_id AS reco
 FROM stated
 WHERE value IS NULL OR abs(value - n) > getvariable('tolerance')
 UNION ALL
-SELECT 'districts', '*', 'district_number', CAST(e.mandates_district_count AS VARCHAR),
+SELECT 'districts', '*', 'district_number', CAST(e.district_seats_total_count AS VARCHAR),
        CAST((SELECT count(*) FROM districts) AS VARCHAR), 'the number of districts differs from the law''s'
 FROM electoral_rules AS e
-WHERE (SELECT count(*) FROM districts) <> e.mandates_district_count
+WHERE (SELECT count(*) FROM districts) <> e.district_seats_total_count
 ORDER BY 1, 2, 3

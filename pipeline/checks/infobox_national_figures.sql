@@ -12,7 +12,7 @@ WITH compared AS (
     SELECT 'turnout_pct', i.turnout_pct, b.turnout_pct
     FROM national_infobox_figures AS i FULL JOIN national_ballots AS b USING (country_code)
     UNION ALL
-    SELECT 'mandates_total_count', i.mandates_total_count, e.mandates_total_count
+    SELECT 'seats_total_count', i.seats_total_count, e.seats_total_count
     FROM national_infobox_figures AS i FULL JOIN electoral_rules AS e USING (country_code)
 )
 SELECT 'national_infobox_figures' AS table_name, 'country_code=KZ' AS record_key, column_name,

@@ -8,19 +8,19 @@
 -- Coverage guard: a party without a row in national_results is reported.
 WITH pairs AS (
     SELECT p.party_id, p.leader_name AS table_leader, n.leader_name AS infobox_leader,
-           p.previous_status AS table_status, n.previous_status AS infobox_status,
-           p.previous_vote_share_pct AS table_share, n.previous_vote_share_pct AS infobox_share
+           p.status_2021 AS table_status, n.status_2021 AS infobox_status,
+           p.vote_share_2021_pct AS table_share, n.vote_share_2021_pct AS infobox_share
     FROM parties AS p LEFT JOIN national_results AS n USING (party_id)
 )
 SELECT 'parties' AS table_name, 'party_id=' || party_id AS record_key, 'leader_name' AS column_name,
        infobox_leader AS expected, table_leader AS actual, 'the party table and the infobox name different leaders' AS message
 FROM pairs WHERE infobox_leader IS NOT NULL AND table_leader <> infobox_leader
 UNION ALL
-SELECT 'parties', 'party_id=' || party_id, 'previous_status', infobox_status, table_status,
+SELECT 'parties', 'party_id=' || party_id, 'status_2021', infobox_status, table_status,
        'the party table and the infobox disagree on the 2021 election'
 FROM pairs WHERE infobox_status IS NOT NULL AND table_status <> infobox_status
 UNION ALL
-SELECT 'parties', 'party_id=' || party_id, 'previous_vote_share_pct', CAST(infobox_share AS VARCHAR), CAST(table_share AS VARCHAR),
+SELECT 'parties', 'party_id=' || party_id, 'vote_share_2021_pct', CAST(infobox_share AS VARCHAR), CAST(table_share AS VARCHAR),
        'the party table and the infobox give different 2021 shares'
 FROM pairs WHERE infobox_share IS NOT NULL AND table_share IS NOT NULL
              AND abs(infobox_share - table_share) > getvariable('tolerance') + 1e-9

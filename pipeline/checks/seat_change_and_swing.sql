@@ -7,21 +7,21 @@
 -- the infobox prints. Tolerance: half a unit of the swing's last decimal (seat changes are whole).
 -- Coverage guard: a party the infobox lists (it has votes there) without a 2021 status is reported.
 WITH compared AS (
-    SELECT party_id, 'seat_change_published_abs' AS column_name, previous_status,
+    SELECT party_id, 'seat_change_published_abs' AS column_name, status_2021,
            CAST(abs(seat_change_count) AS DOUBLE) AS recomputed, CAST(seat_change_published_abs AS DOUBLE) AS published
-    FROM national_results WHERE previous_status IS NOT NULL
+    FROM national_results WHERE status_2021 IS NOT NULL
     UNION ALL
-    SELECT party_id, 'swing_published_abs_pp', previous_status, abs(swing_pp), swing_published_abs_pp
-    FROM national_results WHERE previous_status IS NOT NULL
+    SELECT party_id, 'swing_published_abs_pp', status_2021, abs(swing_pp), swing_published_abs_pp
+    FROM national_results WHERE status_2021 IS NOT NULL
 )
 SELECT 'national_results' AS table_name, 'party_id=' || party_id AS record_key, column_name,
        coalesce(CAST(recomputed AS VARCHAR), 'New') AS expected, coalesce(CAST(published AS VARCHAR), 'New') AS actual,
        'the published change differs from the recomputed one' AS message
 FROM compared
-WHERE CASE WHEN previous_status = 'new' THEN published IS NOT NULL
+WHERE CASE WHEN status_2021 = 'new' THEN published IS NOT NULL
            ELSE published IS NULL OR abs(recomputed - published) > getvariable('tolerance') + 1e-9 END
 UNION ALL
-SELECT 'national_results', 'party_id=' || party_id, 'previous_status', 'contested, new or boycotted', 'NULL',
+SELECT 'national_results', 'party_id=' || party_id, 'status_2021', 'contested, new or boycotted', 'NULL',
        'the infobox lists the party but its 2021 result is missing'
-FROM national_results WHERE votes IS NOT NULL AND previous_status IS NULL
+FROM national_results WHERE votes IS NOT NULL AND status_2021 IS NULL
 ORDER BY 2, 3

@@ -15,11 +15,11 @@ per_party AS (
     WHERE seats_count IS NOT NULL AND abs(list_seats_count + district_seats_count - seats_count) > getvariable('tolerance')
 ),
 sums AS (
-    SELECT 'list_seats_count' AS column_name, (SELECT sum(list_seats_count) FROM national_results) AS actual, mandates_list_count AS expected FROM electoral_rules
+    SELECT 'list_seats_count' AS column_name, (SELECT sum(list_seats_count) FROM national_results) AS actual, list_seats_total_count AS expected FROM electoral_rules
     UNION ALL
-    SELECT 'district_seats_count', (SELECT sum(district_seats_count) FROM national_results) + (SELECT n FROM independents), mandates_district_count FROM electoral_rules
+    SELECT 'district_seats_count', (SELECT sum(district_seats_count) FROM national_results) + (SELECT n FROM independents), district_seats_total_count FROM electoral_rules
     UNION ALL
-    SELECT 'seats_count', (SELECT sum(coalesce(seats_count, list_seats_count + district_seats_count)) FROM national_results) + (SELECT n FROM independents), mandates_total_count FROM electoral_rules
+    SELECT 'seats_count', (SELECT sum(coalesce(seats_count, list_seats_count + district_seats_count)) FROM national_results) + (SELECT n FROM independents), seats_total_count FROM electoral_rules
 )
 SELECT * FROM per_party
 UNION ALL

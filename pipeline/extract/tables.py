@@ -448,14 +448,14 @@ def extract_parties(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
                 ctx.infer(
                     name,
                     key,
-                    "previous_status",
+                    "status_2021",
                     status,
                     f"The party table says {result!r} for 2021; the infobox says the party boycotted that election.",
                 )
                 share = 0.0
         else:
             status = "contested"
-            share = ctx.value(name, key, "previous_vote_share_pct", result, parse_pct)
+            share = ctx.value(name, key, "vote_share_2021_pct", result, parse_pct)
         rows.append(
             {
                 "party_id": party_id,
@@ -465,8 +465,8 @@ def extract_parties(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
                 "ideology_text": cells[4] or None,
                 "political_position": cells[5],
                 "leader_name": ctx.value(name, key, "leader_name", cells[6], _name),
-                "previous_status": status,
-                "previous_vote_share_pct": share,
+                "status_2021": status,
+                "vote_share_2021_pct": share,
                 "political_stance": stance,
             }
         )
@@ -482,7 +482,7 @@ def extract_parties(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
     ctx.missing(
         name,
         {"party_id": "*"},
-        "previous_seats_count",
+        "seats_2021_count",
         "the party table's 2021 'Seats' column is empty in every row (the infobox gives the seats)",
     )
     return {"parties": rows}
@@ -635,7 +635,7 @@ def extract_national_results(doc: Document, ctx: Extraction) -> dict[str, list[d
                 "'Did not exist' or 'Boycotted'.",
                 table=name,
                 row=f"party_id={party_id}",
-                column="previous_vote_share_pct",
+                column="vote_share_2021_pct",
             )
         leader = cell("Leader", required=False)
         if leader is None:
@@ -646,17 +646,17 @@ def extract_national_results(doc: Document, ctx: Extraction) -> dict[str, list[d
             "votes": ctx.value(name, key, "votes", cell("Popular Vote"), parse_int),
             "vote_share_pct": ctx.value(name, key, "vote_share_pct", cell("Percentage"), parse_pct),
             "seats_count": ctx.value(name, key, "seats_count", cell("Seats"), parse_int),
-            "previous_status": status,
+            "status_2021": status,
             # A party that boycotted 2021 had no votes and no seats: a fact, not a blank.
-            "previous_vote_share_pct": (
-                ctx.value(name, key, "previous_vote_share_pct", previous["pct"], parse_pct)
+            "vote_share_2021_pct": (
+                ctx.value(name, key, "vote_share_2021_pct", previous["pct"], parse_pct)
                 if previous
                 else 0.0
                 if status == "boycotted"
                 else None
             ),
-            "previous_seats_count": (
-                ctx.value(name, key, "previous_seats_count", previous["seats"], parse_int)
+            "seats_2021_count": (
+                ctx.value(name, key, "seats_2021_count", previous["seats"], parse_int)
                 if previous
                 else 0
                 if status == "boycotted"
@@ -678,9 +678,9 @@ def extract_national_results(doc: Document, ctx: Extraction) -> dict[str, list[d
                 "votes": None,
                 "vote_share_pct": None,
                 "seats_count": None,
-                "previous_status": None,
-                "previous_vote_share_pct": None,
-                "previous_seats_count": None,
+                "status_2021": None,
+                "vote_share_2021_pct": None,
+                "seats_2021_count": None,
                 "seat_change_published_abs": None,
                 "swing_published_abs_pp": None,
             }
@@ -798,7 +798,7 @@ def extract_party_candidates(doc: Document, ctx: Extraction) -> dict[str, list[d
                     "list_candidates_count": None,
                     "district_candidates_count": count,
                     "candidates_count": None,
-                    "list_registered_on": None,
+                    "list_registered_date": None,
                 }
             )
             continue
@@ -813,7 +813,7 @@ def extract_party_candidates(doc: Document, ctx: Extraction) -> dict[str, list[d
                 "list_candidates_count": ctx.value(name, key, "list_candidates_count", cells[3], parse_int),
                 "district_candidates_count": ctx.value(name, key, "district_candidates_count", cells[4], parse_int),
                 "candidates_count": ctx.value(name, key, "candidates_count", cells[5], parse_int),
-                "list_registered_on": ctx.value(name, key, "list_registered_on", cells[6], _parse_day),
+                "list_registered_date": ctx.value(name, key, "list_registered_date", cells[6], _parse_day),
             }
         )
     found = [r["party_id"] for r in rows if r["party_id"]]
@@ -859,26 +859,26 @@ def extract_region_district_counts(doc: Document, ctx: Extraction) -> dict[str, 
             ctx.missing(
                 name,
                 key,
-                "districts_table_count",
+                "districts_listed_count",
                 "the article's 'Electoral districts' table has no row for this region",
             )
         if region_id not in total_seats:
             ctx.missing(
                 name,
                 key,
-                "results_table_count",
+                "district_seats_elected_count",
                 "the constituency results table gives no 'Total seats' for this region",
             )
         rows.append(
             {
                 "region_id": region_id,
-                "districts_table_count": (
-                    ctx.value(name, key, "districts_table_count", stated[region_id], parse_int)
+                "districts_listed_count": (
+                    ctx.value(name, key, "districts_listed_count", stated[region_id], parse_int)
                     if region_id in stated
                     else None
                 ),
-                "results_table_count": (
-                    ctx.value(name, key, "results_table_count", total_seats[region_id], parse_int)
+                "district_seats_elected_count": (
+                    ctx.value(name, key, "district_seats_elected_count", total_seats[region_id], parse_int)
                     if region_id in total_seats
                     else None
                 ),
@@ -942,7 +942,7 @@ def extract_infobox_figures(doc: Document, ctx: Extraction) -> dict[str, list[di
     seats = re.match(r"All (\d+) seats", box.get("Seats For Election", ""))
     if seats is None:
         raise PipelineError(
-            "extract", "cannot read the infobox's 'Seats For Election'.", table=name, column="mandates_total_count"
+            "extract", "cannot read the infobox's 'Seats For Election'.", table=name, column="seats_total_count"
         )
     ctx.missing(
         name,
@@ -962,7 +962,7 @@ def extract_infobox_figures(doc: Document, ctx: Extraction) -> dict[str, list[di
                 "turnout_change_published_abs_pp": ctx.value(
                     name, key, "turnout_change_published_abs_pp", turnout["change"], _parse_pp
                 ),
-                "mandates_total_count": int(seats.group(1)),
+                "seats_total_count": int(seats.group(1)),
             }
         ]
     }
