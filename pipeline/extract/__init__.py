@@ -6,7 +6,7 @@ from __future__ import annotations
 from pipeline.errata import load_errata
 from pipeline.errors import PipelineError
 from pipeline.extract.context import Extraction
-from pipeline.extract.tables import extract_tables
+from pipeline.extract.sections import extract_tables
 from pipeline.extract.text import parse_text
 from pipeline.raw import Snapshot, decode
 from pipeline.reference import Reference

@@ -154,3 +154,58 @@ def parse_date_range(text: str) -> tuple[dt.date, dt.date]:
 def slug(text: str) -> str:
     """'Public Opinion Research Institute' -> 'public_opinion_research_institute'."""
     return re.sub(r"[^a-z0-9]+", "_", clean(text).casefold()).strip("_")
+
+
+def parse_int_or_none(text: str) -> int | None:
+    """parse_int, or None where the cell holds no whole number."""
+    try:
+        return parse_int(text)
+    except ValueError:
+        return None
+
+
+def parse_name(text: str) -> str:
+    """A person's name: non-empty text without digits."""
+    text = clean(text)
+    if not text or any(ch.isdigit() for ch in text):
+        raise ValueError(f"expected a name, found {text!r}")
+    return text
+
+
+def parse_pp(text: str) -> float:
+    """'17.19pp' -> 17.19 (percentage points)."""
+    text = clean(text)
+    if not re.fullmatch(r"\d+(?:\.\d+)?pp", text):
+        raise ValueError(f"expected percentage points like 17.19pp, found {text!r}")
+    return float(text[:-2])
+
+
+def parse_day(text: str) -> dt.date:
+    """'19 March 2023' -> 2023-03-19; a range is refused."""
+    start, end = parse_date_range(text)
+    if start != end:
+        raise ValueError(f"expected one day, found a range {text!r}")
+    return start
+
+
+def parse_day_in_year(text: str, year: int) -> dt.date:
+    """'19 January' (a day without its year) -> that day in `year`."""
+    return parse_day(f"{clean(text)} {year}")
+
+
+def parse_duration(text: str) -> int:
+    """'1:25:33' -> 5133 (seconds)."""
+    match = re.fullmatch(r"(\d+):([0-5]\d):([0-5]\d)", clean(text))
+    if not match:
+        raise ValueError(f"expected a duration like 1:25:33, found {text!r}")
+    hours, minutes, seconds = map(int, match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def is_time(text: str) -> bool:
+    """Whether a cell reads as a time of day like 20:30."""
+    try:
+        parse_time(text)
+        return True
+    except ValueError:
+        return False

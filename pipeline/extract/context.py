@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 from pipeline.errata import Erratum, format_key
 from pipeline.errors import PipelineError
 from pipeline.reference import Reference
+
+ELECTION_DAY = dt.date(2023, 3, 19)  # the day of the vote: the year of every day the article writes without one
 
 
 class Extraction:
