@@ -84,6 +84,6 @@ class Document:
                 f"expected one table under the heading {section!r} whose header has "
                 f"{', '.join(repr(h) for h in header)}; found {found}.",
                 table=name,
-                hint="The article's structure changed: update the table locator in schemas/extract/ (or the section parser in pipeline/extract/sections/).",
+                hint="The article's structure changed: update the table's locator in schemas/extract/.",
             )
         return matches[0]
