@@ -8,8 +8,8 @@ import pytest
 from pipeline import ROOT, metadata
 from pipeline.errors import PipelineError
 from pipeline.metadata import MetadataError, build_package
-from pipeline.yamlfile import read_yaml as _read
 from pipeline.validate import to_frames
+from pipeline.yamlfile import read_yaml as _read
 
 
 @pytest.fixture(scope="module")
