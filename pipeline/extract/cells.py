@@ -209,3 +209,21 @@ def is_time(text: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+_DAYS_AND_TIME = re.compile(
+    r"(?P<start>\d{1,2} [A-Za-z]+)(?:\s*[–-]\s*(?P<end>\d{1,2} [A-Za-z]+))?(?:,\s*(?P<time>\d{1,2}:\d{2}))?"
+)
+
+
+def parse_days_and_time(text: str, year: int) -> tuple[dt.date, dt.date, str | None]:
+    """'8 February, 18:00' -> (2023-02-08, 2023-02-08, '18:00'); '18 February – 18 March' -> a span of
+    days; days without their year, taken in `year`."""
+    match = _DAYS_AND_TIME.fullmatch(clean(text))
+    if match is None:
+        raise ValueError(
+            f"expected '19 January', '8 February, 18:00' or '18 February – 18 March', found {clean(text)!r}"
+        )
+    start = parse_day_in_year(match["start"], year)
+    end = parse_day_in_year(match["end"], year) if match["end"] else start
+    return start, end, parse_time(match["time"]).strftime("%H:%M") if match["time"] else None

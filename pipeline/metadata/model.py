@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 from pipeline import ROOT
+from pipeline.metadata.specs import SpecError, check_specs, load_specs
 from pipeline.yamlfile import read_yaml
 
 SCHEMAS = ROOT / "schemas"
@@ -81,6 +82,7 @@ class Package:
     resources: tuple[Resource, ...]
     defined_fields: tuple[str, ...]
     views: tuple[View, ...] = ()
+    specs: dict = field(default_factory=dict)  # extraction specs (schemas/extract/) by name
 
     @property
     def from_source(self) -> list[Resource]:
@@ -191,11 +193,34 @@ def load_views(folder: Path) -> tuple[View, ...]:
 
 @lru_cache(maxsize=1)
 def load(schemas: Path = SCHEMAS) -> Package:
+    """The package as schemas/ defines it, checked: fields, resources, views and extraction specs."""
     resources = {p.stem: read_yaml(p) for p in sorted((schemas / "resources").glob("*.yaml"))}
     package = build_package(read_yaml(schemas / "package.yaml"), read_yaml(schemas / "fields.yaml"), resources)
+    try:
+        specs = load_specs(schemas / "extract")
+        check_specs(specs, {r.name: r for r in package.resources})
+    except SpecError as error:
+        raise MetadataError(str(error)) from None
     return Package(
         meta=package.meta,
-        resources=package.resources,
+        resources=tuple(with_origin(r, specs) for r in package.resources),
         defined_fields=package.defined_fields,
         views=load_views(schemas / "views"),
+        specs=specs,
     )
+
+
+def with_origin(resource: Resource, specs: dict) -> Resource:
+    """A table from the article takes its origin from the specs that produce it (its locators live there
+    only); any other table states its origin in its resource YAML. One or the other, never both."""
+    producers = [spec for spec in specs.values() if resource.name in spec.produces]
+    if producers and resource.origin:
+        raise MetadataError(
+            f"resource {resource.name}: 'origin' restates the locator of spec(s) "
+            f"{', '.join(s.name for s in producers)}; remove it from the resource YAML"
+        )
+    if not producers and not resource.origin:
+        raise MetadataError(f"resource {resource.name}: no origin and no extraction spec produces it")
+    if not producers:
+        return resource
+    return replace(resource, origin="; ".join(spec.describe() for spec in producers))

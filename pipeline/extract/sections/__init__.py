@@ -8,54 +8,56 @@ every cell through `Extraction.value` (errata applied, errors naming table, row 
 
 from __future__ import annotations
 
+from pipeline import metadata
 from pipeline.errors import PipelineError
 from pipeline.extract.context import Extraction
 from pipeline.extract.document import Document
-from pipeline.extract.sections import (
-    debates,
-    districts,
-    infobox,
-    parties,
-    polls,
-    prose,
-    results_by_region,
-    timetable,
-    turnout,
-)
+from pipeline.extract.sections import debates, districts, infobox, parties, prose, results_by_region, turnout
+from pipeline.extract.specs import read_prose, read_regular
 
-# The one registry: every parser. The order fixes the order of the errata and inference rows (and so
-# the bytes of the database and the quality report); a new parser goes at the end.
+# The one registry of the parsers written in Python. The tables a spec declares whole (schemas/extract/,
+# `regular` or `prose`) need no entry: the generic readers make them.
 SECTIONS = [
     parties.extract_parties,
+    parties.extract_party_candidates,
     results_by_region.extract_party_list,
     turnout.extract_turnout,
     districts.extract_districts,
-    polls.extract_opinion_polls,
-    polls.extract_exit_polls,
-    infobox.extract_national_results,
-    parties.extract_party_candidates,
     districts.extract_region_district_counts,
-    prose.extract_voter_roll_reports,
+    infobox.extract_national_results,
     infobox.extract_infobox_figures,
-    timetable.extract_timetable,
+    prose.extract_voter_roll_reports,
     debates.extract_debates,
 ]
 
 
 def extract_tables(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
-    """Every published table's records, the reference tables and the extraction's own log included."""
+    """Every published table's records, the reference tables and the extraction's own log included.
+    The log (errata applied, inferences, gaps) is sorted, so that no parser's order shows in the output."""
+    package = metadata.load()
     tables: dict[str, list[dict]] = {
         "regions": ctx.reference.region_rows(),
         "region_aliases": ctx.reference.alias_rows(),
         "vote_options": ctx.reference.option_rows(),
     }
-    for parser in SECTIONS:
+    parsers = [*SECTIONS]
+    for spec in package.specs.values():
+        if spec.regular:
+            parsers.append(lambda doc, ctx, spec=spec: read_regular(doc, ctx, spec))
+        if spec.prose:
+            parsers.append(lambda doc, ctx, spec=spec: read_prose(doc, ctx, spec))
+    for parser in parsers:
         for name, records in parser(doc, ctx).items():
             if name in tables:
                 raise PipelineError("extract", "two parsers produce the same table.", table=name)
             tables[name] = records
     ctx.check_errata_used()
-    tables["errata"] = ctx.applied
-    tables["extraction_inferences"] = ctx.inferences
-    tables["source_gaps"] = ctx.nulls
+    order = {r.name: number for number, r in enumerate(package.resources)}
+
+    def by_place(row: dict) -> tuple:
+        return order.get(row["table_name"], len(order)), row["record_key"], row["column_name"]
+
+    tables["errata"] = sorted(ctx.applied, key=lambda row: row["erratum_id"])
+    tables["extraction_inferences"] = sorted(ctx.inferences, key=by_place)
+    tables["source_gaps"] = sorted(ctx.nulls, key=by_place)
     return tables

@@ -7,19 +7,20 @@ import re
 
 from pipeline.errata import format_key
 from pipeline.errors import PipelineError
+from pipeline.extract import inferences
 from pipeline.extract.cells import (
     header_key,
     is_time,
     parse_day,
     parse_duration,
     parse_int,
+    parse_pct,
     parse_time,
     slug,
 )
 from pipeline.extract.context import ELECTION_DAY, Extraction
 from pipeline.extract.document import Document
 from pipeline.extract.grid import map_columns, require_width
-from pipeline.extract.sections.polls import option_rows
 
 _DEBATE_DAY = re.compile(r"(?:held (?:for|on)|take place on) (?P<day>\d{1,2} [A-Z][a-z]+(?: \d{4})?)")
 
@@ -81,15 +82,7 @@ def extract_debates(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
                     column="participation_code",
                 )
             participants.append({"debate_id": debate_id, "party_id": party_id, "participation_code": code})
-    ctx.infer(
-        "debate_participants",
-        {"debate_id": "*"},
-        "participation_code",
-        "P/R",
-        "The table does not explain its codes. 'P' is read as the party's leader and 'R' as a representative: "
-        "the prose has QHP chairman Ertisbaev speak in the KTK debate (QHP 'P') and QHP member Oksana "
-        "Äubäkirova stand in for him in the Khabar debate (QHP 'R').",
-    )
+    inferences.participation_codes(ctx)
     return {"debates": debates, "debate_participants": participants, **_debate_poll(doc, ctx, debates)}
 
 
@@ -108,13 +101,7 @@ def _debate_day(ctx: Extraction, prose: list[str], organiser: str, key: dict) ->
     day = ctx.value(
         "debates", key, "starts_at", text if re.search(r"\d{4}$", text) else f"{text} {ELECTION_DAY.year}", parse_day
     )
-    ctx.infer(
-        "debates",
-        key,
-        "starts_at",
-        day.isoformat(),
-        f"The table lost the debate's day; the Debates prose says the {organiser} debate was held on {text}.",
-    )
+    inferences.debate_day_from_prose(ctx, key, day.isoformat(), organiser, text)
     return day
 
 
@@ -145,3 +132,19 @@ def _debate_poll(doc: Document, ctx: Extraction, debates: list[dict]) -> dict[st
         }
         rows += option_rows(ctx, name, key, roles, cells, common)
     return {name: rows}
+
+
+def option_rows(ctx: Extraction, name: str, key: dict, roles: list[str], cells: dict, common: dict) -> list[dict]:
+    """One row per option column of a poll, the poll's own columns repeated."""
+    rows = []
+    for role in roles:
+        if role.startswith("option:"):
+            option_id = role.split(":", 1)[1]
+            rows.append(
+                {
+                    **common,
+                    "option_id": option_id,
+                    "share_pct": ctx.value(name, key | {"option_id": option_id}, "share_pct", cells[role], parse_pct),
+                }
+            )
+    return rows

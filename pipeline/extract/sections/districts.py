@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from pipeline.errors import PipelineError
+from pipeline.extract import inferences
 from pipeline.extract.cells import (
     clean,
     header_key,
@@ -78,14 +79,7 @@ def extract_districts(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
             "districts", {"district_number": fields["district"]}, "district_number", fields["district"], parse_int
         )
         if "region" not in fields:
-            ctx.infer(
-                "districts",
-                {"district_number": number},
-                "region_id",
-                region_id,
-                "The region cell spans several district rows in the article (a rowspan); the district "
-                "takes the region named on the row above.",
-            )
+            inferences.region_from_rowspan(ctx, number, region_id)
         districts.append({"district_number": number, "region_id": region_id})
         where = f"district {number}"
         winner_key = {"district_number": number, "candidate_rank": 1}

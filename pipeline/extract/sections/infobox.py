@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from pipeline.errors import PipelineError
+from pipeline.extract import inferences
 from pipeline.extract.cells import (
     header_key,
     parse_int,
@@ -136,14 +137,7 @@ def _list_seats_from_prose(doc: Document, ctx: Extraction) -> dict[str, int]:
                 value = int(count.group(1))
             elif "failed to surpass" in fragment:
                 value = 0
-                ctx.infer(
-                    name,
-                    {"party_id": party_id},
-                    "list_seats_count",
-                    0,
-                    "The Results prose says the party 'failed to surpass the 5% electoral threshold', so it "
-                    "won no party-list seats.",
-                )
+                inferences.no_list_seats(ctx, party_id)
             else:
                 continue
             if seats.setdefault(party_id, value) != value:

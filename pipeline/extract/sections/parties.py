@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pipeline.errors import PipelineError
+from pipeline.extract import inferences
 from pipeline.extract.cells import (
     header_key,
     parse_day,
@@ -42,13 +43,7 @@ def extract_parties(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
         if status:
             share = None
             if status == "boycotted":
-                ctx.infer(
-                    name,
-                    key,
-                    "status_2021",
-                    status,
-                    f"The party table says {result!r} for 2021; the infobox says the party boycotted that election.",
-                )
+                inferences.boycott_from_party_table(ctx, key, result)
                 share = 0.0
         else:
             status = "contested"
@@ -118,15 +113,7 @@ def extract_party_candidates(doc: Document, ctx: Extraction) -> dict[str, list[d
                 )
             key = {"nominator_id": "independent"}
             count = ctx.value(name, key, "district_candidates_count", figures[0], parse_int)
-            ctx.infer(
-                name,
-                key,
-                "district_candidates_count",
-                count,
-                "The independents' row keeps one figure after a collapsed colspan; it is the single-member "
-                "district count (independents cannot stand on party lists, and the prose gives 359 registered "
-                "independent district candidates).",
-            )
+            inferences.independents_district_count(ctx, key, count)
             rows.append(
                 {
                     "nominator_id": "independent",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pipeline.errors import PipelineError
+from pipeline.extract import inferences
 from pipeline.extract.cells import (
     header_key,
     parse_int,
@@ -71,14 +72,7 @@ def extract_party_list(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
             candidate["registered"] > (parse_int_or_none(p["cells"]["registered."]) or 0) for p in labelled
         ):
             national = candidate
-            ctx.infer(
-                "national_ballots",
-                {"country_code": "KZ"},
-                "country_code",
-                "KZ",
-                f"A row of the party-list table has no label; its registered voters "
-                f"({candidate['registered']:,}) exceed every region's, so it is the national totals row.",
-            )
+            inferences.national_totals_row(ctx, candidate["registered"])
     if national is None:
         raise PipelineError(
             "extract", "no national totals row (an unlabelled row larger than every region).", table=name
@@ -87,14 +81,7 @@ def extract_party_list(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
     missing = sorted({r["region_id"] for r in ctx.reference.regions} - {p["region_id"] for p in labelled})
     if len(rest) == 1 and len(missing) == 1:
         rest[0]["region_id"] = missing[0]
-        ctx.infer(
-            "region_ballots",
-            {"region_id": missing[0]},
-            "region_id",
-            missing[0],
-            f"A row of the party-list table (registered voters {rest[0]['cells']['registered.']}) has an "
-            f"empty region cell; {missing[0]} is the only region without a row, so the row is taken to be it.",
-        )
+        inferences.region_by_elimination(ctx, missing[0], rest[0]["cells"]["registered."])
     elif rest or missing:
         raise PipelineError(
             "extract",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pipeline.errors import PipelineError
+from pipeline.extract import inferences
 from pipeline.extract.cells import (
     header_key,
     parse_count_pct,
@@ -42,14 +43,7 @@ def extract_turnout(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
         cells = require_width(name, row, 1 + len(times), label or NATIONAL, table)[1:]
         if not label:
             national_rows += 1
-            ctx.infer(
-                "national_turnout_by_hour",
-                {"row": "national"},
-                "region_id",
-                "(national)",
-                "The turnout table's row without a region label gives voter counts with the "
-                "percentages, so it is taken as the national figure.",
-            )
+            inferences.national_turnout_row(ctx)
             for stamp, cell in zip(stamps, cells, strict=True):
                 key = {"reported_at": stamp.isoformat()}
                 count, pct = ctx.value("national_turnout_by_hour", key, "voters_count", cell, parse_count_pct)

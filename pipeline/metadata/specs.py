@@ -1,0 +1,149 @@
+"""Extraction specs (schemas/extract/*.yaml): where the article gives each table, and for regular tables
+how its columns map to fields. The one place a table's locator lives: the extract stage reads it, and the
+data dictionary's "Source" line is written from it.
+
+A spec names the published tables it `produces` and its `sources`, each a locator under a heading path
+(`section`, outermost first; the last heading is the one matched):
+- `header: [labels]`: the one table whose header rows hold these labels;
+- `every_table: true`: every table under the heading;
+- `contains: text`: the one paragraph that contains this text;
+- `every_paragraph: true`: every paragraph under the heading;
+- `infobox: true`: the article's infobox (no section).
+A spec may also declare `regular` (a table the generic reader makes: columns, option columns, key
+recipes) or `prose` (figures stated in sentences); see pipeline/extract/specs.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.yamlfile import read_yaml
+
+LOCATOR_KINDS = ("header", "every_table", "contains", "every_paragraph", "infobox")
+SPEC_KEYS = {"produces", "sources", "regular", "prose"}
+
+
+class SpecError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Locator:
+    section: tuple[str, ...]
+    header: tuple[str, ...] = ()
+    every_table: bool = False
+    contains: str | None = None
+    every_paragraph: bool = False
+    infobox: bool = False
+
+    @property
+    def heading(self) -> str:
+        """The heading the extractor matches: the last of the path."""
+        return self.section[-1] if self.section else ""
+
+    def describe(self) -> str:
+        path = " > ".join(self.section)
+        if self.infobox:
+            return "the infobox"
+        if self.header:
+            return f"{path}: the table whose header holds {', '.join(repr(h) for h in self.header)}"
+        if self.every_table:
+            return f"{path}: every table under the heading"
+        if self.contains:
+            return f"{path}: the paragraph containing {self.contains!r}"
+        return f"{path}: the prose"
+
+
+@dataclass(frozen=True)
+class ExtractSpec:
+    name: str
+    produces: tuple[str, ...]
+    sources: tuple[Locator, ...]
+    regular: dict | None = None
+    prose: dict | None = None
+
+    def describe(self) -> str:
+        if self.prose:
+            sections = sorted({" > ".join(f["section"]) for f in self.prose["figures"]})
+            return "sentences of the prose (" + "; ".join(sections) + "), each quoted in source_text"
+        return "; ".join(source.describe() for source in self.sources)
+
+
+def _locator(name: str, number: int, raw) -> Locator:
+    if not isinstance(raw, dict):
+        raise SpecError(f"spec {name}: source {number} must be a mapping")
+    kinds = [kind for kind in LOCATOR_KINDS if raw.get(kind)]
+    if len(kinds) != 1:
+        raise SpecError(f"spec {name}: source {number} needs exactly one of {', '.join(LOCATOR_KINDS)}")
+    section = tuple(raw.get("section") or ())
+    if not section and not raw.get("infobox"):
+        raise SpecError(f"spec {name}: source {number} needs a section (heading path)")
+    unknown = set(raw) - {"section", *LOCATOR_KINDS}
+    if unknown:
+        raise SpecError(f"spec {name}: source {number} has unknown keys {sorted(unknown)}")
+    return Locator(
+        section=section,
+        header=tuple(raw.get("header") or ()),
+        every_table=bool(raw.get("every_table")),
+        contains=raw.get("contains"),
+        every_paragraph=bool(raw.get("every_paragraph")),
+        infobox=bool(raw.get("infobox")),
+    )
+
+
+def load_specs(folder: Path) -> dict[str, ExtractSpec]:
+    """Every spec in `folder`, by name (the file's stem)."""
+    specs = {}
+    for path in sorted(folder.glob("*.yaml")):
+        raw = read_yaml(path)
+        name = path.stem
+        if not isinstance(raw, dict):
+            raise SpecError(f"spec {name}: must be a mapping")
+        unknown = set(raw) - SPEC_KEYS
+        if unknown:
+            raise SpecError(f"spec {name}: unknown keys {sorted(unknown)}")
+        if not raw.get("produces"):
+            raise SpecError(f"spec {name}: names no table it produces")
+        sources = tuple(_locator(name, n, s) for n, s in enumerate(raw.get("sources") or [], start=1))
+        if not sources and not raw.get("prose"):
+            raise SpecError(f"spec {name}: has no sources")
+        specs[name] = ExtractSpec(
+            name=name,
+            produces=tuple(raw["produces"]),
+            sources=sources,
+            regular=raw.get("regular"),
+            prose=raw.get("prose"),
+        )
+    return specs
+
+
+def check_specs(specs: dict[str, ExtractSpec], resources: dict) -> None:
+    """Every table a spec produces exists; a regular or prose spec names fields of its table."""
+    for spec in specs.values():
+        for table in spec.produces:
+            if table not in resources:
+                raise SpecError(f"spec {spec.name}: produces {table!r}, which schemas/resources/ does not define")
+        for kind in ("regular", "prose"):
+            block = getattr(spec, kind)
+            if block is None:
+                continue
+            table = block.get("table")
+            if table not in spec.produces:
+                raise SpecError(f"spec {spec.name}: its {kind} table {table!r} is not among what it produces")
+            fields = set(resources[table].field_names)
+            named = set(_named_fields(block, kind))
+            if named - fields:
+                raise SpecError(f"spec {spec.name}: fields {sorted(named - fields)} are not fields of {table}")
+
+
+def _named_fields(block: dict, kind: str) -> list[str]:
+    if kind == "prose":
+        return [block["value_field"], *block.get("fields", {}).values()]
+    names = list(block.get("key", {}))
+    for column in block.get("columns", {}).values():
+        fields = column.get("fields") if isinstance(column, dict) else column
+        names += [fields] if isinstance(fields, str) else list(fields)
+    if block.get("options"):
+        names += [block["options"], "option_id"]
+    return names
