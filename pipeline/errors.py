@@ -37,3 +37,10 @@ class PipelineError(Exception):
         if self.hint:
             text += f" {self.hint}"
         return text
+
+
+class MetadataError(PipelineError):
+    """A mistake in schemas/ (fields, resources, views, extraction specs): named, without a traceback."""
+
+    def __init__(self, message: str):
+        super().__init__("metadata", message, hint="Fix it in schemas/.")

@@ -8,7 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline import ROOT
-from pipeline.metadata.specs import SpecError, check_specs, load_specs
+from pipeline.errors import MetadataError
+from pipeline.metadata.specs import check_specs, load_specs
 from pipeline.yamlfile import read_yaml
 
 SCHEMAS = ROOT / "schemas"
@@ -27,10 +28,6 @@ RESOURCE_KEYS = {
     "row_count",
 }
 CONSTRAINTS = {"required", "unique", "minimum", "maximum", "pattern", "enum"}
-
-
-class MetadataError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -196,11 +193,8 @@ def load(schemas: Path = SCHEMAS) -> Package:
     """The package as schemas/ defines it, checked: fields, resources, views and extraction specs."""
     resources = {p.stem: read_yaml(p) for p in sorted((schemas / "resources").glob("*.yaml"))}
     package = build_package(read_yaml(schemas / "package.yaml"), read_yaml(schemas / "fields.yaml"), resources)
-    try:
-        specs = load_specs(schemas / "extract")
-        check_specs(specs, {r.name: r for r in package.resources})
-    except SpecError as error:
-        raise MetadataError(str(error)) from None
+    specs = load_specs(schemas / "extract")
+    check_specs(specs, {r.name: r for r in package.resources})
     return Package(
         meta=package.meta,
         resources=tuple(with_origin(r, specs) for r in package.resources),

@@ -18,14 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.errors import MetadataError
 from pipeline.yamlfile import read_yaml
 
 LOCATOR_KINDS = ("header", "every_table", "contains", "every_paragraph", "infobox")
 SPEC_KEYS = {"produces", "sources", "regular", "prose"}
-
-
-class SpecError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -72,16 +69,16 @@ class ExtractSpec:
 
 def _locator(name: str, number: int, raw) -> Locator:
     if not isinstance(raw, dict):
-        raise SpecError(f"spec {name}: source {number} must be a mapping")
+        raise MetadataError(f"spec {name}: source {number} must be a mapping")
     kinds = [kind for kind in LOCATOR_KINDS if raw.get(kind)]
     if len(kinds) != 1:
-        raise SpecError(f"spec {name}: source {number} needs exactly one of {', '.join(LOCATOR_KINDS)}")
+        raise MetadataError(f"spec {name}: source {number} needs exactly one of {', '.join(LOCATOR_KINDS)}")
     section = tuple(raw.get("section") or ())
     if not section and not raw.get("infobox"):
-        raise SpecError(f"spec {name}: source {number} needs a section (heading path)")
+        raise MetadataError(f"spec {name}: source {number} needs a section (heading path)")
     unknown = set(raw) - {"section", *LOCATOR_KINDS}
     if unknown:
-        raise SpecError(f"spec {name}: source {number} has unknown keys {sorted(unknown)}")
+        raise MetadataError(f"spec {name}: source {number} has unknown keys {sorted(unknown)}")
     return Locator(
         section=section,
         header=tuple(raw.get("header") or ()),
@@ -99,15 +96,15 @@ def load_specs(folder: Path) -> dict[str, ExtractSpec]:
         raw = read_yaml(path)
         name = path.stem
         if not isinstance(raw, dict):
-            raise SpecError(f"spec {name}: must be a mapping")
+            raise MetadataError(f"spec {name}: must be a mapping")
         unknown = set(raw) - SPEC_KEYS
         if unknown:
-            raise SpecError(f"spec {name}: unknown keys {sorted(unknown)}")
+            raise MetadataError(f"spec {name}: unknown keys {sorted(unknown)}")
         if not raw.get("produces"):
-            raise SpecError(f"spec {name}: names no table it produces")
+            raise MetadataError(f"spec {name}: names no table it produces")
         sources = tuple(_locator(name, n, s) for n, s in enumerate(raw.get("sources") or [], start=1))
         if not sources and not raw.get("prose"):
-            raise SpecError(f"spec {name}: has no sources")
+            raise MetadataError(f"spec {name}: has no sources")
         specs[name] = ExtractSpec(
             name=name,
             produces=tuple(raw["produces"]),
@@ -123,23 +120,23 @@ def check_specs(specs: dict[str, ExtractSpec], resources: dict) -> None:
     for spec in specs.values():
         for table in spec.produces:
             if table not in resources:
-                raise SpecError(f"spec {spec.name}: produces {table!r}, which schemas/resources/ does not define")
+                raise MetadataError(f"spec {spec.name}: produces {table!r}, which schemas/resources/ does not define")
         for kind in ("regular", "prose"):
             block = getattr(spec, kind)
             if block is None:
                 continue
             table = block.get("table")
             if table not in spec.produces:
-                raise SpecError(f"spec {spec.name}: its {kind} table {table!r} is not among what it produces")
+                raise MetadataError(f"spec {spec.name}: its {kind} table {table!r} is not among what it produces")
             fields = set(resources[table].field_names)
             named = set(_named_fields(block, kind))
             if named - fields:
-                raise SpecError(f"spec {spec.name}: fields {sorted(named - fields)} are not fields of {table}")
+                raise MetadataError(f"spec {spec.name}: fields {sorted(named - fields)} are not fields of {table}")
 
 
 def _named_fields(block: dict, kind: str) -> list[str]:
     if kind == "prose":
-        return [block["value_field"], *block.get("fields", {}).values()]
+        return [block["value_field"], *block.get("fields", {})]
     names = list(block.get("key", {}))
     for column in block.get("columns", {}).values():
         fields = column.get("fields") if isinstance(column, dict) else column
