@@ -20,6 +20,7 @@ CREATE OR REPLACE VIEW national_infobox_figures AS SELECT * FROM read_parquet('p
 CREATE OR REPLACE VIEW party_candidates AS SELECT * FROM read_parquet('processed/party_candidates.parquet');
 CREATE OR REPLACE VIEW region_district_counts AS SELECT * FROM read_parquet('processed/region_district_counts.parquet');
 CREATE OR REPLACE VIEW voter_roll_reports AS SELECT * FROM read_parquet('processed/voter_roll_reports.parquet');
+CREATE OR REPLACE VIEW stated_figures AS SELECT * FROM read_parquet('processed/stated_figures.parquet');
 CREATE OR REPLACE VIEW election_timetable AS SELECT * FROM read_parquet('processed/election_timetable.parquet');
 CREATE OR REPLACE VIEW debates AS SELECT * FROM read_parquet('processed/debates.parquet');
 CREATE OR REPLACE VIEW debate_participants AS SELECT * FROM read_parquet('processed/debate_participants.parquet');

@@ -24,6 +24,7 @@ EXPECTED_ROWS = {
     "party_candidates": 8,
     "region_district_counts": 20,
     "voter_roll_reports": 2,
+    "stated_figures": 14,
     "electoral_rules": 1,
     "seat_allocation": 7,
     "national_infobox_figures": 1,
@@ -269,3 +270,30 @@ def test_timetable_debates_and_debate_poll(tables):
     assert one(tables["debate_polls"], debate_id="ktk", option_id="respublica")["share_pct"] == 15.0
     assert one(tables["debate_polls"], debate_id="ktk", option_id="none")["respondents_count"] == 21_000
     assert tables["national_infobox_figures"][0]["turnout_change_published_abs_pp"] == 9.04
+
+
+def test_counts_stated_in_the_prose(tables):
+    stated = {r["figure_id"]: r for r in tables["stated_figures"]}
+    assert stated["polling_stations_total"]["stated_count"] == 10_223
+    assert (stated["polling_stations_domestic"]["stated_count"], stated["polling_stations_abroad"]["stated_count"]) == (
+        10_146,
+        77,
+    )
+    assert stated["district_candidates_registered"]["stated_count"] == 435
+    assert stated["list_candidates_registered"]["stated_count"] == 281
+    assert stated["polling_stations_domestic"]["section_name"] == "Conduct > Election day"
+    assert stated["ballots_printed"]["source_text"].startswith("The CEC also established that the total number")
+    assert stated["list_candidates_nominated"]["counted_name"] == "candidates"
+
+
+def test_a_stated_figure_that_no_longer_reads_so_stops_the_build(source_text):
+    from pipeline.errors import PipelineError
+    from tests.conftest import extract_text, replace_once
+
+    text = replace_once(
+        source_text, "In total, 10,223 polling stations were formed", "Some 10,223 polling stations formed"
+    )
+    with pytest.raises(PipelineError) as caught:
+        extract_text(text)
+    assert (caught.value.table, caught.value.row) == ("stated_figures", "figure_id=polling_stations_total")
+    assert "expected one sentence under the heading 'Preparations'" in str(caught.value)
