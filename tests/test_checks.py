@@ -26,6 +26,7 @@ EXPECTED_STATUS = {
     "polls_sum_to_100": {"acknowledged"},
     "row_ballots_sum": {"passed"},
     "seat_allocation_matches": {"passed"},
+    "stated_figures_add_up": {"passed"},
     "seat_change_and_swing": {"passed"},
     "seats_add_up": {"passed"},
     "totals_ballots": {"passed"},
@@ -99,6 +100,24 @@ def test_real_snapshot_statuses(con, frames):
 
 # (check, SQL that breaks the relation, expected record_key of the new finding, text in its message)
 TAMPERING = [
+    (
+        "stated_figures_add_up",
+        "UPDATE stated_figures SET stated_count = 78 WHERE figure_id = 'polling_stations_abroad'",
+        "figure_id=polling_stations_total",
+        "the parts sum to 10224, the stated total is 10223",
+    ),
+    (
+        "stated_figures_add_up",
+        "DELETE FROM stated_figures WHERE figure_id = 'district_candidates_registered_by_parties'",
+        "figure_id=district_candidates_registered",
+        "only 1 of its 2 parts are present",
+    ),
+    (
+        "stated_figures_add_up",
+        "DELETE FROM stated_figures WHERE figure_id = 'district_candidates_nominated'",
+        "figure_id=district_candidates_nominated",
+        "the total is missing",
+    ),
     (
         "totals_party_list_votes",
         "UPDATE party_list_results SET votes = votes + 7 WHERE region_id = 'KZ-10' AND option_id = 'auyl'",
@@ -479,7 +498,7 @@ def test_a_failing_check_stops_publishing_and_keeps_the_release(tmp_path, fresh_
 def test_make_check_reports_on_the_published_database(fresh_build):
     result = run_cli("check", root=fresh_build)
     assert result.returncode == 0, result.stderr
-    assert "22 checks on the published database: 16 passed, 3 corrected, 11 acknowledged; 0 failed." in result.stdout
+    assert "23 checks on the published database: 17 passed, 3 corrected, 11 acknowledged; 0 failed." in result.stdout
 
 
 def test_a_check_file_without_its_header_is_refused(tmp_path):
