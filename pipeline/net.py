@@ -16,24 +16,31 @@ server that sends its headers one byte at a time.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import email.utils
-import errno
 import hashlib
-import re
 import signal
-import socket
 import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
 import urllib3
 
 from pipeline.defaults import Limits
 from pipeline.errors import PipelineError
+from pipeline.net_problems import (
+    Retry,
+    connection_problem,
+    content_length,
+    duration_text,
+    first_line,
+    header_text,
+    is_timeout,
+    retry_after,
+    shown,
+    url_problem,
+)
 
 USER_AGENT = (
     "kz-election-2023/0.1 (open-data package for the 2023 Kazakh legislative election; "
@@ -49,14 +56,6 @@ class _Expired(BaseException):
 
 
 DeadlineExpired = _Expired  # for callers that bound their own work with `timer`
-
-
-class _Retry(Exception):
-    """A failure worth another attempt: `text` says what happened, `wait` is the server's Retry-After."""
-
-    def __init__(self, text: str, wait: float | None = None):
-        super().__init__(text)
-        self.text, self.wait = text, wait
 
 
 @contextlib.contextmanager
@@ -116,7 +115,7 @@ class Client:
         self.ends = time.monotonic() + limits.deadline
         self.http = requests.Session()
         self.http.headers["User-Agent"] = (
-            USER_AGENT if not contact else USER_AGENT.replace("set a contact with --contact", _header_text(contact))
+            USER_AGENT if not contact else USER_AGENT.replace("set a contact with --contact", header_text(contact))
         )
         self.http.trust_env = True
 
@@ -161,8 +160,8 @@ class Client:
             except _Expired:
                 if time.monotonic() >= self.ends - 0.01:
                     raise self._deadline_error(url) from None
-                problem = _Retry(f"{url} did not finish within the request deadline of {limits.request_deadline:g} s")
-            except _Retry as retry:
+                problem = Retry(f"{url} did not finish within the request deadline of {limits.request_deadline:g} s")
+            except Retry as retry:
                 problem = retry
             if attempt == limits.retries:
                 after = (
@@ -181,14 +180,14 @@ class Client:
             hint="A slow or stalled server; raise --deadline to allow more time.",
         )
 
-    def _wait(self, problem: _Retry, number: int) -> None:
+    def _wait(self, problem: Retry, number: int) -> None:
         limits = self.limits
         if problem.wait is not None:
             if problem.wait > limits.max_wait:
                 raise PipelineError(
                     self.stage,
                     f"{problem.text}, and the server asks to wait "
-                    f"{_seconds(problem.wait)} before retrying: more than the {limits.max_wait:g} s "
+                    f"{duration_text(problem.wait)} before retrying: more than the {limits.max_wait:g} s "
                     "this command waits at most.",
                     hint="Try again later, or raise --max-wait.",
                 )
@@ -198,11 +197,11 @@ class Client:
         if time.monotonic() + delay >= self.ends:
             raise PipelineError(
                 self.stage,
-                f"{problem.text}; a retry in {_seconds(delay)} would pass the "
+                f"{problem.text}; a retry in {duration_text(delay)} would pass the "
                 f"command's deadline of {limits.deadline:g} s, so it gives up.",
             )
         print(
-            f"{self.stage}: {problem.text}; retrying in {_seconds(delay)} ({number} of {limits.retries})",
+            f"{self.stage}: {problem.text}; retrying in {duration_text(delay)} ({number} of {limits.retries})",
             file=self.log,
             flush=True,
         )
@@ -213,7 +212,7 @@ class Client:
         with contextlib.closing(response):
             self._check_status(response, url)
             cap = exact_bytes if exact_bytes is not None else max_bytes
-            declared = _content_length(response)
+            declared = content_length(response)
             encoded = response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
             if declared is not None and not encoded:
                 if declared > cap:
@@ -270,14 +269,14 @@ class Client:
                     f"{2 * self.limits.timeout:g} s (a stalled or deliberately slow server).",
                 ) from None
             except requests.exceptions.RequestException as error:
-                raise _connection_problem(self.stage, url, error, self.limits.timeout) from None
+                raise connection_problem(self.stage, url, error, self.limits.timeout) from None
             except (ValueError, UnicodeError) as error:  # a URL or header urllib3 cannot even send
                 raise PipelineError(
-                    self.stage, f"cannot send a request to {_shown(url)}: {_first_line(error)}."
+                    self.stage, f"cannot send a request to {shown(url)}: {first_line(error)}."
                 ) from None
             except OSError as error:  # e.g. REQUESTS_CA_BUNDLE names a missing file
                 raise PipelineError(
-                    self.stage, f"the request to {_shown(url)} failed before it was sent: {_first_line(error)}."
+                    self.stage, f"the request to {shown(url)} failed before it was sent: {first_line(error)}."
                 ) from None
             location = response.headers.get("Location")
             if response.status_code not in (301, 302, 303, 307, 308) or not location:
@@ -296,7 +295,7 @@ class Client:
             return
         text = f"{url} answered HTTP {response.status_code} {response.reason or ''}".rstrip()
         if response.status_code in RETRY_STATUSES:
-            raise _Retry(text, _retry_after(response.headers.get("Retry-After")))
+            raise Retry(text, retry_after(response.headers.get("Retry-After")))
         raise PipelineError(self.stage, f"{text}.")
 
     def _read(self, response, url, cap, exact_bytes, declared, into, progress, ends):
@@ -325,11 +324,9 @@ class Client:
                 try:
                     chunk = read(CHUNK, decode_content=True)
                 except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException, OSError) as error:
-                    if _is_timeout(error):
-                        raise _Retry(f"{url} sent nothing for {self.limits.timeout:g} s after {size:,} bytes") from None
-                    raise _Retry(
-                        f"the answer from {url} broke off after {size:,} bytes ({_first_line(error)})"
-                    ) from None
+                    if is_timeout(error):
+                        raise Retry(f"{url} sent nothing for {self.limits.timeout:g} s after {size:,} bytes") from None
+                    raise Retry(f"the answer from {url} broke off after {size:,} bytes ({first_line(error)})") from None
                 if not chunk:
                     break
                 size += len(chunk)
@@ -350,7 +347,7 @@ class Client:
             if handle is not None:
                 handle.close()
         if declared is not None and size < declared:
-            raise _Retry(f"the answer from {url} was cut short: {size:,} of the {declared:,} bytes announced")
+            raise Retry(f"the answer from {url} was cut short: {size:,} of the {declared:,} bytes announced")
         if exact_bytes is not None and size != exact_bytes:
             raise PipelineError(self.stage, f"{url} sent {size:,} bytes, but the descriptor declares {exact_bytes:,}.")
         if exact_bytes is not None and exact_bytes > 256 * 1024:
@@ -358,132 +355,3 @@ class Client:
         if into is not None:
             return size, digest.hexdigest()
         return b"".join(parts)
-
-
-def _header_text(text: str) -> str:
-    """Text for an HTTP header: printable ASCII kept, everything else percent-encoded (UTF-8)."""
-
-    return "".join(ch if 32 <= ord(ch) < 127 and ch != "%" else quote(ch, safe="", errors="replace") for ch in text)
-
-
-def _shown(url: str) -> str:
-    return repr(url) if len(url) <= 120 and url.isprintable() else repr(url[:117]) + "..."
-
-
-def url_problem(stage: str, url: str, prefix: str = "") -> None:
-    """A PipelineError unless `url` is an http(s) URL with a host and a valid port."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises ValueError for a port out of range or not a number)
-        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and url.isprintable()
-    except ValueError:
-        ok = False
-    if not ok:
-        raise PipelineError(stage, f"{prefix}{_shown(url)}, which is not a usable http(s) URL.")
-
-
-def _content_length(response) -> int | None:
-    value = response.headers.get("Content-Length")
-    if value is None:
-        return None
-    try:
-        number = int(value.strip())
-    except ValueError:
-        return None
-    return number if number >= 0 else None
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date; None if absent or unreadable."""
-    if value is None:
-        return None
-    value = value.strip()
-    if re.fullmatch(r"[0-9]+", value):
-        return float(value) if len(value) <= 12 else 1e12  # a huge number stays huge
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _seconds(value: float) -> str:
-    if value >= 86_400 * 2:
-        return f"{value / 86_400:,.0f} days"
-    if value >= 120:
-        return f"{value / 60:,.0f} min"
-    return f"{value:g} s" if value >= 1 else f"{value:.2g} s"
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return text if len(text) < 200 else text[:197] + "..."
-
-
-def _causes(error: BaseException) -> list[BaseException]:
-    """The error and everything it wraps (requests -> urllib3 -> socket)."""
-    seen, queue = [], [error]
-    while queue:
-        item = queue.pop(0)
-        if item is None or any(item is s for s in seen) or len(seen) > 20:
-            continue
-        seen.append(item)
-        queue += [item.__cause__, item.__context__, getattr(item, "reason", None)]
-        queue += [a for a in getattr(item, "args", ()) if isinstance(a, BaseException)]
-    return [s for s in seen if isinstance(s, BaseException)]
-
-
-def _is_timeout(error: BaseException) -> bool:
-
-    return any(
-        isinstance(c, (socket.timeout, TimeoutError, urllib3.exceptions.TimeoutError, requests.exceptions.Timeout))
-        for c in _causes(error)
-    )
-
-
-def _connection_problem(stage: str, url: str, error: BaseException, timeout: float) -> Exception:
-    """A request that failed before an answer, in words: _Retry if another attempt may help, else a
-    PipelineError (no network at all, a bad URL)."""
-
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or url
-        where = f"{host}:{parts.port}" if parts.port else host
-    except ValueError:
-        host = where = url[:120]
-    causes = _causes(error)
-    if isinstance(
-        error, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)
-    ):
-        return PipelineError(stage, f"{_shown(url)} is not a usable URL ({_first_line(error)}).")
-    if isinstance(error, requests.exceptions.InvalidHeader):
-        return PipelineError(
-            stage, f"a header of the request to or the answer from {where} is invalid ({_first_line(error)})."
-        )
-    if any(isinstance(c, socket.gaierror) or type(c).__name__ == "NameResolutionError" for c in causes):
-        return PipelineError(
-            stage,
-            f"cannot look up the host {host!r}: this machine seems to have no network or no DNS, or the name is wrong.",
-        )
-    codes = {getattr(c, "errno", None) for c in causes}
-    if codes & {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN}:
-        return PipelineError(stage, f"cannot reach {where}: the network is unreachable (is this machine offline?).")
-    if isinstance(error, requests.exceptions.SSLError):
-        return PipelineError(stage, f"the TLS handshake with {where} failed: {_first_line(error)}.")
-    if errno.ECONNREFUSED in codes or any(isinstance(c, ConnectionRefusedError) for c in causes):
-        return _Retry(
-            f"{where} refused the connection: no server is listening there (is it down, or is the URL wrong?)"
-        )
-    if errno.ECONNRESET in codes or any(isinstance(c, ConnectionResetError) for c in causes):
-        return _Retry(f"{where} reset the connection")
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return _Retry(f"connecting to {where} timed out after {timeout:g} s")
-    if isinstance(error, requests.exceptions.ReadTimeout) or _is_timeout(error):
-        return _Retry(f"{where} sent no answer for {timeout:g} s")
-    if any(type(c).__name__ in ("RemoteDisconnected", "ProtocolError", "BadStatusLine") for c in causes):
-        return _Retry(f"{where} closed the connection without a valid answer")
-    return _Retry(f"the request to {where} failed ({_first_line(error)})")

@@ -1,0 +1,189 @@
+"""The commands of `python -m pipeline`: each imports the stages it runs when it runs, so that `--help`
+and the download client start without the build stack (pipeline/cli.py parses the arguments)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from pipeline.errors import PipelineError
+
+
+def source_tables_of(root: Path):
+    """The current snapshot and its tables, extracted and derived."""
+    from pipeline.build import source_tables
+    from pipeline.raw import current_snapshot
+
+    snapshot = current_snapshot(root / "raw" / "manifest.json")
+    return snapshot, source_tables(snapshot)
+
+
+def _print_counts(tables: dict) -> None:
+    width = max(len(name) for name in tables)
+    for name, rows in tables.items():
+        print(f"  {name:<{width}}  {len(rows):>4} rows")
+
+
+def cmd_verify_raw(args) -> int:
+    from pipeline.raw import current_snapshot
+
+    snapshot = current_snapshot(args.root / "raw" / "manifest.json")
+    print(f"{snapshot.path.name}: sha256 {snapshot.entry['sha256']} matches the manifest.")
+    return 0
+
+
+def cmd_extract(args) -> int:
+    snapshot, tables = source_tables_of(args.root)
+    print(f"Extracted from {snapshot.path.name}:")
+    _print_counts(tables)
+    for row in tables["extraction_inferences"]:
+        print(
+            f"  inferred {row['table_name']} [{row['record_key']}] {row['column_name']} = "
+            f"{row['inferred_value']}: {row['reason']}"
+        )
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from pipeline.validate import to_frames
+
+    _, tables = source_tables_of(args.root)
+    frames = to_frames(tables)
+    print(f"All {len(frames)} tables match their schemas ({sum(len(f) for f in frames.values())} rows).")
+    return 0
+
+
+def cmd_publish(args) -> int:
+    from pipeline.release import build_lock, recover_locked, swap_in
+
+    started = time.perf_counter()
+    with build_lock(args.root, "publish", wait=args.wait):  # one build at a time, staging included
+        if recover_locked(args.root):
+            print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)
+        from pipeline.publish import stage_release
+        from pipeline.validate import to_frames
+
+        snapshot, tables = source_tables_of(args.root)
+        frames = to_frames(tables)
+        stage = args.root / "build" / "staging"
+        quality = stage_release(frames, stage, snapshot.entry)
+        swap_in(stage, args.root)
+    print(
+        f"Published {len(frames) + 1} tables (quality_checks included) to processed/ and datapackage.json "
+        f"in {time.perf_counter() - started:.1f} s:"
+    )
+    _print_counts(tables)
+    for row in tables["errata"]:
+        print(
+            f"  erratum {row['erratum_id']}: {row['table_name']} [{row['record_key']}] {row['column_name']}: "
+            f"{row['value_before']!r} -> {row['value_after']!r}"
+        )
+    print(
+        f"  {len(tables['extraction_inferences'])} inferred values, {len(tables['source_gaps'])} values the "
+        f"source does not give; cross-checks: {_status_counts(quality)} (docs/quality_report.md)."
+    )
+    return 0
+
+
+def _status_counts(quality: list[dict]) -> str:
+    counts = {status: sum(r["status"] == status for r in quality) for status in ("passed", "corrected", "acknowledged")}
+    return ", ".join(f"{n} {status}" for status, n in counts.items())
+
+
+def cmd_check(args) -> int:
+    import duckdb
+
+    from pipeline import metadata
+    from pipeline.crosscheck import load_checks
+    from pipeline.quality import gate
+    from pipeline.release import build_lock, recover_locked
+
+    database = args.root / "processed" / metadata.load().meta["database"]
+    checks = load_checks()
+    # The build lock: never while a build swaps the release in, and a swap that a killed build left half
+    # done is rolled back first (a waiting check would otherwise read the half-swapped release).
+    with build_lock(args.root, "check", wait=args.wait):
+        if recover_locked(args.root):
+            print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)
+        if not database.is_file():
+            raise PipelineError("check", f"no published database at {database}; run `make` first.")
+        try:
+            con = duckdb.connect(str(database), read_only=True)
+        except duckdb.Error as error:
+            first = str(error).splitlines()[0]
+            if "lock" in first.lower():
+                raise PipelineError(
+                    "check",
+                    f"cannot open {database}: another process has it open for writing ({first}).",
+                    hint="Close that process (e.g. a duckdb shell opened without -readonly) and run the command again.",
+                ) from None
+            raise PipelineError(
+                "check",
+                f"cannot open {database} as a DuckDB database: {first}.",
+                hint="Rebuild the release with `make`.",
+            ) from None
+        try:
+            applied = [
+                dict(zip([d[0] for d in con.description], row, strict=True))
+                for row in con.execute("SELECT * FROM errata").fetchall()
+            ]
+            quality = gate(con, applied, checks)
+        except duckdb.Error as error:
+            raise PipelineError(
+                "check",
+                f"the database {database} does not have what the checks read ({str(error).splitlines()[0]}).",
+                hint="Rebuild the release with `make`.",
+            ) from None
+        finally:
+            con.close()
+    for check in checks:
+        statuses = sorted({r["status"] for r in quality if r["check_id"] == check.id})
+        print(f"  {'/'.join(statuses):<22} {check.id} ({check.severity}, tolerance {check.tolerance:g})")
+    print(f"{len(checks)} checks on the published database: {_status_counts(quality)}; 0 failed.")
+    return 0
+
+
+def cmd_fetch(args) -> int:
+    from pipeline.build import refresh
+
+    entry = refresh(
+        args.root,
+        api_url=args.api_url,
+        revision=args.revision,
+        title=args.title,
+        limits=_limits(args),
+        contact=args.contact,
+        wait=args.wait,
+    )
+    print(
+        f"Fetched revision {entry['revision_id']} ({entry['bytes']:,} bytes, sha256 {entry['sha256']}) into "
+        f"raw/{entry['path']}; it extracts and validates and is now the pipeline's input. Run `make` to publish."
+    )
+    return 0
+
+
+def cmd_download(args) -> int:
+    from pipeline.download import download
+
+    status = download(args.base_url, args.dest, limits=_limits(args), contact=args.contact, wait=args.wait)
+    fresh = sum(s == "downloaded" for s in status.values())
+    print(
+        f"{args.dest}: {fresh} files downloaded, {len(status) - fresh} already up to date; every file matches "
+        "the sha256 in datapackage.json."
+    )
+    return 0
+
+
+def _limits(args):
+    from pipeline.defaults import Limits
+
+    return Limits(
+        timeout=args.timeout,
+        request_deadline=args.request_deadline,
+        deadline=args.deadline,
+        retries=args.retries,
+        backoff=args.backoff,
+        max_wait=args.max_wait,
+        min_speed=args.min_speed,
+    )
