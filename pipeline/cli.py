@@ -152,6 +152,7 @@ class _Parser(argparse.ArgumentParser):
     """Usage errors exit with code 1, like every other expected failure."""
 
     def error(self, message: str):
+        """A usage error: the usage line, then one `error:` line, exit code 1."""
         self.print_usage(sys.stderr)
         self.exit(1, f"error: [{self.prog.split()[-1]}] {message}\n")
 
@@ -227,6 +228,7 @@ def _robust_streams() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every expected failure ends in one `error:` line and exit code 1."""
     _robust_streams()
     args = _parser().parse_args(argv)
     try:

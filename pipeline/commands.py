@@ -26,6 +26,7 @@ def _print_counts(tables: dict) -> None:
 
 
 def cmd_verify_raw(args) -> int:
+    """Check the current snapshot against its manifest (size and sha256)."""
     from pipeline.raw import current_snapshot
 
     snapshot = current_snapshot(args.root / "raw" / "manifest.json")
@@ -34,6 +35,7 @@ def cmd_verify_raw(args) -> int:
 
 
 def cmd_extract(args) -> int:
+    """Extract the tables and print their row counts and the inferences made."""
     snapshot, tables = source_tables_of(args.root)
     print(f"Extracted from {snapshot.path.name}:")
     _print_counts(tables)
@@ -46,6 +48,7 @@ def cmd_extract(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    """Extract, then validate every table against its schema."""
     from pipeline.validate import to_frames
 
     _, tables = source_tables_of(args.root)
@@ -55,6 +58,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_publish(args) -> int:
+    """Extract, validate, cross-check and publish the release, under the build lock."""
     from pipeline.release import build_lock, recover_locked, swap_in
 
     started = time.perf_counter()
@@ -92,6 +96,7 @@ def _status_counts(quality: list[dict]) -> str:
 
 
 def cmd_check(args) -> int:
+    """Run the cross-checks on the published database and print their outcome."""
     import duckdb
 
     from pipeline import metadata
@@ -145,6 +150,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_fetch(args) -> int:
+    """Fetch a revision of the article into raw/ if it extracts and validates."""
     from pipeline.build import refresh
 
     entry = refresh(
@@ -164,6 +170,7 @@ def cmd_fetch(args) -> int:
 
 
 def cmd_download(args) -> int:
+    """Download the published files into a folder, each verified against datapackage.json."""
     from pipeline.download import download
 
     status = download(args.base_url, args.dest, limits=_limits(args), contact=args.contact, wait=args.wait)

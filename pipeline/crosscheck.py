@@ -23,6 +23,8 @@ RESULT_COLUMNS = ["table_name", "record_key", "column_name", "expected", "actual
 
 @dataclass(frozen=True)
 class Check:
+    """A cross-check: its header (id, severity, description, table, tolerance) and its query."""
+
     id: str
     severity: str
     description: str
@@ -79,6 +81,8 @@ def _render(path: Path) -> tuple[dict, str]:
 
 @dataclass
 class Finding:
+    """A failing row a check returned."""
+
     check: Check
     row: dict
 
@@ -100,6 +104,7 @@ def run_checks(con, checks: list[Check] | None = None) -> list[Finding]:
 
 
 def failure_message(findings: list[Finding]) -> str:
+    """The findings as one message: check, table, row, column, expected and actual."""
     lines = [
         f"{f.check.id}: table {f.row['table_name']}, row {f.row['record_key']}, column "
         f"{f.row['column_name']}: expected {f.row['expected']}, actual {f.row['actual']} ({f.row['message']})"

@@ -11,6 +11,7 @@ from pipeline.yamlfile import read_yaml
 
 
 def electoral_rules() -> dict:
+    """The electoral rules (schemas/codes/electoral_rules.yaml): seats, threshold, runner-up rule."""
     return read_yaml(CODES / "electoral_rules.yaml")
 
 
@@ -73,6 +74,7 @@ def allocate_seats(
 
 
 def seat_allocation(tables: dict[str, list[dict]]) -> list[dict]:
+    """The seat_allocation rows: the law applied to the published national votes."""
     rules = electoral_rules()
     votes = {r["option_id"]: r["votes"] for r in tables["national_party_list_results"]}
     registered = {r["party_id"]: r["list_registered_date"] for r in tables["party_candidates"] if r["party_id"]}
@@ -136,7 +138,7 @@ def complete_national_results(tables: dict[str, list[dict]]) -> list[dict]:
 
 
 def derive(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
-
+    """The extracted tables with the derived ones added (seat allocation, signed changes, rules)."""
     tables = dict(tables)
     tables["electoral_rules"] = [electoral_rules()]
     try:

@@ -43,6 +43,8 @@ _HASH = re.compile(r"sha256:([0-9a-f]{64})")
 
 @dataclass(frozen=True)
 class Listed:
+    """A file a descriptor lists: its relative path, sha256 and size."""
+
     path: str
     sha256: str
     bytes: int

@@ -22,6 +22,8 @@ def format_key(key: dict | str) -> str:
 
 @dataclass(frozen=True)
 class Erratum:
+    """A reviewed correction of one source cell: the value before and after, and the evidence."""
+
     id: str
     table: str
     key: str
@@ -37,6 +39,7 @@ def errata_resolves(path: Path = ERRATA_FILE) -> dict[str, list[str]]:
 
 
 def load_errata(path: Path = ERRATA_FILE) -> dict[tuple[str, str, str], Erratum]:
+    """The reviewed errata by the cell they correct (table, record key, column)."""
     errata: dict[tuple[str, str, str], Erratum] = {}
     for entry in read_reviewed(path, REQUIRED, "erratum", "extract"):
         erratum = Erratum(

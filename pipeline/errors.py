@@ -23,6 +23,7 @@ class PipelineError(Exception):
         super().__init__(self.describe())
 
     def describe(self) -> str:
+        """The error as one line: stage, table, row and column, the message and the hint."""
         where = [
             f"table {self.table}" if self.table else "",
             f"row {self.row}" if self.row else "",

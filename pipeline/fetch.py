@@ -25,6 +25,7 @@ from pipeline.release import build_lock
 
 
 def request_params(revision: int | None, title: str = TITLE) -> dict:
+    """The MediaWiki action=parse parameters for the latest revision or a pinned one."""
     params = {
         "action": "parse",
         "format": "json",

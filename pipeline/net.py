@@ -92,6 +92,7 @@ class Progress:
         self.shown = 0.0
 
     def update(self, done: int) -> None:
+        """Show how far the file has come (on a terminal, at most five times a second)."""
         if self.stream is None or not self.tty or time.monotonic() - self.shown < 0.2:
             return
         self.shown = time.monotonic()
@@ -99,6 +100,7 @@ class Progress:
         print(f"\r  {self.label}: {share} bytes", end="", file=self.stream, flush=True)
 
     def finish(self, done: int) -> None:
+        """One line: the file is complete."""
         if self.stream is None:
             return
         print(f"{chr(13) if self.tty else ''}  {self.label}: {done:,} bytes, complete", file=self.stream, flush=True)
@@ -120,6 +122,7 @@ class Client:
         self.http.trust_env = True
 
     def close(self) -> None:
+        """Close the client's connections."""
         self.http.close()
 
     def get(

@@ -32,6 +32,7 @@ def header_text(text: str) -> str:
 
 
 def shown(url: str) -> str:
+    """A URL for a message: quoted, shortened, control characters escaped."""
     return repr(url) if len(url) <= 120 and url.isprintable() else repr(url[:117]) + "..."
 
 
@@ -48,6 +49,7 @@ def url_problem(stage: str, url: str, prefix: str = "") -> None:
 
 
 def content_length(response) -> int | None:
+    """The answer's Content-Length, or None if absent or unreadable."""
     value = response.headers.get("Content-Length")
     if value is None:
         return None
@@ -77,6 +79,7 @@ def retry_after(value: str | None) -> float | None:
 
 
 def duration_text(value: float) -> str:
+    """Seconds in words: '8 s', '5 min', '12 days'."""
     if value >= 86_400 * 2:
         return f"{value / 86_400:,.0f} days"
     if value >= 120:
@@ -85,6 +88,7 @@ def duration_text(value: float) -> str:
 
 
 def first_line(error: BaseException) -> str:
+    """An exception's first line, shortened, for a message."""
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
     return text if len(text) < 200 else text[:197] + "..."
 
@@ -103,7 +107,7 @@ def causes_of(error: BaseException) -> list[BaseException]:
 
 
 def is_timeout(error: BaseException) -> bool:
-
+    """Whether an error is, or wraps, a timeout."""
     return any(
         isinstance(c, (socket.timeout, TimeoutError, urllib3.exceptions.TimeoutError, requests.exceptions.Timeout))
         for c in causes_of(error)

@@ -107,6 +107,7 @@ def create_views(con, package: metadata.Package) -> None:
 
 
 def export_table(con, resource: metadata.Resource, folder: Path) -> None:
+    """Write one table as CSV and Parquet, rows in key order (byte-identical on every run)."""
     order = ", ".join(resource.primary_key)
     query = f"SELECT * FROM {resource.name} ORDER BY {order}"
     csv_path, parquet_path = folder / f"{resource.name}.csv", folder / f"{resource.name}.parquet"

@@ -19,6 +19,8 @@ REQUIRED = ("id", "check", "table", "key", "column", "expected", "actual", "reas
 
 @dataclass(frozen=True)
 class Acknowledgement:
+    """A reviewed finding that stays as published: the values it explains and why."""
+
     id: str
     check: str
     table: str
@@ -30,6 +32,7 @@ class Acknowledgement:
 
 
 def load_acknowledgements(path: Path = ACKNOWLEDGED_FILE) -> list[Acknowledgement]:
+    """The reviewed acknowledgements (errata/acknowledged.yaml)."""
     out = []
     for entry in read_reviewed(path, REQUIRED, "acknowledgement", "check"):
         key = format_key(entry["key"])

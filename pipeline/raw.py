@@ -16,15 +16,19 @@ MANIFEST = RAW / "manifest.json"
 
 @dataclass(frozen=True)
 class Snapshot:
+    """A raw snapshot: its file and its manifest entry."""
+
     path: Path
     entry: dict
 
     @property
     def format(self) -> str:
+        """'html' or 'text', by the file's suffix."""
         return "html" if self.path.suffix in {".html", ".htm"} else "text"
 
 
 def load_manifest(manifest: Path = MANIFEST) -> dict:
+    """raw/manifest.json, parsed; an unreadable one is a clear error."""
     try:
         return json.loads(manifest.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -80,6 +84,7 @@ def current_snapshot(manifest: Path = MANIFEST) -> Snapshot:
 
 
 def decode(data: bytes, name: str) -> str:
+    """A snapshot's bytes as UTF-8 text; anything else is a clear error."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:

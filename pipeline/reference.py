@@ -34,11 +34,14 @@ def _load(path: Path) -> list[dict]:
 
 @dataclass
 class Reference:
+    """The package's reference lists (schemas/codes/): regions and vote options, and name lookup."""
+
     regions: list[dict]
     options: list[dict]
 
     @classmethod
     def load(cls, codes: Path = CODES) -> Reference:
+        """The lists as schemas/codes/ gives them."""
         return cls(regions=_load(codes / "regions.yaml"), options=_load(codes / "options.yaml"))
 
     @cached_property
@@ -53,9 +56,11 @@ class Reference:
 
     @cached_property
     def party_ids(self) -> list[str]:
+        """The parties on the ballot, in ballot order."""
         return [o["option_id"] for o in self.options if o["option_kind"] == "party"]
 
     def names_of(self, option_id: str) -> list[str]:
+        """Every name an option goes by in the article."""
         return next(o["names"] for o in self.options if o["option_id"] == option_id)
 
     def region_id(self, name: str) -> str | None:
@@ -67,12 +72,15 @@ class Reference:
         return self.option_by_name.get(name_key(name))
 
     def region_rows(self) -> list[dict]:
+        """The rows of the regions table."""
         return [{k: r[k] for k in ("region_id", "region_name", "region_kind")} for r in self.regions]
 
     def alias_rows(self) -> list[dict]:
+        """The rows of the region_aliases table."""
         return [{"alias_name": alias, "region_id": r["region_id"]} for r in self.regions for alias in r["aliases"]]
 
     def option_rows(self) -> list[dict]:
+        """The rows of the vote_options table."""
         return [
             {
                 "option_id": o["option_id"],

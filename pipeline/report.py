@@ -37,6 +37,7 @@ def _turnout_bases(frames: dict) -> list[str]:
 
 
 def quality_report(package: metadata.Package, frames: dict, quality: list[dict]) -> str:
+    """docs/quality_report.md: every check, correction, acknowledgement, inference and gap."""
     counts = {s: sum(r["status"] == s for r in quality) for s in STATUS_ORDER}
     checks = sorted({r["check_id"] for r in quality})
     findings = sorted(

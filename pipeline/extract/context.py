@@ -14,6 +14,8 @@ ELECTION_DAY = dt.date(2023, 3, 19)  # the day of the vote: the year of every da
 
 
 class Extraction:
+    """State shared by the parsers of one extraction: references, errata, and its log."""
+
     def __init__(self, reference: Reference, errata: dict[tuple[str, str, str], Erratum]):
         self.reference = reference
         self.errata = errata
@@ -55,6 +57,7 @@ class Extraction:
             ) from None
 
     def infer(self, table: str, key: dict, column: str, value: Any, reason: str) -> None:
+        """Record a value the extractor inferred (a row of extraction_inferences)."""
         self.inferences.append(
             {
                 "table_name": table,
@@ -70,6 +73,7 @@ class Extraction:
         self.nulls.append({"table_name": table, "record_key": format_key(key), "column_name": column, "reason": reason})
 
     def region_id(self, table: str, name: str, row: str) -> str:
+        """The region_id of a name in the source, or an error naming the table and row."""
         region_id = self.reference.region_id(name)
         if region_id is None:
             raise PipelineError(
@@ -83,6 +87,7 @@ class Extraction:
         return region_id
 
     def option_id(self, table: str, name: str, where: str, *, party_only: bool = False) -> str:
+        """The option_id of a party or option name in the source, or an error naming the place."""
         option_id = self.reference.option_id(name)
         if option_id is None or (party_only and option_id not in self.reference.party_ids):
             kind = "party" if party_only else "party or option"
@@ -96,6 +101,7 @@ class Extraction:
         return option_id
 
     def check_errata_used(self) -> None:
+        """Every erratum must have named a cell the extractor read."""
         used = {entry["erratum_id"] for entry in self.applied}
         unused = sorted(e.id for e in self.errata.values() if e.id not in used)
         if unused:

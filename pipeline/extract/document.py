@@ -15,6 +15,8 @@ from pipeline.extract.cells import header_key, parse_count_pct, parse_int, parse
 
 @dataclass
 class SourceTable:
+    """A table of the source: its heading path and its rows of cleaned cell text."""
+
     section: tuple[str, ...]  # heading path, outermost first
     rows: list[list[str]]  # cleaned cell text, as the front end saw the rows
     caption: str = ""
@@ -30,6 +32,7 @@ class SourceTable:
         return header
 
     def data_rows(self) -> list[list[str]]:
+        """The rows after the header rows."""
         return self.rows[len(self.header_rows()) :]
 
 
@@ -45,6 +48,8 @@ def _is_figure(cell: str) -> bool:
 
 @dataclass
 class Document:
+    """What a front end makes of the source: title, infobox, tables and paragraphs."""
+
     title: str
     infobox: dict[str, str] = field(default_factory=dict)
     tables: list[SourceTable] = field(default_factory=list)

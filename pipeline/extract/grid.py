@@ -29,6 +29,7 @@ def sub_header(header: list[list[str]]) -> list[str]:
 
 
 def require_width(table: str, row: list[str], width: int, label: str, where: SourceTable) -> list[str]:
+    """The row's cells, padded to `width`; a row narrower or wider than that is an error."""
     cells = trim(row)
     if len(cells) > width or len(cells) < width - 1:
         raise PipelineError(

@@ -138,7 +138,7 @@ def _infobox(table) -> dict[str, str]:
 
 
 def parse_html(text: str, source_name: str = "article") -> Document:
-
+    """The article's HTML (MediaWiki parser output) -> a Document."""
     soup = BeautifulSoup(text, "lxml")
     _strip_noise(soup)
     doc = Document(title=clean(soup.title.get_text()) if soup.title else "")

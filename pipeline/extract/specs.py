@@ -76,6 +76,7 @@ def find_table(doc: Document, spec_name: str, table: str, source: int = 0) -> So
 
 
 def find_paragraph(doc: Document, spec_name: str, table: str, source: int = 0) -> str:
+    """The one paragraph a spec's source locates."""
     locator = spec(spec_name).sources[source]
     return doc.find_paragraph(table, section=locator.heading, contains=locator.contains)
 
@@ -86,11 +87,13 @@ def under(locator: Locator, path: tuple[str, ...]) -> bool:
 
 
 def tables_under(doc: Document, spec_name: str, source: int = 0) -> list[SourceTable]:
+    """Every table under the heading a spec's source names."""
     locator = spec(spec_name).sources[source]
     return [t for t in doc.tables if under(locator, t.section)]
 
 
 def paragraphs_under(doc: Document, spec_name: str, source: int = 0) -> list[str]:
+    """Every paragraph under the heading a spec's source names."""
     locator = spec(spec_name).sources[source]
     return [text for path, text in doc.paragraphs if under(locator, path)]
 

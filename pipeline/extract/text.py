@@ -26,6 +26,7 @@ def _split_row(line: str) -> list[str]:
 
 
 def parse_text(text: str, source_name: str = "article") -> Document:
+    """The plain-text rendering of the article -> a Document."""
     lines = text.splitlines()
     title = ""
     path: list[tuple[int, str]] = []

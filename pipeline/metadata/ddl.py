@@ -59,4 +59,5 @@ def view_column_comment(package: Package, view: View, column: str) -> str:
 
 
 def column_comment(f: Field) -> str:
+    """A column's comment: its description and unit."""
     return f.description + (f" Unit: {f.unit}." if f.unit else "")

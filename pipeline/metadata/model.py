@@ -32,6 +32,8 @@ CONSTRAINTS = {"required", "unique", "minimum", "maximum", "pattern", "enum"}
 
 @dataclass(frozen=True)
 class Field:
+    """A column as schemas/fields.yaml defines it: type, unit, description, constraints."""
+
     name: str
     type: str
     description: str
@@ -41,11 +43,14 @@ class Field:
 
     @property
     def required(self) -> bool:
+        """Whether the column may not be null."""
         return bool(self.constraints.get("required", True))
 
 
 @dataclass(frozen=True)
 class Resource:
+    """A published table: its fields, keys, description and where it comes from."""
+
     name: str
     title: str
     description: str
@@ -59,14 +64,18 @@ class Resource:
 
     @property
     def field_names(self) -> list[str]:
+        """The column names, in order."""
         return [f.name for f in self.fields]
 
     def field(self, name: str) -> Field:
+        """The column of that name."""
         return next(f for f in self.fields if f.name == name)
 
 
 @dataclass(frozen=True)
 class View:
+    """A view of the database (schemas/views/)."""
+
     name: str
     description: str
     sql: str
@@ -75,6 +84,8 @@ class View:
 
 @dataclass(frozen=True)
 class Package:
+    """The whole package: its metadata, tables in order, views and extraction specs."""
+
     meta: dict
     resources: tuple[Resource, ...]
     defined_fields: tuple[str, ...]
@@ -93,6 +104,7 @@ class Package:
         return resource
 
     def resource(self, name: str) -> Resource:
+        """The table of that name."""
         for resource in self.resources:
             if resource.name == name:
                 return resource

@@ -27,6 +27,8 @@ SPEC_KEYS = {"produces", "sources", "regular", "prose"}
 
 @dataclass(frozen=True)
 class Locator:
+    """Where a source lies in the article: a heading path and what to find under it."""
+
     section: tuple[str, ...]
     header: tuple[str, ...] = ()
     every_table: bool = False
@@ -40,6 +42,7 @@ class Locator:
         return self.section[-1] if self.section else ""
 
     def describe(self) -> str:
+        """Where the data comes from, in words (the data dictionary's Source line)."""
         path = " > ".join(self.section)
         if self.infobox:
             return "the infobox"
@@ -54,6 +57,8 @@ class Locator:
 
 @dataclass(frozen=True)
 class ExtractSpec:
+    """An extraction spec: the tables it produces, its sources, and a whole-table declaration."""
+
     name: str
     produces: tuple[str, ...]
     sources: tuple[Locator, ...]
@@ -61,6 +66,7 @@ class ExtractSpec:
     prose: dict | None = None
 
     def describe(self) -> str:
+        """Where the spec's tables come from, in words (the data dictionary's Source line)."""
         if self.prose:
             sections = sorted({" > ".join(f["section"]) for f in self.prose["figures"]})
             return "sentences of the prose (" + "; ".join(sections) + "), each quoted in source_text"

@@ -26,6 +26,7 @@ _DEBATE_DAY = re.compile(r"(?:held (?:for|on)|take place on) (?P<day>\d{1,2} [A-
 
 
 def extract_debates(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    """The debates, who took part in each, and the audience poll of the KTK debate."""
     name = "debates"
     table = doc.find_table(name, section="Debates", header=["Organisers", "Location", "Moderator(s)", "Duration"])
     header_end = next((i for i, row in enumerate(table.rows) if row and is_time(row[0])), None)

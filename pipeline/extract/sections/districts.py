@@ -50,6 +50,7 @@ def _party_fields(ctx: Extraction, table: str, text: str, where: str) -> dict:
 
 
 def extract_districts(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    """The 29 districts and each race's winner and runner-up."""
     name = "district_results"
     table = doc.find_table(
         name, section="Constituency vote", header=["Region", "No.", "Candidate", "Party", "Votes", "Runner-up"]

@@ -32,6 +32,7 @@ def _infobox_abs(parse):
 
 
 def extract_national_results(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    """The national result per party from the infobox, with the list seats from the prose."""
     name = "national_results"
     box = doc.infobox
     numbers = sorted({int(m.group(1)) for key in box if (m := re.fullmatch(r"Party(\d+)", key))})
@@ -163,6 +164,7 @@ def _list_seats_from_prose(doc: Document, ctx: Extraction) -> dict[str, int]:
 
 
 def extract_infobox_figures(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    """The infobox's national figures: registered voters, turnout and its change, seats."""
     name = "national_infobox_figures"
     key = {"country_code": "KZ"}
     box = doc.infobox

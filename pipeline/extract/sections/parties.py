@@ -21,6 +21,7 @@ _PARTY_TABLE_STATUS = {"new": "new", "didnotparticipate": "boycotted"}
 
 
 def extract_parties(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    """The seven parties on the ballot, from the party table."""
     name = "parties"
     table = doc.find_table(name, section="Contesting", header=["Name", "No.", "Ideology", "Leader"])
     rows = []
@@ -84,6 +85,7 @@ def extract_parties(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
 
 
 def extract_party_candidates(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    """The candidates per party (and the independents) from the candidates table."""
     name = "party_candidates"
     table = doc.find_table(
         name,

@@ -20,6 +20,7 @@ PARTY_LIST_FIXED = {"region": "region", "registeredvoters": "registered", "inval
 
 
 def extract_party_list(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    """Party-list votes and ballots per region, and the national totals row."""
     name = "party_list_results"
     table = doc.find_table(name, section="Party-list vote", header=["Region", "Registered voters", "Invalid/ blank"])
     header = table.header_rows()

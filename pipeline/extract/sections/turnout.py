@@ -22,6 +22,7 @@ NATIONAL = "national (unlabelled row)"  # the label of the row without one, in m
 
 
 def extract_turnout(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
+    """Turnout per region at each report of election day, and the national row."""
     name = "turnout_by_hour"
     table = doc.find_table(name, section="Voter turnout", header=["Region", "Time"])
     header = table.header_rows()
