@@ -61,63 +61,68 @@ def _text(limit: int):
 
 
 def _network_options(command, *, deadline: float, cap: str) -> None:
+    """The limits of a network command (README, "Limits"), with their defaults (pipeline/defaults.py)."""
     from pipeline.defaults import Limits
 
-    command.add_argument(
-        "--timeout",
-        type=SECONDS,
-        default=Limits.timeout,
-        metavar="S",
-        help=f"seconds to wait for a connection, and for the next bytes of an answer, before the "
-        f"attempt fails (default {Limits.timeout:g})",
-    )
-    command.add_argument(
-        "--request-deadline",
-        type=SECONDS,
-        default=Limits.request_deadline,
-        metavar="S",
-        help="each request (one attempt) must finish within S seconds, however slowly the server "
-        f"sends (default {Limits.request_deadline:g})",
-    )
-    command.add_argument(
-        "--deadline",
-        type=SECONDS,
-        default=deadline,
-        metavar="S",
-        help=f"the whole command, retries included, must finish within S seconds (default {deadline:g})",
-    )
-    command.add_argument(
-        "--retries",
-        type=_number(int, 0, 100),
-        default=Limits.retries,
-        metavar="N",
-        help="retries on 429, 5xx, refused or broken connections and timeouts, each announced on "
-        f"stderr (default {Limits.retries})",
-    )
-    command.add_argument(
-        "--backoff",
-        type=_number(float, 0, 3600),
-        default=Limits.backoff,
-        metavar="S",
-        help=f"wait before the first retry, doubled each time (default {Limits.backoff:g})",
-    )
-    command.add_argument(
-        "--max-wait",
-        type=SECONDS,
-        default=Limits.max_wait,
-        metavar="S",
-        help="the longest wait before a retry; a server asking for more (Retry-After) makes the "
-        f"command fail at once (default {Limits.max_wait:g})",
-    )
-    command.add_argument(
-        "--min-speed",
-        type=_number(int, 0, 10**9),
-        default=Limits.min_speed,
-        metavar="B",
-        help="an answer slower than B bytes per second over any --timeout window fails, and so "
-        "do headers not complete within twice --timeout (default "
-        f"{Limits.min_speed:,}; 0: no minimum)",
-    )
+    options = [  # (option, type, default, metavar, help)
+        (
+            "--timeout",
+            SECONDS,
+            Limits.timeout,
+            "S",
+            "seconds to wait for a connection, and for the next bytes of "
+            f"an answer, before the attempt fails (default {Limits.timeout:g})",
+        ),
+        (
+            "--request-deadline",
+            SECONDS,
+            Limits.request_deadline,
+            "S",
+            "each request (one attempt) must finish "
+            f"within S seconds, however slowly the server sends (default {Limits.request_deadline:g})",
+        ),
+        (
+            "--deadline",
+            SECONDS,
+            deadline,
+            "S",
+            f"the whole command, retries included, must finish within S seconds (default {deadline:g})",
+        ),
+        (
+            "--retries",
+            _number(int, 0, 100),
+            Limits.retries,
+            "N",
+            "retries on 429, 5xx, refused or broken "
+            f"connections and timeouts, each announced on stderr (default {Limits.retries})",
+        ),
+        (
+            "--backoff",
+            _number(float, 0, 3600),
+            Limits.backoff,
+            "S",
+            f"wait before the first retry, doubled each time (default {Limits.backoff:g})",
+        ),
+        (
+            "--max-wait",
+            SECONDS,
+            Limits.max_wait,
+            "S",
+            "the longest wait before a retry; a server asking for more "
+            f"(Retry-After) makes the command fail at once (default {Limits.max_wait:g})",
+        ),
+        (
+            "--min-speed",
+            _number(int, 0, 10**9),
+            Limits.min_speed,
+            "B",
+            "an answer slower than B bytes per second "
+            "over any --timeout window fails, and so do headers not complete within twice --timeout (default "
+            f"{Limits.min_speed:,}; 0: no minimum)",
+        ),
+    ]
+    for option, kind, default, metavar, text in options:
+        command.add_argument(option, type=kind, default=default, metavar=metavar, help=text)
     command.add_argument(
         "--contact", type=_text(200), help="contact (URL or e-mail) for the User-Agent, as Wikimedia asks"
     )

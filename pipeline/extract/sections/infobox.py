@@ -66,6 +66,13 @@ def extract_national_results(doc: Document, ctx: Extraction) -> dict[str, list[d
         leader = cell("Leader", required=False)
         if leader is None:
             ctx.missing(name, key, "leader_name", f"the infobox gives no Leader{n} for this party")
+
+        def in_2021(column, group, parse, if_boycotted, previous=previous, status=status, key=key):
+            """The 2021 figure from 'Last Election'; a party that boycotted 2021 had none: a fact, not a blank."""
+            if previous:
+                return ctx.value(name, key, column, previous[group], parse)
+            return if_boycotted if status == "boycotted" else None
+
         rows[party_id] = {
             "party_id": party_id,
             "leader_name": leader,
@@ -73,21 +80,8 @@ def extract_national_results(doc: Document, ctx: Extraction) -> dict[str, list[d
             "vote_share_pct": ctx.value(name, key, "vote_share_pct", cell("Percentage"), parse_pct),
             "seats_count": ctx.value(name, key, "seats_count", cell("Seats"), parse_int),
             "status_2021": status,
-            # A party that boycotted 2021 had no votes and no seats: a fact, not a blank.
-            "vote_share_2021_pct": (
-                ctx.value(name, key, "vote_share_2021_pct", previous["pct"], parse_pct)
-                if previous
-                else 0.0
-                if status == "boycotted"
-                else None
-            ),
-            "seats_2021_count": (
-                ctx.value(name, key, "seats_2021_count", previous["seats"], parse_int)
-                if previous
-                else 0
-                if status == "boycotted"
-                else None
-            ),
+            "vote_share_2021_pct": in_2021("vote_share_2021_pct", "pct", parse_pct, 0.0),
+            "seats_2021_count": in_2021("seats_2021_count", "seats", parse_int, 0),
             "seat_change_published_abs": ctx.value(
                 name, key, "seat_change_published_abs", cell("Seat Change"), _infobox_abs(parse_int)
             ),
