@@ -53,22 +53,30 @@ DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 
 def build_database(frames: dict, path: Path | str, package: metadata.Package):
-    """Create the DuckDB file at `path` (or ':memory:') from the DDL and load every frame; returns the
-    open connection."""
-    con = create_database(path, package)
-    load_frames(con, frames, package)
+    """Create the DuckDB file at `path` (or ':memory:') from the DDL and load every frame, in one
+    transaction (half the time of a commit per statement on a file); returns the open connection."""
+    con = create_database(path, package, transaction=True)
+    try:
+        load_frames(con, frames, package)
+    except BaseException:
+        con.execute("ROLLBACK")
+        con.close()
+        raise
+    con.execute("COMMIT")
     return con
 
 
-def create_database(path: Path | str, package: metadata.Package):
-    """An empty database with every table (keys and comments) and view; returns the open connection."""
-
+def create_database(path: Path | str, package: metadata.Package, *, transaction: bool = False):
+    """An empty database with every table (keys and comments) and view; returns the open connection,
+    inside an open transaction if `transaction`."""
     con = duckdb.connect()
     con.execute("SET threads = 1")  # one thread: row order and files are reproducible
     con.execute(
         f"ATTACH {metadata.sql_string(path)} AS release (STORAGE_VERSION '{STORAGE_VERSION}', BLOCK_SIZE {BLOCK_SIZE})"
     )
     con.execute("USE release")
+    if transaction:
+        con.execute("BEGIN TRANSACTION")
     con.execute(metadata.duckdb_ddl(package))
     create_views(con, package)
     return con
@@ -142,19 +150,22 @@ def parquet_views(package: metadata.Package) -> str:
 
 def _examples(con, package: metadata.Package) -> dict[str, dict[str, str]]:
     """An example value per column: the first non-null value in key order."""
-    examples = {}
-    for resource in package.resources:
+    queries = []
+    for resource in package.resources:  # one query for every table: a list of the columns' examples each
         order = ", ".join(resource.primary_key)
         picks = ", ".join(
             f"CAST(first({f.name} ORDER BY {order}) FILTER (WHERE {f.name} IS NOT NULL) AS VARCHAR)"
             for f in resource.fields
         )
-        row = con.execute(f"SELECT {picks} FROM {resource.name}").fetchone()
-        examples[resource.name] = {
+        queries.append(f"(SELECT [{picks}] FROM {resource.name})")
+    (rows,) = con.execute("SELECT " + ", ".join(queries)).fetchall()
+    return {
+        resource.name: {
             f.name: "" if v is None else (v if len(v) <= 60 else v[:57] + "...")
             for f, v in zip(resource.fields, row, strict=True)
         }
-    return examples
+        for resource, row in zip(package.resources, rows, strict=True)
+    }
 
 
 def datapackage(package: metadata.Package, stage: Path, raw_entry: dict) -> dict:

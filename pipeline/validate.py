@@ -1,23 +1,38 @@
-"""Validate stage: tidy records -> typed DataFrames checked against the pandera schemas from schemas/."""
+"""Validate stage: tidy records -> typed DataFrames, checked against schemas/: the table's rows and columns,
+its text (printable and visible), then every value constraint and unique key, as DuckDB SQL generated from
+schemas/ (pipeline/metadata/constraints.py) run over the frames, all tables in one query. The pandera
+schemas generated from the same fields are for users who validate the published tables in pandas
+(metadata.pandera_schema; the tests check that every published table passes its own)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
+import duckdb
 import pandas as pd
-import pandera.errors
 
 from pipeline import metadata
 from pipeline.errors import PipelineError
+from pipeline.metadata.constraints import count_sql, violations_sql
 
 MAX_LISTED = 10
 
 
+DTYPES = {  # the pandas dtype of each Table Schema type: nullable integers and booleans, dates as datetime64
+    "string": "str",
+    "integer": "Int64",
+    "number": "Float64",
+    "boolean": "boolean",
+    "date": "datetime64[ns]",
+    "datetime": "datetime64[ns]",
+}
+
+
 def to_frames(tables: dict[str, list[dict]], package: metadata.Package | None = None, memo: dict | None = None) -> dict:
     """One typed, validated DataFrame per resource, in the package's order. With `memo` (a dict kept by
-    the caller), a table whose records were validated before is not validated again: for callers that
-    validate many variants of the same tables (the mutation suite)."""
+    the caller), a table whose records passed before is not checked again: for callers that validate many
+    variants of the same tables (the mutation suite)."""
     package = package or metadata.load()
     expected = [r.name for r in package.from_source]
     unknown = sorted(set(tables) - set(expected))
@@ -28,19 +43,62 @@ def to_frames(tables: dict[str, list[dict]], package: metadata.Package | None = 
             f"the extracted tables do not match schemas/: missing "
             f"{', '.join(missing) or 'none'}; not defined {', '.join(unknown) or 'none'}.",
         )
-    if memo is None:
-        return {name: validate_table(package.resource(name), tables[name]) for name in expected}
-    frames = {}
+    memo = {} if memo is None else memo
+    frames, fresh = {}, {}
     for name in expected:
         key = (name, repr(tables[name]))
-        if key not in memo:
-            memo[key] = validate_table(package.resource(name), tables[name])
-        frames[name] = memo[key].copy()
+        if key in memo:
+            frames[name] = memo[key].copy()
+        else:
+            frames[name] = fresh[key] = typed_frame(package.resource(name), tables[name])
+    check_values({key[0]: frame for key, frame in fresh.items()}, package)
+    memo.update(fresh)
     return frames
 
 
 def validate_table(resource: metadata.Resource, records: list[dict]):
-    """A typed DataFrame of one table's records, checked against its pandera schema."""
+    """A typed, validated DataFrame of one table's records."""
+    frame = typed_frame(resource, records)
+    check_values({resource.name: frame}, resource_package(resource))
+    return frame
+
+
+def resource_package(resource: metadata.Resource):
+    """A package holding one resource (for check_values on a table alone)."""
+    return metadata.Package(meta={}, resources=(resource,), defined_fields=())
+
+
+_CONNECTION: list = []  # one in-memory DuckDB per process: connecting costs more than the checks
+
+
+def check_values(frames: dict, package: metadata.Package) -> None:
+    """Every value constraint and unique key of `frames`, in one query; the first table that breaks one
+    is reported with its rows, columns, values and reasons."""
+    if not frames:
+        return
+    if not _CONNECTION:
+        _CONNECTION.append(duckdb.connect())
+    con = _CONNECTION[0]
+    names = {name: f"validate_{name}" for name in frames}
+    for name, frame in frames.items():
+        con.register(names[name], frame)
+    try:
+        resources = {name: package.resource(name) for name in frames}
+        (counts,) = con.execute(
+            "SELECT " + ", ".join(f"{count_sql(resources[n], names[n])} AS {n}" for n in frames)
+        ).fetchall()
+        for name, bad in zip(frames, counts, strict=True):
+            if bad:
+                cases = con.execute(violations_sql(resources[name], names[name])).fetchall()
+                raise _schema_error(resources[name], cases)
+    finally:
+        for view in names.values():
+            con.unregister(view)
+
+
+def typed_frame(resource: metadata.Resource, records: list[dict]):
+    """One table's records as a DataFrame typed by schemas/, after the checks of its shape: the row count
+    the source gives, exactly the schema's columns, printable and visible text."""
 
     columns = resource.field_names
     if resource.row_count is not None and len(records) != resource.row_count:
@@ -65,9 +123,14 @@ def validate_table(resource: metadata.Resource, records: list[dict]):
     _check_text(resource, records)
     frame = pd.DataFrame.from_records(records, columns=columns)
     try:
-        return metadata.pandera_schema(resource).validate(frame, lazy=True)
-    except pandera.errors.SchemaErrors as error:
-        raise _schema_error(resource, frame, error) from None
+        return frame.astype({f.name: DTYPES[f.type] for f in resource.fields})
+    except (TypeError, ValueError) as error:
+        raise PipelineError(
+            "validate",
+            f"a value has the wrong type: {str(error).splitlines()[0]}.",
+            table=resource.name,
+            hint=f"Schema: schemas/resources/{resource.name}.yaml.",
+        ) from None
 
 
 # Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 15.1): characters a renderer
@@ -109,18 +172,11 @@ def _key(resource: metadata.Resource, record) -> str:
     return ", ".join(f"{c}={record[c]}" for c in resource.primary_key if c in record)
 
 
-def _schema_error(resource: metadata.Resource, frame, error) -> PipelineError:
-    cases = error.failure_cases
-    lines = []
-    for case in cases.head(MAX_LISTED).itertuples(index=False):
-        index = case.index
-        where = (
-            _key(resource, frame.loc[index])
-            if index is not None and index == index and index in frame.index
-            else "(table)"
-        )
-        column = case.column if isinstance(case.column, str) else "(table)"
-        lines.append(f"row {where}, column {column}: {case.check} failed for value {case.failure_case!r}")
+def _schema_error(resource: metadata.Resource, cases: list[tuple]) -> PipelineError:
+    """The broken constraints of a table, the first MAX_LISTED named by row, column, value and reason."""
+    lines = [
+        f"row {row}, column {column}: {reason} (value {value!r})" for row, column, value, reason in cases[:MAX_LISTED]
+    ]
     more = f" (and {len(cases) - MAX_LISTED} more)" if len(cases) > MAX_LISTED else ""
     return PipelineError(
         "validate",

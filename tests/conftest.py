@@ -16,7 +16,13 @@ from pipeline.build import document_tables
 from pipeline.extract.text import parse_text
 
 SOURCE = ROOT / "raw" / "2023_Kazakh_legislative_election.txt"
-LONGEST_FIRST = ("tests/test_mutations.py", "tests/test_concurrency.py")
+LONGEST_FIRST = (
+    "tests/test_mutations.py",
+    "tests/test_hostile_download.py",
+    "tests/test_hostile.py",
+    "tests/test_atomic.py",
+    "tests/test_concurrency.py",
+)
 
 
 def pytest_collection_modifyitems(items):

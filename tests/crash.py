@@ -33,11 +33,11 @@ def _ends_with(path, parts: tuple[str, ...]) -> bool:
 
 
 def arm(point: str) -> None:
-    """Patch the step named `point` so that the process dies right after it."""
-    import pipeline.publish
-    import pipeline.release
-
+    """Patch the step named `point` so that the process dies right after it. Only the module a step
+    lives in is imported here (the swap alone starts without the build stack)."""
     if point == "exporting":
+        import pipeline.publish
+
         original, calls = pipeline.publish.export_table, []
 
         def export_table(con, resource, folder):
@@ -48,6 +48,8 @@ def arm(point: str) -> None:
 
         pipeline.publish.export_table = export_table
     elif point == "staged":
+        import pipeline.publish
+
         original_stage = pipeline.publish._stage_release
 
         def _stage_release(*args, **kwargs):
@@ -56,6 +58,8 @@ def arm(point: str) -> None:
 
         pipeline.publish._stage_release = _stage_release
     elif point == "journal-written":
+        import pipeline.release
+
         original_write = pipeline.release.write_atomically
 
         def write_atomically(path, data):

@@ -12,8 +12,8 @@ import pytest
 
 from pipeline.cli import COMMANDS
 from tests.conftest import make_root, tree
+from tests.hostile import assert_clear_failure, run_main
 from tests.servers import closed_port
-from tests.test_hostile import assert_clear_failure, run_main
 
 SNAPSHOT = "2023_Kazakh_legislative_election.txt"
 

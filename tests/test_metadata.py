@@ -83,7 +83,7 @@ def test_table_schema_marks_nullable_and_required_fields():
     assert by_name["ballot_number"]["constraints"] == {"minimum": 1, "maximum": 7, "required": True}
 
 
-def test_pandera_schema_rejects_a_bad_value_naming_table_row_and_column(tables):
+def test_validation_rejects_a_bad_value_naming_table_row_and_column(tables):
     broken = copy.deepcopy(tables)
     broken["party_list_results"][0]["vote_share_pct"] = 120.0
     with pytest.raises(PipelineError) as caught:
@@ -93,18 +93,50 @@ def test_pandera_schema_rejects_a_bad_value_naming_table_row_and_column(tables):
     assert "row region_id=KZ-10, option_id=amanat, column vote_share_pct" in message and "120.0" in message
 
 
-def test_pandera_schema_rejects_a_duplicate_key(tables):
+def test_validation_rejects_a_duplicate_key(tables):
     broken = copy.deepcopy(tables)
     broken["districts"].append(dict(broken["districts"][0]))
     with pytest.raises(PipelineError, match="table districts"):
         to_frames(broken)
 
 
-def test_pandera_schema_rejects_a_null_in_a_required_column(tables):
+def test_validation_rejects_a_null_in_a_required_column(tables):
     broken = copy.deepcopy(tables)
     broken["region_ballots"][3]["turnout_pct"] = None
     with pytest.raises(PipelineError, match="column turnout_pct"):
         to_frames(broken)
+
+
+def test_validation_names_every_kind_of_broken_constraint(tables):
+    """Each constraint of schemas/ fires: pattern, enum, maximum, empty text, a repeated unique key."""
+    cases = [
+        ("parties", 0, "party_id", "Amanat!", "does not match the pattern"),
+        ("parties", 0, "status_2021", "won", "not one of contested, new, boycotted"),
+        ("region_ballots", 0, "turnout_pct", 101.0, "above the maximum 100"),
+        ("regions", 0, "region_name", "", "empty text"),
+    ]
+    for table, index, column, value, reason in cases:
+        broken = copy.deepcopy(tables)
+        broken[table][index][column] = value
+        with pytest.raises(PipelineError) as caught:
+            to_frames(broken)
+        assert caught.value.table == table and f"column {column}: {reason}" in str(caught.value), str(caught.value)
+    broken = copy.deepcopy(tables)
+    broken["districts"][1]["district_number"] = broken["districts"][0]["district_number"]
+    with pytest.raises(PipelineError, match="column district_number: these values appear in 2 rows"):
+        to_frames(broken)
+
+
+def test_the_pandera_schemas_accept_every_published_table_and_catch_a_bad_value(frames):
+    """The pandera schemas generated from schemas/ are for users who validate the tables in pandas."""
+    import pandera.errors
+
+    for resource in metadata.load().from_source:
+        metadata.pandera_schema(resource).validate(frames[resource.name])
+    bad = frames["party_list_results"].copy()
+    bad.loc[0, "vote_share_pct"] = 120.0
+    with pytest.raises(pandera.errors.SchemaError, match="vote_share_pct"):
+        metadata.pandera_schema(metadata.load().resource("party_list_results")).validate(bad)
 
 
 def test_a_record_with_an_unknown_column_is_refused(tables):

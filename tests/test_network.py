@@ -1,5 +1,5 @@
 """fetch and download against real HTTP servers on 127.0.0.1 (no mocked requests): what works.
-The hostile servers and inputs are in test_hostile.py."""
+The hostile servers and inputs are in test_hostile*.py."""
 
 import hashlib
 import io

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from functools import lru_cache
 
 from pipeline.reference import name_key
 
@@ -35,9 +36,10 @@ def clean(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=8192)
 def header_key(text: str) -> str:
     """Key for matching header text and names in a cell: the cell cleaned, then case, spacing and
-    punctuation ignored (reference.name_key)."""
+    punctuation ignored (reference.name_key). Cached: the same headings and labels are matched often."""
     return name_key(clean(text))
 
 

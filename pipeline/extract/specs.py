@@ -13,6 +13,7 @@ pipeline/extract/inferences.py to record.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from pipeline import metadata
 from pipeline.errata import format_key
@@ -83,7 +84,12 @@ def find_paragraph(doc: Document, spec_name: str, table: str, source: int = 0) -
 
 def under(locator: Locator, path: tuple[str, ...]) -> bool:
     """Whether a heading path lies under the locator's heading."""
-    return header_key(locator.heading) in {header_key(s) for s in path}
+    return header_key(locator.heading) in _path_keys(path)
+
+
+@lru_cache(maxsize=1024)
+def _path_keys(path: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(header_key(s) for s in path)
 
 
 def tables_under(doc: Document, spec_name: str, source: int = 0) -> list[SourceTable]:
