@@ -19,16 +19,6 @@ from pipeline.metadata.constraints import count_sql, violations_sql
 MAX_LISTED = 10
 
 
-DTYPES = {  # the pandas dtype of each Table Schema type: nullable integers and booleans, dates as datetime64
-    "string": "str",
-    "integer": "Int64",
-    "number": "Float64",
-    "boolean": "boolean",
-    "date": "datetime64[ns]",
-    "datetime": "datetime64[ns]",
-}
-
-
 def to_frames(tables: dict[str, list[dict]], package: metadata.Package | None = None, memo: dict | None = None) -> dict:
     """One typed, validated DataFrame per resource, in the package's order. With `memo` (a dict kept by
     the caller), a table whose records passed before is not checked again: for callers that validate many
@@ -123,7 +113,7 @@ def typed_frame(resource: metadata.Resource, records: list[dict]):
     _check_text(resource, records)
     frame = pd.DataFrame.from_records(records, columns=columns)
     try:
-        return frame.astype({f.name: DTYPES[f.type] for f in resource.fields})
+        return frame.astype({f.name: metadata.PANDAS_DTYPES[f.type] for f in resource.fields})
     except (TypeError, ValueError) as error:
         raise PipelineError(
             "validate",

@@ -10,6 +10,7 @@ from pipeline.metadata.ddl import DUCKDB_TYPES, column_comment, duckdb_ddl, sql_
 from pipeline.metadata.dictionary import data_dictionary
 from pipeline.metadata.frictionless import table_schema
 from pipeline.metadata.model import (
+    PANDAS_DTYPES,
     SCHEMAS,
     Field,
     MetadataError,
@@ -24,6 +25,7 @@ from pipeline.metadata.pandera_schemas import pandera_schema
 
 __all__ = [
     "DUCKDB_TYPES",
+    "PANDAS_DTYPES",
     "SCHEMAS",
     "Field",
     "MetadataError",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.metadata.model import Resource
+from pipeline.metadata.model import PANDAS_DTYPES, Resource
 
 _PANDERA_SCHEMAS: dict[int, tuple[Resource, object]] = {}
 
@@ -22,14 +22,7 @@ def pandera_schema(resource: Resource):
 def _pandera_schema(resource: Resource):
     import pandera.pandas as pa  # only where a schema is built: `check` and `fetch` do without it
 
-    dtypes = {
-        "string": "str",
-        "integer": "Int64",
-        "number": "Float64",
-        "boolean": "boolean",
-        "date": "datetime64[ns]",
-        "datetime": "datetime64[ns]",
-    }
+    dtypes = PANDAS_DTYPES
     columns = {}
     for f in resource.fields:
         checks = []
