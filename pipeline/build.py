@@ -18,9 +18,11 @@ def document_tables(document) -> dict[str, list[dict]]:
     return derive.derive(extract.extract_document(document))
 
 
-def validated(snapshot: Snapshot) -> dict:
-    """The typed, validated tables of a snapshot (a PipelineError if anything is wrong)."""
-    return validate.to_frames(source_tables(snapshot))
+def validated(snapshot: Snapshot) -> dict[str, list[dict]]:
+    """The validated tables of a snapshot (a PipelineError if anything is wrong)."""
+    checked = validate.validate(source_tables(snapshot))
+    checked.close()
+    return checked.tables
 
 
 def refresh(root, **options) -> dict:

@@ -49,11 +49,11 @@ def cmd_extract(args) -> int:
 
 def cmd_validate(args) -> int:
     """Extract, then validate every table against its schema."""
-    from pipeline.validate import to_frames
+    from pipeline.validate import validate
 
     _, tables = source_tables_of(args.root)
-    frames = to_frames(tables)
-    print(f"All {len(frames)} tables match their schemas ({sum(len(f) for f in frames.values())} rows).")
+    validate(tables).close()
+    print(f"All {len(tables)} tables match their schemas ({sum(len(rows) for rows in tables.values())} rows).")
     return 0
 
 
@@ -66,15 +66,14 @@ def cmd_publish(args) -> int:
         if recover_locked(args.root):
             print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)
         from pipeline.publish import stage_release
-        from pipeline.validate import to_frames
+        from pipeline.validate import validate
 
         snapshot, tables = source_tables_of(args.root)
-        frames = to_frames(tables)
         stage = args.root / "build" / "staging"
-        quality = stage_release(frames, stage, snapshot.entry)
+        quality = stage_release(validate(tables), stage, snapshot.entry)
         swap_in(stage, args.root)
     print(
-        f"Published {len(frames) + 1} tables (quality_checks included) to processed/ and datapackage.json "
+        f"Published {len(tables) + 1} tables (quality_checks included) to processed/ and datapackage.json "
         f"in {time.perf_counter() - started:.1f} s:"
     )
     _print_counts(tables)

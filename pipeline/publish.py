@@ -18,7 +18,7 @@ from pipeline.files import sha256_file
 from pipeline.quality import check_gaps, gate
 from pipeline.release import DESCRIPTOR, DOCS, PROCESSED
 from pipeline.report import quality_report
-from pipeline.validate import validate_table
+from pipeline.validate import Validated, validate_table
 
 DICTIONARY, REPORT, PARQUET_VIEWS = (Path(item) for item in DOCS)
 # The documentation files travel with the data: listed in datapackage.json (so `download` brings them).
@@ -52,12 +52,13 @@ BLOCK_SIZE = 16384  # small blocks: the file is ~1 MB instead of ~13 MB; needs s
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 
-def build_database(frames: dict, path: Path | str, package: metadata.Package):
-    """Create the DuckDB file at `path` (or ':memory:') from the DDL and load every frame, in one
-    transaction (half the time of a commit per statement on a file); returns the open connection."""
-    con = create_database(path, package, transaction=True)
+def build_database(validated: Validated, path: Path | str, package: metadata.Package):
+    """Create the DuckDB file at `path` (or ':memory:') from the DDL, attached to the connection holding
+    the validated tables, and load every table into it in one transaction (half the time of a commit per
+    statement on a file); returns the connection, the release its default database."""
+    con = create_database(path, package, transaction=True, con=validated.con)
     try:
-        load_frames(con, frames, package)
+        load_tables(con, validated, package)
     except BaseException:
         con.execute("ROLLBACK")
         con.close()
@@ -66,10 +67,11 @@ def build_database(frames: dict, path: Path | str, package: metadata.Package):
     return con
 
 
-def create_database(path: Path | str, package: metadata.Package, *, transaction: bool = False):
-    """An empty database with every table (keys and comments) and view; returns the open connection,
-    inside an open transaction if `transaction`."""
-    con = duckdb.connect()
+def create_database(path: Path | str, package: metadata.Package, *, transaction: bool = False, con=None):
+    """An empty database with every table (keys and comments) and view, attached as `release` to `con`
+    (else to a new in-memory connection) and made its default; returns the connection, inside an open
+    transaction if `transaction`."""
+    con = con or duckdb.connect()
     con.execute("SET threads = 1")  # one thread: row order and files are reproducible
     con.execute(
         f"ATTACH {metadata.sql_string(path)} AS release (STORAGE_VERSION '{STORAGE_VERSION}', BLOCK_SIZE {BLOCK_SIZE})"
@@ -82,16 +84,17 @@ def create_database(path: Path | str, package: metadata.Package, *, transaction:
     return con
 
 
-def load_frames(con, frames: dict, package: metadata.Package) -> None:
-    """Insert every validated frame into its table (dependencies first), the keys enforced."""
+def load_tables(con, validated: Validated, package: metadata.Package) -> None:
+    """Insert every validated table into its table of the release (dependencies first), the keys enforced."""
 
     for resource in package.resources:
-        if resource.name not in frames:
+        if resource.name not in validated.tables:
             continue  # produced by the cross-checks, loaded after them
-        frame = frames[resource.name]  # noqa: F841 (read by DuckDB's replacement scan)
         columns = ", ".join(resource.field_names)
         try:
-            con.execute(f"INSERT INTO {resource.name} ({columns}) SELECT {columns} FROM frame")
+            con.execute(
+                f"INSERT INTO {resource.name} ({columns}) SELECT {columns} FROM {validated.relation(resource.name)}"
+            )
         except duckdb.ConstraintException as error:
             raise PipelineError(
                 "publish",
@@ -259,25 +262,26 @@ def datapackage(package: metadata.Package, stage: Path, raw_entry: dict) -> dict
     }
 
 
-def verify_release(con, frames: dict, package: metadata.Package) -> list[dict]:
+def verify_release(con, validated: Validated, package: metadata.Package) -> list[dict]:
     """The release's quality gate on a loaded database: reviewed gaps, then every cross-check, each finding
     corrected or acknowledged; the quality_checks rows are validated and loaded. Raises on any failure."""
 
-    check_gaps(frames["source_gaps"].to_dict("records"))
-    quality = gate(con, frames["errata"].to_dict("records"))
+    check_gaps(validated.tables["source_gaps"])
+    quality = gate(con, validated.tables["errata"])
     resource = package.produced_by_checks
-    quality_frame = validate_table(resource, quality)  # noqa: F841 (read by DuckDB)
-    con.execute(f"INSERT INTO {resource.name} SELECT * FROM quality_frame")
+    con.execute(f"INSERT INTO {resource.name} SELECT * FROM {validate_table(con, resource, quality)}")
     return quality
 
 
-def stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata.Package | None = None) -> list[dict]:
+def stage_release(
+    validated: Validated, stage: Path, raw_entry: dict, package: metadata.Package | None = None
+) -> list[dict]:
     """Write a whole release into `stage` after the cross-checks pass; returns the quality_checks rows.
     A failure to write (a full disk, a read-only folder) removes the stage and says so."""
 
     package = package or metadata.load()
     try:
-        return _stage_release(frames, stage, raw_entry, package)
+        return _stage_release(validated, stage, raw_entry, package)
     except (OSError, duckdb.Error) as error:
         if isinstance(error, duckdb.Error) and not _io_failure(error):
             raise  # a bug (an SQL error): keep the traceback
@@ -318,15 +322,15 @@ def _io_failure(error: Exception) -> bool:
     return isinstance(error, (duckdb.IOException, duckdb.FatalException)) or any(p in text for p in _IO_FAILURE)
 
 
-def _stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata.Package) -> list[dict]:
+def _stage_release(validated: Validated, stage: Path, raw_entry: dict, package: metadata.Package) -> list[dict]:
     if stage.exists():
         shutil.rmtree(stage)
     (stage / PROCESSED).mkdir(parents=True)
     (stage / DICTIONARY).parent.mkdir(parents=True)
     database = stage / PROCESSED / package.meta["database"]
-    con = build_database(frames, database, package)
+    con = build_database(validated, database, package)
     try:
-        quality = verify_release(con, frames, package)
+        quality = verify_release(con, validated, package)
         for resource in package.resources:
             export_table(con, resource, stage / PROCESSED)
         examples = _examples(con, package)
@@ -342,7 +346,7 @@ def _stage_release(frames: dict, stage: Path, raw_entry: dict, package: metadata
     finally:
         con.close()
     (stage / DICTIONARY).write_text(metadata.data_dictionary(package, examples, view_columns), encoding="utf-8")
-    (stage / REPORT).write_text(quality_report(package, frames, quality), encoding="utf-8")
+    (stage / REPORT).write_text(quality_report(package, validated.tables, quality), encoding="utf-8")
     (stage / PARQUET_VIEWS).write_text(parquet_views(package), encoding="utf-8")
     descriptor = datapackage(package, stage, raw_entry)
     (stage / DESCRIPTOR).write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -17,13 +17,14 @@ def _table(rows: list[dict], columns: list[str]) -> list[str]:
     return out
 
 
-def _turnout_bases(frames: dict) -> list[str]:
-    rolls = {int(frames["national_ballots"]["registered_voters_count"].iloc[0]): "final roll"}
-    for row in frames["voter_roll_reports"].to_dict("records"):
+def _turnout_bases(tables: dict) -> list[str]:
+    (national,) = tables["national_ballots"]
+    rolls = {int(national["registered_voters_count"]): "final roll"}
+    for row in tables["voter_roll_reports"]:
         rolls.setdefault(int(row["registered_voters_count"]), f"roll of {row['as_of_date']:%d %B %Y}")
     columns = ["reported at", "voters", "published %"] + [f"{base:,} ({label})" for base, label in rolls.items()]
     rows = []
-    for report in frames["national_turnout_by_hour"].to_dict("records"):
+    for report in tables["national_turnout_by_hour"]:
         row = {
             "reported at": f"{report['reported_at']:%H:%M}",
             "voters": f"{report['voters_count']:,}",
@@ -36,7 +37,7 @@ def _turnout_bases(frames: dict) -> list[str]:
     return _table(rows, columns)
 
 
-def quality_report(package: metadata.Package, frames: dict, quality: list[dict]) -> str:
+def quality_report(package: metadata.Package, tables: dict[str, list[dict]], quality: list[dict]) -> str:
     """docs/quality_report.md: every check, correction, acknowledgement, inference and gap."""
     counts = {s: sum(r["status"] == s for r in quality) for s in STATUS_ORDER}
     checks = sorted({r["check_id"] for r in quality})
@@ -45,9 +46,7 @@ def quality_report(package: metadata.Package, frames: dict, quality: list[dict])
         key=lambda r: (STATUS_ORDER[r["status"]], r["check_id"], r["record_key"], r["column_name"]),
     )
     passed = sorted((r for r in quality if r["status"] == "passed"), key=lambda r: r["check_id"])
-    errata = frames["errata"].to_dict("records")
-    inferences = frames["extraction_inferences"].to_dict("records")
-    gaps = frames["source_gaps"].to_dict("records")
+    errata, inferences, gaps = (tables[name] for name in ("errata", "extraction_inferences", "source_gaps"))
     lines = [
         f"# Quality report: {package.meta['title']}",
         "",
@@ -85,7 +84,7 @@ def quality_report(package: metadata.Package, frames: dict, quality: list[dict])
         "The 69 party-list seats, recomputed from the national votes (table `seat_allocation`):",
         "",
         *_table(
-            frames["seat_allocation"].to_dict("records"),
+            tables["seat_allocation"],
             [
                 "party_id",
                 "votes",
@@ -105,7 +104,7 @@ def quality_report(package: metadata.Package, frames: dict, quality: list[dict])
         "article states; a tick marks the totals that reproduce the published two decimals "
         "(check `turnout_national_base`).",
         "",
-        *_turnout_bases(frames),
+        *_turnout_bases(tables),
         "",
         f"## Corrections applied ({len(errata)})",
         "",

@@ -55,13 +55,6 @@ def tables(source_text) -> dict[str, list[dict]]:
     return extract_text(source_text)
 
 
-@pytest.fixture(scope="session")
-def frames(tables):
-    from pipeline.validate import to_frames
-
-    return to_frames(tables)
-
-
 def make_root(folder: Path, text: str | None = None) -> Path:
     """A pipeline root holding raw/ with the snapshot (optionally replaced) and a matching manifest."""
     raw = folder / "raw"

@@ -12,6 +12,8 @@ Run `python -m tests.mutations` for a summary table.
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import re
 from collections.abc import Callable
@@ -291,7 +293,7 @@ def _vote_cells(lines: list[str], blocks) -> list[tuple[int, int, str, str]]:
 
 
 _TEMPLATE = {}  # one empty in-memory database per process: every outcome loads into it and rolls back
-_VALIDATED: dict = {}  # tables already validated, by content: a mutation changes one or two of 28
+_VALIDATED: dict = {}  # the tables validated in it, by content: a mutation changes one or two of 29
 
 
 def _database(package):
@@ -310,27 +312,34 @@ def outcome(data: bytes):
     from pipeline.build import document_tables
     from pipeline.errors import PipelineError
     from pipeline.extract import parse_bytes
-    from pipeline.publish import load_frames, verify_release
-    from pipeline.validate import to_frames
+    from pipeline.publish import load_tables, verify_release
+    from pipeline.validate import validate
 
     package = metadata.load()
     try:
-        frames = to_frames(document_tables(parse_bytes(data, "mutated.txt")), memo=_VALIDATED)
+        tables = document_tables(parse_bytes(data, "mutated.txt"))
         con = _database(package)
+        validated = validate(tables, package, con, memo=_VALIDATED)
         con.execute("BEGIN TRANSACTION")
         try:
-            load_frames(con, frames, package)
-            quality = verify_release(con, frames, package)
+            load_tables(con, validated, package)
+            quality = verify_release(con, validated, package)
         finally:
             con.execute("ROLLBACK")
     except PipelineError as error:
         return "rejected", error
-    signature = {
-        name: frame.sort_values(list(package.resource(name).primary_key)).to_csv(index=False)
-        for name, frame in frames.items()
-    }  # the published files are sorted by key
+    signature = {name: _csv(package.resource(name), records) for name, records in tables.items()}
     signature["quality_checks"] = repr(sorted(map(repr, quality)))
     return "published", signature
+
+
+def _csv(resource, records: list[dict]) -> str:
+    """A table as CSV text, rows in key order like the published files."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, resource.field_names, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(sorted(records, key=lambda r: [r[k] for k in resource.primary_key]))
+    return out.getvalue()
 
 
 def run_suite(data: bytes) -> tuple[list[tuple[Mutation, str, object]], dict]:

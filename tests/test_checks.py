@@ -8,6 +8,7 @@ from pipeline.crosscheck import Finding, load_checks, run_checks
 from pipeline.errors import PipelineError
 from pipeline.publish import build_database
 from pipeline.quality import Acknowledgement, assess, load_acknowledgements
+from pipeline.validate import validate
 from tests.conftest import replace_once, root_with_release, run_cli, tree_digest
 
 # Statuses on the real snapshot: what docs/quality_report.md shows.
@@ -52,8 +53,8 @@ REAL_FINDINGS = {  # (check, record_key) of every finding on the real snapshot
 
 
 @pytest.fixture(scope="module")
-def database(frames):
-    connection = build_database(frames, ":memory:", metadata.load())
+def database(tables):
+    connection = build_database(validate(tables), ":memory:", metadata.load())
     yield connection
     connection.close()
 
@@ -85,13 +86,11 @@ def test_real_snapshot_findings(con):
     assert found == REAL_FINDINGS
 
 
-def test_real_snapshot_statuses(con, frames):
+def test_real_snapshot_statuses(con, tables):
     checks = load_checks()
     from pipeline.errata import errata_resolves
 
-    quality = assess(
-        checks, run_checks(con, checks), frames["errata"].to_dict("records"), errata_resolves(), load_acknowledgements()
-    )
+    quality = assess(checks, run_checks(con, checks), tables["errata"], errata_resolves(), load_acknowledgements())
     statuses = {}
     for row in quality:
         statuses.setdefault(row["check_id"], set()).add(row["status"])

@@ -2,15 +2,14 @@
 
 schemas/fields.yaml defines every column once; schemas/resources/<table>.yaml lists a table's
 columns, keys and description; schemas/package.yaml gives the package metadata and the table order.
-From these come the Frictionless Table Schemas (datapackage.json), the pandera schemas (validate
-stage), the DuckDB DDL with comments (publish stage) and the data dictionary.
+From these come the Frictionless Table Schemas (datapackage.json), the pandera schemas (for users
+validating in pandas), the DuckDB DDL with comments (publish stage) and the data dictionary.
 """
 
 from pipeline.metadata.ddl import DUCKDB_TYPES, column_comment, duckdb_ddl, sql_string, view_column_comment
 from pipeline.metadata.dictionary import data_dictionary
 from pipeline.metadata.frictionless import table_schema
 from pipeline.metadata.model import (
-    PANDAS_DTYPES,
     SCHEMAS,
     Field,
     MetadataError,
@@ -21,7 +20,7 @@ from pipeline.metadata.model import (
     load,
     load_views,
 )
-from pipeline.metadata.pandera_schemas import pandera_schema
+from pipeline.metadata.pandera_schemas import PANDAS_DTYPES, pandera_schema
 
 __all__ = [
     "DUCKDB_TYPES",

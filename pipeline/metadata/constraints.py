@@ -1,6 +1,7 @@
 """The value constraints of schemas/ as DuckDB SQL: what every row of a table must satisfy (required values,
-minimum and maximum, pattern, enum, non-empty text, dates without a time of day) and which keys must be
-unique. Generated from the same fields as the DDL and the Table Schemas; the validate stage runs them."""
+minimum and maximum, pattern, enum, non-empty text) and which keys must be unique. Generated from the same
+fields as the DDL and the Table Schemas; the validate stage runs them (after checking each value's type
+as it loads the rows: pipeline/validate.py)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,6 @@ def _row_conditions(resource: Resource) -> list[tuple[str, str, str]]:
             out.append((name, f"{name} NOT IN ({allowed})", f"not one of {', '.join(map(str, c['enum']))}"))
         if f.type == "string":
             out.append((name, f"length({name}) = 0", "empty text: a missing value must be null"))
-        if f.type == "date":
-            out.append((name, f"{name} <> date_trunc('day', {name})", "a date must have no time of day"))
     return out
 
 

@@ -14,15 +14,6 @@ from pipeline.yamlfile import read_yaml
 
 SCHEMAS = ROOT / "schemas"
 TYPES = {"string", "integer", "number", "boolean", "date", "datetime"}
-# The pandas dtype of each type: nullable integers and booleans, dates as datetime64 (validate, pandera).
-PANDAS_DTYPES = {
-    "string": "str",
-    "integer": "Int64",
-    "number": "Float64",
-    "boolean": "boolean",
-    "date": "datetime64[ns]",
-    "datetime": "datetime64[ns]",
-}
 FIELD_KEYS = {"type", "description", "unit", "constraints", "example"}
 RESOURCE_KEYS = {
     "produced_by",

@@ -1,8 +1,19 @@
-"""pandera schemas of the resources (the validate stage)."""
+"""pandera schemas of the resources, for users who validate the published tables in pandas (the build
+validates in DuckDB: pipeline/validate.py)."""
 
 from __future__ import annotations
 
-from pipeline.metadata.model import PANDAS_DTYPES, Resource
+from pipeline.metadata.model import Resource
+
+# The pandas dtype of each type: nullable integers and booleans, dates as datetime64 (pandera).
+PANDAS_DTYPES = {
+    "string": "str",
+    "integer": "Int64",
+    "number": "Float64",
+    "boolean": "boolean",
+    "date": "datetime64[ns]",
+    "datetime": "datetime64[ns]",
+}
 
 _PANDERA_SCHEMAS: dict[int, tuple[Resource, object]] = {}
 
