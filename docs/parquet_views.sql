@@ -27,6 +27,8 @@ CREATE OR REPLACE VIEW debate_participants AS SELECT * FROM read_parquet('proces
 CREATE OR REPLACE VIEW debate_polls AS SELECT * FROM read_parquet('processed/debate_polls.parquet');
 CREATE OR REPLACE VIEW electoral_rules AS SELECT * FROM read_parquet('processed/electoral_rules.parquet');
 CREATE OR REPLACE VIEW seat_allocation AS SELECT * FROM read_parquet('processed/seat_allocation.parquet');
+CREATE OR REPLACE VIEW publishers AS SELECT * FROM read_parquet('processed/publishers.parquet');
+CREATE OR REPLACE VIEW independent_reports AS SELECT * FROM read_parquet('processed/independent_reports.parquet');
 CREATE OR REPLACE VIEW errata AS SELECT * FROM read_parquet('processed/errata.parquet');
 CREATE OR REPLACE VIEW extraction_inferences AS SELECT * FROM read_parquet('processed/extraction_inferences.parquet');
 CREATE OR REPLACE VIEW source_gaps AS SELECT * FROM read_parquet('processed/source_gaps.parquet');

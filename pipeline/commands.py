@@ -66,6 +66,7 @@ def cmd_publish(args) -> int:
         if recover_locked(args.root):
             print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)
         from pipeline.publish import stage_release
+        from pipeline.quality import outcome_summary
         from pipeline.validate import validate
 
         snapshot, tables = source_tables_of(args.root)
@@ -84,14 +85,9 @@ def cmd_publish(args) -> int:
         )
     print(
         f"  {len(tables['extraction_inferences'])} inferred values, {len(tables['source_gaps'])} values the "
-        f"source does not give; cross-checks: {_status_counts(quality)} (docs/quality_report.md)."
+        f"source does not give; cross-checks: {outcome_summary(quality)} (docs/quality_report.md)."
     )
     return 0
-
-
-def _status_counts(quality: list[dict]) -> str:
-    counts = {status: sum(r["status"] == status for r in quality) for status in ("passed", "corrected", "acknowledged")}
-    return ", ".join(f"{n} {status}" for status, n in counts.items())
 
 
 def cmd_check(args) -> int:
@@ -100,7 +96,7 @@ def cmd_check(args) -> int:
 
     from pipeline import metadata
     from pipeline.crosscheck import load_checks
-    from pipeline.quality import gate
+    from pipeline.quality import gate, outcome_summary
     from pipeline.release import build_lock, recover_locked
 
     database = args.root / "processed" / metadata.load().meta["database"]
@@ -144,7 +140,7 @@ def cmd_check(args) -> int:
     for check in checks:
         statuses = sorted({r["status"] for r in quality if r["check_id"] == check.id})
         print(f"  {'/'.join(statuses):<22} {check.id} ({check.severity}, tolerance {check.tolerance:g})")
-    print(f"{len(checks)} checks on the published database: {_status_counts(quality)}; 0 failed.")
+    print(f"Cross-checks on the published database: {outcome_summary(quality)}.")
     return 0
 
 

@@ -82,6 +82,9 @@ def timer(seconds: float):
             signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 0.001))
 
 
+LARGE_FILE_BYTES = 256 * 1024  # a file this large gets a line of progress when it is complete
+
+
 class Progress:
     """Progress of one file: a line rewritten in place on a terminal; elsewhere (a log, a pipe) one line
     when the file is complete, so a log does not fill up."""
@@ -353,7 +356,7 @@ class Client:
             raise Retry(f"the answer from {url} was cut short: {size:,} of the {declared:,} bytes announced")
         if exact_bytes is not None and size != exact_bytes:
             raise PipelineError(self.stage, f"{url} sent {size:,} bytes, but the descriptor declares {exact_bytes:,}.")
-        if exact_bytes is not None and exact_bytes > 256 * 1024:
+        if exact_bytes is not None and exact_bytes > LARGE_FILE_BYTES:
             progress.finish(size)
         if into is not None:
             return size, digest.hexdigest()

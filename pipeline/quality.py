@@ -166,3 +166,28 @@ def gate(con, applied_errata: list[dict], checks: list[Check] | None = None) -> 
 
     checks = checks if checks is not None else load_checks()
     return assess(checks, run_checks(con, checks), applied_errata, errata_resolves(), load_acknowledgements())
+
+
+def outcome_counts(quality: list[dict]) -> dict[str, int]:
+    """Checks and findings counted apart: how many checks found nothing and how many found something (a
+    finding corrected by an erratum or acknowledged), and how many findings of each kind there are."""
+    statuses: dict[str, set] = {}
+    for row in quality:
+        statuses.setdefault(row["check_id"], set()).add(row["status"])
+    return {
+        "checks": len(statuses),
+        "clean_checks": sum(found == {"passed"} for found in statuses.values()),
+        "checks_with_findings": sum(found != {"passed"} for found in statuses.values()),
+        "corrected": sum(row["status"] == "corrected" for row in quality),
+        "acknowledged": sum(row["status"] == "acknowledged" for row in quality),
+    }
+
+
+def outcome_summary(quality: list[dict]) -> str:
+    """The outcome in one phrase, for the command line and the quality report."""
+    c = outcome_counts(quality)
+    return (
+        f"{c['checks']} checks: {c['clean_checks']} found nothing, {c['checks_with_findings']} found "
+        f"{c['corrected'] + c['acknowledged']} findings ({c['corrected']} corrected by errata, "
+        f"{c['acknowledged']} acknowledged), none unexplained"
+    )

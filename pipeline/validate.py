@@ -62,7 +62,7 @@ def validate(
             f"the extracted tables do not match schemas/: missing "
             f"{', '.join(missing) or 'none'}; not defined {', '.join(unknown) or 'none'}.",
         )
-    con = con or duckdb.connect()
+    con = con or duckdb.connect(config={"threads": 1})  # one thread: the release built from it is reproducible
     fresh = [package.resource(name) for name in expected]
     if memo is not None:
         contents = {name: repr(tables[name]) for name in expected}

@@ -34,7 +34,7 @@ EXPECTED = {
         (7, "Shymkent", "Bolatbek Najmetdinuly", "Abai Praliev", 2_532, 2.69),
         (10, "Aktobe Region", "Qazybek Älişev", "Tättigül Talaeva", 220_869, 69.09),
     ),
-    5: (24, ("Democratic Institute", "qhp", 5.1, 6.8, -1.7), None),
+    5: (24, ("Institute of Eurasian Integration", "baytaq", 3.2, 2.3, 0.9), ("SOTSIS-A", "baytaq", 2.2, 2.3, -0.1)),
     6: (7, ("amanat", 3_431_510, 53.9, True, 39, 0.649, 1, 40, 40), ("baytaq", 146_431, 2.3, False, 0, None, 0, 0, 0)),
     7: (7, ("10:00", 8.51), ("22:00", 25.82)),
     8: (30, ("Abai Region", "aq_jol", 9_000, 9_559), ("West Kazakhstan Region", "baytaq", 2_312, 13_027)),
@@ -44,7 +44,7 @@ EXPECTED = {
         ("Public Opinion Research Institute", dt.date(2023, 1, 28), 48.6),
         ("Public Opinion Research Institute", dt.date(2023, 3, 10), 66.7),
     ),
-    11: (14, None, ("corrected", "totals_party_list_votes", "option_id=against_all", "votes", "248,291", "248.291")),
+    11: (28, None, ("corrected", "totals_party_list_votes", "option_id=against_all", "votes", "248,291", "248.291")),
 }
 
 

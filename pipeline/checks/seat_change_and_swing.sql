@@ -11,7 +11,10 @@ WITH compared AS (
            CAST(abs(seat_change_count) AS DOUBLE) AS recomputed, CAST(seat_change_published_abs AS DOUBLE) AS published
     FROM national_results WHERE status_2021 IS NOT NULL
     UNION ALL
-    SELECT party_id, 'swing_published_abs_pp', status_2021, abs(swing_pp), swing_published_abs_pp
+    -- A party that boycotted 2021 has no 2021 share (and no computed swing): the infobox counts its
+    -- swing from zero, so its published swing is compared with its 2023 share.
+    SELECT party_id, 'swing_published_abs_pp', status_2021,
+           CASE WHEN status_2021 = 'boycotted' THEN vote_share_pct ELSE abs(swing_pp) END, swing_published_abs_pp
     FROM national_results WHERE status_2021 IS NOT NULL
 )
 SELECT 'national_results' AS table_name, 'party_id=' || party_id AS record_key, column_name,

@@ -59,4 +59,82 @@ ORDER BY record_key, k.column_name
 """
 
 
-SHAPES = {"parts_sum_to_total": parts_sum_to_total}
+def _key_sql(resource) -> str:
+    """SQL writing a row's record key as the pipeline writes it ('column=value, ...'; times ISO)."""
+    kinds = {f.name: f.type for f in resource.fields}
+    parts = []
+    for column in resource.primary_key:
+        if kinds[column] == "datetime":
+            value = f"strftime({column}, '%Y-%m-%dT%H:%M:%S')"
+        elif kinds[column] == "date":
+            value = f"strftime({column}, '%Y-%m-%d')"
+        else:
+            value = f"CAST({column} AS VARCHAR)"
+        parts.append(f"'{column}=' || {value}")
+    return " || ', ' || ".join(parts)
+
+
+def reported_figures_agree(spec: dict) -> str:
+    """Every figure of `reports` that names a published cell (published_table_name, published_record_key,
+    published_column_name) equals the value published there, within both roundings.
+
+    Parameters: `reports` (the table of reported figures: quantity_id, reported_value, reported_decimals
+    and the published_* columns) and `published`: for each table a report may name, its comparable
+    columns, each `exact` (a count: no tolerance) or the number of decimals the source publishes it to.
+    Two roundings of one value differ by at most half a unit of the last digit of each, so the tolerance
+    is 0.5 x 10^-reported_decimals + 0.5 x 10^-published_decimals (plus the check's own `tolerance` for
+    binary floating point). Coverage guard: a figure whose table, row or column is not published (or is
+    null) is a failure, so a figure cannot pass by missing. Figures of quantities the package does not
+    publish (no published table) are compared with nothing.
+    """
+    from pipeline import metadata
+
+    package = metadata.load()
+    selects, pairs = [], []
+    for table, columns in spec["published"].items():
+        resource = package.resource(table)
+        for column, precision in columns.items():
+            pairs.append(f"('{table}', '{column}')")
+            decimals = "NULL" if precision == "exact" else int(precision)
+            selects.append(
+                f"SELECT '{table}' AS published_table_name, {_key_sql(resource)} AS published_record_key, "
+                f"'{column}' AS published_column_name, CAST({column} AS DOUBLE) AS value, {decimals} AS decimals "
+                f"FROM {table}"
+            )
+    published = "\n    UNION ALL ".join(selects)
+    reports = spec["reports"]
+    return f"""WITH published AS (
+    {published}
+),
+comparable (published_table_name, published_column_name) AS (VALUES {", ".join(pairs)}),
+compared AS (
+    SELECT r.*, p.value AS published_value,
+           (r.published_table_name, r.published_column_name) IN (SELECT (published_table_name, published_column_name)
+                                                                  FROM comparable) AS is_comparable,
+           CASE WHEN p.decimals IS NULL THEN 0
+                ELSE 0.5 * pow(10, -r.reported_decimals) + 0.5 * pow(10, -p.decimals) END AS allowed
+    FROM {reports} AS r
+    LEFT JOIN published AS p USING (published_table_name, published_record_key, published_column_name)
+    WHERE r.published_table_name IS NOT NULL
+)
+SELECT
+    '{reports}' AS table_name,
+    'report_id=' || report_id || ', quantity_id=' || quantity_id AS record_key,
+    'reported_value' AS column_name,
+    regexp_replace(CAST(published_value AS VARCHAR), '[.]0$', '') AS expected,
+    reported_text AS actual,
+    CASE
+        WHEN NOT is_comparable THEN 'no published column ' || published_table_name || '.' || published_column_name
+            || ' to compare with'
+        WHEN published_value IS NULL THEN 'the package publishes no value for ' || quantity_id
+        ELSE publisher_id || ' reports ' || reported_text || ' for ' || quantity_id || '; the package publishes '
+            || regexp_replace(CAST(published_value AS VARCHAR), '[.]0$', '')
+    END AS message
+FROM compared
+WHERE NOT is_comparable OR published_value IS NULL
+   OR abs(reported_value - published_value) > allowed + getvariable('tolerance')
+ORDER BY record_key
+"""
+
+
+SHAPES = {"parts_sum_to_total": parts_sum_to_total, "reported_figures_agree": reported_figures_agree}

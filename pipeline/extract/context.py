@@ -8,6 +8,7 @@ from typing import Any
 
 from pipeline.errata import Erratum, format_key
 from pipeline.errors import PipelineError
+from pipeline.extract.cells import clean
 from pipeline.reference import Reference
 
 ELECTION_DAY = dt.date(2023, 3, 19)  # the day of the vote: the year of every day the article writes without one
@@ -28,7 +29,7 @@ class Extraction:
         record_key = format_key(key)
         erratum = self.errata.get((table, record_key, column))
         if erratum is not None:
-            if raw != erratum.value_before:
+            if _spaceless(raw) != _spaceless(erratum.value_before):  # the text and HTML renderings space cells apart
                 raise PipelineError(
                     "extract",
                     f"erratum {erratum.id} expects the source to show {erratum.value_before!r} but it shows {raw!r}.",
@@ -103,10 +104,20 @@ class Extraction:
     def check_errata_used(self) -> None:
         """Every erratum must have named a cell the extractor read."""
         used = {entry["erratum_id"] for entry in self.applied}
-        unused = sorted(e.id for e in self.errata.values() if e.id not in used)
+        unused = sorted((e for e in self.errata.values() if e.id not in used), key=lambda e: e.id)
         if unused:
+            first = unused[0]
             raise PipelineError(
                 "extract",
-                f"errata {', '.join(unused)} name cells the extractor never read.",
-                hint="Fix their table, key or column in errata/errata.yaml.",
+                f"errata {', '.join(e.id for e in unused)} name cells the extractor never read.",
+                table=first.table,
+                row=first.key,
+                column=first.column,
+                hint="The row may be gone from the source, or the erratum names the wrong table, key or column "
+                "in errata/errata.yaml.",
             )
+
+
+def _spaceless(text: str) -> str:
+    """A cell's text without its spaces: '53.3 %' (HTML) and '53.3%' (plain text) are the same cell."""
+    return "".join(clean(text).split())

@@ -35,11 +35,11 @@ def national_turnout_row(ctx: Extraction) -> None:
     """The turnout table's unlabelled row (voter counts beside the percentages) is the national one."""
     ctx.infer(
         "national_turnout_by_hour",
-        {"row": "national"},
-        "region_id",
-        "(national)",
+        {"reported_at": "*"},
+        "voters_count",
+        "the national row",
         "The turnout table's row without a region label gives voter counts with the percentages, so it is "
-        "taken as the national figure.",
+        "taken as the national figures (every row of this table).",
     )
 
 
@@ -64,6 +64,20 @@ def boycott_from_party_table(ctx: Extraction, key: dict, result_text: str) -> No
         "boycotted",
         f"The party table says {result_text!r} for 2021; the infobox says the party boycotted that election.",
     )
+
+
+def no_seats_when_boycotted(ctx: Extraction, key: dict, last_election: str) -> int:
+    """A party the infobox says boycotted 2021 won no seats then (its 2021 share stays null: a boycott
+    is not a 0 % result); returns the 0."""
+    ctx.infer(
+        "national_results",
+        key,
+        "seats_2021_count",
+        0,
+        f"The infobox's 'Last Election' says {last_election!r}: a party that did not stand won no seats "
+        "(its 2021 vote share is null, not 0).",
+    )
+    return 0
 
 
 def no_list_seats(ctx: Extraction, party_id: str) -> None:

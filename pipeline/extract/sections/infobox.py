@@ -20,6 +20,18 @@ from pipeline.extract.document import Document
 _DISAMBIGUATION = re.compile(r"\s*\([^)]*\)$")
 _LAST_ELECTION = re.compile(r"(?P<pct>\d+(?:\.\d+)?%),\s*(?P<seats>\d+) seats?")
 _PREVIOUS_STATUS = {"didnotexist": "new", "boycotted": "boycotted"}
+# The columns a party's infobox entry gives: null, each a reviewed gap, for a party the infobox omits.
+_INFOBOX_COLUMNS = (
+    "leader_name",
+    "votes",
+    "vote_share_pct",
+    "seats_count",
+    "status_2021",
+    "vote_share_2021_pct",
+    "seats_2021_count",
+    "seat_change_published_abs",
+    "swing_published_abs_pp",
+)
 
 
 def _infobox_abs(parse):
@@ -67,11 +79,13 @@ def extract_national_results(doc: Document, ctx: Extraction) -> dict[str, list[d
         if leader is None:
             ctx.missing(name, key, "leader_name", f"the infobox gives no Leader{n} for this party")
 
-        def in_2021(column, group, parse, if_boycotted, previous=previous, status=status, key=key):
-            """The 2021 figure from 'Last Election'; a party that boycotted 2021 had none: a fact, not a blank."""
-            if previous:
-                return ctx.value(name, key, column, previous[group], parse)
-            return if_boycotted if status == "boycotted" else None
+        def in_2021(column, group, parse, previous=previous, key=key):
+            """The 2021 figure from 'Last Election'; null for a party that did not stand (new or boycotted)."""
+            return ctx.value(name, key, column, previous[group], parse) if previous else None
+
+        seats_2021 = in_2021("seats_2021_count", "seats", parse_int)
+        if status == "boycotted":
+            seats_2021 = inferences.no_seats_when_boycotted(ctx, key, last)
 
         rows[party_id] = {
             "party_id": party_id,
@@ -80,8 +94,8 @@ def extract_national_results(doc: Document, ctx: Extraction) -> dict[str, list[d
             "vote_share_pct": ctx.value(name, key, "vote_share_pct", cell("Percentage"), parse_pct),
             "seats_count": ctx.value(name, key, "seats_count", cell("Seats"), parse_int),
             "status_2021": status,
-            "vote_share_2021_pct": in_2021("vote_share_2021_pct", "pct", parse_pct, 0.0),
-            "seats_2021_count": in_2021("seats_2021_count", "seats", parse_int, 0),
+            "vote_share_2021_pct": in_2021("vote_share_2021_pct", "pct", parse_pct),
+            "seats_2021_count": seats_2021,
             "seat_change_published_abs": ctx.value(
                 name, key, "seat_change_published_abs", cell("Seat Change"), _infobox_abs(parse_int)
             ),
@@ -104,12 +118,13 @@ def extract_national_results(doc: Document, ctx: Extraction) -> dict[str, list[d
                 "seat_change_published_abs": None,
                 "swing_published_abs_pp": None,
             }
-            ctx.missing(
-                name,
-                {"party_id": party_id},
-                "(infobox values)",
-                "the infobox lists only the parties that won seats; this party's infobox values are null",
-            )
+            for column in _INFOBOX_COLUMNS:
+                ctx.missing(
+                    name,
+                    {"party_id": party_id},
+                    column,
+                    "the infobox lists only the parties that won seats; this party's infobox values are null",
+                )
         rows[party_id]["list_seats_count"] = list_seats[party_id]
     return {name: [rows[p] for p in ctx.reference.party_ids]}
 
@@ -175,13 +190,6 @@ def extract_infobox_figures(doc: Document, ctx: Extraction) -> dict[str, list[di
         raise PipelineError(
             "extract", "cannot read the infobox's 'Seats For Election'.", table=name, column="seats_total_count"
         )
-    ctx.missing(
-        name,
-        key,
-        "turnout_change_pp",
-        "the infobox prints the turnout change without its sign and the "
-        "article does not give the 2021 turnout, so the signed change is not published",
-    )
     return {
         name: [
             {

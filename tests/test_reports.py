@@ -1,0 +1,161 @@
+"""The second source: the registry of independent reports (sources/) and its reader."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline import metadata
+from pipeline.errors import PipelineError
+from pipeline.extract.reports import figure_value, read_reports
+
+PUBLISHERS = """publishers:
+  - {publisher_id: agency, publisher_name: An Agency, publisher_kind: news_agency, publisher_country_code: KZ,
+     homepage_url: "https://agency.example"}
+"""
+GOOD_FIGURE = """      - table: national_party_list_results
+        key: {option_id: amanat}
+        column: vote_share_pct
+        text: "53,9%"
+        quote: "партию Amanat проголосовали 3 431 510 человек, 53,9%, 40 мандатов"
+"""
+
+
+def registry(folder: Path, figures: str = GOOD_FIGURE, report_extra: str = "", publishers: str = PUBLISHERS) -> Path:
+    (folder / "reports").mkdir(parents=True)
+    (folder / "publishers.yaml").write_text(publishers, encoding="utf-8")
+    (folder / "reports" / "a.yaml").write_text(
+        "reports:\n"
+        "  - report_id: agency_2023_03_27_final\n"
+        "    publisher_id: agency\n"
+        "    url: https://agency.example/final\n"
+        "    published_date: 2023-03-27\n"
+        "    language: ru\n" + report_extra + "    figures:\n" + figures,
+        encoding="utf-8",
+    )
+    return folder
+
+
+def test_a_report_becomes_one_row_per_figure(tmp_path):
+    figures = GOOD_FIGURE + (
+        "      - table: turnout_by_hour\n"
+        "        key: {region_id: KZ-71, reported_at: 2023-03-19T12:00:00}\n"
+        "        column: turnout_pct\n"
+        '        text: "24,6"\n'
+        '        quote: "в Астане явка составила 24,6 процента"\n'
+        "        released_at: 2023-03-19T12:20:00\n"
+        '        note: "as of 12:00"\n'
+    )
+    tables = read_reports(metadata.load(), registry(tmp_path, figures))
+    assert tables["publishers"] == [
+        {
+            "publisher_id": "agency",
+            "publisher_name": "An Agency",
+            "publisher_kind": "news_agency",
+            "publisher_country_code": "KZ",
+            "homepage_url": "https://agency.example",
+        }
+    ]
+    share, turnout = tables["independent_reports"]
+    assert share["published_record_key"] == "option_id=amanat" and share["reported_value"] == 53.9
+    assert share["quantity_id"] == "national_party_list_results.vote_share_pct[option_id=amanat]"
+    assert share["reported_decimals"] == 1 and share["unit_name"] == "percent"
+    assert share["published_date"] == datetime.date(2023, 3, 27) and share["language_code"] == "ru"
+    assert turnout["published_record_key"] == "region_id=KZ-71, reported_at=2023-03-19T12:00:00"
+    assert turnout["released_at"] == datetime.datetime(2023, 3, 19, 12, 20)
+    assert turnout["reported_value"] == 24.6 and turnout["note_text"] == "as of 12:00"
+
+
+@pytest.mark.parametrize(
+    "text, language, value, decimals",
+    [
+        ("53,9%", "ru", 53.9, 1),
+        ("53,90 %", "kk", 53.9, 2),
+        ("3 431 510", "ru", 3431510, 0),
+        ("3,431,510", "en", 3431510, 0),
+        ("3,431,510", "ru", 3431510, 0),
+        ("54.21%", "ru", 54.21, 2),
+        ("54.21%", "en", 54.21, 2),
+        ("10,223", "en", 10223, 0),
+        ("55,23%", "en", 55.23, 2),
+        ("12,035,578", "ru", 12035578, 0),
+        ("312 000", "ru", 312000, 0),
+    ],
+)
+def test_the_value_is_read_from_the_figure_as_written(text, language, value, decimals):
+    assert figure_value(text, language) == (value, decimals)
+
+
+@pytest.mark.parametrize("text", ["сорок", "1.234,5", "53,9 процента", "", "5%%"])
+def test_a_figure_that_is_not_a_number_is_refused(text):
+    with pytest.raises(PipelineError, match="is not a figure|mixes separators"):
+        figure_value(text, "ru")
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ('text: "53,9%"', 'text: "53,8%"', "the figure '53,8%' is not in its quote"),
+        ("table: national_party_list_results", "table: national_votes", "'national_votes' is not a published table"),
+        ("column: vote_share_pct", "column: option_name", "has no numeric column 'option_name'"),
+        ("key: {option_id: amanat}", "key: {party_id: amanat}", "the key must give exactly option_id"),
+        ('quote: "партию', 'quote: "' + "x" * 190 + " партию", "at most 199"),
+        ("        quote:", "        source: x\n        quote:", "unknown keys source"),
+    ],
+)
+def test_a_wrong_figure_is_refused_naming_file_report_and_figure(tmp_path, old, new, message):
+    folder = registry(tmp_path, GOOD_FIGURE.replace(old, new, 1))
+    with pytest.raises(PipelineError) as caught:
+        read_reports(metadata.load(), folder)
+    text = str(caught.value)
+    assert "reports/a.yaml, report agency_2023_03_27_final, figure #1" in text and message in text, text
+
+
+def test_an_unknown_publisher_a_repeated_figure_and_a_reused_report_id_are_refused(tmp_path):
+    folder = registry(tmp_path, publishers=PUBLISHERS.replace("publisher_id: agency", "publisher_id: other"))
+    with pytest.raises(PipelineError, match="publisher 'agency' is not in publishers.yaml"):
+        read_reports(metadata.load(), folder)
+    folder = registry(tmp_path / "twice")
+    text = (folder / "reports" / "a.yaml").read_text(encoding="utf-8")
+    (folder / "reports" / "b.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(PipelineError, match="b.yaml, report agency_2023_03_27_final, figure #1: the report already"):
+        read_reports(metadata.load(), folder)  # one report may span files, but never give a figure twice
+    (folder / "reports" / "b.yaml").write_text(text.replace("/final", "/other"), encoding="utf-8")
+    with pytest.raises(PipelineError, match="the report id is also used in a.yaml for another address"):
+        read_reports(metadata.load(), folder)
+
+
+def test_no_break_spaces_are_written_as_spaces(tmp_path):
+    figures = GOOD_FIGURE.replace('text: "53,9%"', 'text: "3\u00a0431\u00a0510"').replace(
+        "column: vote_share_pct", "column: votes"
+    )
+    figures = figures.replace("3 431 510 человек", "3\u00a0431\u00a0510 человек")
+    (row,) = read_reports(metadata.load(), registry(tmp_path, figures))["independent_reports"]
+    assert row["reported_text"] == "3 431 510" and "\u00a0" not in row["quote_text"]
+    assert row["reported_value"] == 3431510
+
+
+def test_the_registry_covers_what_issue_11_asks(tables):
+    """At least 150 figures from at least 8 publishers, every family the issue lists, real values."""
+    figures, publishers = tables["independent_reports"], tables["publishers"]
+    assert len(figures) >= 150 and len({f["publisher_id"] for f in figures}) >= 8
+    assert {p["publisher_id"] for p in publishers} == {f["publisher_id"] for f in figures}  # none unused
+    families = {f["published_table_name"] for f in figures}
+    assert {
+        "national_party_list_results",
+        "national_results",
+        "national_ballots",
+        "national_turnout_by_hour",
+        "turnout_by_hour",
+        "exit_polls",
+        "opinion_polls",
+        "party_candidates",
+        "stated_figures",
+    } <= families
+    by_quantity = {(f["report_id"], f["quantity_id"]): f for f in figures}
+    amanat = by_quantity[("newtimes_2023_03_27_final_results", "national_party_list_results.votes[option_id=amanat]")]
+    assert (amanat["reported_text"], amanat["reported_value"], amanat["language_code"]) == ("3 431 510", 3431510, "ru")
+    assert all(len(f["quote_text"]) < 200 and f["reported_text"] in f["quote_text"] for f in figures)
+    assert not any("wikipedia" in f["report_url"] or "wiki" in f["report_url"].split("/")[2] for f in figures)
