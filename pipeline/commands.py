@@ -65,7 +65,7 @@ def cmd_publish(args) -> int:
     with build_lock(args.root, "publish", wait=args.wait):  # one build at a time, staging included
         if recover_locked(args.root):
             print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)
-        from pipeline.publish import stage_release
+        from pipeline.publish import stage_release, update_readme
         from pipeline.quality import outcome_summary
         from pipeline.validate import validate
 
@@ -73,6 +73,7 @@ def cmd_publish(args) -> int:
         stage = args.root / "build" / "staging"
         quality = stage_release(validate(tables), stage, snapshot.entry)
         swap_in(stage, args.root)
+        update_readme(args.root / "README.md", tables, quality)
     print(
         f"Published {len(tables) + 1} tables (quality_checks included) to processed/ and datapackage.json "
         f"in {time.perf_counter() - started:.1f} s:"

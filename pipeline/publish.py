@@ -14,10 +14,10 @@ import duckdb
 
 from pipeline import metadata
 from pipeline.errors import PipelineError
-from pipeline.files import sha256_file
+from pipeline.files import sha256_file, write_atomically
 from pipeline.quality import check_gaps, gate
 from pipeline.release import DESCRIPTOR, DOCS, PROCESSED
-from pipeline.report import quality_report
+from pipeline.report import quality_report, readme_findings, with_readme_findings
 from pipeline.validate import Validated, validate_table
 
 DICTIONARY, REPORT, PARQUET_VIEWS = (Path(item) for item in DOCS)
@@ -355,3 +355,14 @@ def _stage_release(validated: Validated, stage: Path, raw_entry: dict, package: 
     descriptor = datapackage(package, stage, raw_entry)
     (stage / DESCRIPTOR).write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return quality
+
+
+def update_readme(path: Path, tables: dict[str, list[dict]], quality: list[dict]) -> None:
+    """Rewrite the README's findings block from the release just published (a root without a README, or
+    a README without the block, is left alone)."""
+    if not path.is_file():
+        return
+    text = path.read_text(encoding="utf-8")
+    new = with_readme_findings(text, readme_findings(tables, quality))
+    if new is not None and new != text:
+        write_atomically(path, new.encode("utf-8"))

@@ -99,3 +99,13 @@ def test_the_database_describes_itself(fresh_build):
         "party_list_results_wide",
     ]
     assert all(v[1] for v in views)
+
+
+def test_the_wide_view_gives_votes_as_bigint(fresh_build):
+    """A sum of BIGINT is HUGEINT in DuckDB (a float in pandas, a double in Parquet): the view casts it."""
+    connection = duckdb.connect(str(database(fresh_build)), read_only=True)
+    try:
+        types = {row[0]: row[1] for row in connection.execute("DESCRIBE party_list_results_wide").fetchall()}
+    finally:
+        connection.close()
+    assert types["amanat_votes"] == "BIGINT" and types["against_all_votes"] == "BIGINT"
