@@ -3,7 +3,9 @@
 
 CREATE OR REPLACE VIEW regions AS SELECT * FROM read_parquet('processed/regions.parquet');
 CREATE OR REPLACE VIEW region_aliases AS SELECT * FROM read_parquet('processed/region_aliases.parquet');
+CREATE OR REPLACE VIEW region_names AS SELECT * FROM read_parquet('processed/region_names.parquet');
 CREATE OR REPLACE VIEW parties AS SELECT * FROM read_parquet('processed/parties.parquet');
+CREATE OR REPLACE VIEW party_names AS SELECT * FROM read_parquet('processed/party_names.parquet');
 CREATE OR REPLACE VIEW vote_options AS SELECT * FROM read_parquet('processed/vote_options.parquet');
 CREATE OR REPLACE VIEW party_list_results AS SELECT * FROM read_parquet('processed/party_list_results.parquet');
 CREATE OR REPLACE VIEW region_ballots AS SELECT * FROM read_parquet('processed/region_ballots.parquet');
@@ -108,3 +110,36 @@ GROUP BY r.region_id, r.region_name;
 -- column jsdp_votes: Party-list votes for the Nationwide Social Democratic Party (JSDP) in the region.
 -- column baytaq_votes: Party-list votes for Baytaq in the region.
 -- column against_all_votes: Party-list votes 'against all' in the region.
+-- name: party_names_wide
+-- description: One row per party with its registered full names in Kazakh, Russian and English and its short (ballot) name (table party_names has the sources).
+CREATE OR REPLACE VIEW party_names_wide AS
+SELECT p.party_id, p.party_short_name,
+       any_value(n.local_name) FILTER (WHERE n.language_code = 'kk' AND n.name_form = 'official_full') AS name_kk,
+       any_value(n.local_name) FILTER (WHERE n.language_code = 'ru' AND n.name_form = 'official_full') AS name_ru,
+       any_value(n.local_name) FILTER (WHERE n.language_code = 'en' AND n.name_form = 'official_full') AS name_en,
+       string_agg(n.local_name, ' / ' ORDER BY n.language_code) FILTER (WHERE n.name_form = 'short') AS ballot_names
+FROM parties AS p
+LEFT JOIN party_names AS n USING (party_id)
+GROUP BY p.party_id, p.party_short_name
+ORDER BY p.party_id;
+-- column name_kk: The registered full name in Kazakh.
+-- column name_ru: The registered full name in Russian.
+-- column name_en: The registered full name in English.
+-- column ballot_names: The short names used on the ballot and in the commission's texts, Kazakh before Russian where they differ.
+-- name: region_names_wide
+-- description: One row per region with its English name and its official names in Kazakh (Cyrillic and Latin) and Russian, and the common Russian form where it differs (table region_names has the sources).
+CREATE OR REPLACE VIEW region_names_wide AS
+SELECT r.region_id, r.region_name,
+       any_value(n.local_name) FILTER (WHERE n.language_code = 'kk' AND n.script_code = 'Cyrl' AND n.name_form = 'official') AS name_kk,
+       any_value(n.local_name) FILTER (WHERE n.language_code = 'kk' AND n.script_code = 'Latn' AND n.name_form = 'official') AS name_kk_latn,
+       any_value(n.local_name) FILTER (WHERE n.language_code = 'ru' AND n.name_form = 'official') AS name_ru,
+       coalesce(any_value(n.local_name) FILTER (WHERE n.language_code = 'ru' AND n.name_form = 'common'),
+                any_value(n.local_name) FILTER (WHERE n.language_code = 'ru' AND n.name_form = 'official')) AS name_ru_common
+FROM regions AS r
+LEFT JOIN region_names AS n USING (region_id)
+GROUP BY r.region_id, r.region_name
+ORDER BY r.region_id;
+-- column name_kk: The official name in Kazakh, Cyrillic script.
+-- column name_kk_latn: The official name in Kazakh, Latin script (2021 alphabet; transliterated by the package).
+-- column name_ru: The official name in Russian, as the law or the electoral commission writes it.
+-- column name_ru_common: The common Russian form (e.g. 'Абайская область' for 'область Абай'); the official one where no other is common.

@@ -45,6 +45,12 @@ EXPECTED = {
         ("Public Opinion Research Institute", dt.date(2023, 3, 10), 66.7),
     ),
     11: (28, None, ("corrected", "totals_party_list_votes", "option_id=against_all", "votes", "248,291", "248.291")),
+    12: (8, ("option_id=amanat", 9, 9, 53.9, 53.9, 53.9), ("option_id=baytaq", 7, 7, 2.3, 2.3, 2.3)),
+    13: (
+        20,
+        ("KZ-43", "Қызылорда облысы", "Qyzylorda oblysy", "Кызылординская область", 67.21),
+        ("KZ-75", "Алматы қаласы", "Almaty qalasy", "город Алматы", 25.82),
+    ),
 }
 
 
@@ -97,6 +103,8 @@ def test_the_database_describes_itself(fresh_build):
         "national_summary",
         "party_list_results_named",
         "party_list_results_wide",
+        "party_names_wide",
+        "region_names_wide",
     ]
     assert all(v[1] for v in views)
 
