@@ -24,7 +24,7 @@ EXPECTED_ROWS = {
     "party_candidates": 8,
     "region_district_counts": 20,
     "voter_roll_reports": 2,
-    "stated_figures": 14,
+    "stated_figures": 24,
     "electoral_rules": 1,
     "seat_allocation": 7,
     "national_infobox_figures": 1,
@@ -288,6 +288,13 @@ def test_counts_stated_in_the_prose(tables):
     assert stated["polling_stations_domestic"]["section_name"] == "Conduct > Election day"
     assert stated["ballots_printed"]["source_text"].startswith("The CEC also established that the total number")
     assert stated["list_candidates_nominated"]["counted_name"] == "candidates"
+    counts = {figure: stated[figure]["stated_count"] for figure in stated}
+    assert (counts["polling_station_countries_abroad"], counts["absentee_ballots_issued"]) == (62, 22_578)
+    assert (counts["observers_accredited_first"], counts["observers_accredited_total"]) == (25, 793)
+    assert (counts["observer_countries"], counts["observer_organisations"]) == (41, 12)
+    assert (counts["odihr_core_team_experts"], counts["odihr_long_term_observers"]) == (11, 32)
+    assert (counts["odihr_short_term_observers_planned"], counts["district_seats_amanat_preliminary"]) == (300, 22)
+    assert stated["odihr_core_team_experts"]["section_name"] == "Observation > OSCE"
 
 
 def test_a_stated_figure_that_no_longer_reads_so_stops_the_build(source_text):
