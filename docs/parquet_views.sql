@@ -29,6 +29,7 @@ CREATE OR REPLACE VIEW debate_participants AS SELECT * FROM read_parquet('proces
 CREATE OR REPLACE VIEW debate_polls AS SELECT * FROM read_parquet('processed/debate_polls.parquet');
 CREATE OR REPLACE VIEW electoral_rules AS SELECT * FROM read_parquet('processed/electoral_rules.parquet');
 CREATE OR REPLACE VIEW seat_allocation AS SELECT * FROM read_parquet('processed/seat_allocation.parquet');
+CREATE OR REPLACE VIEW chamber_seats AS SELECT * FROM read_parquet('processed/chamber_seats.parquet');
 CREATE OR REPLACE VIEW publishers AS SELECT * FROM read_parquet('processed/publishers.parquet');
 CREATE OR REPLACE VIEW independent_reports AS SELECT * FROM read_parquet('processed/independent_reports.parquet');
 CREATE OR REPLACE VIEW errata AS SELECT * FROM read_parquet('processed/errata.parquet');
@@ -66,14 +67,16 @@ JOIN district_results AS u ON u.district_number = d.district_number AND u.candid
 -- description: The national result per ballot option in one place, votes and published share (results table), party-list seats (published and recomputed), district seats and total seats.
 CREATE OR REPLACE VIEW national_summary AS
 SELECT o.option_id, o.option_name, o.option_kind, n.votes, n.vote_share_pct,
-       nr.list_seats_count, s.allocated_seats_count, nr.district_seats_count, nr.seats_count,
+       c.list_seats_count, s.allocated_seats_count, c.district_seats_count, c.seats_count,
        nr.seat_change_count, nr.swing_pp
 FROM national_party_list_results AS n
 JOIN vote_options AS o USING (option_id)
 LEFT JOIN national_results AS nr ON nr.party_id = o.party_id
 LEFT JOIN seat_allocation AS s ON s.party_id = o.party_id
+LEFT JOIN chamber_seats AS c ON c.party_id = o.party_id
 ORDER BY n.votes DESC;
 -- column allocated_seats_count: Party-list seats recomputed from the votes by the law (seat_allocation).
+-- column seats_count: Seats held in the chamber, list plus district (chamber_seats: 0 for Baytaq, which won none).
 -- name: party_list_results_named
 -- description: party_list_results with the region's and the option's names joined in, for reading without joins.
 CREATE OR REPLACE VIEW party_list_results_named AS

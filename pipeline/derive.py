@@ -137,13 +137,49 @@ def complete_national_results(tables: dict[str, list[dict]]) -> list[dict]:
     return out
 
 
+def chamber_seats(tables: dict[str, list[dict]]) -> list[dict]:
+    """The chamber as elected: each party's list and district seats, and the independents elected in
+    districts (those whose affiliation the article gives counted beside their party, not in its seats)."""
+    winners = [r for r in tables["district_results"] if r["candidate_rank"] == 1]
+    affiliated: dict[str, int] = {}
+    for r in winners:
+        if r["is_independent"] and r["affiliation_party_id"]:
+            affiliated[r["affiliation_party_id"]] = affiliated.get(r["affiliation_party_id"], 0) + 1
+    rows = [
+        {
+            "seat_holder_id": r["party_id"],
+            "party_id": r["party_id"],
+            "list_seats_count": r["list_seats_count"],
+            "district_seats_count": r["district_seats_count"],
+            "seats_count": r["list_seats_count"] + r["district_seats_count"],
+            "published_seats_count": r["seats_count"],
+            "affiliated_independents_count": affiliated.get(r["party_id"], 0),
+        }
+        for r in tables["national_results"]
+    ]
+    independents = sum(1 for r in winners if r["is_independent"])
+    rows.append(
+        {
+            "seat_holder_id": "independent",
+            "party_id": None,
+            "list_seats_count": 0,
+            "district_seats_count": independents,
+            "seats_count": independents,
+            "published_seats_count": None,
+            "affiliated_independents_count": None,
+        }
+    )
+    return rows
+
+
 def derive(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
-    """The extracted tables with the derived ones added (seat allocation, signed changes, rules)."""
+    """The extracted tables with the derived ones added (seat allocation, the chamber, signed changes, rules)."""
     tables = dict(tables)
     tables["electoral_rules"] = [electoral_rules()]
     try:
         tables["national_results"] = complete_national_results(tables)
         tables["seat_allocation"] = seat_allocation(tables)
+        tables["chamber_seats"] = chamber_seats(tables)
     except (KeyError, ValueError) as error:
         raise PipelineError(
             "derive", f"cannot compute the derived tables: missing or bad input {error}.", table="seat_allocation"

@@ -356,13 +356,25 @@ TAMPERING = [
     ),
     (
         "seats_add_up",
-        "UPDATE national_results SET seats_count = 61 WHERE party_id = 'amanat'",
-        "party_id=amanat",
+        "UPDATE chamber_seats SET published_seats_count = 61 WHERE seat_holder_id = 'amanat'",
+        "seat_holder_id=amanat",
         "differ from the published total",
     ),
     (
         "seats_add_up",
-        "UPDATE national_results SET list_seats_count = 7, seats_count = 7 WHERE party_id = 'auyl'",
+        "DELETE FROM chamber_seats WHERE seat_holder_id = 'independent'",
+        "*",
+        "the seats add up to 91, the law has 98",
+    ),
+    (
+        "seats_add_up",
+        "DELETE FROM chamber_seats WHERE seat_holder_id = 'baytaq'",
+        "seat_holder_id=baytaq",
+        "the party has no row in the chamber",
+    ),
+    (
+        "seats_add_up",
+        "UPDATE chamber_seats SET list_seats_count = 7, seats_count = 7 WHERE seat_holder_id = 'auyl'",
         "*",
         "the seats add up to 68, the law has 69",
     ),

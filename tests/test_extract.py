@@ -27,6 +27,7 @@ EXPECTED_ROWS = {
     "stated_figures": 24,
     "electoral_rules": 1,
     "seat_allocation": 7,
+    "chamber_seats": 8,
     "national_infobox_figures": 1,
     "election_timetable": 9,
     "debates": 3,
@@ -330,3 +331,17 @@ def test_every_gap_and_inference_names_a_real_row_and_column(tables):
                 else [keys[row["record_key"]][row["column_name"]]]
             )
             assert all((cell is None) == expect_null for cell in cells), row
+
+
+def test_the_chamber_as_elected(tables):
+    """98 seats: each party's list and district seats, the 7 independents, Baytaq 0 (not null)."""
+    chamber = {r["seat_holder_id"]: r for r in tables["chamber_seats"]}
+    assert sum(r["seats_count"] for r in chamber.values()) == 98
+    assert (chamber["amanat"]["seats_count"], chamber["amanat"]["affiliated_independents_count"]) == (62, 1)
+    assert (chamber["baytaq"]["seats_count"], chamber["baytaq"]["published_seats_count"]) == (0, None)
+    independent = chamber["independent"]
+    assert (independent["party_id"], independent["district_seats_count"], independent["list_seats_count"]) == (
+        None,
+        7,
+        0,
+    )
