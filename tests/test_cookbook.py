@@ -46,6 +46,11 @@ EXPECTED = {
     ),
     11: (34, None, ("corrected", "totals_party_list_votes", "option_id=against_all", "votes", "248,291", "248.291")),
     12: (8, ("option_id=amanat", 9, 9, 53.9, 53.9, 53.9), ("option_id=baytaq", 7, 7, 2.3, 2.3, 2.3)),
+    14: (
+        3,
+        ("boqaev_stambekov", 4, "Boqaev", 4_459, 11_660, "Erlan Stambekov", 2_825, 15_930),
+        ("altaev_qyryqbaev", 27, "Ältaev", 35_178, 35_116, "Temir Qyryqbaev", 32_251, 117_584),
+    ),
     13: (
         20,
         ("KZ-43", "Қызылорда облысы", "Qyzylorda oblysy", "Кызылординская область", 67.21),
@@ -99,6 +104,7 @@ def test_the_database_describes_itself(fresh_build):
     assert [d[0] for d in described][:3] == ["district_number", "candidate_rank", "candidate_name"]
     assert comments and all(c[0] for c in comments)
     assert [v[0] for v in views] == [
+        "district_claims_vs_official",
         "district_races",
         "national_summary",
         "party_list_results_named",

@@ -18,6 +18,7 @@ EXPECTED_ROWS = {
     "national_turnout_by_hour": 7,
     "districts": 29,
     "district_results": 58,
+    "district_result_claims": 3,
     "opinion_polls": 36,
     "exit_polls": 24,
     "national_results": 7,
@@ -345,3 +346,23 @@ def test_the_chamber_as_elected(tables):
         7,
         0,
     )
+
+
+def test_claims_against_district_results_are_read_from_the_prose(tables):
+    """Three challengers' own counts, each read by the generic prose reader from named slots."""
+    claims = {r["claim_id"]: r for r in tables["district_result_claims"]}
+    assert set(claims) == {"boqaev_stambekov", "altaev_qyryqbaev", "ahmediarov_quspan"}
+    ahmediarov = claims["ahmediarov_quspan"]
+    assert (ahmediarov["district_number"], ahmediarov["challenger_name"], ahmediarov["official_winner_name"]) == (
+        14,
+        "Luqpan Ahmediarov",
+        "Abzal Quspan",
+    )
+    assert (ahmediarov["challenger_claimed_votes"], ahmediarov["winner_claimed_votes"]) == (14_816, 8_922)
+    altaev = claims["altaev_qyryqbaev"]  # a sentence that starts with a non-ASCII capital (Ä)
+    assert (altaev["challenger_name"], altaev["district_number"], altaev["challenger_claimed_votes"]) == (
+        "Ältaev",
+        None,
+        35_178,
+    )
+    assert claims["boqaev_stambekov"]["source_text"].startswith("Erlan Stambekov, an official winner")

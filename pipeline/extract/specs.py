@@ -241,25 +241,29 @@ def _plain(value) -> str:
 
 
 def read_prose(doc: Document, ctx: Extraction, spec: ExtractSpec) -> dict[str, list[dict]]:
-    """Figures the article states in sentences: each declared by its section and the sentence's words
-    around the figure ('In total, {value} polling stations were formed'); exactly one sentence under the
-    section must match. One row per figure, with the sentence quoted."""
+    """Figures the article states in sentences: each row declared by its section and the sentence's
+    words around its slots ('In total, {value} polling stations were formed'; '{challenger_name} ...
+    {challenger_claimed_votes} votes'); exactly one sentence under the section must match. A slot is
+    `{value}` (the block's value_field) or a field of the table, read by the parser its type implies.
+    One row per declared figure, with the sentence quoted."""
     block = spec.prose
     name = block["table"]
     resource = metadata.load().resource(name)
-    value_field = block["value_field"]
+    key_field = block.get("key_field", "figure_id")
     rows = []
     for figure in block["figures"]:
         locator = Locator(section=tuple(figure["section"]), every_paragraph=True)
-        pattern = re.compile(re.escape(figure["text"]).replace(re.escape("{value}"), r"(?P<value>\d[\d,]*)"))
+        slots = {slot: block["value_field"] if slot == "value" else slot for slot in _SLOT.findall(figure["text"])}
+        pattern = re.compile(
+            _SLOT.sub(
+                lambda m, slots=slots: f"(?P<{m.group(1)}>{_SLOT_PATTERN[resource.field(slots[m.group(1)]).type]})",
+                re.escape(figure["text"]).replace(r"\{", "{").replace(r"\}", "}"),
+            )
+        )
         sentences = [
-            s
-            for path, text in doc.paragraphs
-            if under(locator, path)
-            for s in re.split(r"(?<=\.)\s+(?=[A-Z])", text)
-            if pattern.search(s)
+            s for path, text in doc.paragraphs if under(locator, path) for s in _sentences(text) if pattern.search(s)
         ]
-        key = {"figure_id": figure["figure_id"]}
+        key = {key_field: figure[key_field]}
         if len(sentences) != 1:
             raise PipelineError(
                 "extract",
@@ -270,20 +274,32 @@ def read_prose(doc: Document, ctx: Extraction, spec: ExtractSpec) -> dict[str, l
                 hint="The article's prose changed: review the figure in its spec, schemas/extract/.",
             )
         sentence = sentences[0]
-        record = {
-            "figure_id": figure["figure_id"],
-            "source_text": sentence,
-            value_field: ctx.value(
-                name,
-                key,
-                value_field,
-                pattern.search(sentence)["value"],
-                FORMATS[_format_of(spec.name, resource.field(value_field), {})],
-            ),
-        }
+        found = pattern.search(sentence)
+        record = {key_field: figure[key_field], "source_text": sentence}
+        for slot, field in slots.items():
+            parse = FORMATS[_format_of(spec.name, resource.field(field), {})]
+            record[field] = ctx.value(name, key, field, found[slot], parse)
         for field, from_figure in block.get("fields", {}).items():
-            record[field] = (
-                " > ".join(figure[from_figure]) if isinstance(figure[from_figure], list) else figure[from_figure]
-            )
+            value = figure.get(from_figure)
+            record[field] = " > ".join(value) if isinstance(value, list) else value
         rows.append({f: record.get(f) for f in resource.field_names})
     return {name: rows}
+
+
+_SLOT = re.compile(r"\{([a-z_]+)\}")
+_SENTENCE_END = re.compile(r"(?<=\.)\s+(?=\w)")
+
+
+def _sentences(text: str) -> list[str]:
+    """A paragraph's sentences: split after a full stop followed by a capital letter (Ä and Ū included)."""
+    out, start = [], 0
+    for end in _SENTENCE_END.finditer(text):
+        if text[end.end()].isupper():
+            out.append(text[start : end.start()])
+            start = end.end()
+    return [*out, text[start:]]
+
+
+# What a slot of each type matches in a sentence: a number with thousands commas, or the shortest text
+# up to the words that follow the slot in the declared sentence.
+_SLOT_PATTERN = {"integer": r"\d[\d,]*", "number": r"\d[\d,]*(?:\.\d+)?", "string": r"[^,;.]+?"}

@@ -15,6 +15,7 @@ recipes) or `prose` (figures stated in sentences); see pipeline/extract/specs.py
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,7 +143,9 @@ def check_specs(specs: dict[str, ExtractSpec], resources: dict) -> None:
 
 def _named_fields(block: dict, kind: str) -> list[str]:
     if kind == "prose":
-        return [block["value_field"], *block.get("fields", {})]
+        slots = {slot for figure in block["figures"] for slot in re.findall(r"\{([a-z_]+)\}", figure["text"])}
+        value = [block["value_field"]] if "value_field" in block else []
+        return [*value, *(slots - {"value"}), *block.get("fields", {}), block.get("key_field", "figure_id")]
     names = list(block.get("key", {}))
     for column in block.get("columns", {}).values():
         fields = column.get("fields") if isinstance(column, dict) else column
