@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipeline.checks.shapes import SHAPES
 from pipeline.errors import PipelineError
+from pipeline.parallel import in_threads
 from pipeline.yamlfile import read_yaml
 
 CHECKS = Path(__file__).resolve().parent / "checks"
@@ -87,10 +88,25 @@ class Finding:
     row: dict
 
 
-def run_checks(con, checks: list[Check] | None = None) -> list[Finding]:
-    """Run every check on an open DuckDB connection holding the tables; return the failing rows."""
+def run_checks(con, checks: list[Check] | None = None, *, workers: int = 1) -> list[Finding]:
+    """Run every check on an open DuckDB connection holding the tables; return the failing rows, in the
+    order of the checks. With `workers` > 1 the checks are spread over that many cursors in threads (for
+    committed data only: a cursor does not see the caller's open transaction)."""
+    checks = checks if checks is not None else load_checks()
+    if workers <= 1:
+        return _run(con, checks)
+    chunks = [checks[n::workers] for n in range(workers)]
+    results = in_threads(con, [lambda cursor, chunk=chunk: _run(cursor, chunk) for chunk in chunks])
+    by_check = {id(check): [] for check in checks}
+    for findings in results:
+        for finding in findings:
+            by_check[id(finding.check)].append(finding)
+    return [finding for check in checks for finding in by_check[id(check)]]
+
+
+def _run(con, checks: list[Check]) -> list[Finding]:
     findings = []
-    for check in checks if checks is not None else load_checks():
+    for check in checks:
         con.execute(f"SET VARIABLE tolerance = {check.tolerance!r}")
         try:
             cursor = con.execute(check.sql)

@@ -15,6 +15,7 @@ import duckdb
 from pipeline import metadata
 from pipeline.errors import PipelineError
 from pipeline.files import sha256_file, write_atomically
+from pipeline.parallel import in_threads
 from pipeline.quality import check_gaps, gate
 from pipeline.release import DESCRIPTOR, DOCS, PROCESSED
 from pipeline.report import quality_report, readme_findings, with_readme_findings
@@ -51,6 +52,7 @@ STORAGE_VERSION = "v1.2.0"  # readable by DuckDB clients from 1.2 on (checked wi
 BLOCK_SIZE = 16384  # small blocks: the file is ~1 MB instead of ~13 MB; needs storage v1.2.0 or later
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 DISABLED_COMPRESSION = "fsst,dictionary"  # string compressions that make the file irreproducible
+WORKERS = 2  # threads (each with its own cursor) for the checks and the exports: DuckDB releases the GIL
 
 
 def build_database(validated: Validated, path: Path | str, package: metadata.Package):
@@ -266,12 +268,13 @@ def datapackage(package: metadata.Package, stage: Path, raw_entry: dict) -> dict
     }
 
 
-def verify_release(con, validated: Validated, package: metadata.Package) -> list[dict]:
+def verify_release(con, validated: Validated, package: metadata.Package, *, workers: int = 1) -> list[dict]:
     """The release's quality gate on a loaded database: reviewed gaps, then every cross-check, each finding
-    corrected or acknowledged; the quality_checks rows are validated and loaded. Raises on any failure."""
+    corrected or acknowledged; the quality_checks rows are validated and loaded. Raises on any failure.
+    `workers` > 1 runs the checks in threads (the data must be committed)."""
 
     check_gaps(validated.tables["source_gaps"])
-    quality = gate(con, validated.tables["errata"])
+    quality = gate(con, validated.tables["errata"], workers=workers)
     resource = package.produced_by_checks
     con.execute(f"INSERT INTO {resource.name} SELECT * FROM {validate_table(con, resource, quality)}")
     return quality
@@ -334,10 +337,18 @@ def _stage_release(validated: Validated, stage: Path, raw_entry: dict, package: 
     database = stage / PROCESSED / package.meta["database"]
     con = build_database(validated, database, package)
     try:
-        quality = verify_release(con, validated, package)
-        for resource in package.resources:
-            export_table(con, resource, stage / PROCESSED)
-        examples = _examples(con, package)
+        quality = verify_release(con, validated, package, workers=WORKERS)
+        tables = list(package.resources)
+        examples, *_ = in_threads(  # the examples and the exports, in threads on their own cursors
+            con,
+            [
+                lambda cursor: _examples(cursor, package),
+                *(
+                    lambda cursor, part=tables[n::WORKERS]: [export_table(cursor, r, stage / PROCESSED) for r in part]
+                    for n in range(WORKERS)
+                ),
+            ],
+        )
         view_columns = {
             view.name: con.execute(
                 "SELECT column_name, data_type, comment FROM duckdb_columns() "

@@ -19,14 +19,17 @@ import duckdb
 from pipeline import metadata
 from pipeline.errors import PipelineError
 from pipeline.metadata.constraints import count_sql, violations_sql
+from pipeline.parallel import in_threads
 
 MAX_LISTED = 10
-PREFIX = "validated_"  # the temporary tables' prefix: never the name of a published table
+SCHEMA = "memory.validated"  # the validated tables: in the connection's in-memory catalog, never the release
+WORKERS = 2  # threads (each with its own cursor) that load and check the tables: DuckDB releases the GIL
 
 
 @dataclass
 class Validated:
-    """The validated tables: their records, and the same rows typed in temporary tables of `con`."""
+    """The validated tables: their records, and the same rows typed in DuckDB tables of `con` (in the
+    schema `validated` of its in-memory catalog, apart from the release and visible to its cursors)."""
 
     tables: dict[str, list[dict]]
     con: duckdb.DuckDBPyConnection
@@ -34,10 +37,10 @@ class Validated:
     @staticmethod
     def relation(name: str) -> str:
         """The SQL name of a validated table."""
-        return f"temp.{PREFIX}{name}"
+        return f"{SCHEMA}.{name}"
 
     def close(self) -> None:
-        """Close the connection (and drop the temporary tables)."""
+        """Close the connection (and drop the validated tables)."""
         self.con.close()
 
 
@@ -47,11 +50,12 @@ def validate(
     con: duckdb.DuckDBPyConnection | None = None,
     memo: dict | None = None,
 ) -> Validated:
-    """Every table of the package from the source, validated and typed in DuckDB (in `con`, else a new
-    in-memory connection); a PipelineError names the first table, row and column that is wrong. With
-    `memo` (a dict the caller keeps with `con`), a table whose records passed in `con` before is neither
-    loaded nor checked again: for callers that validate many variants of the same tables (the mutation
-    suite)."""
+    """Every table of the package from the source, validated and typed in DuckDB (in `con`, an in-memory
+    connection, else a new one); a PipelineError names the first table, row and column that is wrong.
+    The Python checks run first, in table order; the loading and the constraint queries then run in
+    threads on cursors, and the first broken table in order is reported. With `memo` (a dict the caller
+    keeps with `con`), a table whose records passed in `con` before is neither loaded nor checked again:
+    for callers that validate many variants of the same tables (the mutation suite)."""
     package = package or metadata.load()
     expected = [r.name for r in package.from_source]
     unknown = sorted(set(tables) - set(expected))
@@ -68,9 +72,15 @@ def validate(
         contents = {name: repr(tables[name]) for name in expected}
         fresh = [resource for resource in fresh if memo.get(resource.name) != contents[resource.name]]
         for resource in fresh:
-            memo.pop(resource.name, None)  # its temporary table is about to change
-    load_tables(con, fresh, tables)
-    check_values(con, fresh)
+            memo.pop(resource.name, None)  # its table is about to change
+    columns = {resource.name: typed_columns(resource, tables[resource.name]) for resource in fresh}
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    parts = [fresh[n::WORKERS] for n in range(WORKERS)]
+    counted = in_threads(con, [lambda cursor, part=part: _load_and_count(cursor, part, columns) for part in parts])
+    bad = {name: count for counts in counted for name, count in counts.items()}
+    for resource in fresh:
+        if bad[resource.name]:
+            raise _schema_error(resource, _violations(con, resource, Validated.relation(resource.name)))
     if memo is not None:
         memo.update((resource.name, contents[resource.name]) for resource in fresh)
     return Validated({name: tables[name] for name in expected}, con)
@@ -79,45 +89,53 @@ def validate(
 def validate_table(con: duckdb.DuckDBPyConnection, resource: metadata.Resource, records: list[dict]) -> str:
     """One more table validated into `con` (the quality_checks rows, made after the cross-checks); returns
     its SQL name."""
-    load_tables(con, [resource], {resource.name: records})
-    check_values(con, [resource])
-    return Validated.relation(resource.name)
+    relation = f"temp.validated_{resource.name}"  # a temporary table: allowed in a transaction on the release
+    counts = _load_and_count(con, [resource], {resource.name: typed_columns(resource, records)}, lambda _: relation)
+    if counts[resource.name]:
+        raise _schema_error(resource, _violations(con, resource, relation))
+    return relation
 
 
-def load_tables(con, resources: list[metadata.Resource], tables: dict[str, list[dict]]) -> None:
-    """The shape, type and text checks of each table, then its rows into a typed temporary table, passed
-    to DuckDB a column at a time (a typed list each: ten times faster than SQL literals or row binding)."""
+def _violations(con, resource: metadata.Resource, relation: str) -> list[tuple]:
+    return con.execute(violations_sql(resource, relation)).fetchall()
+
+
+def typed_columns(resource: metadata.Resource, records: list[dict]) -> dict[str, list]:
+    """The shape, text and type checks of a table's records (in Python: the first wrong value is named by
+    row and column), then its columns as typed lists, as DuckDB takes them."""
+    _check_shape(resource, records)
+    columns = {}
+    for f in resource.fields:
+        accept = _ACCEPTS[f.type]
+        column = []
+        for row, record in enumerate(records, start=1):
+            value = record[f.name]
+            if value is not None:
+                value = accept(value)
+                if value is None:
+                    raise _type_error(resource, record, row, f.name, record[f.name], f.type)
+            column.append(value)
+        columns[f.name] = column
+    return columns
+
+
+def _load_and_count(con, resources: list, columns: dict[str, dict], relation=Validated.relation) -> dict[str, int]:
+    """Each table into DuckDB, a typed list per column (ten times faster than SQL literals or row
+    binding), then how many rows of each break a constraint or repeat a key, in one query."""
     for resource in resources:
-        records = tables[resource.name]
-        _check_shape(resource, records)
-        columns, selects = {}, []
-        for number, f in enumerate(resource.fields):
-            accept = _ACCEPTS[f.type]
-            column = []
-            for row, record in enumerate(records, start=1):
-                value = record[f.name]
-                if value is not None:
-                    value = accept(value)
-                    if value is None:
-                        raise _type_error(resource, record, row, f.name, record[f.name], f.type)
-                column.append(value)
-            columns[f"c{number}"] = column
-            selects.append(f"unnest($c{number}::{metadata.DUCKDB_TYPES[f.type]}[]) AS {f.name}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {PREFIX}{resource.name} AS SELECT {', '.join(selects)}", columns)
-
-
-def check_values(con, resources: list[metadata.Resource]) -> None:
-    """Every value constraint and unique key of the validated tables of `resources`, in one query; the
-    first table that breaks one is reported with its rows, columns, values and reasons."""
+        selects = [
+            f"unnest($c{number}::{metadata.DUCKDB_TYPES[f.type]}[]) AS {f.name}"
+            for number, f in enumerate(resource.fields)
+        ]
+        values = {f"c{number}": columns[resource.name][f.name] for number, f in enumerate(resource.fields)}
+        kind = "TEMP TABLE" if relation(resource.name).startswith("temp.") else "TABLE"
+        con.execute(f"CREATE OR REPLACE {kind} {relation(resource.name)} AS SELECT {', '.join(selects)}", values)
     if not resources:
-        return
+        return {}
     (counts,) = con.execute(
-        "SELECT " + ", ".join(f"{count_sql(r, Validated.relation(r.name))} AS {r.name}" for r in resources)
+        "SELECT " + ", ".join(f"{count_sql(r, relation(r.name))} AS {r.name}" for r in resources)
     ).fetchall()
-    for resource, bad in zip(resources, counts, strict=True):
-        if bad:
-            cases = con.execute(violations_sql(resource, Validated.relation(resource.name))).fetchall()
-            raise _schema_error(resource, cases)
+    return dict(zip((r.name for r in resources), counts, strict=True))
 
 
 def _string(value):
