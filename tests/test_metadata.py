@@ -204,3 +204,15 @@ def test_validation_memo_never_hides_a_broken_table(tables):
     relation = Validated.relation("region_ballots")
     assert con.execute(f"SELECT max(turnout_pct) FROM {relation}").fetchone()[0] < 100
     assert con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0] == len(tables["region_ballots"])
+
+
+def test_the_first_broken_table_in_order_is_reported_whatever_the_threads_do(tables):
+    """The tables are loaded and checked in two threads; the error still names the first broken table of
+    the package's order, every time."""
+    broken = copy.deepcopy(tables)
+    broken["exit_polls"][0]["share_pct"] = 120.0  # late in the package's order
+    broken["regions"][0]["region_name"] = ""  # first in the package's order
+    for _ in range(3):
+        with pytest.raises(PipelineError) as caught:
+            validate(broken)
+        assert caught.value.table == "regions", str(caught.value)
