@@ -51,6 +51,7 @@ EXPECTED = {
         ("boqaev_stambekov", 4, "Boqaev", 4_459, 11_660, "Erlan Stambekov", 2_825, 15_930),
         ("altaev_qyryqbaev", 27, "Ältaev", 35_178, 35_116, "Temir Qyryqbaev", 32_251, 117_584),
     ),
+    15: (8, ("amanat", 40, 22, 62, 62, 1), ("baytaq", 0, 0, 0, None, 0)),
     13: (
         20,
         ("KZ-43", "Қызылорда облысы", "Qyzylorda oblysy", "Кызылординская область", 67.21),
