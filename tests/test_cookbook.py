@@ -44,7 +44,7 @@ EXPECTED = {
         ("Public Opinion Research Institute", dt.date(2023, 1, 28), 48.6),
         ("Public Opinion Research Institute", dt.date(2023, 3, 10), 66.7),
     ),
-    11: (34, None, ("corrected", "totals_party_list_votes", "option_id=against_all", "votes", "248,291", "248.291")),
+    11: (45, None, ("corrected", "totals_party_list_votes", "option_id=against_all", "votes", "248,291", "248.291")),
     12: (8, ("option_id=amanat", 9, 9, 53.9, 53.9, 53.9), ("option_id=baytaq", 7, 7, 2.3, 2.3, 2.3)),
     14: (
         3,

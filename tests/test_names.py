@@ -109,3 +109,34 @@ def test_a_name_its_quote_does_not_contain_is_refused(tmp_path):
     )
     with pytest.raises(PipelineError, match="KZ-62, name #1: the quote must be under 200 characters and contain"):
         read_names(["KZ-62"], [], path)
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        (
+            "{language: en, script: Latn, form: official_full, name: Auyl Democratic \u0440arty, url: 'https://x.example',"
+            " publisher: X, quote: 'Auyl Democratic \u0440arty'}",
+            "mixes Latin and Cyrillic letters",
+        ),
+        (
+            "{language: en, script: Latn, form: official_full, name: Auyl Party, url: 'https://x.example',"
+            " publisher: X, quote: 'something else', note: 'written otherwise'}",
+            "at least 'party'",
+        ),
+        ("{language: en, script: Latn, form: [short], name: Auyl, url: u, publisher: X, quote: Auyl}", "must be text"),
+    ],
+)
+def test_a_wrong_party_name_is_refused(tmp_path, entry, message):
+    path = tmp_path / "names.yaml"
+    path.write_text(f"parties:\n  - party_id: auyl\n    names:\n      - {entry}\n", encoding="utf-8")
+    with pytest.raises(PipelineError, match=message):
+        read_names([], ["auyl"], path)
+
+
+def test_a_damaged_names_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "names.yaml"
+    for text in ("regions: [", "- just a list\n"):
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(PipelineError, match="names.yaml"):
+            read_names(["KZ-62"], [], path)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pipeline import ROOT
 from pipeline.errors import PipelineError
-from pipeline.yamlfile import read_yaml
+from pipeline.extract.reports import read_source
 
 NAMES_FILE = ROOT / "sources" / "names.yaml"
 NAME_KEYS = {"language", "script", "form", "name", "url", "publisher", "quote"}
@@ -28,6 +28,8 @@ KAZAKH_LATIN_2021 = {
     "ш": "ş", "ы": "y", "і": "ı",
 }  # fmt: skip
 _UPPER = {"i": "İ", "ı": "I"}  # the dotted and dotless i keep their dot in capitals
+_LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 
 def transliterate_kazakh(text: str) -> str:
@@ -47,9 +49,12 @@ def transliterate_kazakh(text: str) -> str:
 
 def read_names(region_ids: list[str], party_ids: list[str], path: Path = NAMES_FILE) -> dict[str, list[dict]]:
     """The tables region_names and party_names, every name checked: a known region or party, a known
-    language, script and form, its quote under 200 characters and containing it (or a note saying how
-    the quote writes it), and a Kazakh Latin form generated for every Kazakh Cyrillic official name."""
-    content = read_yaml(path) if path.exists() else {}
+    language, script and form, letters of its script only within a word, its quote under 200 characters
+    and containing it (with a note saying how the quote writes it otherwise), and a Kazakh Latin form
+    generated for every Kazakh Cyrillic official name of a region."""
+    content = read_source(path) if path.exists() else {}
+    if not isinstance(content, dict):
+        raise _error(path, "region_names", "the file must be a mapping with 'regions' and 'parties'")
     tables = {}
     for kind, key, table, known in (
         ("regions", "region_id", "region_names", region_ids),
@@ -57,7 +62,7 @@ def read_names(region_ids: list[str], party_ids: list[str], path: Path = NAMES_F
     ):
         rows = []
         for entry in content.get(kind) or []:
-            owner = entry.get(key)
+            owner = entry.get(key) if isinstance(entry, dict) else None
             if owner not in known:
                 raise _error(path, table, f"unknown {key} {owner!r}")
             for number, name in enumerate(entry.get("names") or [], start=1):
@@ -69,12 +74,23 @@ def read_names(region_ids: list[str], party_ids: list[str], path: Path = NAMES_F
 def _rows(name: dict, key: str, owner: str, kind: str, path: Path, table: str, where: str) -> list[dict]:
     if not isinstance(name, dict) or not NAME_KEYS <= set(name) or set(name) - NAME_KEYS - {"note"}:
         raise _error(path, table, f"{where}: needs exactly {', '.join(sorted(NAME_KEYS))} (and an optional note)")
+    if not all(isinstance(name[k], str) for k in ("language", "script", "form", "name", "quote")):
+        raise _error(path, table, f"{where}: language, script, form, name and quote must be text")
     if name["form"] not in FORMS[kind]:
         raise _error(path, table, f"{where}: form {name['form']!r} is not one of {', '.join(sorted(FORMS[kind]))}")
-    quote = " ".join(str(name["quote"]).split())
+    mixed = [word for word in re.findall(r"\w+", name["name"]) if _LATIN.search(word) and _CYRILLIC.search(word)]
+    if mixed:
+        raise _error(path, table, f"{where}: {mixed[0]!r} mixes Latin and Cyrillic letters (a look-alike letter)")
+    quote = " ".join(name["quote"].split())
     written = name["name"].translate(_QUOTE_MARKS).lower() in quote.translate(_QUOTE_MARKS).lower()
-    if len(quote) > 199 or not (written or name.get("note")):
-        raise _error(path, table, f"{where}: the quote must be under 200 characters and contain {name['name']!r}")
+    longest = max(re.findall(r"\w+", name["name"]), key=len).lower()
+    if len(quote) > 199 or not (written or (name.get("note") and longest in quote.lower())):
+        raise _error(
+            path,
+            table,
+            f"{where}: the quote must be under 200 characters and contain {name['name']!r} (or, with a note "
+            f"saying how it writes it, at least {longest!r})",
+        )
     row = {
         key: owner,
         "language_code": name["language"],

@@ -15,6 +15,8 @@ import datetime
 import re
 from pathlib import Path
 
+import yaml
+
 from pipeline import ROOT, metadata
 from pipeline.errors import PipelineError
 from pipeline.yamlfile import read_yaml
@@ -22,6 +24,7 @@ from pipeline.yamlfile import read_yaml
 SOURCES = ROOT / "sources"
 PUBLISHER_KEYS = {"publisher_id", "publisher_name", "publisher_kind", "publisher_country_code", "homepage_url"}
 REPORT_KEYS = {"report_id", "publisher_id", "url", "published_date", "language", "figures"}
+OPTIONAL_REPORT_KEYS = {"date_inferred"}  # true where the page shows no date and the text implies it
 FIGURE_KEYS = {"table", "key", "column", "text", "quote"}
 OPTIONAL_FIGURE_KEYS = {"note", "released_at", "multiplier"}
 MULTIPLIERS = (1, 1000, 1_000_000)  # a figure written in thousands ("12 тысяч") or millions
@@ -52,15 +55,21 @@ def _read(package: metadata.Package, publishers_file: Path, report_files: list[P
     known = set()
     for number, entry in enumerate(publishers, start=1):
         _keys(entry, PUBLISHER_KEYS, set(), publishers_file, f"publisher #{number}")
+        if not isinstance(entry["publisher_id"], str):
+            raise _error(publishers_file, f"publisher #{number}", "publisher_id must be text")
         known.add(entry["publisher_id"])
-    figures, seen_reports, seen_figures = [], {}, set()
+    figures, seen_reports, seen_figures, inferred = [], {}, set(), {}
     for path in report_files:
         for number, report in enumerate(_entries(path, "reports"), start=1):
             where = f"report #{number}"
-            _keys(report, REPORT_KEYS, set(), path, where)
+            _keys(report, REPORT_KEYS, OPTIONAL_REPORT_KEYS, path, where)
+            for key in ("report_id", "publisher_id", "url", "language"):
+                if not isinstance(report[key], str):
+                    raise _error(path, where, f"{key} must be text, not {report[key]!r}")
             report_id = report["report_id"]
             where = f"report {report_id}"
             facts = {k: report[k] for k in REPORT_KEYS - {"figures"}}
+            inferred[report_id] = inferred.get(report_id, False) or bool(report.get("date_inferred"))
             if report_id in seen_reports and seen_reports[report_id][1] != facts:
                 other = seen_reports[report_id][0].name
                 raise _error(
@@ -77,6 +86,8 @@ def _read(package: metadata.Package, publishers_file: Path, report_files: list[P
                     raise _error(path, f"{where}, figure #{index}", f"the report already gives {row['quantity_id']}")
                 seen_figures.add((report_id, row["quantity_id"]))
                 figures.append(row)
+    for row in figures:  # a report split over several files is dated as inferred if any part says so
+        row["is_date_inferred"] = inferred[row["report_id"]]
     figures.sort(key=lambda r: (r["report_id"], r["quantity_id"]))
     rows = [{k: entry[k] for k in PUBLISHER_KEYS} for entry in sorted(publishers, key=lambda e: e["publisher_id"])]
     return rows, figures
@@ -111,11 +122,11 @@ def _figure(package: metadata.Package, report: dict, figure: dict, path: Path, w
     quote = " ".join(quote.split())
     if len(quote) > MAX_QUOTE:
         raise _error(path, where, f"the quote has {len(quote)} characters; at most {MAX_QUOTE}")
-    if text not in quote:
-        raise _error(path, where, f"the figure {text!r} is not in its quote")
+    if not re.search(rf"(?<![\d.,])(?<!\d[ ,.]){re.escape(text)}(?!\d|[ ,.]\d)", quote):  # whole: not '12' in '312'
+        raise _error(path, where, f"the figure {text!r} is not in its quote (as a whole number)")
     value, decimals = figure_value(text, report["language"], path, where)
     multiplier = figure.get("multiplier", 1)
-    if multiplier not in MULTIPLIERS:
+    if type(multiplier) is not int or multiplier not in MULTIPLIERS:
         raise _error(path, where, f"multiplier must be one of {', '.join(map(str, MULTIPLIERS))}, not {multiplier!r}")
     released = figure.get("released_at")
     if released is not None and not isinstance(released, datetime.datetime):
@@ -125,6 +136,7 @@ def _figure(package: metadata.Package, report: dict, figure: dict, path: Path, w
         "publisher_id": report["publisher_id"],
         "report_url": report["url"],
         "published_date": report["published_date"],
+        "is_date_inferred": None,  # set once every file is read
         "language_code": report["language"],
         "quantity_id": quantity_id,
         "published_table_name": table,
@@ -155,6 +167,8 @@ def figure_value(text: str, language: str, path: Path | str = "", where: str = "
     elif "," in digits:
         if "." in digits:
             raise _error(path, where, f"{text!r} mixes separators; write it as the report does")
+        if re.fullmatch(r"[+-]?\d{1,3},\d{3}", digits):
+            raise _error(path, where, f"{text!r} is ambiguous in {language}: a decimal comma or a thousands separator")
         digits = digits.replace(",", ".")  # the decimal comma of Russian and Kazakh
     return float(digits), len(digits.partition(".")[2])
 
@@ -178,7 +192,7 @@ def _key_text(value, kind: str, path: Path, where: str) -> str:
 def _entries(path: Path, list_key: str) -> list:
     if not path.exists():
         return []
-    content = read_yaml(path) or {}
+    content = read_source(path)
     entries = content.get(list_key) if isinstance(content, dict) else None
     if not isinstance(entries, list):
         raise _error(path, "", f"the file must hold a list under '{list_key}'")
@@ -197,3 +211,13 @@ def _keys(entry, required: set, optional: set, path: Path, where: str) -> None:
 def _error(path: Path | str, where: str, message: str) -> PipelineError:
     name = path.relative_to(ROOT) if isinstance(path, Path) and path.is_relative_to(ROOT) else path
     return PipelineError("extract", f"{name}{', ' + where if where else ''}: {message}.", table="independent_reports")
+
+
+def read_source(path: Path):
+    """A file of sources/ parsed, or a PipelineError naming it (a YAML error, a date that does not exist)."""
+    try:
+        return read_yaml(path) or {}
+    except (yaml.YAMLError, ValueError) as error:
+        first = str(error).splitlines()[0]
+        name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        raise PipelineError("extract", f"{name} cannot be read: {first}.") from None

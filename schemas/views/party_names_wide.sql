@@ -13,4 +13,4 @@ ORDER BY p.party_id;
 -- column name_kk: The registered full name in Kazakh.
 -- column name_ru: The registered full name in Russian.
 -- column name_en: The registered full name in English.
--- column ballot_names: The short names used on the ballot and in the commission's texts, Kazakh before Russian where they differ.
+-- column ballot_names: The short names or abbreviations the commission and the press use, Kazakh before Russian where they differ.
