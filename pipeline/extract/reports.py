@@ -122,7 +122,7 @@ def _figure(package: metadata.Package, report: dict, figure: dict, path: Path, w
     quote = " ".join(quote.split())
     if len(quote) > MAX_QUOTE:
         raise _error(path, where, f"the quote has {len(quote)} characters; at most {MAX_QUOTE}")
-    if not re.search(rf"(?<![\d.,])(?<!\d[ ,.]){re.escape(text)}(?!\d|[ ,.]\d)", quote):  # whole: not '12' in '312'
+    if not _contains_whole(quote, text):
         raise _error(path, where, f"the figure {text!r} is not in its quote (as a whole number)")
     value, decimals = figure_value(text, report["language"], path, where)
     multiplier = figure.get("multiplier", 1)
@@ -151,6 +151,25 @@ def _figure(package: metadata.Package, report: dict, figure: dict, path: Path, w
         "quote_text": quote,
         "note_text": " ".join(str(figure["note"]).split()) if figure.get("note") else None,
     }
+
+
+def _contains_whole(quote: str, text: str) -> bool:
+    """Whether `quote` contains the figure `text` as a whole number: not '12' in '312', '3' in '3 431 510'
+    or '23' in '1,23' (a digit, or a separator and a digit, on either side means a longer number)."""
+    start = quote.find(text)
+    while start >= 0:
+        end = start + len(text)
+        before, after = quote[max(0, start - 2) : start], quote[end : end + 2]
+        longer_before = (
+            before[-1:].isdigit()
+            or before[-1:] in (".", ",")
+            or (len(before) == 2 and before[0].isdigit() and before[1] in " ,.")
+        )
+        longer_after = after[:1].isdigit() or (len(after) == 2 and after[0] in " ,." and after[1].isdigit())
+        if not (longer_before or longer_after):
+            return True
+        start = quote.find(text, start + 1)
+    return False
 
 
 def figure_value(text: str, language: str, path: Path | str = "", where: str = "") -> tuple[float, int]:
