@@ -40,14 +40,14 @@ def _turnout_bases(tables: dict) -> list[str]:
     return _table(rows, columns)
 
 
-REPORTS_CHECK = "reports_agree"
+REPORTS_CHECKS = ("reports_agree", "reports_agree_with_each_other")
 
 
 def _independent_reports(tables: dict, quality: list[dict]) -> list[str]:
     """Per family of figures (the published table they state), how many independent figures agree with
     the package, how many disagree, and what was decided for each disagreement."""
     figures, publishers = tables["independent_reports"], {p["publisher_id"]: p for p in tables["publishers"]}
-    decided = [r for r in quality if r["check_id"] == REPORTS_CHECK and r["status"] != "passed"]
+    decided = [r for r in quality if r["check_id"] in REPORTS_CHECKS and r["status"] != "passed"]
     acknowledged = {r["record_key"] for r in decided if r["status"] == "acknowledged"}
     families: dict[str, dict] = {}
     for figure in figures:
@@ -72,19 +72,21 @@ def _independent_reports(tables: dict, quality: list[dict]) -> list[str]:
     details = [
         {
             "status": r["status"],
+            "check": r["check_id"],
             "figure": r["record_key"],
             "published": r["expected"],
             "reported": r["actual"],
             "decision": r["explanation"],
         }
-        for r in sorted(decided, key=lambda r: r["record_key"])
+        for r in sorted(decided, key=lambda r: (r["record_key"], r["check_id"]))
     ]
     return [
         f"## Independent reports ({len(figures)} figures from {len(publishers)} publishers)",
         "",
         "Every figure in `independent_reports` (news agencies and newspapers quoting the electoral commission, "
         "the pollsters' releases, observer missions; `sources/`) is compared with the value the package "
-        f"publishes for the same table, row and column by the check `{REPORTS_CHECK}`, within the rounding of "
+        "publishes for the same table, row and column by the check `reports_agree`, and with the other reports of "
+        "the same quantity by `reports_agree_with_each_other`, within the rounding of "
         "both. A disagreement is corrected in the article (an erratum, when the evidence shows the article is "
         "wrong: the reports then agree with the corrected value) or acknowledged (when the report is the one in "
         "error, or gives a preliminary figure); each decision is listed below the counts.",
@@ -101,7 +103,8 @@ def _independent_reports(tables: dict, quality: list[dict]) -> list[str]:
             ],
         ),
         "",
-        *(_table(details, ["status", "figure", "published", "reported", "decision"]) + [""] if details else []),
+        *(_table(details, ["status", "check", "figure", "published", "reported", "decision"]) if details else []),
+        *([""] if details else []),
     ]
 
 
