@@ -10,7 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Every input of the build: the raw snapshot and manifest, the schemas, the errata and the code.
-SOURCES := $(shell find raw schemas errata pipeline -type f -not -path '*/__pycache__/*' | sort)
+SOURCES := $(shell find raw schemas errata sources forensics pipeline -type f -not -path '*/__pycache__/*' | sort)
 
 all: datapackage.json
 
@@ -48,7 +48,7 @@ fetch: $(STAMP)
 
 clean:
 	rm -rf build .pytest_cache .hypothesis processed datapackage.json docs/data_dictionary.md \
-		docs/quality_report.md docs/parquet_views.sql
+		docs/quality_report.md docs/parquet_views.sql docs/forensics.md
 
 distclean: clean
 	rm -rf $(VENV) $(TOOLS)

@@ -37,6 +37,11 @@ CREATE OR REPLACE VIEW errata AS SELECT * FROM read_parquet('processed/errata.pa
 CREATE OR REPLACE VIEW extraction_inferences AS SELECT * FROM read_parquet('processed/extraction_inferences.parquet');
 CREATE OR REPLACE VIEW source_gaps AS SELECT * FROM read_parquet('processed/source_gaps.parquet');
 CREATE OR REPLACE VIEW quality_checks AS SELECT * FROM read_parquet('processed/quality_checks.parquet');
+CREATE OR REPLACE VIEW forensic_tests AS SELECT * FROM read_parquet('processed/forensic_tests.parquet');
+CREATE OR REPLACE VIEW forensic_region_shares AS SELECT * FROM read_parquet('processed/forensic_region_shares.parquet');
+CREATE OR REPLACE VIEW forensic_region_summary AS SELECT * FROM read_parquet('processed/forensic_region_summary.parquet');
+CREATE OR REPLACE VIEW poll_errors AS SELECT * FROM read_parquet('processed/poll_errors.parquet');
+CREATE OR REPLACE VIEW forensic_calibration AS SELECT * FROM read_parquet('processed/forensic_calibration.parquet');
 
 -- name: district_claims_vs_official
 -- description: Each claim against a district result beside the official figures: the district (as the article names it, else the one the official winner won), the votes the claim gives the challenger and the winner, and their official votes (the challenger's where the official results list them as the runner-up).

@@ -65,13 +65,19 @@ def cmd_publish(args) -> int:
     with build_lock(args.root, "publish", wait=args.wait):  # one build at a time, staging included
         if recover_locked(args.root):
             print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)
+        from pipeline.forensics import Pending
         from pipeline.publish import stage_release, update_readme
         from pipeline.quality import outcome_summary
         from pipeline.validate import validate
 
-        snapshot, tables = source_tables_of(args.root)
-        stage = args.root / "build" / "staging"
-        quality = stage_release(validate(tables), stage, snapshot.entry)
+        pending = Pending()  # the forensics, in a second process while this one extracts, validates, checks
+        try:
+            snapshot, tables = source_tables_of(args.root)
+            pending.send(tables)
+            stage = args.root / "build" / "staging"
+            quality = stage_release(validate(tables), stage, snapshot.entry, pending=pending)
+        finally:
+            pending.close()
         swap_in(stage, args.root)
         update_readme(args.root / "README.md", tables, quality)
     print(

@@ -12,16 +12,16 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import metadata
+from pipeline import forensics, metadata
 from pipeline.errors import PipelineError
 from pipeline.files import sha256_file, write_atomically
 from pipeline.parallel import in_threads
 from pipeline.quality import check_gaps, gate
 from pipeline.release import DESCRIPTOR, DOCS, PROCESSED
-from pipeline.report import quality_report, readme_findings, with_readme_findings
+from pipeline.report import forensics_report, quality_report, readme_findings, with_readme_findings
 from pipeline.validate import Validated, validate_table
 
-DICTIONARY, REPORT, PARQUET_VIEWS = (Path(item) for item in DOCS)
+DICTIONARY, REPORT, PARQUET_VIEWS, FORENSICS = (Path(item) for item in DOCS)
 # The documentation files travel with the data: listed in datapackage.json (so `download` brings them).
 DOC_RESOURCES = {
     DICTIONARY: (
@@ -38,6 +38,14 @@ DOC_RESOURCES = {
         "text/markdown",
         "Every cross-check with its outcome, the corrections applied to the source (errata) with their "
         "evidence, the acknowledged findings and the values the source does not give.",
+    ),
+    FORENSICS: (
+        "forensics_report",
+        "Forensics report",
+        "md",
+        "text/markdown",
+        "Each election-forensics test with its null model, parameters, result, p-value and calibration, and in "
+        "plain words what the results show and what they cannot show.",
     ),
     PARQUET_VIEWS: (
         "parquet_views",
@@ -141,6 +149,13 @@ def export_table(con, resource: metadata.Resource, folder: Path) -> None:
     )
 
 
+def _export(con, resources: list[metadata.Resource], folder: Path) -> dict[str, dict[str, str]]:
+    """Export these tables and return their example values."""
+    for resource in resources:
+        export_table(con, resource, folder)
+    return _examples(con, resources)
+
+
 def parquet_views(package: metadata.Package) -> str:
     """SQL that makes every Parquet file a view named like its table, then adds the convenience views,
     so that any query written for the database runs on the Parquet files alone."""
@@ -157,10 +172,10 @@ def parquet_views(package: metadata.Package) -> str:
     return "\n".join(lines)
 
 
-def _examples(con, package: metadata.Package) -> dict[str, dict[str, str]]:
+def _examples(con, resources: list[metadata.Resource]) -> dict[str, dict[str, str]]:
     """An example value per column: the first non-null value in key order."""
     queries = []
-    for resource in package.resources:  # one query for every table: a list of the columns' examples each
+    for resource in resources:  # one query for all the tables: a list of the columns' examples each
         order = ", ".join(resource.primary_key)
         picks = ", ".join(
             f"CAST(first({f.name} ORDER BY {order}) FILTER (WHERE {f.name} IS NOT NULL) AS VARCHAR)"
@@ -173,7 +188,7 @@ def _examples(con, package: metadata.Package) -> dict[str, dict[str, str]]:
             f.name: "" if v is None else (v if len(v) <= 60 else v[:57] + "...")
             for f, v in zip(resource.fields, row, strict=True)
         }
-        for resource, row in zip(package.resources, rows, strict=True)
+        for resource, row in zip(resources, rows, strict=True)
     }
 
 
@@ -281,14 +296,14 @@ def verify_release(con, validated: Validated, package: metadata.Package, *, work
 
 
 def stage_release(
-    validated: Validated, stage: Path, raw_entry: dict, package: metadata.Package | None = None
+    validated: Validated, stage: Path, raw_entry: dict, package: metadata.Package | None = None, pending=None
 ) -> list[dict]:
     """Write a whole release into `stage` after the cross-checks pass; returns the quality_checks rows.
     A failure to write (a full disk, a read-only folder) removes the stage and says so."""
 
     package = package or metadata.load()
     try:
-        return _stage_release(validated, stage, raw_entry, package)
+        return _stage_release(validated, stage, raw_entry, package, pending)
     except (OSError, duckdb.Error) as error:
         if isinstance(error, duckdb.Error) and not _io_failure(error):
             raise  # a bug (an SQL error): keep the traceback
@@ -329,7 +344,9 @@ def _io_failure(error: Exception) -> bool:
     return isinstance(error, (duckdb.IOException, duckdb.FatalException)) or any(p in text for p in _IO_FAILURE)
 
 
-def _stage_release(validated: Validated, stage: Path, raw_entry: dict, package: metadata.Package) -> list[dict]:
+def _stage_release(
+    validated: Validated, stage: Path, raw_entry: dict, package: metadata.Package, pending=None
+) -> list[dict]:
     if stage.exists():
         shutil.rmtree(stage)
     (stage / PROCESSED).mkdir(parents=True)
@@ -338,17 +355,20 @@ def _stage_release(validated: Validated, stage: Path, raw_entry: dict, package: 
     con = build_database(validated, database, package)
     try:
         quality = verify_release(con, validated, package, workers=WORKERS)
+        if pending is None:
+            pending = forensics.Pending()
+            pending.send(validated.tables)
+        forensic_tables = pending.result()
+        for resource in package.produced_by_forensics:
+            relation = validate_table(con, resource, forensic_tables[resource.name])
+            con.execute(f"INSERT INTO {resource.name} SELECT * FROM {relation}")
         tables = list(package.resources)
-        examples, *_ = in_threads(  # the examples and the exports, in threads on their own cursors
-            con,
-            [
-                lambda cursor: _examples(cursor, package),
-                *(
-                    lambda cursor, part=tables[n::WORKERS]: [export_table(cursor, r, stage / PROCESSED) for r in part]
-                    for n in range(WORKERS)
-                ),
-            ],
-        )
+        examples = {}
+        folder = stage / PROCESSED
+        tasks = [lambda cursor, part=tables[n::WORKERS]: _export(cursor, part, folder) for n in range(WORKERS)]
+        for part in in_threads(con, tasks):  # each thread exports its share of the tables and their examples
+            examples |= part
+        examples = {resource.name: examples[resource.name] for resource in package.resources}
         view_columns = {
             view.name: con.execute(
                 "SELECT column_name, data_type, comment FROM duckdb_columns() "
@@ -363,6 +383,7 @@ def _stage_release(validated: Validated, stage: Path, raw_entry: dict, package: 
     (stage / DICTIONARY).write_text(metadata.data_dictionary(package, examples, view_columns), encoding="utf-8")
     (stage / REPORT).write_text(quality_report(package, validated.tables, quality), encoding="utf-8")
     (stage / PARQUET_VIEWS).write_text(parquet_views(package), encoding="utf-8")
+    (stage / FORENSICS).write_text(forensics_report(forensic_tables, forensics.parameters()), encoding="utf-8")
     descriptor = datapackage(package, stage, raw_entry)
     (stage / DESCRIPTOR).write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return quality

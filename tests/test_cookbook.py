@@ -20,6 +20,7 @@ QUERIES = dict(
     )
 )
 
+PAPER_METHOD = "exact Poisson-binomial tail: each count reproducible with probability min(1, 10,000 / valid votes)"
 # number -> (row count, first row, last row or None when the order of the last rows is not total)
 EXPECTED = {
     1: (20, ("Kyzylorda Region", 67.21, 326_663, 486_034), ("Almaty", 25.82, 310_416, 1_202_078)),
@@ -52,6 +53,12 @@ EXPECTED = {
         ("altaev_qyryqbaev", 27, "Ältaev", 35_178, 35_116, "Temir Qyryqbaev", 32_251, 117_584),
     ),
     15: (8, ("amanat", 40, 22, 62, 62, 1), ("baytaq", 0, 0, 0, None, 0)),
+    16: (20, ("KZ-11", 8, 8, 293_595), ("KZ-61", 1, 0, 599_903)),
+    17: (
+        8,
+        ("counts_reproducible", "all", 131.0, 5.988373, 4.14431e-161, PAPER_METHOD),
+        ("turnout_share_correlation", "all", 0.110972, 0.0, 0.729927, "permutation, 10000 draws (two-sided)"),
+    ),
     13: (
         20,
         ("KZ-43", "Қызылорда облысы", "Qyzylorda oblysy", "Кызылординская область", 67.21),

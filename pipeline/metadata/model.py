@@ -60,7 +60,7 @@ class Resource:
     foreign_keys: tuple[dict, ...] = ()
     unique: tuple[tuple[str, ...], ...] = ()
     row_count: int | None = None  # rows the source gives; a lost or added row must be reviewed
-    produced_by: str = "source"  # "source": extracted or derived; "checks": written by the quality gate
+    produced_by: str = "source"  # "source": extracted or derived; "checks": the quality gate; "forensics"
 
     @property
     def field_names(self) -> list[str]:
@@ -103,6 +103,11 @@ class Package:
         (resource,) = [r for r in self.resources if r.produced_by == "checks"]
         return resource
 
+    @property
+    def produced_by_forensics(self) -> list[Resource]:
+        """The tables the forensics step writes (pipeline/forensics.py)."""
+        return [r for r in self.resources if r.produced_by == "forensics"]
+
     def resource(self, name: str) -> Resource:
         """The table of that name."""
         for resource in self.resources:
@@ -135,8 +140,8 @@ def build_package(package: dict, fields: dict, resources: dict[str, dict]) -> Pa
         unknown = set(spec) - RESOURCE_KEYS
         if unknown:
             raise MetadataError(f"resource {name}: unknown keys {sorted(unknown)}")
-        if spec.get("produced_by", "source") not in ("source", "checks"):
-            raise MetadataError(f"resource {name}: produced_by must be 'source' or 'checks'")
+        if spec.get("produced_by", "source") not in ("source", "checks", "forensics"):
+            raise MetadataError(f"resource {name}: produced_by must be 'source', 'checks' or 'forensics'")
         if spec.get("name") != name:
             raise MetadataError(f"resource file {name}.yaml names itself {spec.get('name')!r}")
         for key in ("title", "description", "primary_key"):

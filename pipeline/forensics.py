@@ -1,0 +1,451 @@
+"""Forensics step: election-forensics tests on the validated tables, with their null models explicit and
+their calibration on synthetic elections (parameters: forensics/parameters.yaml, fixed before the data
+was looked at). Every result is a property of the published numbers; none shows who produced them or why.
+
+References: Klimek, Yegorov, Hanel and Thurner, 'Statistical detection of systematic election
+irregularities', PNAS 109 (2012); Kobak, Shpilkin and Pshenichnikov, 'Integer percentages as electoral
+falsification fingerprints', Annals of Applied Statistics 10 (2016); Mebane, 'Election forensics: the
+second-digit Benford's law test and recent American presidential elections' (2006).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from pipeline import ROOT
+from pipeline.errors import PipelineError
+from pipeline.yamlfile import read_yaml
+
+PARAMETERS = ROOT / "forensics" / "parameters.yaml"
+TABLES = ("forensic_tests", "forensic_region_shares", "forensic_region_summary", "poll_errors", "forensic_calibration")
+
+
+def parameters(path: Path = PARAMETERS) -> dict:
+    """The reviewed parameters."""
+    return read_yaml(path)
+
+
+def run(tables: dict[str, list[dict]], params: dict | None = None) -> dict[str, list[dict]]:
+    """The forensics tables from the validated tables (numpy, seeded: byte-identical from run to run)."""
+    import numpy as np
+
+    params = params or parameters()
+    grid = params["grid"]
+    rng = np.random.Generator(np.random.PCG64(params["seed"]))
+    draws = int(params["simulations"])
+    ballots = {r["region_id"]: r for r in tables["region_ballots"]}
+    regions = sorted(ballots)
+    options = sorted({r["option_id"] for r in tables["party_list_results"]})
+    cell = {(r["region_id"], r["option_id"]): r for r in tables["party_list_results"]}
+    votes = np.array([[cell[(g, o)]["votes"] for o in options] for g in regions], dtype=float)
+    published = np.array([[cell[(g, o)]["vote_share_pct"] for o in options] for g in regions], dtype=float)
+    valid = np.array([ballots[g]["ballots_cast_count"] - ballots[g]["invalid_ballots_count"] for g in regions], float)
+    cast = np.array([ballots[g]["ballots_cast_count"] for g in regions], float)
+    registered = np.array([ballots[g]["registered_voters_count"] for g in regions], float)
+    window = grid["window_fraction"]
+    chance = 2 * window  # a uniform fractional part falls within the window of a grid point
+
+    shares = 100 * votes / valid[:, None]
+    distance = _grid_distance(np, shares, grid["region_share_step_pp"])
+    on_grid = distance <= window
+    reproduced = np.rint(published / 100 * valid[:, None])
+    reproducible = reproduced == votes
+    turnout = 100 * cast / registered
+    turnout_distance = _grid_distance(np, turnout, grid["turnout_step_pp"])
+
+    tests = []
+
+    def add(test_id, level, n, statistic, observed, expected, p, method, count=None, low=None, high=None, reading=""):
+        tests.append(
+            {
+                "test_id": test_id,
+                "subject_id": "all",
+                "unit_level": level,
+                "units_count": n,
+                "statistic_name": statistic,
+                "observed_value": _r(observed),
+                "expected_value": _r(expected),
+                "interval_low": _r(low),
+                "interval_high": _r(high),
+                "p_value": _p(p),
+                "p_value_method": method,
+                "draws_count": count,
+                "reading_text": reading,
+            }
+        )
+
+    # share_grid_region: exact binomial tail, and a Monte Carlo null that moves every count a little.
+    k, n = int(on_grid.sum()), on_grid.size
+    add(
+        "share_grid_region",
+        "region",
+        n,
+        "regional shares within 5 % of a 0.01 pp step of the grid",
+        k,
+        n * chance,
+        binomial_tail(k, n, chance),
+        "exact binomial tail, P(X >= observed), X ~ Binomial(n, 0.10)",
+        reading=f"{k} of {n} exact regional shares lie on the two-decimal grid where {n * chance:.0f} are expected "
+        "if their fractional parts are uniform.",
+    )
+    shift = rng.integers(-params["perturbation_votes"], params["perturbation_votes"] + 1, size=(draws, *votes.shape))
+    moved = votes[None] + shift
+    moved_shares = moved * (100 / grid["region_share_step_pp"])  # in grid steps, computed in place
+    moved_shares /= moved.sum(axis=2, keepdims=True)
+    moved_on = _grid_distance(np, moved_shares, 1.0) <= window
+    simulated = moved_on.sum(axis=(1, 2))
+    add(
+        "share_grid_region_perturbed",
+        "region",
+        n,
+        f"regional shares on the grid after moving every count by up to {params['perturbation_votes']} votes",
+        k,
+        float(simulated.mean()),
+        (1 + int((simulated >= k).sum())) / (draws + 1),
+        f"Monte Carlo, {draws} draws: counts moved by a uniform integer, shares recomputed",
+        draws,
+        float(np.quantile(simulated, 0.005)),
+        float(np.quantile(simulated, 0.995)),
+        "The grid count of counts moved by a few votes, as counting would leave them, is the null; the observed "
+        f"count sits {'far above' if k > np.quantile(simulated, 0.995) else 'within'} its 99 % range.",
+    )
+
+    # share_grid_national at the national precision.
+    national = {r["option_id"]: r["votes"] for r in tables["national_party_list_results"]}
+    (nation,) = tables["national_ballots"]
+    national_valid = nation["ballots_cast_count"] - nation["invalid_ballots_count"]
+    national_shares = np.array([100 * national[o] / national_valid for o in options])
+    national_on = _grid_distance(np, national_shares, grid["national_share_step_pp"]) <= window
+    kn = int(national_on.sum())
+    add(
+        "share_grid_national",
+        "nation",
+        len(options),
+        "national shares within 5 % of a 0.1 pp step of the grid",
+        kn,
+        len(options) * chance,
+        binomial_tail(kn, len(options), chance),
+        "exact binomial tail, X ~ Binomial(n, 0.10)",
+        reading=f"{kn} of {len(options)} exact national shares lie on the one-decimal grid (53.9003 % for Amanat).",
+    )
+
+    kt = int((turnout_distance <= window).sum())
+    add(
+        "turnout_grid_region",
+        "region",
+        len(regions),
+        "regional turnouts (ballots cast over registered) within 5 % of a 0.01 pp step",
+        kt,
+        len(regions) * chance,
+        binomial_tail(kt, len(regions), chance),
+        "exact binomial tail, X ~ Binomial(n, 0.10)",
+        reading=f"{kt} of {len(regions)} exact regional turnouts lie on the two-decimal grid.",
+    )
+
+    # counts_reproducible: a count is recovered from its two-decimal share with probability min(1, 1e4/valid).
+    chances = np.minimum(1.0, 1.0 / (valid * grid["region_share_step_pp"] / 100))[:, None] * np.ones_like(votes)
+    kr = int(reproducible.sum())
+    add(
+        "counts_reproducible",
+        "region",
+        n,
+        "regional counts equal to round(published share / 100 x valid votes)",
+        kr,
+        float(chances.sum()),
+        poisson_binomial_tail(np, kr, chances.ravel()),
+        "exact Poisson-binomial tail: each count reproducible with probability min(1, 10,000 / valid votes)",
+        reading=f"{kr} of {n} counts can be recomputed from their published shares; {chances.sum():.1f} are "
+        "expected when the shares are rounded from counted votes.",
+    )
+
+    # turnout_share_correlation: weighted by registered voters, permutation p-value.
+    for option, test_id in (
+        (params["leading_option"], "turnout_share_correlation"),
+        ("against_all", "turnout_against_all_correlation"),
+    ):
+        share = shares[:, options.index(option)]
+        observed = _weighted_r(np, turnout[None], share[None], registered)[0]
+        permuted = rng.permuted(np.tile(share, (draws, 1)), axis=1)
+        null = _weighted_r(np, np.tile(turnout, (draws, 1)), permuted, registered)
+        add(
+            test_id,
+            "region",
+            len(regions),
+            f"correlation of turnout and the {option} share, weighted by registered voters",
+            float(observed),
+            0.0,
+            (1 + int((np.abs(null) >= abs(observed)).sum())) / (draws + 1),
+            f"permutation, {draws} draws (two-sided)",
+            draws,
+            reading="With 20 regions this is a scatter plot, not a fingerprint: aggregation can dilute or create "
+            "such a correlation.",
+        )
+
+    # second_digit_region: the mean second digit of the regional counts against Benford's law.
+    digits = np.array([int(str(int(v))[1]) for v in votes.ravel() if v >= 10])
+    benford = np.array([sum(math.log10(1 + 1 / (10 * j + d)) for j in range(1, 10)) for d in range(10)])
+    benford_mean = float((benford * np.arange(10)).sum())
+    # The mean of n digits depends only on how many of each digit there are: draw those counts (multinomial)
+    # from Benford's law for the null, and from the observed frequencies for the bootstrap.
+    values = np.arange(10)
+    null_means = rng.multinomial(digits.size, benford / benford.sum(), size=draws) @ values / digits.size
+    observed_frequencies = np.bincount(digits, minlength=10) / digits.size
+    boot = rng.multinomial(digits.size, observed_frequencies, size=draws) @ values / digits.size
+    observed_mean = float(digits.mean())
+    add(
+        "second_digit_region",
+        "region",
+        int(digits.size),
+        "mean second digit of the regional vote counts",
+        observed_mean,
+        benford_mean,
+        (1 + int((np.abs(null_means - benford_mean) >= abs(observed_mean - benford_mean)).sum())) / (draws + 1),
+        f"Monte Carlo, {draws} draws of second digits from Benford's law (two-sided); interval: bootstrap 95 %",
+        draws,
+        float(np.quantile(boot, 0.025)),
+        float(np.quantile(boot, 0.975)),
+        f"{digits.size} counts can reveal only gross departures from Benford's second-digit law.",
+    )
+
+    poll_rows = _poll_errors(tables, national_shares, options)
+    for poll_id in sorted({r["poll_id"] for r in poll_rows}):
+        rows = [r for r in poll_rows if r["poll_id"] == poll_id]
+        mae = sum(abs(r["error_pp"]) for r in rows) / len(rows)
+        tests.append(
+            {
+                "test_id": "poll_error",
+                "subject_id": poll_id,
+                "unit_level": "poll",
+                "units_count": len(rows),
+                "statistic_name": "mean absolute error against the official national shares (pp)",
+                "observed_value": _r(mae),
+                "expected_value": None,
+                "interval_low": None,
+                "interval_high": None,
+                "p_value": None,
+                "p_value_method": "descriptive (no null model)",
+                "draws_count": None,
+                "reading_text": f"{rows[0]['poll_kind'].capitalize()} poll: the official shares of its options "
+                f"differ from its own by {mae:.2f} points on average"
+                + (" (its respondents include the undecided)." if rows[0]["poll_kind"] == "opinion" else "."),
+            }
+        )
+
+    region_shares = [
+        {
+            "region_id": g,
+            "option_id": o,
+            "votes": int(votes[i, j]),
+            "exact_share_pct": _r(shares[i, j], 6),
+            "vote_share_pct": float(published[i, j]),
+            "grid_distance_steps": _r(distance[i, j], 6),
+            "is_on_grid": bool(on_grid[i, j]),
+            "reproduced_votes": int(reproduced[i, j]),
+            "is_count_reproducible": bool(reproducible[i, j]),
+        }
+        for i, g in enumerate(regions)
+        for j, o in enumerate(options)
+    ]
+    summary = [
+        {
+            "region_id": g,
+            "valid_votes_count": int(valid[i]),
+            "shares_on_grid_count": int(on_grid[i].sum()),
+            "counts_reproducible_count": int(reproducible[i].sum()),
+            "exact_turnout_pct": _r(turnout[i], 6),
+            "turnout_grid_distance_steps": _r(turnout_distance[i], 6),
+            "is_turnout_on_grid": bool(turnout_distance[i] <= window),
+        }
+        for i, g in enumerate(regions)
+    ]
+    calibration = calibrate(np, valid, national_shares / 100, params)
+    return {
+        "forensic_tests": tests,
+        "forensic_region_shares": region_shares,
+        "forensic_region_summary": summary,
+        "poll_errors": poll_rows,
+        "forensic_calibration": calibration,
+    }
+
+
+def calibrate(np, valid, national_shares, params: dict) -> list[dict]:
+    """The grid test on synthetic elections of the real shape (the 20 regions' valid votes, the national
+    shares, regional shares spread around them): its rejection rate at alpha when every count is tallied
+    honestly, and when the counts of k regions are back-computed from two-decimal shares."""
+    rng = np.random.Generator(np.random.PCG64(params["seed"] + 1))
+    settings = params["calibration"]
+    elections, alpha, window = settings["elections"], params["alpha"], params["grid"]["window_fraction"]
+    step = params["grid"]["region_share_step_pp"]
+    n = valid.size * national_shares.size
+    critical = next(k for k in range(n + 1) if binomial_tail(k, n, 2 * window) < alpha)  # reject when on-grid >= it
+    rows = []
+    for k in settings["back_computed_regions"]:
+        spread = np.exp(settings["share_noise_sd"] * rng.standard_normal((elections, valid.size, national_shares.size)))
+        probabilities = national_shares * spread
+        probabilities /= probabilities.sum(axis=2, keepdims=True)
+        counts = rng.multinomial(valid.astype(np.int64), probabilities).astype(float)
+        if k:
+            chosen = rng.permuted(np.tile(np.arange(valid.size), (elections, 1)), axis=1)[:, :k]
+            mask = np.zeros(counts.shape[:2], bool)
+            np.put_along_axis(mask, chosen, True, axis=1)
+            totals = counts.sum(axis=2, keepdims=True)
+            rounded = np.round(100 * counts / totals, 2)  # the published two-decimal shares
+            counts = np.where(mask[:, :, None], np.rint(rounded / 100 * totals), counts)
+        exact = 100 * counts / counts.sum(axis=2, keepdims=True)
+        on_grid = (_grid_distance(np, exact, step) <= window).sum(axis=(1, 2))
+        rows.append(
+            {
+                "test_id": "share_grid_region",
+                "back_computed_regions_count": k,
+                "elections_count": elections,
+                "alpha": alpha,
+                "rejection_rate": _r(float((on_grid >= critical).mean()), 6),
+            }
+        )
+    return rows
+
+
+def _poll_errors(tables: dict, national_shares, options: list[str]) -> list[dict]:
+    official = dict(zip(options, (float(round(s, 2)) for s in national_shares), strict=True))
+    rows = []
+    for kind, table in (("exit", "exit_polls"), ("opinion", "opinion_polls")):
+        for r in tables[table]:
+            if r["option_id"] in official:
+                rows.append(
+                    {
+                        "poll_id": r["poll_id"],
+                        "poll_kind": kind,
+                        "option_id": r["option_id"],
+                        "poll_share_pct": r["share_pct"],
+                        "official_share_pct": official[r["option_id"]],
+                        "error_pp": round(r["share_pct"] - official[r["option_id"]], 2),
+                    }
+                )
+    return sorted(rows, key=lambda r: (r["poll_id"], r["option_id"]))
+
+
+def binomial_tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p), exactly (sum of the terms)."""
+    return min(1.0, sum(math.comb(n, j) * p**j * (1 - p) ** (n - j) for j in range(k, n + 1)))
+
+
+def poisson_binomial_tail(np, k: int, probabilities) -> float:
+    """P(X >= k) for X the number of successes of independent trials with these probabilities (exact,
+    by dynamic programming over the trials)."""
+    distribution = np.zeros(len(probabilities) + 1)
+    distribution[0] = 1.0
+    for p in probabilities:
+        distribution[1:] = distribution[1:] * (1 - p) + distribution[:-1] * p
+        distribution[0] *= 1 - p
+    return float(min(1.0, distribution[k:].sum()))
+
+
+def _grid_distance(np, values, step: float):
+    """Distance to the nearest multiple of `step`, in steps (0 to 0.5)."""
+    scaled = values / step
+    nearest = np.rint(scaled)
+    np.subtract(scaled, nearest, out=scaled)
+    return np.abs(scaled, out=scaled)
+
+
+def _weighted_r(np, x, y, w):
+    """Weighted Pearson correlation of the rows of x and y (weights w)."""
+    w = w / w.sum()
+    mx, my = (x * w).sum(axis=-1, keepdims=True), (y * w).sum(axis=-1, keepdims=True)
+    cov = ((x - mx) * (y - my) * w).sum(axis=-1)
+    return cov / np.sqrt(((x - mx) ** 2 * w).sum(axis=-1) * ((y - my) ** 2 * w).sum(axis=-1))
+
+
+def _p(value):
+    """A p-value with six significant digits (a tiny one keeps its exponent), or None."""
+    return None if value is None else float(f"{float(value):.6g}")
+
+
+def _r(value, digits: int = 6):
+    """A float rounded for publication (so that outputs do not depend on the last bit), or None."""
+    return None if value is None else round(float(value), digits)
+
+
+class Pending:
+    """The forensics computed in a second process, forked before the extraction so that it imports numpy
+    on the other core meanwhile; it receives the tables with `send`, and `result` waits for its tables.
+    Where fork is not available, everything runs here, in `send`. The result is published only once the
+    validation and the cross-checks have passed."""
+
+    def __init__(self, params: dict | None = None):
+        import multiprocessing
+
+        self._params = params or parameters()
+        self._value = self._process = None
+        self._received = False
+        try:
+            context = multiprocessing.get_context("fork")
+        except ValueError:
+            return
+        self._reader, writer = context.Pipe(duplex=False)
+        self._tables_reader, self._tables_writer = context.Pipe(duplex=False)
+        self._process = context.Process(target=_child, args=(writer, self._tables_reader, self._params), daemon=True)
+        self._process.start()
+        writer.close()
+        self._tables_reader.close()
+
+    def send(self, tables: dict[str, list[dict]]) -> None:
+        """Hand the tables to the second process (or compute here without one)."""
+        if self._process is None:
+            self._value = run(tables, self._params)
+            return
+        self._tables_writer.send(tables)
+        self._tables_writer.close()
+
+    def result(self) -> dict[str, list[dict]]:
+        """The forensics tables (a PipelineError if the second process failed)."""
+        if self._process is None:
+            return self._value
+        try:
+            status, value = self._reader.recv()
+        except EOFError:
+            status, value = "error", "the forensics process ended without a result"
+        self._received = True
+        self.close()
+        if status != "ok":
+            raise PipelineError("forensics", f"the forensics step failed: {value}.")
+        return value
+
+    def close(self) -> None:
+        """End the second process: at once if the build stopped before it asked for the result."""
+        if self._process is not None:
+            for end in (self._tables_writer, self._reader):
+                end.close()
+            if not self._received:
+                self._process.terminate()
+            self._process.join()
+
+
+def _child(writer, tables_reader, params: dict) -> None:
+    import os
+
+    keep = {writer.fileno(), tables_reader.fileno()}  # the build lock stays the parent's alone
+    for fd in range(3, 1 << 12):
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    os.nice(10)  # the build comes first: this process takes the cores the build leaves idle
+    import numpy  # noqa: F401 (imported while the parent extracts)
+
+    try:
+        tables = tables_reader.recv()
+    except EOFError:  # the parent stopped before the forensics
+        return
+    try:
+        answer = ("ok", run(tables, params))
+    except Exception as error:  # reported by the parent as a clear error
+        answer = ("error", f"{type(error).__name__}: {error}")
+    try:
+        writer.send(answer)
+    except OSError:  # the parent stopped (a failed build) before it asked: nothing to say
+        pass
+    finally:
+        writer.close()

@@ -1,0 +1,154 @@
+"""The forensics step: real results, and for every test a synthetic election where it must fire and one
+where it must not (pipeline/forensics.py, forensics/parameters.yaml)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from pipeline import forensics
+
+FAST = forensics.parameters() | {"simulations": 2000}
+
+
+def by_test(result: dict) -> dict:
+    return {(t["test_id"], t["subject_id"]): t for t in result["forensic_tests"]}
+
+
+@pytest.fixture(scope="module")
+def real(tables):
+    return forensics.run(tables)
+
+
+def synthetic(tables, *, back_computed: bool = False, seed: int = 7, share_of=None, counts_of=None) -> dict:
+    """Tables of a synthetic election of the real shape: the regions' valid votes and registered voters,
+    regional shares spread around the national ones, counts drawn by a multinomial (or computed back from
+    two-decimal shares), published shares rounded from the counts."""
+    rng = np.random.default_rng(seed)
+    out = copy.deepcopy(tables)
+    ballots = {r["region_id"]: r for r in out["region_ballots"]}
+    options = sorted({r["option_id"] for r in out["party_list_results"]})
+    national = {r["option_id"]: r["votes"] for r in out["national_party_list_results"]}
+    base = np.array([national[o] for o in options], float)
+    base /= base.sum()
+    totals = {o: 0 for o in options}
+    for region_id, ballot in ballots.items():
+        valid = ballot["ballots_cast_count"] - ballot["invalid_ballots_count"]
+        turnout = (
+            ballot["ballots_cast_count"] / ballot["registered_voters_count"] * np.exp(0.05 * rng.standard_normal())
+        )
+        shares = base * np.exp(0.15 * rng.standard_normal(base.size))
+        shares = share_of(region_id, shares / shares.sum()) if share_of else shares / shares.sum()
+        counts = rng.multinomial(valid, shares).astype(int)
+        if back_computed:
+            counts = np.rint(np.round(100 * counts / valid, 2) / 100 * valid).astype(int)
+        if counts_of:
+            counts = counts_of(counts)
+        valid = int(counts.sum())
+        ballot["ballots_cast_count"] = valid + ballot["invalid_ballots_count"]
+        ballot["registered_voters_count"] = round(ballot["ballots_cast_count"] / turnout)
+        for option, count in zip(options, counts, strict=True):
+            row = next(r for r in out["party_list_results"] if r["region_id"] == region_id and r["option_id"] == option)
+            row["votes"], row["vote_share_pct"] = int(count), round(100 * count / valid, 2)
+            totals[option] += int(count)
+    cast = sum(b["ballots_cast_count"] for b in ballots.values())
+    invalid = sum(b["invalid_ballots_count"] for b in ballots.values())
+    for row in out["national_party_list_results"]:
+        row["votes"] = totals[row["option_id"]]
+    out["national_ballots"][0] |= {"ballots_cast_count": cast, "invalid_ballots_count": invalid}
+    return out
+
+
+def test_the_published_returns(real):
+    tests = by_test(real)
+    grid, counts = tests[("share_grid_region", "all")], tests[("counts_reproducible", "all")]
+    assert (grid["observed_value"], grid["expected_value"], grid["units_count"]) == (140, 16, 160)
+    assert grid["p_value"] < 1e-100 and grid["p_value_method"].startswith("exact binomial tail")
+    assert (counts["observed_value"], round(counts["expected_value"], 1)) == (131, 6.0) and counts["p_value"] < 1e-100
+    assert tests[("share_grid_national", "all")]["observed_value"] == 6
+    assert tests[("turnout_grid_region", "all")]["observed_value"] == 10
+    assert tests[("share_grid_region_perturbed", "all")]["p_value"] == pytest.approx(1 / 10_001)
+    assert tests[("second_digit_region", "all")]["p_value"] > 0.05  # 160 counts: no gross departure
+    assert tests[("poll_error", "sotsis_a_exit_2023_03_19")]["observed_value"] == pytest.approx(0.3275)
+    shares = {(r["region_id"], r["option_id"]): r for r in real["forensic_region_shares"]}
+    akmola, abai = shares[("KZ-11", "amanat")], shares[("KZ-10", "amanat")]
+    assert (akmola["votes"], akmola["vote_share_pct"], akmola["is_count_reproducible"]) == (204_078, 69.51, True)
+    assert akmola["exact_share_pct"] == pytest.approx(69.510039) and akmola["is_on_grid"]
+    # Abai's Amanat share is on the grid but its count is one vote off what its share gives.
+    assert (abai["reproduced_votes"], abai["is_on_grid"], abai["is_count_reproducible"]) == (158_102, True, False)
+
+
+def test_the_grid_test_is_calibrated(real):
+    """Tallied honestly, the grid test rejects at alpha 0.01 in at most 2 % of 200 synthetic elections; with
+    10 or more of the 20 regions' counts back-computed from two-decimal shares it detects it 95 % of the time."""
+    rates = {r["back_computed_regions_count"]: r for r in real["forensic_calibration"]}
+    assert rates[0]["elections_count"] >= 200 and rates[0]["rejection_rate"] <= 0.02
+    assert all(rates[k]["rejection_rate"] >= 0.95 for k in rates if k >= 10)
+    assert [rates[k]["rejection_rate"] for k in sorted(rates)] == sorted(rates[k]["rejection_rate"] for k in rates)
+
+
+@pytest.mark.parametrize("test_id", ["share_grid_region", "share_grid_region_perturbed", "counts_reproducible"])
+def test_grid_tests_fire_on_counts_computed_from_shares_and_not_on_counted_ones(tables, test_id):
+    honest = by_test(forensics.run(synthetic(tables), FAST))[(test_id, "all")]
+    computed = by_test(forensics.run(synthetic(tables, back_computed=True), FAST))[(test_id, "all")]
+    assert honest["p_value"] > 0.01, honest
+    assert computed["p_value"] < 0.001, computed
+
+
+def test_turnout_grid_fires_when_rolls_are_computed_from_two_decimal_turnouts(tables):
+    election = synthetic(tables)
+    honest = by_test(forensics.run(election, FAST))[("turnout_grid_region", "all")]
+    for ballot in election["region_ballots"]:  # the roll computed back from the turnout rounded to 0.01
+        turnout = round(100 * ballot["ballots_cast_count"] / ballot["registered_voters_count"], 2)
+        ballot["registered_voters_count"] = round(ballot["ballots_cast_count"] / (turnout / 100))
+    computed = by_test(forensics.run(election, FAST))[("turnout_grid_region", "all")]
+    assert honest["p_value"] > 0.01 and computed["p_value"] < 0.001, (honest, computed)
+
+
+def test_the_correlation_test_fires_when_the_leading_share_rises_with_turnout(tables):
+    honest = by_test(forensics.run(synthetic(tables), FAST))[("turnout_share_correlation", "all")]
+    turnout = {r["region_id"]: r["ballots_cast_count"] / r["registered_voters_count"] for r in tables["region_ballots"]}
+    lowest, highest = min(turnout.values()), max(turnout.values())
+
+    leader = sorted({r["option_id"] for r in tables["party_list_results"]}).index("amanat")
+
+    def leader_with_turnout(region_id, shares):
+        lead = 0.3 + 0.5 * (turnout[region_id] - lowest) / (highest - lowest)
+        others = np.delete(shares, leader)
+        return np.insert(others / others.sum() * (1 - lead), leader, lead)
+
+    stuffed = by_test(forensics.run(synthetic(tables, share_of=leader_with_turnout), FAST))
+    assert honest["p_value"] > 0.01
+    assert stuffed[("turnout_share_correlation", "all")]["observed_value"] > 0.8
+    assert stuffed[("turnout_share_correlation", "all")]["p_value"] < 0.001
+
+
+def test_the_second_digit_test_fires_on_counts_without_a_second_digit_spread(tables):
+    """Benford's law is the null, not a law of honest counts (counts of one magnitude need not follow it):
+    the case that must not fire has counts spread log-uniformly over four magnitudes, which follow it."""
+    spread = np.random.default_rng(11)
+
+    def benford_counts(counts):
+        return (10 ** spread.uniform(2, 6, size=counts.size)).astype(int)
+
+    honest = by_test(forensics.run(synthetic(tables, counts_of=benford_counts), FAST))[("second_digit_region", "all")]
+
+    def rounded_to_a_thousand_and_nine_hundred(counts):  # every second digit a 9 or a 0
+        return np.array([c - c % 1000 + 900 if c >= 1000 else c for c in counts])
+
+    altered = by_test(forensics.run(synthetic(tables, counts_of=rounded_to_a_thousand_and_nine_hundred), FAST))
+    assert honest["p_value"] > 0.01
+    assert altered[("second_digit_region", "all")]["p_value"] < 0.001
+
+
+def test_poll_errors_are_the_polls_shares_less_the_official_ones(real):
+    errors = {(r["poll_id"], r["option_id"]): r for r in real["poll_errors"]}
+    sotsis = errors[("sotsis_a_exit_2023_03_19", "amanat")]
+    assert (sotsis["poll_share_pct"], sotsis["official_share_pct"], sotsis["error_pp"]) == (54.4, 53.9, 0.5)
+    assert errors[("democratic_institute_exit_2023_03_19", "qhp")]["poll_share_pct"] == 6.9  # corrected (E004)
+
+
+def test_the_forensics_are_reproducible(tables):
+    assert forensics.run(tables, FAST) == forensics.run(tables, FAST)
