@@ -34,9 +34,10 @@ def timed(command: list[str], cwd: Path = ROOT) -> float:
 def build_imports(python: str, root: Path) -> list[str]:
     """The third-party packages a `publish` loads (top-level names, from outside the standard library)."""
     probe = (
-        "import runpy, sys, sysconfig\n"
+        "import sys, sysconfig\n"
+        "from pipeline.cli import main\n"
         "sys.argv = ['pipeline', '--root', sys.argv[1], 'publish']\n"
-        "try:\n    runpy.run_module('pipeline', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "main()\n"
         "site = sysconfig.get_paths()['purelib']\n"
         "names = {m.split('.')[0] for m, mod in list(sys.modules.items())\n"
         "         if (getattr(mod, '__file__', None) or '').startswith(site)}\n"
