@@ -3,6 +3,7 @@ ten times faster than the pure-Python one; the same results)."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import yaml
@@ -12,10 +13,24 @@ from pipeline.errors import PipelineError
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_PARSED: dict = {}  # path -> (size, mtime, contents): a file read again unchanged is not parsed again
+_CACHED_BYTES = 64 * 1024
+
+
 def read_yaml(path: Path):
-    """The parsed contents of a YAML file (safe types only)."""
+    """The parsed contents of a YAML file (safe types only). A small file read again while unchanged (same
+    size and modification time) is not parsed again: a copy of the first parse is returned (the mutation
+    suite reads the same reviewed files hundreds of times)."""
+    stat = path.stat()
+    cached = _PARSED.get(path)
+    if cached is not None and cached[:2] == (stat.st_size, stat.st_mtime_ns):
+        return copy.deepcopy(cached[2])
     with path.open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_LOADER)  # noqa: S506 (a safe loader)
+        contents = yaml.load(handle, Loader=_LOADER)  # noqa: S506 (a safe loader)
+    if stat.st_size > _CACHED_BYTES:  # a large file is read once per build (the registry keeps its own cache)
+        return contents
+    _PARSED[path] = (stat.st_size, stat.st_mtime_ns, contents)
+    return copy.deepcopy(contents)
 
 
 def read_reviewed(path: Path, required: tuple[str, ...], kind: str, stage: str) -> list[dict]:

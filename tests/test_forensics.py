@@ -152,3 +152,31 @@ def test_poll_errors_are_the_polls_shares_less_the_official_ones(real):
 
 def test_the_forensics_are_reproducible(tables):
     assert forensics.run(tables, FAST) == forensics.run(tables, FAST)
+
+
+def test_the_national_grid_test_fires_when_national_counts_are_computed_from_one_decimal_shares(tables):
+    election = synthetic(tables)
+    honest = by_test(forensics.run(election, FAST))[("share_grid_national", "all")]
+    (nation,) = election["national_ballots"]
+    valid = nation["ballots_cast_count"] - nation["invalid_ballots_count"]
+    for row in election["national_party_list_results"]:
+        row["votes"] = round(round(100 * row["votes"] / valid, 1) / 100 * valid)
+    computed = by_test(forensics.run(election, FAST))[("share_grid_national", "all")]
+    assert honest["p_value"] > 0.01 and computed["p_value"] < 0.001, (honest, computed)
+
+
+def test_the_against_all_correlation_fires_when_against_all_falls_with_turnout(tables):
+    honest = by_test(forensics.run(synthetic(tables), FAST))[("turnout_against_all_correlation", "all")]
+    turnout = {r["region_id"]: r["ballots_cast_count"] / r["registered_voters_count"] for r in tables["region_ballots"]}
+    lowest, highest = min(turnout.values()), max(turnout.values())
+    against = sorted({r["option_id"] for r in tables["party_list_results"]}).index("against_all")
+
+    def against_all_falls(region_id, shares):
+        share = 0.08 - 0.06 * (turnout[region_id] - lowest) / (highest - lowest)
+        others = np.delete(shares, against)
+        return np.insert(others / others.sum() * (1 - share), against, share)
+
+    falling = by_test(forensics.run(synthetic(tables, share_of=against_all_falls), FAST))
+    assert honest["p_value"] > 0.01
+    assert falling[("turnout_against_all_correlation", "all")]["observed_value"] < -0.8
+    assert falling[("turnout_against_all_correlation", "all")]["p_value"] < 0.001
