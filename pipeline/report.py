@@ -255,6 +255,7 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
         return f"p = {value:.3g}"
 
     grid, window = params["grid"], params["grid"]["window_fraction"]
+    tested = sum(1 for t in forensic["forensic_tests"] if t["p_value"] is not None)
     calibration = forensic["forensic_calibration"]
     honest = next(r for r in calibration if r["back_computed_regions_count"] == 0)
     rows = [
@@ -314,6 +315,10 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
         f"{tests[('second_digit_region', 'all')]['observed_value']:.2f} against Benford's "
         f"{tests[('second_digit_region', 'all')]['expected_value']:.3f} ({p('second_digit_region')}); 160 counts "
         "can reveal only gross departures, and Benford's law is not a law of honest counts either (Mebane).",
+        f"- **Several tests**: {tested} tests with a p-value are reported, so a level corrected for their number "
+        f"(Bonferroni: {params['alpha']} / {tested} = {params['alpha'] / tested:.4f}) applies. The grid and "
+        "reproducibility results stay far below it; the 'against all' correlation "
+        f"({p('turnout_against_all_correlation')}) does not reach it and is not evidence on its own.",
         f"- **Calibration**: on {honest['elections_count']} synthetic elections of the same shape tallied honestly, "
         f"the grid test rejects at alpha {honest['alpha']} in {honest['rejection_rate']:.1%} of them; with the "
         "counts of k regions back-computed from two-decimal shares it detects: "
