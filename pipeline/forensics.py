@@ -12,6 +12,7 @@ Ordeshook, 'Benford's law and the detection of election fraud', Political Analys
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
@@ -280,7 +281,7 @@ def run(tables: dict[str, list[dict]], params: dict | None = None) -> dict[str, 
         }
         for i, g in enumerate(regions)
     ]
-    calibration = calibrate(np, valid, national_shares / 100, params)
+    calibration = calibrate(np, valid, national_shares / 100, params, cast / registered, registered)
     return {
         "forensic_tests": tests,
         "forensic_region_shares": region_shares,
@@ -290,7 +291,7 @@ def run(tables: dict[str, list[dict]], params: dict | None = None) -> dict[str, 
     }
 
 
-def calibrate(np, valid, national_shares, params: dict) -> list[dict]:
+def calibrate(np, valid, national_shares, params: dict, turnouts=None, registered=None) -> list[dict]:
     """The grid test on synthetic elections of the real shape (the 20 regions' valid votes, the national
     shares, regional shares spread around them as much as the real ones are): its rejection rate at alpha
     when every count is tallied (with a 95 % Clopper-Pearson upper bound), and its power when the counts of
@@ -334,6 +335,45 @@ def calibrate(np, valid, national_shares, params: dict) -> list[dict]:
                 "test_id": "share_grid_region",
                 "scenario": scenario,
                 "back_computed_regions_count": k,
+                "elections_count": elections,
+                "alpha": alpha,
+                "rejection_rate": _r(rejections / elections, 6),
+                "rejection_rate_upper": _r(clopper_pearson_upper(rejections, elections), 6),
+            }
+        )
+    if turnouts is not None:
+        rows += _calibrate_other_grids(np, rng, valid, national_shares, params, turnouts, registered)
+    return rows
+
+
+def _calibrate_other_grids(np, rng, valid, national_shares, params, turnouts, registered) -> list[dict]:
+    """The false-positive rates of the national share grid and the regional turnout grid on honestly
+    tallied synthetic elections (counts and ballots drawn by multinomial and binomial), at their critical
+    values."""
+    settings, alpha, window = params["calibration"], params["alpha"], params["grid"]["window_fraction"]
+    elections = settings["honest_elections"]
+    options = national_shares.size
+    spread = np.exp(settings["share_noise_sd"] * rng.standard_normal((elections, valid.size, options)))
+    probabilities = national_shares * spread
+    probabilities /= probabilities.sum(axis=2, keepdims=True)
+    counts = rng.multinomial(valid.astype(np.int64), probabilities).sum(axis=1).astype(float)
+    national = 100 * counts / counts.sum(axis=1, keepdims=True)
+    national_on = (_grid_distance(np, national, params["grid"]["national_share_step_pp"]) <= window).sum(axis=1)
+    national_critical = next(k for k in range(options + 2) if constrained_tail(np, k, 1, options, window) < alpha)
+    cast = rng.binomial(registered.astype(np.int64), turnouts, size=(elections, turnouts.size))
+    turnout_on = (_grid_distance(np, 100 * cast / registered, params["grid"]["turnout_step_pp"]) <= window).sum(axis=1)
+    turnout_critical = next(k for k in range(turnouts.size + 1) if binomial_tail(k, turnouts.size, 2 * window) < alpha)
+    rows = []
+    for test_id, on, critical in (
+        ("share_grid_national", national_on, national_critical),
+        ("turnout_grid_region", turnout_on, turnout_critical),
+    ):
+        rejections = int((on >= critical).sum())
+        rows.append(
+            {
+                "test_id": test_id,
+                "scenario": "honest",
+                "back_computed_regions_count": 0,
                 "elections_count": elections,
                 "alpha": alpha,
                 "rejection_rate": _r(rejections / elections, 6),
@@ -405,6 +445,17 @@ def constrained_tail(np, k: int, groups: int, cells: int, window: float, bins: i
     `cells` shares that each sum to a whole number of steps (100 %): in a group, cells - 1 fractional parts
     uniform and independent, the last one fixed by the sum. The distribution of a group's count is computed
     by convolution over `bins` phases of the running sum; the groups are independent."""
+    total = np.array([1.0])
+    group = _group_distribution(cells, window, bins)
+    for _ in range(groups):
+        total = np.convolve(total, group)
+    return float(min(1.0, total[k:].sum()))
+
+
+@functools.lru_cache(maxsize=8)
+def _group_distribution(cells: int, window: float, bins: int):
+    import numpy as np
+
     phase = np.arange(bins) / bins
     near = (phase < window - 1e-12) | (phase >= 1 - window - 1e-12)
     near_kernel, far_kernel = np.fft.rfft(near / bins), np.fft.rfft(~near / bins)
@@ -419,11 +470,8 @@ def constrained_tail(np, k: int, groups: int, cells: int, window: float, bins: i
     group = np.zeros(cells + 1)
     group[1:] += state[:, near].sum(axis=1)  # the last share is near the grid when the running sum is
     group[:-1] += state[:, ~near].sum(axis=1)
-    group = np.clip(group, 0, None) / group.clip(0).sum()
-    total = np.array([1.0])
-    for _ in range(groups):
-        total = np.convolve(total, group)
-    return float(min(1.0, total[k:].sum()))
+    group = np.clip(group, 0, None)
+    return group / group.sum()
 
 
 def binomial_tail(k: int, n: int, p: float) -> float:

@@ -258,13 +258,17 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
     grid, window = params["grid"], params["grid"]["window_fraction"]
     tested = sum(1 for t in forensic["forensic_tests"] if t["p_value"] is not None)
     calibration = forensic["forensic_calibration"]
-    honest = next(r for r in calibration if r["scenario"] == "honest")
+    honest = next(r for r in calibration if r["scenario"] == "honest" and r["test_id"] == "share_grid_region")
     cells = tests[("share_grid_region", "all")]["units_count"]
     critical = next(k for k in range(cells + 1) if binomial_tail(k, cells, 2 * window) < params["alpha"])
     size = binomial_tail(critical, cells, 2 * window)
 
     def smallest(scenario: str) -> int:
-        powered = [r for r in calibration if r["scenario"] == scenario and r["rejection_rate"] >= 0.95]
+        powered = [
+            r
+            for r in calibration
+            if r["test_id"] == "share_grid_region" and r["scenario"] == scenario and r["rejection_rate"] >= 0.95
+        ]
         return min(r["back_computed_regions_count"] for r in powered)
 
     rows = [
@@ -347,17 +351,25 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
         f"(95 % upper bound {honest['rejection_rate_upper']:.1%}; its exact size at its critical value is "
         f"{size:.2%}). When the counts of k regions are back-computed from two-decimal shares it detects it in "
         f"95 % of the elections from k = {smallest('back_computed')} on, and from k = {smallest('balanced')} on "
-        "when each region's counts are balanced to sum to its valid votes, as the published ones do.",
+        "when each region's counts are balanced to sum to its valid votes, as the published ones do. The "
+        "national and turnout grid tests reject honest elections in "
+        + " and ".join(
+            f"{r['rejection_rate']:.1%} (upper bound {r['rejection_rate_upper']:.1%})"
+            for r in calibration
+            if r["scenario"] == "honest" and r["test_id"] != "share_grid_region"
+        )
+        + " of them.",
         "",
         "## The tests",
         "",
         *_table(rows, ["test", "units", "statistic", "observed", "expected under the null", "p-value", "how"]),
         "",
-        "## Calibration of the grid test",
+        "## Calibration of the grid tests",
         "",
         *_table(
             calibration,
             [
+                "test_id",
                 "scenario",
                 "back_computed_regions_count",
                 "elections_count",
