@@ -12,8 +12,12 @@ Ordeshook, 'Benford's law and the detection of election fraud', Political Analys
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import os
+import pickle
+import signal
 from pathlib import Path
 
 from pipeline import ROOT
@@ -523,78 +527,79 @@ class Pending:
     validation and the cross-checks have passed."""
 
     def __init__(self, params: dict | None = None):
-        import multiprocessing
-
         self._params = params or parameters()
-        self._value = self._process = None
-        self._received = False
-        try:
-            context = multiprocessing.get_context("fork")
-        except ValueError:
+        self._value, self._pid, self._received = None, None, False
+        if not hasattr(os, "fork"):
             return
-        self._reader, writer = context.Pipe(duplex=False)
-        self._tables_reader, self._tables_writer = context.Pipe(duplex=False)
-        self._process = context.Process(target=_child, args=(writer, self._tables_reader, self._params), daemon=True)
-        self._process.start()
-        writer.close()
-        self._tables_reader.close()
+        results_read, results_write = os.pipe()
+        tables_read, tables_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the second process: it never returns into the caller's code
+            code = 1
+            try:
+                os.close(results_read)
+                os.close(tables_write)
+                _child(tables_read, results_write, self._params)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(results_write)
+        os.close(tables_read)
+        self._pid, self._results, self._tables = pid, results_read, tables_write
 
     def send(self, tables: dict[str, list[dict]]) -> None:
         """Hand the tables to the second process (or compute here without one)."""
-        if self._process is None:
+        if self._pid is None:
             self._value = run(tables, self._params)
             return
-        self._tables_writer.send(tables)
-        self._tables_writer.close()
+        with os.fdopen(self._tables, "wb") as stream:
+            self._tables = None
+            pickle.dump(tables, stream, protocol=pickle.HIGHEST_PROTOCOL)
 
     def result(self) -> dict[str, list[dict]]:
         """The forensics tables (a PipelineError if the second process failed)."""
-        if self._process is None:
+        if self._pid is None:
             return self._value
-        try:
-            status, value = self._reader.recv()
-        except EOFError:
-            status, value = "error", "the forensics process ended without a result"
+        with os.fdopen(self._results, "rb") as stream:
+            self._results = None
+            data = stream.read()
         self._received = True
         self.close()
+        status, value = pickle.loads(data) if data else ("error", "the forensics process ended without a result")
         if status != "ok":
             raise PipelineError("forensics", f"the forensics step failed: {value}.")
         return value
 
     def close(self) -> None:
         """End the second process: at once if the build stopped before it asked for the result."""
-        if self._process is not None:
-            for end in (self._tables_writer, self._reader):
-                end.close()
-            if not self._received:
-                self._process.terminate()
-            self._process.join()
-
-
-def _child(writer, tables_reader, params: dict) -> None:
-    import os
-
-    keep = {writer.fileno(), tables_reader.fileno()}  # the build lock stays the parent's alone
-    for fd in range(3, 1 << 12):
-        if fd not in keep:
-            try:
+        if self._pid is None:
+            return
+        for fd in (self._tables, self._results):
+            if fd is not None:
                 os.close(fd)
-            except OSError:
-                pass
+        self._tables = self._results = None
+        if not self._received:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGTERM)
+        os.waitpid(self._pid, 0)
+        self._pid = None
+
+
+def _child(tables_read: int, results_write: int, params: dict) -> None:
+    for fd in range(3, 1 << 12):  # every inherited descriptor but the two pipes: the build lock stays the parent's
+        if fd not in (tables_read, results_write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
     os.nice(10)  # the build comes first: this process takes the cores the build leaves idle
     import numpy  # noqa: F401 (imported while the parent extracts)
 
-    try:
-        tables = tables_reader.recv()
-    except EOFError:  # the parent stopped before the forensics
+    with os.fdopen(tables_read, "rb") as stream:
+        data = stream.read()
+    if not data:  # the parent stopped before the forensics
         return
     try:
-        answer = ("ok", run(tables, params))
+        answer = ("ok", run(pickle.loads(data), params))
     except Exception as error:  # reported by the parent as a clear error
         answer = ("error", f"{type(error).__name__}: {error}")
-    try:
-        writer.send(answer)
-    except OSError:  # the parent stopped (a failed build) before it asked: nothing to say
-        pass
-    finally:
-        writer.close()
+    with contextlib.suppress(OSError), os.fdopen(results_write, "wb") as stream:
+        pickle.dump(answer, stream, protocol=pickle.HIGHEST_PROTOCOL)

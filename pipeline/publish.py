@@ -19,7 +19,7 @@ from pipeline.parallel import in_threads
 from pipeline.quality import check_gaps, gate
 from pipeline.release import DESCRIPTOR, DOCS, PROCESSED
 from pipeline.report import forensics_report, quality_report, readme_findings, with_readme_findings
-from pipeline.validate import Validated, validate_table
+from pipeline.validate import Validated, validate_table, validate_tables
 
 DICTIONARY, REPORT, PARQUET_VIEWS, FORENSICS = (Path(item) for item in DOCS)
 # The documentation files travel with the data: listed in datapackage.json (so `download` brings them).
@@ -369,9 +369,8 @@ def _stage_release(
             pending = forensics.Pending()
             pending.send(validated.tables)
         forensic_tables = pending.result()
-        for resource in package.produced_by_forensics:
-            relation = validate_table(con, resource, forensic_tables[resource.name])
-            con.execute(f"INSERT INTO {resource.name} SELECT * FROM {relation}")
+        relations = validate_tables(con, package.produced_by_forensics, forensic_tables)
+        con.execute(";\n".join(f"INSERT INTO {name} SELECT * FROM {relation}" for name, relation in relations.items()))
         tables = list(package.resources)
         examples = {}
         folder = stage / PROCESSED

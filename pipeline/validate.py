@@ -89,11 +89,19 @@ def validate(
 def validate_table(con: duckdb.DuckDBPyConnection, resource: metadata.Resource, records: list[dict]) -> str:
     """One more table validated into `con` (the quality_checks rows, made after the cross-checks); returns
     its SQL name."""
-    relation = f"temp.validated_{resource.name}"  # a temporary table: allowed in a transaction on the release
-    counts = _load_and_count(con, [resource], {resource.name: typed_columns(resource, records)}, lambda _: relation)
-    if counts[resource.name]:
-        raise _schema_error(resource, _violations(con, resource, relation))
-    return relation
+    return validate_tables(con, [resource], {resource.name: records})[resource.name]
+
+
+def validate_tables(con, resources: list[metadata.Resource], tables: dict[str, list[dict]]) -> dict[str, str]:
+    """More tables validated into `con` after the cross-checks (the forensics' tables), in one query;
+    returns their SQL names (temporary tables: allowed in a transaction on the release)."""
+    relations = {r.name: f"temp.validated_{r.name}" for r in resources}
+    columns = {r.name: typed_columns(r, tables[r.name]) for r in resources}
+    counts = _load_and_count(con, resources, columns, relations.__getitem__)
+    for resource in resources:
+        if counts[resource.name]:
+            raise _schema_error(resource, _violations(con, resource, relations[resource.name]))
+    return relations
 
 
 def _violations(con, resource: metadata.Resource, relation: str) -> list[tuple]:
