@@ -2,15 +2,17 @@
 # Needs only python3 (with venv) and make: uv is installed into .tools/ and installs the locked packages
 # into a Python 3.11 .venv/ (uv finds the interpreter, or fetches one).
 .DEFAULT_GOAL := all
-.PHONY: all test check bench fetch clean distclean
+.PHONY: all test browser check bench fetch site clean distclean
 
 PYTHON ?= python3
 TOOLS := .tools
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# Every input of the build: the raw snapshot and manifest, the schemas, the errata and the code.
-SOURCES := $(shell find raw schemas errata sources forensics pipeline -type f -not -path '*/__pycache__/*' | sort)
+# Every input of the build: the raw snapshot and manifest, the schemas, the errata and the code (but the
+# site's, which only `make site` runs).
+SOURCES := $(shell find raw schemas errata sources forensics pipeline -type f -not -path '*/__pycache__/*' \
+	-not -path pipeline/site.py | sort)
 
 all: datapackage.json
 
@@ -27,11 +29,18 @@ $(STAMP): requirements.lock requirements-tools.lock
 datapackage.json: $(STAMP) $(SOURCES)
 	$(PY) -m pipeline publish
 
-# Lint and format check (ruff), then the tests.
-test: $(STAMP)
+# Lint and format check (ruff), then the tests (the site's in a real browser: see `browser`).
+test: $(STAMP) browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
+
+# The browser tests open the site in Debian's headless Chromium: installed here when it is missing
+# (apt-get, as root or through sudo). Playwright drives it; no browser is downloaded from elsewhere.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "make test: installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 check: datapackage.json
 	$(PY) -m pipeline check
@@ -40,6 +49,12 @@ check: datapackage.json
 # make and the CLI's --help.
 bench: datapackage.json
 	$(PY) bench/bench.py
+
+# The static data portal (site/) from the published release: pages, charts pre-rendered to SVG, their
+# data. Not part of the default build (it adds vl-convert's start-up); rebuilt only when an input changed.
+site: site/index.html
+site/index.html: datapackage.json $(shell find portal -type f | sort) pipeline/site.py
+	$(PY) -m pipeline site
 
 # Network: download the latest revision of the article (REVISION=123 pins one) into raw/. The default
 # build never does this; it stays on the committed snapshot.

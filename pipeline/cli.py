@@ -15,6 +15,7 @@ from pipeline.commands import (
     cmd_extract,
     cmd_fetch,
     cmd_publish,
+    cmd_site,
     cmd_validate,
     cmd_verify_raw,
 )
@@ -148,6 +149,7 @@ COMMANDS = {
     "validate": (cmd_validate, "extract, then validate every table against its schema"),
     "publish": (cmd_publish, "extract, validate, cross-check and publish processed/ and datapackage.json"),
     "check": (cmd_check, "run the SQL cross-checks on the published database"),
+    "site": (cmd_site, "build the static data portal (site/) from the published release"),
     "fetch": (cmd_fetch, "download the article (latest or --revision) from the MediaWiki API into raw/"),
     "download": (cmd_download, "download the published files, verified against datapackage.json"),
 }
@@ -218,7 +220,7 @@ def _parser() -> argparse.ArgumentParser:
         "to the bytes its descriptor declares; more is refused. Nothing in DEST changes unless "
         "every file is verified.",
     )
-    for name in ("publish", "build", "check", "fetch", "download"):
+    for name in ("publish", "build", "check", "site", "fetch", "download"):
         _lock_option(commands[name])
     return parser
 

@@ -154,6 +154,21 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_site(args) -> int:
+    """Build the static data portal (site/) from the published release, swapped in only when whole."""
+    from pipeline import site
+    from pipeline.release import build_lock
+
+    started = time.perf_counter()
+    if not (args.root / "datapackage.json").is_file():
+        raise PipelineError("site", f"no published release in {args.root}; run `make` first.")
+    with build_lock(args.root, "site", shared=True, wait=args.wait):  # the release does not change meanwhile
+        written = site.build(args.root)
+    size = sum(path.stat().st_size for path in written)
+    print(f"site: {len(written)} files, {size:,} bytes in {args.root / 'site'} ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
 def cmd_fetch(args) -> int:
     """Fetch a revision of the article into raw/ if it extracts and validates."""
     from pipeline.build import refresh

@@ -22,6 +22,7 @@ LONGEST_FIRST = (
     "tests/test_hostile.py",
     "tests/test_atomic.py",
     "tests/test_concurrency.py",
+    "tests/test_site.py",
 )
 
 
@@ -106,11 +107,13 @@ def database(root: Path) -> Path:
     return root / "processed" / metadata.load().meta["database"]
 
 
-def committed_digest() -> dict[str, str]:
+def committed_digest(*paths: str) -> dict[str, str]:
     """sha256 of every published file as committed (git HEAD), whatever the working tree holds: so that
-    `make clean && make test` still compares the committed release with a fresh build."""
+    `make clean && make test` still compares the committed release with a fresh build. By default the
+    release (processed/, docs/, datapackage.json); `paths` names others (e.g. site)."""
+    paths = paths or ("processed", "docs", "datapackage.json")
     listing = subprocess.run(
-        ["git", "-C", str(ROOT), "ls-tree", "-r", "-z", "HEAD", "--", "processed", "docs", "datapackage.json"],
+        ["git", "-C", str(ROOT), "ls-tree", "-r", "-z", "HEAD", "--", *paths],
         capture_output=True,
         text=True,
     )
@@ -126,9 +129,13 @@ def committed_digest() -> dict[str, str]:
     return out
 
 
-def tree_digest(root: Path) -> dict[str, str]:
-    """sha256 of every published file under a root (processed/, datapackage.json, docs/)."""
-    files = sorted([*(root / "processed").glob("*"), root / "datapackage.json", *(root / "docs").glob("*")])
+def tree_digest(root: Path, folder: str | None = None) -> dict[str, str]:
+    """sha256 of every published file under a root (processed/, datapackage.json, docs/), or of every file
+    in one folder of it (e.g. site)."""
+    if folder:
+        files = sorted(p for p in (root / folder).rglob("*") if p.is_file())
+    else:
+        files = sorted([*(root / "processed").glob("*"), root / "datapackage.json", *(root / "docs").glob("*")])
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 

@@ -1,0 +1,274 @@
+"""The static data portal (site/): built from the release only, byte-identical, small, and opened in a
+real browser (Debian's headless Chromium, driven by Playwright) from a local HTTP server and from
+file://: no console error, no failed request, no request outside the site, every chart drawn with the
+marks its data asks for, the figures shown equal to the database's, and a text alternative for every
+image. A screenshot of each page is saved in build/screenshots/ (test output, not committed)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline import ROOT, site
+from pipeline.errors import PipelineError
+from pipeline.yamlfile import read_yaml
+from tests.conftest import committed_digest, database, run_cli, tree_digest
+from tests.servers import serve_folder
+
+SCREENSHOTS = ROOT / "build" / "screenshots"
+PAGES = [page["file"] for page in read_yaml(ROOT / "portal" / "pages.yaml")]
+# The marks each chart must draw (CSS selector inside its figure), and the SQL that counts them.
+MARKS = {
+    "index.html": [
+        ("seats", "g.role-mark.marks > *", "SELECT sum(seats_count) FROM chamber_seats"),
+        ("national", "g.layer_0_marks > *", "SELECT count(*) FROM national_party_list_results"),
+    ],
+    "regions.html": [
+        ("turnout_map", "g.layer_0_marks > *", "SELECT count(*) FROM regions"),
+        ("share_maps", "g.child_layer_0_marks > *", "SELECT count(*) FROM party_list_results"),
+    ],
+    "turnout.html": [("turnout_by_hour", "g.layer_0_marks", "SELECT count(DISTINCT region_id) FROM turnout_by_hour")],
+    "districts.html": [("districts", "g.layer_2_marks > *", "SELECT count(*) FROM district_races")],
+    "polls.html": [
+        ("opinion_polls", "g.layer_1_marks > *", "SELECT count(*) FROM opinion_polls"),
+        ("exit_polls", "g.layer_1_marks > *", "SELECT count(*) FROM exit_polls"),
+    ],
+    "seats.html": [("seat_allocation", "g.layer_1_marks > *", "SELECT count(*) FROM seat_allocation")],
+    "quality.html": [("grid_distances", "g.layer_0_marks > *", "SELECT 10")],
+    "data.html": [],
+}
+# Chromium as root, with no network of its own (background requests are refused on this machine).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def built(fresh_build, tmp_path_factory):
+    out = tmp_path_factory.mktemp("portal") / "site"
+    site.build(fresh_build, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def con(fresh_build):
+    connection = duckdb.connect(str(database(fresh_build)), read_only=True)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail(
+            "Debian's chromium is needed for the browser tests: `make test` installs it (apt-get install chromium)"
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def visits(built, browser):
+    """Every page opened over HTTP and from file://, with what the browser reported."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    results = {}
+    with serve_folder(built) as (url, _):
+        for scheme, base in (("http", url.rstrip("/") + "/"), ("file", built.as_uri() + "/")):
+            tab = Tab(browser)
+            for name in PAGES:
+                results[scheme, name] = tab.visit(base, name, SCREENSHOTS if scheme == "http" else None)
+            tab.page.close()
+    return results
+
+
+# What a test reads off a page, in one call: mark counts, text alternatives, figures, tiles and tables.
+READ_PAGE = """marks => {
+  const all = selector => [...document.querySelectorAll(selector)];
+  const text = selector => all(selector).map(e => e.textContent);
+  return {
+    marks: Object.fromEntries(Object.entries(marks).map(([chart, selector]) => [chart, all(selector).length])),
+    svgs: all("svg").length,
+    svgs_described: all("[role=img][aria-label] > svg").length,
+    labels: all("[role=img]").map(e => e.getAttribute("aria-label")),
+    images_without_alt: all("img:not([alt])").length,
+    texts: {
+      turnout: text("#turnout"),
+      seats_total: text("#seats-total"),
+      tiles: all("figure#turnout_map svg g.layer_1_marks > text")
+        .map(e => [...e.querySelectorAll("tspan")].map(t => t.textContent)),
+    },
+    tables: all("table").map(t => ({
+      caption: t.caption ? t.caption.textContent : "",
+      head: [...t.tHead.rows[0].cells].map(c => c.textContent),
+      rows: [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent)),
+    })),
+  };
+}"""
+
+
+class Tab:
+    """One browser tab that records what each page it opens reports: console errors and warnings,
+    uncaught exceptions, every request, failed requests and HTTP errors; then reads the page."""
+
+    def __init__(self, browser):
+        self.page = browser.new_page(viewport={"width": 1100, "height": 900})
+        self.seen: dict = {}
+        self.page.on(
+            "console", lambda m: m.type in ("error", "warning") and self._add("console", f"{m.type}: {m.text}")
+        )
+        self.page.on("pageerror", lambda e: self._add("console", f"page error: {e}"))
+        self.page.on("request", lambda r: self._add("requests", r.url))
+        self.page.on("requestfailed", lambda r: self._add("failed", f"{r.url}: {r.failure}"))
+        self.page.on("response", lambda r: r.status >= 400 and self._add("bad_status", f"{r.url}: {r.status}"))
+
+    def _add(self, key: str, value: str) -> None:
+        self.seen[key].append(value)
+
+    def visit(self, base: str, name: str, screenshots: Path | None = None) -> dict:
+        self.seen = {"console": [], "requests": [], "failed": [], "bad_status": []}
+        self.page.goto(base + name, wait_until="load")
+        marks = {chart: f"figure#{chart} svg {selector}" for chart, selector, _ in MARKS.get(name, [])}
+        seen = self.seen | self.page.evaluate(READ_PAGE, marks)
+        if screenshots:
+            path = screenshots / name.replace(".html", ".jpeg")
+            self.page.screenshot(path=str(path), full_page=True, type="jpeg", quality=80)
+        return seen
+
+
+def _table(seen: dict, caption_start: str) -> list[dict]:
+    (table,) = [t for t in seen["tables"] if t["caption"].startswith(caption_start)]
+    return [dict(zip(table["head"], row, strict=True)) for row in table["rows"]]
+
+
+def test_the_committed_site_equals_a_fresh_build(built):
+    assert tree_digest(built.parent, "site") == committed_digest("site")
+
+
+def test_the_site_is_small_and_has_no_script_and_no_address_outside_itself(built):
+    files = [p for p in built.rglob("*") if p.is_file()]
+    assert sum(p.stat().st_size for p in files) <= 3 * 1024 * 1024
+    for page in built.glob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "<script" not in html  # every chart is an SVG in the page: no JavaScript, no CDN
+        assert not re.search(r'<(img|link|script|iframe|source)[^>]+(src|href)="(https?:)?//', html), page.name
+    assert sorted(p.name for p in built.glob("*.html")) == sorted(PAGES)
+
+
+@pytest.mark.parametrize("scheme", ["http", "file"])
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_opens_cleanly_in_a_browser_and_asks_only_the_site(visits, built, name, scheme):
+    seen = visits[scheme, name]
+    assert seen["console"] == [] and seen["failed"] == [] and seen["bad_status"] == []
+    base = built.as_uri() if scheme == "file" else seen["requests"][0].rsplit("/", 1)[0]
+    assert seen["requests"] and all(url.startswith(base + "/") for url in seen["requests"]), seen["requests"]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_chart_draws_the_marks_of_its_data_and_every_image_has_a_text_alternative(visits, con, name):
+    for scheme in ("http", "file"):
+        seen = visits[scheme, name]
+        expected = {chart: con.execute(sql).fetchone()[0] for chart, _, sql in MARKS[name]}
+        assert seen["marks"] == expected
+        assert seen["svgs"] == seen["svgs_described"] == len(MARKS[name])
+        assert all(label and len(label) > 40 for label in seen["labels"]), seen["labels"]
+        assert seen["images_without_alt"] == 0
+
+
+def test_the_home_page_shows_the_databases_turnout_and_seats(visits, con):
+    seen = visits["http", "index.html"]
+    turnout, seats = con.execute(
+        "SELECT turnout_pct, (SELECT sum(seats_count) FROM chamber_seats) FROM national_ballots"
+    ).fetchone()
+    assert seen["texts"]["turnout"] == [f"{turnout:.2f} %"] and turnout == 54.21
+    assert seen["texts"]["seats_total"] == [str(seats)] and seats == 98
+    shown = {
+        r["seat_holder"]: int(r["seats"]) for r in _table(seen, "The seats of the chamber") if r["kind"] == "district"
+    }
+    assert shown["Independents"] == 7  # every independent won a district seat
+
+
+def test_every_tile_of_the_map_shows_its_regions_turnout(visits, con):
+    tiles = {t["short"]: t["region_id"] for t in read_yaml(ROOT / "portal" / "tiles.yaml")}
+    turnout = dict(con.execute("SELECT region_id, turnout_pct FROM region_ballots").fetchall())
+    shown = {tiles[short]: float(value) for short, value in visits["file", "regions.html"]["texts"]["tiles"]}
+    assert shown == turnout and len(shown) == 20
+    assert shown["KZ-75"] == 25.82  # Almaty, the lowest
+
+
+def test_the_district_page_shows_each_races_winner_and_votes(visits, con):
+    rows = _table(visits["http", "districts.html"], "The 29 single-member district races")
+    shown = {int(r["district_number"]): (r["winner_name"], int(r["winner_votes"])) for r in rows}
+    races = con.execute("SELECT district_number, winner_name, winner_votes FROM district_races").fetchall()
+    assert shown == {number: (name, votes) for number, name, votes in races} and len(shown) == 29
+
+
+def test_the_regions_and_parties_carry_their_kazakh_and_russian_names(visits, con):
+    regions = {r["region_id"]: r for r in _table(visits["http", "regions.html"], "The regions and cities")}
+    assert regions["KZ-75"]["name_kk"] == "Алматы қаласы" and regions["KZ-75"]["name_ru"] == "город Алматы"
+    names = dict(con.execute("SELECT region_id, name_kk FROM region_names_wide").fetchall())
+    assert {key: row["name_kk"] for key, row in regions.items()} == names
+    parties = {r["party"]: r for r in _table(visits["http", "seats.html"], "The parties in the Mäjilis")}
+    assert parties["Amanat"]["seats"] == "62" and parties["Amanat"]["name_kk"] == "«AMANAT» партиясы"
+
+
+def test_the_data_page_lists_every_file_with_its_size_and_hash(visits, fresh_build):
+    descriptor = json.loads((fresh_build / "datapackage.json").read_text(encoding="utf-8"))
+    rows = _table(visits["file", "data.html"], "The published files")
+    assert [(r["File"], int(r["Bytes"].replace(",", "")), r["sha256"]) for r in rows] == [
+        (r["path"], r["bytes"], r["hash"].removeprefix("sha256:")) for r in descriptor["resources"]
+    ]
+
+
+def test_the_browser_checks_fire_on_a_broken_page(built, browser, tmp_path):
+    """A page that asks another host, fails a request, throws and draws an undescribed chart is caught."""
+    broken = tmp_path / "site"
+    shutil.copytree(built, broken)
+    html = (broken / "index.html").read_text(encoding="utf-8")
+    html = html.replace(
+        "</main>",
+        '<img src="http://192.0.2.1/pixel.png"><link rel="stylesheet" href="missing.css">'
+        "<script>undefined_function()</script><svg><rect/></svg></main>",
+    )
+    (broken / "index.html").write_text(html, encoding="utf-8")
+    with serve_folder(broken) as (url, _):
+        seen = Tab(browser).visit(url.rstrip("/") + "/", "index.html")
+    assert any("undefined_function" in message for message in seen["console"])
+    assert any("192.0.2.1" in failure for failure in seen["failed"])
+    assert any("missing.css: 404" in status for status in seen["bad_status"])
+    assert any(not request.startswith(url) for request in seen["requests"])
+    assert seen["images_without_alt"] == 1 and seen["svgs"] == seen["svgs_described"] + 1
+
+
+def test_make_site_without_a_release_is_a_clear_error(tmp_path):
+    result = run_cli("site", root=tmp_path)
+    assert result.returncode == 1 and "no published release" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_failed_site_build_names_the_file_and_keeps_the_previous_site(built, fresh_build, tmp_path, monkeypatch):
+    portal = tmp_path / "portal"
+    shutil.copytree(site.PORTAL, portal)
+    (portal / "charts" / "districts.sql").write_text("SELECT winner FROM no_such_table\n", encoding="utf-8")
+    monkeypatch.setattr(site, "PORTAL", portal)
+    out = tmp_path / "site"
+    shutil.copytree(built, out)
+    before = tree_digest(tmp_path, "site")
+    with pytest.raises(PipelineError, match=r"charts/districts\.sql: Catalog Error.*no_such_table"):
+        site.build(fresh_build, out)
+    assert tree_digest(tmp_path, "site") == before
