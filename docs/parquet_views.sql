@@ -37,6 +37,8 @@ CREATE OR REPLACE VIEW errata AS SELECT * FROM read_parquet('processed/errata.pa
 CREATE OR REPLACE VIEW extraction_inferences AS SELECT * FROM read_parquet('processed/extraction_inferences.parquet');
 CREATE OR REPLACE VIEW source_gaps AS SELECT * FROM read_parquet('processed/source_gaps.parquet');
 CREATE OR REPLACE VIEW quality_checks AS SELECT * FROM read_parquet('processed/quality_checks.parquet');
+CREATE OR REPLACE VIEW releases AS SELECT * FROM read_parquet('processed/releases.parquet');
+CREATE OR REPLACE VIEW release_changes AS SELECT * FROM read_parquet('processed/release_changes.parquet');
 CREATE OR REPLACE VIEW forensic_tests AS SELECT * FROM read_parquet('processed/forensic_tests.parquet');
 CREATE OR REPLACE VIEW forensic_region_shares AS SELECT * FROM read_parquet('processed/forensic_region_shares.parquet');
 CREATE OR REPLACE VIEW forensic_region_summary AS SELECT * FROM read_parquet('processed/forensic_region_summary.parquet');

@@ -4,18 +4,19 @@ place that chains them, so that the stages depend one way."""
 
 from __future__ import annotations
 
-from pipeline import derive, extract, validate
+from pipeline import derive, extract, releases, validate
 from pipeline.raw import Snapshot
 
 
 def source_tables(snapshot: Snapshot) -> dict[str, list[dict]]:
-    """Every table's records from a snapshot: extracted, then the derived tables added."""
-    return derive.derive(extract.run(snapshot))
+    """Every table's records from a snapshot: extracted, then the derived tables added, and the tables
+    of the releases (from releases/)."""
+    return derive.derive(extract.run(snapshot)) | releases.tables()
 
 
 def document_tables(document) -> dict[str, list[dict]]:
     """The same from a parsed Document (tests and tools that build one in memory)."""
-    return derive.derive(extract.extract_document(document))
+    return derive.derive(extract.extract_document(document)) | releases.tables()
 
 
 def validated(snapshot: Snapshot) -> dict[str, list[dict]]:

@@ -177,6 +177,9 @@ def _parser() -> argparse.ArgumentParser:
         help="folder holding raw/ (input), processed/, docs/ and datapackage.json (outputs) and build/ (scratch); "
         "default: the repository. schemas/ and errata/ are reviewed with the code and always the repository's",
     )
+    from pipeline.releases import version
+
+    parser.add_argument("--version", action="version", version=f"kz-election-2023 {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command", parser_class=_Parser)
     commands = {}
     for name, (handler, help_text) in COMMANDS.items():
@@ -220,6 +223,14 @@ def _parser() -> argparse.ArgumentParser:
         "to the bytes its descriptor declares; more is refused. Nothing in DEST changes unless "
         "every file is verified.",
     )
+    for name in ("publish", "build"):
+        commands[name].add_argument(
+            "--accept-changes",
+            type=_text(200),
+            metavar="WHO",
+            help="publish a new snapshot's changed values after review, recording who accepted them and when "
+            "(releases/changes/VERSION.yaml); without it, publish stops and prints them",
+        )
     for name in ("publish", "build", "check", "site", "fetch", "download"):
         _lock_option(commands[name])
     return parser

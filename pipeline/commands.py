@@ -12,11 +12,12 @@ from pipeline.errors import PipelineError
 
 def source_tables_of(root: Path):
     """The current snapshot and its tables, extracted and derived."""
+    from pipeline import releases
     from pipeline.build import source_tables
     from pipeline.raw import current_snapshot
 
     snapshot = current_snapshot(root / "raw" / "manifest.json")
-    return snapshot, source_tables(snapshot)
+    return snapshot, source_tables(snapshot) | releases.tables(root)
 
 
 def _print_counts(tables: dict) -> None:
@@ -68,8 +69,9 @@ def cmd_publish(args) -> int:
     with build_lock(args.root, "publish", wait=args.wait):  # one build at a time, staging included
         if recover_locked(args.root):
             print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)
+        from pipeline import releases
         from pipeline.forensics import Pending
-        from pipeline.publish import stage_release, update_readme
+        from pipeline.publish import stage_release, update_changelog, update_readme
         from pipeline.quality import outcome_summary
         from pipeline.validate import validate
 
@@ -81,8 +83,12 @@ def cmd_publish(args) -> int:
             quality = stage_release(validate(tables), stage, snapshot.entry, pending=pending)
         finally:
             pending.close()
+        if _changes_accepted_now(args, stage, snapshot):  # the release's own record of them changed: again
+            tables |= releases.tables(args.root)
+            quality = stage_release(validate(tables), stage, snapshot.entry, pending=pending)
         swap_in(stage, args.root)
         update_readme(args.root / "README.md", tables, quality)
+        update_changelog(args.root / "CHANGELOG.md", tables)
     print(
         f"Published {len(tables) + 1} tables (quality_checks included) to processed/ and datapackage.json "
         f"in {time.perf_counter() - started:.1f} s:"
@@ -98,6 +104,49 @@ def cmd_publish(args) -> int:
         f"source does not give; cross-checks: {outcome_summary(quality)} (docs/quality_report.md)."
     )
     return 0
+
+
+def _changes_accepted_now(args, stage: Path, snapshot) -> bool:
+    """The gate between the staged release and the published one. Built from the published release's
+    snapshot: nothing to accept (values changed by the code are listed). From another snapshot: every
+    changed value must be accepted for this version, already (releases/changes/VERSION.yaml) or now
+    (--accept-changes WHO, which records them: True, the stage must be rebuilt); otherwise stop, print
+    the changes and keep the whole list in build/changes/unaccepted.csv."""
+    import json
+    import shutil
+
+    from pipeline import metadata, releases
+
+    descriptor = args.root / "datapackage.json"
+    if not descriptor.is_file():
+        return False  # the first release in this folder: nothing to compare with
+    previous = json.loads(descriptor.read_text(encoding="utf-8"))
+    changes = releases.diff(args.root, stage, metadata.load())
+    if not changes:
+        return False
+    if {s.get("sha256") for s in previous.get("sources", [])} == {snapshot.entry["sha256"]}:
+        print(f"Same snapshot as the published release; the code changes {len(changes)} values:", file=sys.stderr)
+        print(releases.summary(changes, limit=10), file=sys.stderr)
+        return False
+    version = releases.history(args.root)[0]["version"]
+    pending = releases.unaccepted(changes, version, args.root)
+    if not pending:
+        return False
+    if args.accept_changes:
+        path = releases.accept(pending, version, args.accept_changes, snapshot.entry["sha256"], args.root)
+        print(f"Accepted {len(pending)} changed values for release {version} ({path}):", file=sys.stderr)
+        print(releases.summary(pending), file=sys.stderr)
+        return True
+    listing = releases.write_csv(pending, args.root / "build" / "changes" / "unaccepted.csv")
+    shutil.rmtree(stage, ignore_errors=True)
+    print(f"The new snapshot changes {len(pending)} published values:", file=sys.stderr)
+    print(releases.summary(pending), file=sys.stderr)
+    raise PipelineError(
+        "publish",
+        f"{len(pending)} changed values are not accepted yet, so nothing was published. Every change is in "
+        f"{listing}: review them, then publish with --accept-changes 'Your Name' (recorded in "
+        f"{args.root / 'releases' / 'changes' / (version + '.yaml')}).",
+    )
 
 
 def cmd_check(args) -> int:
@@ -162,7 +211,7 @@ def cmd_site(args) -> int:
     started = time.perf_counter()
     if not (args.root / "datapackage.json").is_file():
         raise PipelineError("site", f"no published release in {args.root}; run `make` first.")
-    with build_lock(args.root, "site", shared=True, wait=args.wait):  # the release does not change meanwhile
+    with build_lock(args.root, "site", wait=args.wait):  # one writer, and the release does not change meanwhile
         written = site.build(args.root)
     size = sum(path.stat().st_size for path in written)
     print(f"site: {len(written)} files, {size:,} bytes in {args.root / 'site'} ({time.perf_counter() - started:.1f} s)")

@@ -162,6 +162,7 @@ def _fetch(root: Path, accept, api_url: str, revision: int | None, title: str, l
         "licence": metadata.load().meta["licenses"][0],  # the article's, which the package shares (share-alike)
         "format": "text/html; MediaWiki parser output (action=parse)",
         "retrieved_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "retrieved_at_precision": "second",
         "revision_id": revid,
         "sha256": hashlib.sha256(document).hexdigest(),
         "bytes": len(document),

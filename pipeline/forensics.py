@@ -568,6 +568,7 @@ class Pending:
         status, value = pickle.loads(data) if data else ("error", "the forensics process ended without a result")
         if status != "ok":
             raise PipelineError("forensics", f"the forensics step failed: {value}.")
+        self._value = value  # asked again (a release staged twice): the same tables
         return value
 
     def close(self) -> None:

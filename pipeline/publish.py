@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import forensics, metadata
+from pipeline import forensics, metadata, releases
 from pipeline.errors import PipelineError
 from pipeline.files import sha256_file, write_atomically
 from pipeline.parallel import in_threads
@@ -21,7 +21,7 @@ from pipeline.release import DESCRIPTOR, DOCS, PROCESSED
 from pipeline.report import forensics_report, quality_report, readme_findings, with_readme_findings
 from pipeline.validate import Validated, validate_table, validate_tables
 
-DICTIONARY, REPORT, PARQUET_VIEWS, FORENSICS = (Path(item) for item in DOCS)
+DICTIONARY, REPORT, PARQUET_VIEWS, FORENSICS, CHANGES = (Path(item) for item in DOCS)
 # The documentation files travel with the data: listed in datapackage.json (so `download` brings them).
 DOC_RESOURCES = {
     DICTIONARY: (
@@ -54,6 +54,14 @@ DOC_RESOURCES = {
         "application/sql",
         "DuckDB SQL that makes every Parquet file a view named like its table and adds the database's "
         "convenience views: `duckdb -init docs/parquet_views.sql` from the folder holding processed/.",
+    ),
+    CHANGES: (
+        "changes",
+        "Changes between releases",
+        "md",
+        "text/markdown",
+        "Every release with every value it added, removed or changed against the previous one, who accepted "
+        "each change and when (the table release_changes, readable).",
     ),
 }
 STORAGE_VERSION = "v1.2.0"  # readable by DuckDB clients from 1.2 on (checked with 1.2.2)
@@ -202,8 +210,9 @@ def _examples(con, resources: list[metadata.Resource]) -> dict[str, dict[str, st
     }
 
 
-def datapackage(package: metadata.Package, stage: Path, raw_entry: dict) -> dict:
-    """The Frictionless descriptor, with relative paths and the bytes and sha256 of every file."""
+def datapackage(package: metadata.Package, stage: Path, raw_entry: dict, newest: dict) -> dict:
+    """The Frictionless descriptor, with relative paths and the bytes and sha256 of every file; its
+    version and date are the newest release's (a row of the table releases)."""
     meta = package.meta
 
     def file_facts(relative: str) -> dict:
@@ -271,12 +280,16 @@ def datapackage(package: metadata.Package, stage: Path, raw_entry: dict) -> dict
             }
         )
     resources += copies
+    homepage = {"homepage": meta["homepage"]} if meta.get("homepage") else {}
     return {
         "profile": "data-package",
         "name": meta["name"],
         "title": meta["title"],
         "description": " ".join(meta["description"].split()),
-        "homepage": meta["homepage"],
+        "version": newest["version"],
+        "created": f"{newest['release_date']:%Y-%m-%d}T00:00:00Z",
+        "citation": " ".join(meta["citation"].split()).replace("VERSION", newest["version"]),
+        **homepage,
         "keywords": meta["keywords"],
         "licenses": meta["licenses"],
         "contributors": meta["contributors"],
@@ -286,6 +299,7 @@ def datapackage(package: metadata.Package, stage: Path, raw_entry: dict) -> dict
                 "sha256": raw_entry.get("sha256"),
                 "revision_id": raw_entry.get("revision_id"),
                 "retrieved_at": raw_entry.get("retrieved_at"),
+                **{k: raw_entry[k] for k in ("retrieved_at_precision", "retrieved_at_note") if k in raw_entry},
             }
             for s in meta["sources"]
         ],
@@ -393,9 +407,18 @@ def _stage_release(
     (stage / REPORT).write_text(quality_report(package, validated.tables, quality), encoding="utf-8")
     (stage / PARQUET_VIEWS).write_text(parquet_views(package), encoding="utf-8")
     (stage / FORENSICS).write_text(forensics_report(forensic_tables, forensics.parameters()), encoding="utf-8")
-    descriptor = datapackage(package, stage, raw_entry)
+    (stage / CHANGES).write_text(releases.changes_markdown(validated.tables), encoding="utf-8")
+    descriptor = datapackage(package, stage, raw_entry, validated.tables["releases"][0])
     (stage / DESCRIPTOR).write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return quality
+
+
+def update_changelog(path: Path, tables: dict[str, list[dict]]) -> None:
+    """Rewrite CHANGELOG.md from the releases just published (a root without one is left alone)."""
+    if path.is_file():
+        text = releases.changelog(tables)
+        if path.read_text(encoding="utf-8") != text:
+            write_atomically(path, text.encode("utf-8"))
 
 
 def update_readme(path: Path, tables: dict[str, list[dict]], quality: list[dict]) -> None:

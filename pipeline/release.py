@@ -26,7 +26,13 @@ from pipeline.files import sha256_file, write_atomically
 
 PROCESSED = "processed"
 DESCRIPTOR = "datapackage.json"
-DOCS = ("docs/data_dictionary.md", "docs/quality_report.md", "docs/parquet_views.sql", "docs/forensics.md")
+DOCS = (
+    "docs/data_dictionary.md",
+    "docs/quality_report.md",
+    "docs/parquet_views.sql",
+    "docs/forensics.md",
+    "docs/changes.md",
+)
 RELEASE_ITEMS = (PROCESSED, *DOCS, DESCRIPTOR)
 HOLDER = Path("build") / "lock-holder"  # who holds the lock, for the message of the one that waits
 

@@ -12,6 +12,7 @@ import io
 import json
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 from pipeline import ROOT, metadata
@@ -23,13 +24,33 @@ _GENERATED_ID = re.compile(r"\b(gradient|clip|pattern)_?(\d+)\b")
 
 
 def build(root: Path = ROOT, out: Path | None = None) -> list[Path]:
-    """Write the site into `out` (default root/site); returns the files written."""
+    """Write the site into `out` (default root/site); returns the files written. Every page and file is
+    rendered in memory first; a failure (a query, a spec, a template) is a PipelineError naming its file
+    and leaves the previous site as it was. The caller holds the folder's lock (`python -m pipeline site`)."""
+    out = out or root / "site"
+    files = _render(root)
+    _recover(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        for relative, text in files.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        staging.chmod(0o755)
+        _swap(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out / relative for relative in files]
+
+
+def _render(root: Path) -> dict[str, str]:
+    """Every file of the site, by relative path."""
     import duckdb
     import jinja2
     import vl_convert
 
-    out = out or root / "site"
     pages = read_yaml(PORTAL / "pages.yaml")
+    colours = read_yaml(PORTAL / "colours.yaml")
     database = root / "processed" / metadata.load().meta["database"]
     con = duckdb.connect(str(database), read_only=True)
     try:
@@ -39,26 +60,19 @@ def build(root: Path = ROOT, out: Path | None = None) -> list[Path]:
             "INSERT INTO tiles VALUES (?, ?, ?, ?)", [[t["region_id"], t["short"], t["col"], t["row"]] for t in tiles]
         )
         charts = {
-            path.name.removesuffix(".vl.json"): _chart(con, vl_convert, path)
+            path.name.removesuffix(".vl.json"): _chart(con, vl_convert, path, colours)
             for path in sorted((PORTAL / "charts").glob("*.vl.json"))
         }
         tables = {path.stem: _query(con, path) for path in sorted((PORTAL / "tables").glob("*.sql"))}
         context = _context(con, root)
     finally:
         con.close()
-    final, out = out, out.with_name(out.name + ".staging")  # written whole, then swapped in
-    if out.exists():
-        shutil.rmtree(out)
-    (out / "charts").mkdir(parents=True)
-    (out / "data").mkdir()
-    written = []
+    files = {}
     for name, chart in charts.items():
-        written.append(
-            _write(out / "charts" / f"{name}.vl.json", json.dumps(chart["spec"], indent=2, ensure_ascii=False) + "\n")
-        )
-        written.append(_write(out / "data" / f"{name}.csv", _csv(chart)))
+        files[f"charts/{name}.vl.json"] = json.dumps(chart["spec"], indent=2, ensure_ascii=False) + "\n"
+        files[f"data/{name}.csv"] = _csv(chart)
     for name, table in tables.items():
-        written.append(_write(out / "data" / f"{name}.csv", _csv(table)))
+        files[f"data/{name}.csv"] = _csv(table)
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(PORTAL / "templates"),
         autoescape=True,
@@ -66,25 +80,24 @@ def build(root: Path = ROOT, out: Path | None = None) -> list[Path]:
         undefined=jinja2.StrictUndefined,
     )
     for page in pages:
-        html = environment.get_template(page["template"]).render(
-            page=page, pages=pages, charts=charts, tables=tables, **context
-        )
-        written.append(_write(out / page["file"], html))
-    written.append(_write(out / "style.css", (PORTAL / "style.css").read_text(encoding="utf-8")))
-    _swap(out, final)
-    return [final / path.relative_to(out) for path in written]
+        try:
+            files[page["file"]] = environment.get_template(page["template"]).render(
+                page=page, pages=pages, charts=charts, tables=tables, **context
+            )
+        except jinja2.TemplateError as error:
+            where = (
+                f"{error.name}:{error.lineno}" if isinstance(error, jinja2.TemplateSyntaxError) else page["template"]
+            )
+            raise PipelineError("site", f"portal/templates/{where}: {type(error).__name__}: {error}") from None
+    files["style.css"] = (PORTAL / "style.css").read_text(encoding="utf-8")
+    return files
 
 
-def _swap(staging: Path, final: Path) -> None:
-    """Replace `final` by `staging`: the previous site stays whole until the new one is complete."""
+def _recover(final: Path) -> None:
+    """A swap killed between its two renames left only the previous site: put it back."""
     previous = final.with_name(final.name + ".previous")
-    if previous.exists():
-        shutil.rmtree(previous)
-    if final.exists():
-        final.rename(previous)
-    staging.rename(final)
-    if previous.exists():
-        shutil.rmtree(previous)
+    if previous.exists() and not final.exists():
+        previous.rename(final)
 
 
 def _query(con, path: Path) -> dict:
@@ -106,18 +119,42 @@ def _query(con, path: Path) -> dict:
     }
 
 
-def _chart(con, vl_convert, path: Path) -> dict:
+def _chart(con, vl_convert, path: Path, colours: dict) -> dict:
     """One chart: its spec with its data (the rows of its SQL file) and the SVG, ids made stable."""
-    spec = json.loads(path.read_text(encoding="utf-8"))
-    chart = _query(con, path.with_name(path.name.replace(".vl.json", ".sql")))
+    where = f"portal/charts/{path.name}"
+    sql = path.with_name(path.name.replace(".vl.json", ".sql"))
+    try:
+        spec = _with_colours(json.loads(path.read_text(encoding="utf-8")), colours)
+        if not sql.is_file():
+            raise ValueError(f"its data query {sql.name} is missing")
+    except ValueError as error:  # bad JSON included
+        raise PipelineError("site", f"{where}: {error}") from None
+    chart = _query(con, sql)
     spec["data"] = {"values": chart["rows"]}
     names: dict[str, str] = {}
 
     def stable(match: re.Match) -> str:  # vl-convert numbers gradients and clips per process
         return names.setdefault(match.group(0), f"{match.group(1)}_{len(names)}")
 
-    svg = _GENERATED_ID.sub(stable, vl_convert.vegalite_to_svg(spec))
+    try:
+        svg = _GENERATED_ID.sub(stable, vl_convert.vegalite_to_svg(spec))
+    except ValueError as error:
+        raise PipelineError("site", f"{where}: Vega-Lite cannot render it: {str(error).splitlines()[0]}") from None
     return chart | {"title": spec["title"], "description": spec["description"], "spec": spec, "svg": svg}
+
+
+def _with_colours(node, colours: dict):
+    """The spec with every `"scale": "party_colours"` replaced by the shared party colours."""
+    if isinstance(node, dict):
+        return {
+            key: {"domain": list(colours), "range": list(colours.values())}
+            if key == "scale" and value == "party_colours"
+            else _with_colours(value, colours)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_with_colours(value, colours) for value in node]
+    return node
 
 
 def _csv(table: dict) -> str:
@@ -134,17 +171,25 @@ def _context(con, root: Path) -> dict:
         columns = [d[0] for d in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
-    (nation,) = rows("SELECT * FROM national_ballots")
+    (nation,) = rows(
+        "SELECT *, (SELECT turnout_pct FROM national_turnout_by_hour ORDER BY reported_at DESC LIMIT 1) "
+        "AS turnout_at_22 FROM national_ballots"
+    )
     (rules,) = rows("SELECT * FROM electoral_rules")
     (reports,) = rows("SELECT count(*) AS figures, count(DISTINCT publisher_id) AS publishers FROM independent_reports")
-    statuses = {r["status"]: r["n"] for r in rows("SELECT status, count(*) AS n FROM quality_checks GROUP BY status")}
+    (checks,) = rows(
+        "SELECT count(DISTINCT check_id) AS total, "
+        "count(DISTINCT check_id) FILTER (WHERE status <> 'passed') AS with_findings, "
+        "count(*) FILTER (WHERE status = 'corrected') AS corrected, "
+        "count(*) FILTER (WHERE status = 'acknowledged') AS acknowledged FROM quality_checks"
+    )
     tests = {r["test_id"]: r for r in rows("SELECT * FROM forensic_tests WHERE subject_id = 'all'")}
     descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
     return {
         "nation": nation,
         "rules": rules,
         "reports": reports,
-        "statuses": statuses,
+        "checks": checks,
         "tests": tests,
         "package": descriptor,
         "seats": rows(
@@ -155,6 +200,13 @@ def _context(con, root: Path) -> dict:
     }
 
 
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
+def _swap(staging: Path, final: Path) -> None:
+    """Replace `final` by the complete `staging`: moved aside, moved in, then the old one removed (a kill
+    between the two renames is undone by _recover on the next build)."""
+    previous = final.with_name(final.name + ".previous")
+    if previous.exists():
+        shutil.rmtree(previous)
+    if final.exists():
+        final.rename(previous)
+    staging.rename(final)
+    shutil.rmtree(previous, ignore_errors=True)

@@ -23,6 +23,7 @@ LONGEST_FIRST = (
     "tests/test_atomic.py",
     "tests/test_concurrency.py",
     "tests/test_site.py",
+    "tests/test_release.py",
 )
 
 
@@ -142,13 +143,21 @@ def tree_digest(root: Path, folder: str | None = None) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def stale_release(tmp_path_factory, source_text) -> Path:
     """A root whose published release (built from an edited article) differs from what its raw/ now
-    builds (the pinned snapshot): a publish replaces every data file, so a failed one shows."""
+    builds (the pinned snapshot): a publish replaces every data file, so a failed one shows. Its
+    descriptor names the pinned snapshot, as a release that other code built from the same snapshot
+    would: publish replaces it without asking for acceptance (that gate is tested in test_release.py)."""
     root = make_root(
         tmp_path_factory.mktemp("stale"), replace_once(source_text, "Däulet Turlyhanov", "Däulet Turlykhanov")
     )
     assert run_cli("publish", root=root).returncode == 0
     good = make_root(tmp_path_factory.mktemp("pinned"))
     shutil.copytree(good / "raw", root / "raw", dirs_exist_ok=True)  # raw/ now holds the pinned snapshot
+    descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    pinned = json.loads((good / "raw" / "manifest.json").read_text(encoding="utf-8"))["snapshots"][0]["sha256"]
+    descriptor["sources"][0]["sha256"] = pinned
+    (root / "datapackage.json").write_text(
+        json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return root
 
 

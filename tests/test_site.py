@@ -7,8 +7,11 @@ image. A screenshot of each page is saved in build/screenshots/ (test output, no
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -16,6 +19,7 @@ import pytest
 
 from pipeline import ROOT, site
 from pipeline.errors import PipelineError
+from pipeline.release import build_lock
 from pipeline.yamlfile import read_yaml
 from tests.conftest import committed_digest, database, run_cli, tree_digest
 from tests.servers import serve_folder
@@ -32,10 +36,13 @@ MARKS = {
         ("turnout_map", "g.layer_0_marks > *", "SELECT count(*) FROM regions"),
         ("share_maps", "g.child_layer_0_marks > *", "SELECT count(*) FROM party_list_results"),
     ],
-    "turnout.html": [("turnout_by_hour", "g.layer_0_marks", "SELECT count(DISTINCT region_id) FROM turnout_by_hour")],
+    "turnout.html": [
+        ("turnout_by_hour", "g.layer_0_marks", "SELECT count(DISTINCT region_id) FROM turnout_by_hour"),
+        ("turnout_by_hour", "g.layer_1_layer_1_marks > *", "SELECT count(*) FROM national_turnout_by_hour"),
+    ],
     "districts.html": [("districts", "g.layer_2_marks > *", "SELECT count(*) FROM district_races")],
     "polls.html": [
-        ("opinion_polls", "g.layer_1_marks > *", "SELECT count(*) FROM opinion_polls"),
+        ("opinion_polls", "g.role-mark.marks > *", "SELECT count(*) FROM opinion_polls"),
         ("exit_polls", "g.layer_1_marks > *", "SELECT count(*) FROM exit_polls"),
     ],
     "seats.html": [("seat_allocation", "g.layer_1_marks > *", "SELECT count(*) FROM seat_allocation")],
@@ -112,6 +119,10 @@ READ_PAGE = """marks => {
       seats_total: text("#seats-total"),
       tiles: all("figure#turnout_map svg g.layer_1_marks > text")
         .map(e => [...e.querySelectorAll("tspan")].map(t => t.textContent)),
+      share_tiles: all("figure#share_maps svg g.child_layer_1_marks > text")
+        .map(e => [...e.querySelectorAll("tspan")].map(t => t.textContent)),
+      seat_axis: text("figure#seat_allocation svg g.role-axis-label text"),
+      checks: text("#checks-summary"),
     },
     tables: all("table").map(t => ({
       caption: t.caption ? t.caption.textContent : "",
@@ -143,12 +154,16 @@ class Tab:
     def visit(self, base: str, name: str, screenshots: Path | None = None) -> dict:
         self.seen = {"console": [], "requests": [], "failed": [], "bad_status": []}
         self.page.goto(base + name, wait_until="load")
-        marks = {chart: f"figure#{chart} svg {selector}" for chart, selector, _ in MARKS.get(name, [])}
+        marks = {f"{chart} {selector}": f"figure#{chart} svg {selector}" for chart, selector, _ in MARKS.get(name, [])}
         seen = self.seen | self.page.evaluate(READ_PAGE, marks)
         if screenshots:
             path = screenshots / name.replace(".html", ".jpeg")
             self.page.screenshot(path=str(path), full_page=True, type="jpeg", quality=80)
         return seen
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _table(seen: dict, caption_start: str) -> list[dict]:
@@ -183,10 +198,14 @@ def test_every_page_opens_cleanly_in_a_browser_and_asks_only_the_site(visits, bu
 def test_every_chart_draws_the_marks_of_its_data_and_every_image_has_a_text_alternative(visits, con, name):
     for scheme in ("http", "file"):
         seen = visits[scheme, name]
-        expected = {chart: con.execute(sql).fetchone()[0] for chart, _, sql in MARKS[name]}
+        expected = {f"{chart} {selector}": con.execute(sql).fetchone()[0] for chart, selector, sql in MARKS[name]}
         assert seen["marks"] == expected
-        assert seen["svgs"] == seen["svgs_described"] == len(MARKS[name])
-        assert all(label and len(label) > 40 for label in seen["labels"]), seen["labels"]
+        assert seen["svgs"] == seen["svgs_described"] == len({chart for chart, *_ in MARKS[name]})
+        charts = [
+            json.loads((ROOT / "portal" / "charts" / f"{chart}.vl.json").read_text()) for chart, *_ in MARKS[name]
+        ]
+        described = [f"{spec['title']}. {spec['description']}" for spec in charts]
+        assert seen["labels"] == list(dict.fromkeys(described))  # each chart's title and description
         assert seen["images_without_alt"] == 0
 
 
@@ -272,3 +291,64 @@ def test_a_failed_site_build_names_the_file_and_keeps_the_previous_site(built, f
     with pytest.raises(PipelineError, match=r"charts/districts\.sql: Catalog Error.*no_such_table"):
         site.build(fresh_build, out)
     assert tree_digest(tmp_path, "site") == before
+
+
+def test_the_seat_allocation_lists_the_parties_by_votes(visits, con):
+    order = [
+        name
+        for (name,) in con.execute(
+            "SELECT p.party_short_name FROM seat_allocation JOIN parties AS p USING (party_id) ORDER BY votes DESC"
+        ).fetchall()
+    ]
+    axis = visits["http", "seats.html"]["texts"]["seat_axis"]
+    assert [label for label in axis if label in order] == order
+
+
+def test_every_small_map_tile_shows_its_share(visits, con):
+    tiles = {t["region_id"]: t["short"] for t in read_yaml(ROOT / "portal" / "tiles.yaml")}
+    shares = con.execute("SELECT region_id, vote_share_pct FROM party_list_results").fetchall()
+    expected = sorted((tiles[region], f"{share:.1f}") for region, share in shares)
+    assert sorted(map(tuple, visits["file", "regions.html"]["texts"]["share_tiles"])) == expected
+
+
+def test_the_home_page_counts_the_checks_as_the_quality_report_does(visits, con, fresh_build):
+    total, with_findings, corrected, acknowledged = con.execute(
+        "SELECT count(DISTINCT check_id), count(DISTINCT check_id) FILTER (WHERE status <> 'passed'), "
+        "count(*) FILTER (WHERE status = 'corrected'), count(*) FILTER (WHERE status = 'acknowledged') "
+        "FROM quality_checks"
+    ).fetchone()
+    (shown,) = visits["http", "index.html"]["texts"]["checks"]
+    assert shown.startswith(f"Of {total} cross-checks, {total - with_findings} found nothing and {with_findings} found")
+    assert f"{corrected} corrected in the source (errata), {acknowledged} acknowledged" in shown
+    report = (fresh_build / "docs" / "quality_report.md").read_text(encoding="utf-8")
+    assert f"{total} checks: {total - with_findings} found nothing" in report
+
+
+def test_a_broken_template_names_itself_and_leaves_no_trace(built, fresh_build, tmp_path, monkeypatch):
+    portal = tmp_path / "portal"
+    shutil.copytree(site.PORTAL, portal)
+    (portal / "templates" / "seats.html").write_text(
+        '{% extends "base.html" %}{% block content %}{{ no_such_value }}{% endblock %}', encoding="utf-8"
+    )
+    monkeypatch.setattr(site, "PORTAL", portal)
+    out = tmp_path / "out" / "site"
+    shutil.copytree(built, out)
+    before = tree_digest(out.parent, "site")
+    with pytest.raises(PipelineError, match=r"portal/templates/seats\.html: UndefinedError.*no_such_value"):
+        site.build(fresh_build, out)
+    assert tree_digest(out.parent, "site") == before and sorted(p.name for p in out.parent.iterdir()) == ["site"]
+
+
+def test_a_site_build_waits_for_the_folders_lock_and_the_time_zone_changes_nothing(published_copy, built):
+    """A build started while another command holds the folder's lock waits for it (so two builds take
+    turns), then, in a time zone far from this machine's (UTC, where `built` was made), leaves exactly
+    the site built here."""
+    command = [sys.executable, "-m", "pipeline", "--root", str(published_copy), "site"]
+    env = {**os.environ, "TZ": "America/Los_Angeles"}
+    with build_lock(published_copy, "test"):
+        run = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert "waiting for it to finish" in run.stderr.readline()
+        assert not (published_copy / "site").exists()
+    assert run.wait(timeout=120) == 0
+    assert tree_digest(published_copy, "site") == tree_digest(built.parent, "site")
+    assert sorted(p.name for p in published_copy.iterdir() if p.name.startswith((".site", "site"))) == ["site"]

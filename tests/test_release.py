@@ -1,0 +1,147 @@
+"""A release users can cite and trust: the licences, the citation (valid under the CFF schema), one
+version everywhere, and the gate that shows every changed value of a new snapshot and publishes it only
+once accepted."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import shutil
+import tomllib
+
+import duckdb
+import jsonschema
+import pytest
+import yaml
+
+from pipeline import ROOT, releases
+from tests.conftest import database, make_root, replace_once, run_cli, tree_digest
+
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+VERSION = PYPROJECT["project"]["version"]
+# A value the article states once, with nothing to check it against: district 1's winner.
+WINNER, EDITED_WINNER = "Däulet Turlyhanov", "Däulet Turlykhanov"
+
+
+def test_the_code_and_the_data_have_their_licences_and_the_readme_states_both():
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+    data = (ROOT / "LICENSE-DATA.md").read_text(encoding="utf-8")
+    assert "CC BY-SA 4.0" in data and "Wikipedia contributors" in data and "quotation right" in data
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "[`LICENSE`](LICENSE)" in readme and "[`LICENSE-DATA.md`](LICENSE-DATA.md)" in readme
+    assert PYPROJECT["project"]["license"] == {"text": "Code: MIT; data: CC BY-SA 4.0"}
+
+
+def test_the_citation_is_valid_cff_and_cites_this_version():
+    schema = json.loads((ROOT / "tests" / "data" / "cff-1.2.0.schema.json").read_text(encoding="utf-8"))
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    citation["date-released"] = citation["date-released"].isoformat()  # CFF dates are strings
+    jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker()).validate(citation)
+    assert citation["version"] == VERSION and citation["license"] == "CC-BY-SA-4.0"
+    assert citation["references"][0]["url"] == "https://en.wikipedia.org/wiki/2023_Kazakh_legislative_election"
+    broken = citation | {"date-released": "25 November 2026"}
+    with pytest.raises(jsonschema.ValidationError):  # the validation can fail
+        jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker()).validate(broken)
+
+
+def test_one_version_everywhere(fresh_build):
+    (newest, *_) = releases.history()
+    assert newest["version"] == VERSION == releases.version()
+    assert dt.date(*map(int, VERSION.split(".")[:3])) == newest["release_date"]  # CalVer: the release date
+    descriptor = json.loads((fresh_build / "datapackage.json").read_text(encoding="utf-8"))
+    assert descriptor["version"] == VERSION and descriptor["created"] == f"{newest['release_date']}T00:00:00Z"
+    assert "wikipedia.org" not in descriptor.get("homepage", "")  # the article is a source, not the homepage
+    cli = run_cli("--version")
+    assert cli.returncode == 0 and cli.stdout.strip() == f"kz-election-2023 {VERSION}"
+    con = duckdb.connect(str(database(fresh_build)), read_only=True)
+    try:
+        assert con.execute("SELECT version, release_date FROM releases ORDER BY version DESC LIMIT 1").fetchone() == (
+            VERSION,
+            newest["release_date"],
+        )
+    finally:
+        con.close()
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert changelog == releases.changelog(releases.tables()) and f"## {VERSION} (" in changelog
+
+
+def test_the_snapshot_says_how_precisely_its_retrieval_date_is_known():
+    (entry,) = json.loads((ROOT / "raw" / "manifest.json").read_text(encoding="utf-8"))["snapshots"]
+    assert entry["retrieved_at"] == "2026-11" and entry["retrieved_at_precision"] == "month"
+    assert entry["retrieved_between"] == ["2026-11-01", "2026-11-25"]
+
+
+@pytest.fixture()
+def edited(published_copy, source_text, tmp_path):
+    """A published release of the pinned snapshot whose raw/ now holds a revision with one edit of a
+    value the article states once (district 1's winner)."""
+    new = make_root(tmp_path / "new", replace_once(source_text, f"| {WINNER} |", f"| {EDITED_WINNER} |"))
+    shutil.copytree(new / "raw", published_copy / "raw", dirs_exist_ok=True)
+    return published_copy
+
+
+def test_a_changed_snapshot_stops_with_its_diff_and_publishes_once_accepted(edited, source_text, tmp_path):
+    before = tree_digest(edited)
+    stopped = run_cli("publish", root=edited)
+    assert stopped.returncode == 1 and "Traceback" not in stopped.stderr
+    shown = f"district_results [district_number=1, candidate_rank=1] candidate_name: '{WINNER}' -> '{EDITED_WINNER}'"
+    assert shown in stopped.stderr
+    assert "--accept-changes" in stopped.stderr.splitlines()[-1]
+    assert tree_digest(edited) == before  # nothing published
+    with (edited / "build" / "changes" / "unaccepted.csv").open(encoding="utf-8") as file:
+        listed = list(csv.DictReader(file))
+    assert [(r["table_name"], r["column_name"], r["old_value"], r["new_value"]) for r in listed] == [
+        ("district_results", "candidate_name", WINNER, EDITED_WINNER)
+    ]
+
+    accepted = run_cli("publish", "--accept-changes", "A. Reviewer", root=edited)
+    assert accepted.returncode == 0, accepted.stderr
+    (acceptance,) = yaml.safe_load((edited / "releases" / "changes" / f"{VERSION}.yaml").read_text(encoding="utf-8"))
+    assert acceptance["accepted_by"] == "A. Reviewer" and len(acceptance["changes"]) == 1
+    con = duckdb.connect(str(database(edited)), read_only=True)
+    try:
+        assert con.execute(
+            "SELECT table_name, record_key, column_name, change_kind, old_value, new_value, accepted_by "
+            "FROM release_changes"
+        ).fetchall() == [
+            (
+                "district_results",
+                "district_number=1, candidate_rank=1",
+                "candidate_name",
+                "changed",
+                WINNER,
+                EDITED_WINNER,
+                "A. Reviewer",
+            )
+        ]
+        assert con.execute("SELECT winner_name FROM district_races WHERE district_number = 1").fetchone() == (
+            EDITED_WINNER,
+        )
+        assert con.execute("SELECT changed_values_count FROM releases").fetchall() == [(1,)]
+    finally:
+        con.close()
+    changes = (edited / "docs" / "changes.md").read_text(encoding="utf-8")
+    assert (
+        f"| district_results | district_number=1, candidate_rank=1 | candidate_name | changed | {WINNER} |" in changes
+    )
+
+    release = tree_digest(edited)
+    again = run_cli("publish", root=edited)  # the same snapshot again: nothing to accept, the same bytes
+    assert again.returncode == 0 and tree_digest(edited) == release
+
+    text = replace_once(source_text, f"| {WINNER} |", "| Däulet Turlyhanov-Edit |")  # another edit: stops again
+    shutil.copytree(make_root(tmp_path / "second", text) / "raw", edited / "raw", dirs_exist_ok=True)
+    stopped = run_cli("publish", root=edited)
+    assert stopped.returncode == 1 and f"'{EDITED_WINNER}' -> 'Däulet Turlyhanov-Edit'" in stopped.stderr
+    assert tree_digest(edited) == release
+
+
+def test_net_changes_compose_successive_acceptances(tmp_path):
+    change = {"table_name": "t", "record_key": "k=1", "column_name": "c", "change_kind": "changed"}
+    releases.accept([change | {"old_value": "a", "new_value": "b"}], "2026.11.25", "x", "0" * 64, tmp_path)
+    releases.accept([change | {"old_value": "b", "new_value": "c"}], "2026.11.25", "y", "1" * 64, tmp_path)
+    (row,) = releases.net_changes("2026.11.25", tmp_path)
+    assert (row["old_value"], row["new_value"], row["accepted_by"]) == ("a", "c", "y")
+    releases.accept([change | {"old_value": "c", "new_value": "a"}], "2026.11.25", "z", "2" * 64, tmp_path)
+    assert releases.net_changes("2026.11.25", tmp_path) == []  # changed back: no change against the previous
