@@ -2,7 +2,7 @@
 # Needs only python3 (with venv) and make: uv is installed into .tools/ and installs the locked packages
 # into a Python 3.11 .venv/ (uv finds the interpreter, or fetches one).
 .DEFAULT_GOAL := all
-.PHONY: all test browser check bench fetch site clean distclean
+.PHONY: all test browser check bench fetch site bundle clean distclean
 
 PYTHON ?= python3
 TOOLS := .tools
@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 # Every input of the build: the raw snapshot and manifest, the schemas, the errata and the code (but the
 # site's, which only `make site` runs).
 SOURCES := $(shell find raw schemas errata sources forensics pipeline -type f -not -path '*/__pycache__/*' \
-	-not -path pipeline/site.py | sort)
+	-not -path pipeline/site.py -not -path pipeline/bundle.py | sort)
 
 all: datapackage.json
 
@@ -55,6 +55,12 @@ bench: datapackage.json
 site: site/index.html
 site/index.html: datapackage.json $(shell find portal -type f | sort) pipeline/site.py
 	$(PY) -m pipeline site
+
+# The release bundle: one zip of the release with the licences, citation, changelog and a README,
+# listed with its size and sha256 in dist/datapackage.json (so that `download` fetches it).
+bundle: dist/datapackage.json
+dist/datapackage.json: datapackage.json LICENSE LICENSE-DATA.md CITATION.cff CHANGELOG.md pipeline/bundle.py
+	$(PY) -m pipeline bundle
 
 # Network: download the latest revision of the article (REVISION=123 pins one) into raw/. The default
 # build never does this; it stays on the committed snapshot.

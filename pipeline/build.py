@@ -26,9 +26,38 @@ def validated(snapshot: Snapshot) -> dict[str, list[dict]]:
     return checked.tables
 
 
-def refresh(root, **options) -> dict:
+def refresh(root, **options) -> tuple[dict, list[dict] | str]:
     """`fetch` with the pipeline's own acceptance test: the new revision must extract, derive and
-    validate before it enters raw/. Returns its manifest entry."""
+    validate before it enters raw/. Returns its manifest entry and what it would change in the release
+    published in `root` (the changed values, or why they cannot be listed yet)."""
     from pipeline.fetch import fetch  # the network stack only for the command that needs it
 
-    return fetch(root, accept=validated, **options)
+    preview: list = []
+
+    def accept(snapshot: Snapshot) -> None:
+        checked = validate.validate(source_tables(snapshot) | releases.tables(root))
+        preview.append(changes_against_release(root, checked, snapshot))
+
+    entry = fetch(root, accept=accept, **options)
+    return entry, preview[0]
+
+
+def changes_against_release(root, checked, snapshot: Snapshot) -> list[dict] | str:
+    """The values a validated snapshot would change in the release published in `root`, from a trial
+    release staged in build/ and removed; a text instead where they cannot be listed."""
+    import shutil
+
+    from pipeline import metadata
+    from pipeline.errors import PipelineError
+    from pipeline.publish import stage_release
+
+    if not (root / "datapackage.json").is_file():
+        return "no release is published in this folder yet"
+    stage = root / "build" / "preview"
+    try:
+        stage_release(checked, stage, snapshot.entry)
+        return releases.diff(root, stage, metadata.load())
+    except PipelineError as error:
+        return f"the new revision does not pass the cross-checks yet ({error.describe()})"
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pipeline import ROOT
 from pipeline.commands import (
+    cmd_bundle,
     cmd_check,
     cmd_download,
     cmd_extract,
@@ -149,6 +150,7 @@ COMMANDS = {
     "validate": (cmd_validate, "extract, then validate every table against its schema"),
     "publish": (cmd_publish, "extract, validate, cross-check and publish processed/ and datapackage.json"),
     "check": (cmd_check, "run the SQL cross-checks on the published database"),
+    "bundle": (cmd_bundle, "write the release bundle (dist/kz-election-2023-VERSION.zip) from the published release"),
     "site": (cmd_site, "build the static data portal (site/) from the published release"),
     "fetch": (cmd_fetch, "download the article (latest or --revision) from the MediaWiki API into raw/"),
     "download": (cmd_download, "download the published files, verified against datapackage.json"),
@@ -231,7 +233,7 @@ def _parser() -> argparse.ArgumentParser:
             help="publish a new snapshot's changed values after review, recording who accepted them and when "
             "(releases/changes/VERSION.yaml); without it, publish stops and prints them",
         )
-    for name in ("publish", "build", "check", "site", "fetch", "download"):
+    for name in ("publish", "build", "check", "bundle", "site", "fetch", "download"):
         _lock_option(commands[name])
     return parser
 

@@ -218,11 +218,22 @@ def cmd_site(args) -> int:
     return 0
 
 
+def cmd_bundle(args) -> int:
+    """Write the release bundle (dist/) from the published release."""
+    from pipeline import bundle
+    from pipeline.release import build_lock
+
+    with build_lock(args.root, "bundle", wait=args.wait):
+        path = bundle.build(args.root)
+    print(f"bundle: {path} ({path.stat().st_size:,} bytes), listed in {path.parent / 'datapackage.json'}")
+    return 0
+
+
 def cmd_fetch(args) -> int:
     """Fetch a revision of the article into raw/ if it extracts and validates."""
     from pipeline.build import refresh
 
-    entry = refresh(
+    entry, changes = refresh(
         args.root,
         api_url=args.api_url,
         revision=args.revision,
@@ -233,8 +244,17 @@ def cmd_fetch(args) -> int:
     )
     print(
         f"Fetched revision {entry['revision_id']} ({entry['bytes']:,} bytes, sha256 {entry['sha256']}) into "
-        f"raw/{entry['path']}; it extracts and validates and is now the pipeline's input. Run `make` to publish."
+        f"raw/{entry['path']}; it extracts and validates and is now the pipeline's input."
     )
+    if isinstance(changes, str):
+        print(f"What it changes in the published release cannot be listed: {changes}.")
+    elif not changes:
+        print("It changes no published value.")
+    else:
+        from pipeline.releases import summary
+
+        print(f"Against the published release it changes {len(changes)} values:\n{summary(changes)}")
+        print("`make` will stop and show them; publish them after review with --accept-changes 'Your Name'.")
     return 0
 
 

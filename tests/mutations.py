@@ -307,10 +307,12 @@ def _database(package):
     return _TEMPLATE["con"]
 
 
-def outcome(data: bytes):
-    """('identical' | 'changed', signature) or ('rejected', PipelineError); other exceptions propagate.
-    The real stages: extract, validate, load into the release's DDL (in a transaction rolled back
-    afterwards), and the release's quality gate."""
+def outcome(data: bytes, baseline_tables: dict | None = None):
+    """('published', signature) or ('rejected', PipelineError); other exceptions propagate. The real
+    stages: extract, validate, load into the release's DDL (in a transaction rolled back afterwards),
+    and the release's quality gate. Where the extracted tables equal `baseline_tables` (the unmutated
+    article's), the later stages, which depend only on them, would give the baseline's outcome:
+    ('identical', None) without running them."""
     from pipeline import metadata
     from pipeline.build import document_tables
     from pipeline.errors import PipelineError
@@ -321,6 +323,8 @@ def outcome(data: bytes):
     package = metadata.load()
     try:
         tables = document_tables(parse_bytes(data, "mutated.txt"))
+        if baseline_tables is not None and tables == baseline_tables:
+            return "identical", None
         con = _database(package)
         validated = validate(tables, package, con, memo=_VALIDATED)
         con.execute("BEGIN TRANSACTION")
@@ -347,10 +351,14 @@ def _csv(resource, records: list[dict]) -> str:
 
 def run_suite(data: bytes) -> tuple[list[tuple[Mutation, str, object]], dict]:
     """Every mutation with its result: 'identical', 'rejected' or 'changed'."""
+    from pipeline.build import document_tables
+    from pipeline.extract import parse_bytes
+
     _, baseline = outcome(data)
+    baseline_tables = document_tables(parse_bytes(data, "mutated.txt"))
     results = []
     for mutation in generate(data.decode("utf-8")):
-        status, detail = outcome(mutation.apply(data))
+        status, detail = outcome(mutation.apply(data), baseline_tables)
         if status == "published":
             status = "identical" if detail == baseline else "changed"
         results.append((mutation, status, detail))

@@ -105,7 +105,7 @@ def test_every_command_on_a_bad_root_fails_clearly(case, command, pristine, tmp_
 
 def test_a_root_that_is_missing_or_a_file(tmp_path):
     (tmp_path / "a-file").write_text("x")
-    for command in [*RAW_COMMANDS, "check", "site"]:
+    for command in [*RAW_COMMANDS, "check", "bundle", "site"]:
         for root in (tmp_path / "missing", tmp_path / "a-file"):
             assert_clear_failure(run_main("--root", str(root), command))
     assert not (tmp_path / "missing").exists() and (tmp_path / "a-file").read_text() == "x"
@@ -141,4 +141,14 @@ def test_usage_errors_exit_with_code_1(argv):
 
 
 def test_every_command_is_covered():
-    assert set(COMMANDS) == {"verify-raw", "extract", "validate", "publish", "check", "site", "fetch", "download"}
+    assert set(COMMANDS) == {
+        "verify-raw",
+        "extract",
+        "validate",
+        "publish",
+        "check",
+        "bundle",
+        "site",
+        "fetch",
+        "download",
+    }

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from pipeline.build import refresh as fetch
+from pipeline.build import refresh
 from pipeline.defaults import TITLE, Limits
 from pipeline.download import download
 from pipeline.errors import PipelineError
@@ -22,6 +22,11 @@ from tests.servers import Scripted, ok, serve, serve_folder
 
 REVISION = 1_144_000_123
 QUICK = Limits(timeout=5, request_deadline=10, deadline=20, retries=2, backoff=0.01, max_wait=5)
+
+
+def fetch(root: Path, **options) -> dict:
+    """The fetch command's work: the manifest entry of the revision it saved."""
+    return refresh(root, **options)[0]
 
 
 def folder_digest(folder: Path) -> dict[str, str]:
@@ -203,3 +208,15 @@ def test_download_refuses_a_file_whose_checksum_differs(fresh_build, tmp_path):
         result = run_cli("download", "--base-url", url, "--dest", str(dest), "--retries", "1")
     assert folder_digest(dest) == before
     assert result.returncode == 1 and "Traceback" not in result.stderr and "does not match" in result.stderr
+
+
+def test_fetch_says_what_the_new_revision_would_change_in_the_published_release(published_copy, article_fragment):
+    edited = article_fragment.replace("Däulet Turlyhanov", "Däulet Turlykhanov", 1)
+    assert edited != article_fragment
+    with serve(Scripted, script=lambda path, n: ok(api_answer(edited))) as (url, _):
+        fetched = run_cli("fetch", "--api-url", url, "--retries", "0", root=published_copy)
+    assert fetched.returncode == 0, fetched.stderr
+    assert "Against the published release it changes" in fetched.stdout
+    assert "candidate_name: 'Däulet Turlyhanov' -> 'Däulet Turlykhanov'" in fetched.stdout
+    assert "`make` will stop and show them" in fetched.stdout  # (that stop: tests/test_release.py)
+    assert not (published_copy / "build" / "preview").exists()

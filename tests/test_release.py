@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import json
 import shutil
+import subprocess
 import tomllib
+import zipfile
 
 import duckdb
 import jsonschema
 import pytest
 import yaml
 
-from pipeline import ROOT, releases
+from pipeline import ROOT, bundle, releases
 from tests.conftest import database, make_root, replace_once, run_cli, tree_digest
+from tests.servers import serve_folder
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 VERSION = PYPROJECT["project"]["version"]
@@ -145,3 +149,32 @@ def test_net_changes_compose_successive_acceptances(tmp_path):
     assert (row["old_value"], row["new_value"], row["accepted_by"]) == ("a", "c", "y")
     releases.accept([change | {"old_value": "c", "new_value": "a"}], "2026.11.25", "z", "2" * 64, tmp_path)
     assert releases.net_changes("2026.11.25", tmp_path) == []  # changed back: no change against the previous
+
+
+def test_the_bundle_is_byte_identical_complete_and_downloadable(published_copy, tmp_path):
+    first = bundle.build(published_copy)
+    body = first.read_bytes()
+    assert bundle.build(published_copy).read_bytes() == body  # run to run
+    committed = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"HEAD:dist/{first.name}"], capture_output=True, check=False
+    )
+    if committed.returncode == 0:  # a git checkout: the committed bundle is this release's
+        assert committed.stdout == body
+    listing = json.loads((first.parent / "datapackage.json").read_text(encoding="utf-8"))
+    (entry,) = listing["resources"]
+    assert entry["bytes"] == len(body) and entry["hash"] == "sha256:" + hashlib.sha256(body).hexdigest()
+    top = f"kz-election-2023-{VERSION}"
+    with zipfile.ZipFile(first) as archive:
+        names = archive.namelist()
+        assert names[0] == f"{top}/README.md" and names[1:] == sorted(names[1:])
+        for member in ("README.md", "LICENSE", "LICENSE-DATA.md", "CITATION.cff", "CHANGELOG.md", "datapackage.json"):
+            assert f"{top}/{member}" in names
+        assert f"{top}/processed/kz_election_2023.duckdb" in names and f"{top}/docs/changes.md" in names
+        inner = json.loads(archive.read(f"{top}/datapackage.json"))
+        assert inner == json.loads((published_copy / "datapackage.json").read_text(encoding="utf-8"))
+        assert f"Release {VERSION}" in archive.read(f"{top}/README.md").decode("utf-8")
+        assert {info.date_time for info in archive.infolist()} == {(2026, 11, 25, 0, 0, 0)}
+    with serve_folder(published_copy) as (url, _):
+        got = run_cli("download", "--base-url", url.rstrip("/") + "/dist", "--dest", str(tmp_path / "take"))
+    assert got.returncode == 0, got.stderr
+    assert (tmp_path / "take" / first.name).read_bytes() == body
