@@ -43,21 +43,28 @@ def refresh(root, **options) -> tuple[dict, list[dict] | str]:
 
 
 def changes_against_release(root, checked, snapshot: Snapshot) -> list[dict] | str:
-    """The values a validated snapshot would change in the release published in `root`, from a trial
-    release staged in build/ and removed; a text instead where they cannot be listed."""
+    """The values of the article's tables that a validated snapshot would change in the release
+    published in `root` (loaded and written as CSV in build/preview, then removed; the cross-checks and
+    the forensics, which follow from them, are left to publish); a text where there is no release."""
     import shutil
 
     from pipeline import metadata
-    from pipeline.errors import PipelineError
-    from pipeline.publish import stage_release
+    from pipeline.publish import build_database, export_csv
 
     if not (root / "datapackage.json").is_file():
         return "no release is published in this folder yet"
+    package = metadata.load()
     stage = root / "build" / "preview"
+    shutil.rmtree(stage, ignore_errors=True)
+    (stage / "processed").mkdir(parents=True)
     try:
-        stage_release(checked, stage, snapshot.entry)
-        return releases.diff(root, stage, metadata.load())
-    except PipelineError as error:
-        return f"the new revision does not pass the cross-checks yet ({error.describe()})"
+        con = build_database(checked, ":memory:", package)
+        try:
+            loaded = [r for r in package.resources if r.name in checked.tables]
+            for resource in loaded:
+                export_csv(con, resource, stage / "processed")
+        finally:
+            con.close()
+        return releases.diff(root, stage, package, only={r.name for r in loaded})
     finally:
         shutil.rmtree(stage, ignore_errors=True)

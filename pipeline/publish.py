@@ -149,15 +149,20 @@ def create_views(con, package: metadata.Package) -> None:
     )
 
 
-def export_table(con, resource: metadata.Resource, folder: Path) -> None:
-    """Write one table as CSV and Parquet, rows in key order (byte-identical on every run)."""
-    order = ", ".join(resource.primary_key)
-    query = f"SELECT * FROM {resource.name} ORDER BY {order}"
-    csv_path, parquet_path = folder / f"{resource.name}.csv", folder / f"{resource.name}.parquet"
+def export_csv(con, resource: metadata.Resource, folder: Path) -> str:
+    """Write one table as CSV, rows in key order (byte-identical on every run); returns the query."""
+    query = f"SELECT * FROM {resource.name} ORDER BY {', '.join(resource.primary_key)}"
     con.execute(
-        f"COPY ({query}) TO {metadata.sql_string(csv_path)} "
+        f"COPY ({query}) TO {metadata.sql_string(folder / f'{resource.name}.csv')} "
         f"(FORMAT csv, HEADER true, DELIMITER ',', TIMESTAMPFORMAT '{DATETIME_FORMAT}', DATEFORMAT '%Y-%m-%d')"
     )
+    return query
+
+
+def export_table(con, resource: metadata.Resource, folder: Path) -> None:
+    """Write one table as CSV and Parquet, rows in key order (byte-identical on every run)."""
+    query = export_csv(con, resource, folder)
+    parquet_path = folder / f"{resource.name}.parquet"
     kv = {"table": resource.name, "description": resource.description}
     kv |= {f"column:{f.name}": metadata.column_comment(f) for f in resource.fields}
     kv_sql = ", ".join(f"{metadata.sql_string(k)}: {metadata.sql_string(v)}" for k, v in kv.items())

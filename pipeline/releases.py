@@ -90,12 +90,13 @@ def tables(root: Path = ROOT) -> dict[str, list[dict]]:
     return {"releases": releases, "release_changes": changes}
 
 
-def diff(old_root: Path, new_root: Path, package) -> list[dict]:
+def diff(old_root: Path, new_root: Path, package, only: set[str] | None = None) -> list[dict]:
     """Every value that differs between the release in old_root and the one in new_root, compared as
-    their CSV files publish it: added, removed and changed values, one row per table, row and column."""
+    their CSV files publish it: added, removed and changed values, one row per table, row and column
+    (of the tables `only` names, if given)."""
     changes = []
     for resource in package.resources:
-        if resource.name in RELEASE_TABLES:
+        if resource.name in RELEASE_TABLES or (only is not None and resource.name not in only):
             continue
         old = _rows(old_root / "processed" / f"{resource.name}.csv", resource.primary_key)
         new = _rows(new_root / "processed" / f"{resource.name}.csv", resource.primary_key)
