@@ -124,17 +124,21 @@ def _chart(con, vl_convert, path: Path, colours: dict) -> dict:
     where = f"portal/charts/{path.name}"
     sql = path.with_name(path.name.replace(".vl.json", ".sql"))
     try:
-        spec = _with_colours(json.loads(path.read_text(encoding="utf-8")), colours)
+        spec = json.loads(path.read_text(encoding="utf-8"))
         if not sql.is_file():
             raise ValueError(f"its data query {sql.name} is missing")
     except ValueError as error:  # bad JSON included
         raise PipelineError("site", f"{where}: {error}") from None
     chart = _query(con, sql)
+    present = {value for row in chart["rows"] for value in row.values() if isinstance(value, str)}
+    spec = _with_colours(spec, {name: colour for name, colour in colours.items() if name in present})
     spec["data"] = {"values": chart["rows"]}
     names: dict[str, str] = {}
 
-    def stable(match: re.Match) -> str:  # vl-convert numbers gradients and clips per process
-        return names.setdefault(match.group(0), f"{match.group(1)}_{len(names)}")
+    def stable(match: re.Match) -> str:
+        # vl-convert numbers gradients and clips per process: numbered again per chart, and named after
+        # the chart, so that two charts on one page never share an id (url(#id) takes the first)
+        return names.setdefault(match.group(0), f"{chart['name']}_{match.group(1)}_{len(names)}")
 
     try:
         svg = _GENERATED_ID.sub(stable, vl_convert.vegalite_to_svg(spec))
@@ -144,7 +148,8 @@ def _chart(con, vl_convert, path: Path, colours: dict) -> dict:
 
 
 def _with_colours(node, colours: dict):
-    """The spec with every `"scale": "party_colours"` replaced by the shared party colours."""
+    """The spec with every `"scale": "party_colours"` replaced by the shared party colours (of the
+    parties and options in the chart's data: the legend lists only those)."""
     if isinstance(node, dict):
         return {
             key: {"domain": list(colours), "range": list(colours.values())}

@@ -114,6 +114,7 @@ READ_PAGE = """marks => {
     svgs_described: all("[role=img][aria-label] > svg").length,
     labels: all("[role=img]").map(e => e.getAttribute("aria-label")),
     images_without_alt: all("img:not([alt])").length,
+    duplicate_ids: all("[id]").map(e => e.id).filter((id, n, ids) => ids.indexOf(id) !== n),
     texts: {
       turnout: text("#turnout"),
       seats_total: text("#seats-total"),
@@ -207,6 +208,7 @@ def test_every_chart_draws_the_marks_of_its_data_and_every_image_has_a_text_alte
         described = [f"{spec['title']}. {spec['description']}" for spec in charts]
         assert seen["labels"] == list(dict.fromkeys(described))  # each chart's title and description
         assert seen["images_without_alt"] == 0
+        assert seen["duplicate_ids"] == []  # an SVG's url(#id) would take another chart's gradient
 
 
 def test_the_home_page_shows_the_databases_turnout_and_seats(visits, con):
