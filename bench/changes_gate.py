@@ -80,6 +80,17 @@ def root_with(text: str, folder: Path) -> Path:
     return folder
 
 
+def next_release(root: Path, sha: str) -> None:
+    """The edited snapshot entered as the next release, in the folder's own releases/releases.yaml (as a
+    maintainer would; code without releases ignores it)."""
+    import yaml
+
+    entries = yaml.safe_load((ROOT / "releases" / "releases.yaml").read_text(encoding="utf-8"))
+    entry = entries[0] | {"version": "2099.01.01", "previous_version": entries[0]["version"], "snapshot_sha256": sha}
+    (root / "releases").mkdir(exist_ok=True)
+    (root / "releases" / "releases.yaml").write_text(yaml.safe_dump([entry, *entries]), encoding="utf-8")
+
+
 def publish(code: Path, root: Path) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "pipeline", "--root", str(root), "publish"]
     return subprocess.run(command, cwd=code, capture_output=True, text=True, timeout=300)
@@ -100,6 +111,7 @@ def main() -> None:
             shutil.copytree(base, root)
             edited = root_with(text.replace(old, new), Path(scratch) / f"raw{number}")
             shutil.copytree(edited / "raw", root / "raw", dirs_exist_ok=True)
+            next_release(root, sha256(text.replace(old, new).encode("utf-8")).hexdigest())
             result = publish(code, root)
             if result.returncode == 0:
                 kind = "published unseen"

@@ -17,11 +17,12 @@ from pathlib import Path
 
 from pipeline import ROOT
 from pipeline.errors import PipelineError
-from pipeline.release import DESCRIPTOR, DOCS, PROCESSED
+from pipeline.files import sha256_file
+from pipeline.release import DESCRIPTOR
 
 DIST = "dist"
-# Files of the repository that travel with the data (the code's licence too: the bundle has none of the
-# code, but CITATION.cff and the changelog speak of it).
+# Files that travel with the data (the code's licence too: the bundle has none of the code, but
+# CITATION.cff and the changelog speak of it); the root's own where it has one (its CHANGELOG.md).
 PACKAGE_FILES = ("LICENSE-DATA.md", "LICENSE", "CITATION.cff", "CHANGELOG.md")
 
 
@@ -32,10 +33,17 @@ def build(root: Path = ROOT) -> Path:
         raise PipelineError("bundle", f"no published release in {root}; run `make` first.")
     package = json.loads(descriptor.read_text(encoding="utf-8"))
     version, name = package["version"], f"{package['name']}-{package['version']}"
+    # Exactly the files the descriptor lists, each checked against its size and sha256 (nothing else
+    # that lies in processed/, and nothing changed since publish), then the package's own files.
     members = {DESCRIPTOR: descriptor}
-    members |= {f"{PROCESSED}/{p.name}": p for p in sorted((root / PROCESSED).iterdir()) if p.is_file()}
-    members |= {doc: root / doc for doc in DOCS}
-    members |= {item: ROOT / item for item in PACKAGE_FILES}
+    for resource in package["resources"]:
+        path = root / resource["path"]
+        if not path.is_file() or f"sha256:{sha256_file(path)}" != resource["hash"]:
+            raise PipelineError(
+                "bundle", f"{resource['path']} is missing or differs from datapackage.json; run `make` again."
+            )
+        members[resource["path"]] = path
+    members |= {item: (root / item if (root / item).is_file() else ROOT / item) for item in PACKAGE_FILES}
     missing = [arcname for arcname, path in members.items() if not path.is_file()]
     if missing:
         raise PipelineError("bundle", f"the release in {root} is incomplete: {', '.join(missing)} missing.")

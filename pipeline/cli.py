@@ -193,6 +193,12 @@ def _parser() -> argparse.ArgumentParser:
         "--revision", type=_number(int, 1, 2**53 - 1), metavar="ID", help="a revision id to pin (default: the latest)"
     )
     commands["fetch"].add_argument(
+        "--dry-run",
+        action="store_true",
+        help="download and validate the revision and say what it would change in the published release, "
+        "leaving raw/ as it is",
+    )
+    commands["fetch"].add_argument(
         "--api-url", default=DEFAULT_API, type=_text(2000), help=f"MediaWiki API endpoint (default {DEFAULT_API})"
     )
     commands["fetch"].add_argument(

@@ -107,44 +107,72 @@ def cmd_publish(args) -> int:
 
 
 def _changes_accepted_now(args, stage: Path, snapshot) -> bool:
-    """The gate between the staged release and the published one. Built from the published release's
-    snapshot: nothing to accept (values changed by the code are listed). From another snapshot: every
-    changed value must be accepted for this version, already (releases/changes/VERSION.yaml) or now
-    (--accept-changes WHO, which records them: True, the stage must be rebuilt); otherwise stop, print
-    the changes and keep the whole list in build/changes/unaccepted.csv."""
+    """The gate between the staged release and the published one (pipeline/releases.py explains the
+    rules). Returns True when --accept-changes has just recorded the changes (the stage must be
+    rebuilt with them); raises, with nothing published, when the changes are not accepted."""
     import json
     import shutil
 
     from pipeline import metadata, releases
 
+    newest = releases.history(args.root)[0]
+    version, sha = newest["version"], snapshot.entry["sha256"]
+    releases.check_version(args.root, version)
+    accepted = releases.acceptances(version, args.root)
+    # The snapshot the release may be built from without a published release to compare with: the one
+    # its changes were accepted for; for the first release (nothing to change), the one it names.
+    first = newest["previous_version"] is None
+    allowed = accepted[-1]["snapshot_sha256"] if accepted else newest["snapshot_sha256"] if first else None
     descriptor = args.root / "datapackage.json"
-    if not descriptor.is_file():
-        return False  # the first release in this folder: nothing to compare with
-    previous = json.loads(descriptor.read_text(encoding="utf-8"))
+    if not descriptor.is_file():  # nothing to compare with: only the snapshot the release is built from
+        if sha == allowed:
+            return False
+        raise PipelineError(
+            "publish",
+            f"raw/ holds snapshot {sha[:12]}, but release {version} is built from {str(allowed)[:12]}, and no "
+            "release is published here to show what changed; nothing was published. Restore the published "
+            "release (git checkout -- processed docs datapackage.json) and publish again to review the changes.",
+        )
+    published = json.loads(descriptor.read_text(encoding="utf-8"))
+    published_version = published.get("version")
+    published_sha = {s.get("sha256") for s in published.get("sources", [])}
     changes = releases.diff(args.root, stage, metadata.load())
-    if not changes:
-        return False
-    if {s.get("sha256") for s in previous.get("sources", [])} == {snapshot.entry["sha256"]}:
-        print(f"Same snapshot as the published release; the code changes {len(changes)} values:", file=sys.stderr)
-        print(releases.summary(changes, limit=10), file=sys.stderr)
-        return False
-    version = releases.history(args.root)[0]["version"]
-    pending = releases.unaccepted(changes, version, args.root)
-    if not pending:
-        return False
+    if published_version == version:
+        if published_sha == {sha}:  # a rebuild of the same snapshot: needs no acceptance
+            if changes:
+                print(
+                    f"Same snapshot as the published release; the code changes {len(changes)} values:", file=sys.stderr
+                )
+                print(releases.summary(changes, limit=10), file=sys.stderr)
+            return False
+        raise PipelineError(
+            "publish",
+            f"raw/ holds another snapshot than release {version} is built from: a new snapshot is a new release. "
+            f"Add it to releases/releases.yaml (a new version, previous_version: {version!r}) and to pyproject.toml "
+            "and CITATION.cff, then publish to review its changes; nothing was published.",
+        )
+    if published_version != newest["previous_version"]:
+        raise PipelineError(
+            "publish",
+            f"the published release is {published_version}, but release {version} in releases/releases.yaml "
+            f"follows {newest['previous_version']}; nothing was published.",
+        )
+    if accepted and sha == allowed and releases.same_changes(changes, releases.net_changes(version, args.root)):
+        return False  # exactly the changes accepted for this release
     if args.accept_changes:
-        path = releases.accept(pending, version, args.accept_changes, snapshot.entry["sha256"], args.root)
-        print(f"Accepted {len(pending)} changed values for release {version} ({path}):", file=sys.stderr)
-        print(releases.summary(pending), file=sys.stderr)
+        path = releases.accept(changes, version, args.accept_changes, sha, args.root)
+        print(f"Accepted {len(changes)} changed values for release {version} ({path}):", file=sys.stderr)
+        print(releases.summary(changes), file=sys.stderr)
         return True
-    listing = releases.write_csv(pending, args.root / "build" / "changes" / "unaccepted.csv")
+    listing = releases.write_csv(changes, args.root / "build" / "changes" / "unaccepted.csv")
     shutil.rmtree(stage, ignore_errors=True)
-    print(f"The new snapshot changes {len(pending)} published values:", file=sys.stderr)
-    print(releases.summary(pending), file=sys.stderr)
+    print(f"Release {version} changes {len(changes)} values of release {published_version}:", file=sys.stderr)
+    print(releases.summary(changes), file=sys.stderr)
+    differs = " (they differ from the changes recorded as accepted)" if accepted else ""
     raise PipelineError(
         "publish",
-        f"{len(pending)} changed values are not accepted yet, so nothing was published. Every change is in "
-        f"{listing}: review them, then publish with --accept-changes 'Your Name' (recorded in "
+        f"{len(changes)} changed values are not accepted yet{differs}, so nothing was published. Every change is "
+        f"in {listing}: review them, then publish with --accept-changes 'Your Name' (recorded in "
         f"{args.root / 'releases' / 'changes' / (version + '.yaml')}).",
     )
 
@@ -235,6 +263,7 @@ def cmd_fetch(args) -> int:
 
     entry, changes = refresh(
         args.root,
+        dry_run=args.dry_run,
         api_url=args.api_url,
         revision=args.revision,
         title=args.title,
@@ -242,10 +271,12 @@ def cmd_fetch(args) -> int:
         contact=args.contact,
         wait=args.wait,
     )
-    print(
-        f"Fetched revision {entry['revision_id']} ({entry['bytes']:,} bytes, sha256 {entry['sha256']}) into "
-        f"raw/{entry['path']}; it extracts and validates and is now the pipeline's input."
+    where = (
+        "; it extracts and validates. --dry-run: raw/ is unchanged"
+        if args.dry_run
+        else f" into raw/{entry['path']}; it extracts and validates and is now the pipeline's input"
     )
+    print(f"Fetched revision {entry['revision_id']} ({entry['bytes']:,} bytes, sha256 {entry['sha256']}){where}.")
     if isinstance(changes, str):
         print(f"What it changes in the published release cannot be listed: {changes}.")
     elif not changes:
@@ -254,7 +285,7 @@ def cmd_fetch(args) -> int:
         from pipeline.releases import summary
 
         print(f"Against the published release it changes {len(changes)} values:\n{summary(changes)}")
-        print("`make` will stop and show them; publish them after review with --accept-changes 'Your Name'.")
+        print("Publishing it is a new release: `make` will stop and show them until they are accepted.")
     return 0
 
 

@@ -118,15 +118,19 @@ def fetch(
     limits: Limits | None = None,
     contact: str | None = None,
     wait: float | None = None,
+    dry_run: bool = False,
 ) -> dict:
     """Fetch, stage, then add the snapshot to raw/ and make it current, if `accept(snapshot)` (the later
-    stages: pipeline.build.validated) raises no PipelineError. Returns its manifest entry. Holds the
-    build lock for the whole run: raw/ does not change under a build."""
+    stages: pipeline.build.validated) raises no PipelineError; with `dry_run`, raw/ is left as it is.
+    Returns its manifest entry. Holds the build lock for the whole run: raw/ does not change under a build."""
+    limits = limits or Limits(deadline=FETCH_DEADLINE)
     with build_lock(root, "fetch", wait=LOCK_WAIT if wait is None else wait):
-        return _fetch(root, accept, api_url, revision, title, limits or Limits(deadline=FETCH_DEADLINE), contact)
+        return _fetch(root, accept, api_url, revision, title, limits, contact, dry_run)
 
 
-def _fetch(root: Path, accept, api_url: str, revision: int | None, title: str, limits, contact: str | None) -> dict:
+def _fetch(
+    root: Path, accept, api_url: str, revision: int | None, title: str, limits, contact: str | None, dry_run: bool
+) -> dict:
     ends = time.monotonic() + limits.deadline
     raw = root / "raw"
     manifest_path = raw / MANIFEST.name
@@ -192,6 +196,9 @@ def _fetch(root: Path, accept, api_url: str, revision: int | None, title: str, l
             f"({type(error).__name__}: {str(error)[:200]}); raw/ is unchanged.",
             hint="This is a bug in the HTML front end: please report it with the revision id.",
         ) from None
+    if dry_run:  # looked at, not kept
+        _remove(staged)
+        return entry
     known = next((s for s in manifest.get("snapshots", []) if isinstance(s, dict) and s.get("path") == name), None)
     if known is not None:  # this revision is already in raw/, which is immutable: just make it current
         _remove(staged)

@@ -10,7 +10,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+import yaml
 
+from pipeline import releases
 from pipeline.build import refresh
 from pipeline.defaults import TITLE, Limits
 from pipeline.download import download
@@ -73,11 +75,17 @@ def test_fetch_saves_a_validated_snapshot_and_makes_it_current(root, article_fra
     saved = root / "raw" / entry["path"]
     assert hashlib.sha256(saved.read_bytes()).hexdigest() == entry["sha256"] and saved.stat().st_size == entry["bytes"]
     assert not list((root / "raw").glob("*.tmp"))
-    # The pipeline now builds from the HTML and publishes the same data as from the pinned text.
+    # The pipeline now builds from the HTML and publishes the same data as from the pinned text (in a
+    # folder whose own first release is that revision: the repository's is the pinned text).
+    (first,) = releases.history()
+    (root / "releases").mkdir()
+    (root / "releases" / "releases.yaml").write_text(
+        yaml.safe_dump([first | {"snapshot_sha256": entry["sha256"]}]), encoding="utf-8"
+    )
     result = run_cli("publish", root=root)
     assert result.returncode == 0, result.stderr
     for csv in sorted((fresh_build / "processed").glob("*.csv")):
-        if csv.name != "extraction_inferences.csv":
+        if csv.name not in ("extraction_inferences.csv", "releases.csv"):  # (releases: its snapshot's sha)
             assert (root / "processed" / csv.name).read_bytes() == csv.read_bytes(), csv.name
 
 
@@ -213,9 +221,11 @@ def test_download_refuses_a_file_whose_checksum_differs(fresh_build, tmp_path):
 def test_fetch_says_what_the_new_revision_would_change_in_the_published_release(published_copy, article_fragment):
     edited = article_fragment.replace("Däulet Turlyhanov", "Däulet Turlykhanov", 1)
     assert edited != article_fragment
+    raw = folder_digest(published_copy / "raw")
     with serve(Scripted, script=lambda path, n: ok(api_answer(edited))) as (url, _):
-        fetched = run_cli("fetch", "--api-url", url, "--retries", "0", root=published_copy)
+        fetched = run_cli("fetch", "--dry-run", "--api-url", url, "--retries", "0", root=published_copy)
     assert fetched.returncode == 0, fetched.stderr
+    assert folder_digest(published_copy / "raw") == raw and "--dry-run: raw/ is unchanged" in fetched.stdout
     assert "Against the published release it changes" in fetched.stdout
     assert "candidate_name: 'Däulet Turlyhanov' -> 'Däulet Turlykhanov'" in fetched.stdout
     assert "`make` will stop and show them" in fetched.stdout  # (that stop: tests/test_release.py)

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from pipeline import ROOT, bundle, releases
+from pipeline.errors import PipelineError
 from tests.conftest import database, make_root, replace_once, run_cli, tree_digest
 from tests.servers import serve_folder
 
@@ -55,7 +56,8 @@ def test_one_version_everywhere(fresh_build):
     assert dt.date(*map(int, VERSION.split(".")[:3])) == newest["release_date"]  # CalVer: the release date
     descriptor = json.loads((fresh_build / "datapackage.json").read_text(encoding="utf-8"))
     assert descriptor["version"] == VERSION and descriptor["created"] == f"{newest['release_date']}T00:00:00Z"
-    assert "wikipedia.org" not in descriptor.get("homepage", "")  # the article is a source, not the homepage
+    # The project has no public address yet: no homepage, rather than the article (which is a source).
+    assert "homepage" not in descriptor and descriptor["sources"][0]["path"].startswith("https://en.wikipedia.org/")
     cli = run_cli("--version")
     assert cli.returncode == 0 and cli.stdout.strip() == f"kz-election-2023 {VERSION}"
     con = duckdb.connect(str(database(fresh_build)), read_only=True)
@@ -76,12 +78,29 @@ def test_the_snapshot_says_how_precisely_its_retrieval_date_is_known():
     assert entry["retrieved_between"] == ["2026-11-01", "2026-11-25"]
 
 
+NEXT = "2026.11.26"
+
+
+def new_revision(root, text: str, folder) -> str:
+    """Put an edited revision of the article into root/raw/; returns its sha256."""
+    shutil.copytree(make_root(folder, text) / "raw", root / "raw", dirs_exist_ok=True)
+    return json.loads((root / "raw" / "manifest.json").read_text(encoding="utf-8"))["snapshots"][0]["sha256"]
+
+
+def next_release(root, sha: str) -> None:
+    """Add a release following the published one to the folder's own releases/releases.yaml."""
+    entries = releases.history()
+    entry = entries[0] | {"version": NEXT, "previous_version": entries[0]["version"], "snapshot_sha256": sha}
+    (root / "releases").mkdir(exist_ok=True)
+    (root / "releases" / "releases.yaml").write_text(yaml.safe_dump([entry, *entries]), encoding="utf-8")
+
+
 @pytest.fixture()
 def edited(published_copy, source_text, tmp_path):
     """A published release of the pinned snapshot whose raw/ now holds a revision with one edit of a
-    value the article states once (district 1's winner)."""
-    new = make_root(tmp_path / "new", replace_once(source_text, f"| {WINNER} |", f"| {EDITED_WINNER} |"))
-    shutil.copytree(new / "raw", published_copy / "raw", dirs_exist_ok=True)
+    value the article states once (district 1's winner), entered as the next release."""
+    text = replace_once(source_text, f"| {WINNER} |", f"| {EDITED_WINNER} |")
+    next_release(published_copy, new_revision(published_copy, text, tmp_path / "new"))
     return published_copy
 
 
@@ -101,7 +120,7 @@ def test_a_changed_snapshot_stops_with_its_diff_and_publishes_once_accepted(edit
 
     accepted = run_cli("publish", "--accept-changes", "A. Reviewer", root=edited)
     assert accepted.returncode == 0, accepted.stderr
-    (acceptance,) = yaml.safe_load((edited / "releases" / "changes" / f"{VERSION}.yaml").read_text(encoding="utf-8"))
+    (acceptance,) = yaml.safe_load((edited / "releases" / "changes" / f"{NEXT}.yaml").read_text(encoding="utf-8"))
     assert acceptance["accepted_by"] == "A. Reviewer" and len(acceptance["changes"]) == 1
     con = duckdb.connect(str(database(edited)), read_only=True)
     try:
@@ -122,7 +141,10 @@ def test_a_changed_snapshot_stops_with_its_diff_and_publishes_once_accepted(edit
         assert con.execute("SELECT winner_name FROM district_races WHERE district_number = 1").fetchone() == (
             EDITED_WINNER,
         )
-        assert con.execute("SELECT changed_values_count FROM releases").fetchall() == [(1,)]
+        assert con.execute("SELECT version, changed_values_count FROM releases ORDER BY version").fetchall() == [
+            (VERSION, 0),
+            (NEXT, 1),
+        ]
     finally:
         con.close()
     changes = (edited / "docs" / "changes.md").read_text(encoding="utf-8")
@@ -134,21 +156,58 @@ def test_a_changed_snapshot_stops_with_its_diff_and_publishes_once_accepted(edit
     again = run_cli("publish", root=edited)  # the same snapshot again: nothing to accept, the same bytes
     assert again.returncode == 0 and tree_digest(edited) == release
 
-    text = replace_once(source_text, f"| {WINNER} |", "| Däulet Turlyhanov-Edit |")  # another edit: stops again
-    shutil.copytree(make_root(tmp_path / "second", text) / "raw", edited / "raw", dirs_exist_ok=True)
-    stopped = run_cli("publish", root=edited)
-    assert stopped.returncode == 1 and f"'{EDITED_WINNER}' -> 'Däulet Turlyhanov-Edit'" in stopped.stderr
+    text = replace_once(source_text, f"| {WINNER} |", "| Däulet Turlyhanov-Edit |")  # another snapshot
+    new_revision(edited, text, tmp_path / "second")
+    stopped = run_cli("publish", "--accept-changes", "A. Reviewer", root=edited)  # is another release
+    assert stopped.returncode == 1 and "a new snapshot is a new release" in stopped.stderr
     assert tree_digest(edited) == release
 
 
-def test_net_changes_compose_successive_acceptances(tmp_path):
-    change = {"table_name": "t", "record_key": "k=1", "column_name": "c", "change_kind": "changed"}
-    releases.accept([change | {"old_value": "a", "new_value": "b"}], "2026.11.25", "x", "0" * 64, tmp_path)
-    releases.accept([change | {"old_value": "b", "new_value": "c"}], "2026.11.25", "y", "1" * 64, tmp_path)
-    (row,) = releases.net_changes("2026.11.25", tmp_path)
-    assert (row["old_value"], row["new_value"], row["accepted_by"]) == ("a", "c", "y")
-    releases.accept([change | {"old_value": "c", "new_value": "a"}], "2026.11.25", "z", "2" * 64, tmp_path)
-    assert releases.net_changes("2026.11.25", tmp_path) == []  # changed back: no change against the previous
+def test_the_gate_has_no_way_around(edited, tmp_path):
+    """No published release to compare with (make clean); an acceptance edited by hand; a value changed
+    and changed back; a damaged acceptance file: each stops, with nothing published."""
+    clean = tmp_path / "clean"
+    shutil.copytree(edited, clean, ignore=shutil.ignore_patterns("processed", "docs", "datapackage.json"))
+    stopped = run_cli("publish", root=clean)
+    assert stopped.returncode == 1 and "no release is published here" in stopped.stderr
+    assert not (clean / "processed").exists()
+
+    changes = edited / "releases" / "changes" / f"{NEXT}.yaml"
+    forged = {
+        "table_name": "parties",
+        "record_key": "party_id=amanat",
+        "column_name": "leader_name",
+        "change_kind": "changed",
+        "old_value": "Erlan Qoşanov",
+        "new_value": "Somebody",
+    }
+    real = {
+        "table_name": "district_results",
+        "record_key": "district_number=1, candidate_rank=1",
+        "column_name": "candidate_name",
+        "change_kind": "changed",
+        "old_value": WINNER,
+        "new_value": EDITED_WINNER,
+    }
+    sha = releases.history(edited)[0]["snapshot_sha256"]
+    before = tree_digest(edited)
+    for recorded in ([real, forged], [], [real | {"new_value": WINNER}]):
+        entry = {"accepted_by": "x", "accepted_at": "2026-11-25T00:00:00Z", "snapshot_sha256": sha, "changes": recorded}
+        changes.parent.mkdir(parents=True, exist_ok=True)
+        changes.write_text(yaml.safe_dump([entry], allow_unicode=True), encoding="utf-8")
+        stopped = run_cli("publish", root=edited)
+        assert stopped.returncode == 1 and "differ from the changes recorded as accepted" in stopped.stderr
+        assert tree_digest(edited) == before
+    for damaged in (
+        "- {accepted_by: x",
+        "{accepted_by: x}",
+        "- {accepted_by: x, accepted_at: 2026-11-25, snapshot_sha256: '0', changes: []}",
+    ):
+        changes.write_text(damaged, encoding="utf-8")
+        stopped = run_cli("publish", root=edited)
+        assert stopped.returncode == 1 and "Traceback" not in stopped.stderr
+        assert stopped.stderr.strip().splitlines()[-1].startswith("error: [releases]")
+    assert tree_digest(edited) == before
 
 
 def test_the_bundle_is_byte_identical_complete_and_downloadable(published_copy, tmp_path):
@@ -178,3 +237,13 @@ def test_the_bundle_is_byte_identical_complete_and_downloadable(published_copy, 
         got = run_cli("download", "--base-url", url.rstrip("/") + "/dist", "--dest", str(tmp_path / "take"))
     assert got.returncode == 0, got.stderr
     assert (tmp_path / "take" / first.name).read_bytes() == body
+
+
+def test_the_bundle_packs_only_the_verified_release(published_copy):
+    (published_copy / "processed" / "my_notes.txt").write_text("not data", encoding="utf-8")
+    with zipfile.ZipFile(bundle.build(published_copy)) as archive:
+        assert not any(name.endswith("my_notes.txt") for name in archive.namelist())
+    with (published_copy / "processed" / "parties.csv").open("a", encoding="utf-8") as file:
+        file.write("tampered\n")
+    with pytest.raises(PipelineError, match=r"processed/parties\.csv is missing or differs from datapackage\.json"):
+        bundle.build(published_copy)
