@@ -73,8 +73,11 @@ def cmd_publish(args) -> int:
         from pipeline.forensics import Pending
         from pipeline.publish import stage_release, update_changelog, update_readme
         from pipeline.quality import outcome_summary
+        from pipeline.raw import current_snapshot
         from pipeline.validate import validate
 
+        sha = current_snapshot(args.root / "raw" / "manifest.json").entry["sha256"]
+        rules = _release_rules(args, sha)  # before anything is built
         pending = Pending()  # the forensics, in a second process while this one extracts, validates, checks
         try:
             snapshot, tables = source_tables_of(args.root)
@@ -83,7 +86,7 @@ def cmd_publish(args) -> int:
             quality = stage_release(validate(tables), stage, snapshot.entry, pending=pending)
         finally:
             pending.close()
-        if _changes_accepted_now(args, stage, snapshot):  # the release's own record of them changed: again
+        if rules and _changes_accepted_now(args, stage, sha, rules):  # its record of them changed: again
             tables |= releases.tables(args.root)
             quality = stage_release(validate(tables), stage, snapshot.entry, pending=pending)
         swap_in(stage, args.root)
@@ -106,17 +109,17 @@ def cmd_publish(args) -> int:
     return 0
 
 
-def _changes_accepted_now(args, stage: Path, snapshot) -> bool:
-    """The gate between the staged release and the published one (pipeline/releases.py explains the
-    rules). Returns True when --accept-changes has just recorded the changes (the stage must be
-    rebuilt with them); raises, with nothing published, when the changes are not accepted."""
+def _release_rules(args, sha: str) -> dict | None:
+    """The rules of pipeline/releases.py that need no build, checked before one: None where nothing is
+    to compare (no published release, and the snapshot is the one the release is accepted for), else
+    what the gate after the build needs. Raises, before anything is built, where the snapshot cannot be
+    this release's."""
     import json
-    import shutil
 
-    from pipeline import metadata, releases
+    from pipeline import releases
 
     newest = releases.history(args.root)[0]
-    version, sha = newest["version"], snapshot.entry["sha256"]
+    version = newest["version"]
     releases.check_version(args.root, version)
     accepted = releases.acceptances(version, args.root)
     # The snapshot the release may be built from without a published release to compare with: the one
@@ -124,9 +127,9 @@ def _changes_accepted_now(args, stage: Path, snapshot) -> bool:
     first = newest["previous_version"] is None
     allowed = accepted[-1]["snapshot_sha256"] if accepted else newest["snapshot_sha256"] if first else None
     descriptor = args.root / "datapackage.json"
-    if not descriptor.is_file():  # nothing to compare with: only the snapshot the release is built from
+    if not descriptor.is_file():
         if sha == allowed:
-            return False
+            return None
         raise PipelineError(
             "publish",
             f"raw/ holds snapshot {sha[:12]}, but release {version} is built from {str(allowed)[:12]}, and no "
@@ -135,29 +138,50 @@ def _changes_accepted_now(args, stage: Path, snapshot) -> bool:
         )
     published = json.loads(descriptor.read_text(encoding="utf-8"))
     published_version = published.get("version")
-    published_sha = {s.get("sha256") for s in published.get("sources", [])}
-    changes = releases.diff(args.root, stage, metadata.load())
-    if published_version == version:
-        if published_sha == {sha}:  # a rebuild of the same snapshot: needs no acceptance
-            if changes:
-                print(
-                    f"Same snapshot as the published release; the code changes {len(changes)} values:", file=sys.stderr
-                )
-                print(releases.summary(changes, limit=10), file=sys.stderr)
-            return False
+    rebuild = {s.get("sha256") for s in published.get("sources", [])} == {sha}
+    if published_version == version and not rebuild:
         raise PipelineError(
             "publish",
             f"raw/ holds another snapshot than release {version} is built from: a new snapshot is a new release. "
             f"Add it to releases/releases.yaml (a new version, previous_version: {version!r}) and to pyproject.toml "
             "and CITATION.cff, then publish to review its changes; nothing was published.",
         )
-    if published_version != newest["previous_version"]:
+    if published_version not in (version, newest["previous_version"]):
         raise PipelineError(
             "publish",
             f"the published release is {published_version}, but release {version} in releases/releases.yaml "
             f"follows {newest['previous_version']}; nothing was published.",
         )
-    if accepted and sha == allowed and releases.same_changes(changes, releases.net_changes(version, args.root)):
+    return {
+        "version": version,
+        "published_version": published_version,
+        "rebuild": published_version == version,
+        "accepted": accepted,
+        "allowed": allowed,
+    }
+
+
+def _changes_accepted_now(args, stage: Path, sha: str, rules: dict) -> bool:
+    """The gate between the staged release and the published one, after the build (pipeline/releases.py
+    explains the rules). Returns True when --accept-changes has just recorded the changes (the stage must
+    be rebuilt with them); raises, with nothing published, when the changes are not accepted."""
+    import shutil
+
+    from pipeline import metadata, releases
+
+    version, accepted = rules["version"], rules["accepted"]
+    changes = releases.diff(args.root, stage, metadata.load())
+    if rules["rebuild"]:  # the same snapshot again: needs no acceptance
+        if changes:
+            note = f"Same snapshot as the published release; the code changes {len(changes)} values:"
+            print(note, file=sys.stderr)
+            print(releases.summary(changes, limit=10), file=sys.stderr)
+        return False
+    if (
+        accepted
+        and sha == rules["allowed"]
+        and releases.same_changes(changes, releases.net_changes(version, args.root))
+    ):
         return False  # exactly the changes accepted for this release
     if args.accept_changes:
         path = releases.accept(changes, version, args.accept_changes, sha, args.root)
@@ -166,7 +190,7 @@ def _changes_accepted_now(args, stage: Path, snapshot) -> bool:
         return True
     listing = releases.write_csv(changes, args.root / "build" / "changes" / "unaccepted.csv")
     shutil.rmtree(stage, ignore_errors=True)
-    print(f"Release {version} changes {len(changes)} values of release {published_version}:", file=sys.stderr)
+    print(f"Release {version} changes {len(changes)} values of release {rules['published_version']}:", file=sys.stderr)
     print(releases.summary(changes), file=sys.stderr)
     differs = " (they differ from the changes recorded as accepted)" if accepted else ""
     raise PipelineError(

@@ -18,12 +18,13 @@ from pipeline.extract.text import parse_text
 SOURCE = ROOT / "raw" / "2023_Kazakh_legislative_election.txt"
 LONGEST_FIRST = (
     "tests/test_mutations.py",
-    "tests/test_hostile_download.py",
     "tests/test_hostile.py",
-    "tests/test_atomic.py",
+    "tests/test_hostile_download.py",
     "tests/test_concurrency.py",
-    "tests/test_site.py",
+    "tests/test_atomic.py",
     "tests/test_release.py",
+    "tests/test_site.py",
+    "tests/test_network.py",
 )
 
 
@@ -146,10 +147,19 @@ def stale_release(tmp_path_factory, source_text) -> Path:
     builds (the pinned snapshot): a publish replaces every data file, so a failed one shows. Its
     descriptor names the pinned snapshot, as a release that other code built from the same snapshot
     would: publish replaces it without asking for acceptance (that gate is tested in test_release.py)."""
+    import yaml
+
+    from pipeline import releases
+
     root = make_root(
         tmp_path_factory.mktemp("stale"), replace_once(source_text, "Däulet Turlyhanov", "Däulet Turlykhanov")
     )
+    edited = json.loads((root / "raw" / "manifest.json").read_text(encoding="utf-8"))["snapshots"][0]["sha256"]
+    own = root / "releases" / "releases.yaml"  # the edited article as the folder's own release, for a moment
+    own.parent.mkdir()
+    own.write_text(yaml.safe_dump([releases.history()[0] | {"snapshot_sha256": edited}]), encoding="utf-8")
     assert run_cli("publish", root=root).returncode == 0
+    shutil.rmtree(own.parent)
     good = make_root(tmp_path_factory.mktemp("pinned"))
     shutil.copytree(good / "raw", root / "raw", dirs_exist_ok=True)  # raw/ now holds the pinned snapshot
     descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))

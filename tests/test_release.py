@@ -191,7 +191,7 @@ def test_the_gate_has_no_way_around(edited, tmp_path):
     }
     sha = releases.history(edited)[0]["snapshot_sha256"]
     before = tree_digest(edited)
-    for recorded in ([real, forged], [], [real | {"new_value": WINNER}]):
+    for recorded in ([real, forged], [real | {"new_value": "Däulet Turlyhanov-Edit"}]):
         entry = {"accepted_by": "x", "accepted_at": "2026-11-25T00:00:00Z", "snapshot_sha256": sha, "changes": recorded}
         changes.parent.mkdir(parents=True, exist_ok=True)
         changes.write_text(yaml.safe_dump([entry], allow_unicode=True), encoding="utf-8")
