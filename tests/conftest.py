@@ -86,12 +86,30 @@ def fresh_build(tmp_path_factory) -> Path:
 
 
 def root_with_release(folder: Path, text: str, release: Path) -> Path:
-    """A root whose raw/ holds `text` and whose outputs are a copy of the release built in `release`."""
+    """A root whose raw/ holds `text` and whose outputs are a copy of the release built in `release`;
+    `text` enters as the next release (the folder's own releases/releases.yaml), so that publish goes
+    on to build it (and to stop where it must)."""
     root = make_root(folder, text)
     for name in ("processed", "docs"):
         shutil.copytree(release / name, root / name)
     shutil.copy(release / "datapackage.json", root / "datapackage.json")
+    next_release(
+        root, json.loads((root / "raw" / "manifest.json").read_text(encoding="utf-8"))["snapshots"][0]["sha256"]
+    )
     return root
+
+
+def next_release(root: Path, sha: str, version: str = "2026.11.26") -> None:
+    """Enter the snapshot `sha` as the release after the published one, in the folder's own
+    releases/releases.yaml (as a maintainer does for a new snapshot)."""
+    import yaml
+
+    from pipeline import releases
+
+    entries = releases.history()
+    entry = entries[0] | {"version": version, "previous_version": entries[0]["version"], "snapshot_sha256": sha}
+    (root / "releases").mkdir(exist_ok=True)
+    (root / "releases" / "releases.yaml").write_text(yaml.safe_dump([entry, *entries]), encoding="utf-8")
 
 
 @pytest.fixture()

@@ -20,7 +20,7 @@ import yaml
 
 from pipeline import ROOT, bundle, releases
 from pipeline.errors import PipelineError
-from tests.conftest import database, make_root, replace_once, run_cli, tree_digest
+from tests.conftest import database, make_root, next_release, replace_once, run_cli, tree_digest
 from tests.servers import serve_folder
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -85,14 +85,6 @@ def new_revision(root, text: str, folder) -> str:
     """Put an edited revision of the article into root/raw/; returns its sha256."""
     shutil.copytree(make_root(folder, text) / "raw", root / "raw", dirs_exist_ok=True)
     return json.loads((root / "raw" / "manifest.json").read_text(encoding="utf-8"))["snapshots"][0]["sha256"]
-
-
-def next_release(root, sha: str) -> None:
-    """Add a release following the published one to the folder's own releases/releases.yaml."""
-    entries = releases.history()
-    entry = entries[0] | {"version": NEXT, "previous_version": entries[0]["version"], "snapshot_sha256": sha}
-    (root / "releases").mkdir(exist_ok=True)
-    (root / "releases" / "releases.yaml").write_text(yaml.safe_dump([entry, *entries]), encoding="utf-8")
 
 
 @pytest.fixture()
