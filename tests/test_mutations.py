@@ -109,3 +109,36 @@ def test_a_wrong_vote_count_is_caught_wherever_the_article_can_show_it(suite):
         (m, status) for m, status, _ in results if m.kind == "alter digit" and m.vote_change[0] == "Party-list vote"
     ]
     assert party_list and all(status == "rejected" for _, status in party_list)
+
+
+def test_the_suites_shortcut_gives_the_full_gates_answer(suite):
+    """The suite runs again only the checks that read a changed table (tests/mutations.py): on a mutation
+    that changes a district's votes, the shortened gate and the full one agree, finding for finding, and
+    a check reading a view counts the view's tables as its own."""
+    from pipeline import metadata
+    from pipeline.build import document_tables
+    from pipeline.extract import parse_bytes
+    from pipeline.publish import load_tables, verify_release
+    from pipeline.validate import validate
+    from tests.mutations import _database, _gate_rerunning_only, _reads
+
+    package = metadata.load()
+    assert _reads("SELECT * FROM district_races", package) >= {"district_results", "districts"}
+    assert _reads("SELECT * FROM information_schema.tables", package) is None
+    results, _ = suite
+    mutation = next(m for m, status, _ in results if m.kind == "alter digit" and status == "changed")
+    tables = document_tables(parse_bytes(mutation.apply(SOURCE.read_bytes()), "mutated.txt"))
+    con = _database(package)
+    validated = validate(tables, package, con)
+    answers = []
+    for gate in (
+        lambda: _gate_rerunning_only(con, validated, package, {"district_results"}),
+        lambda: verify_release(con, validated, package),
+    ):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            load_tables(con, validated, package)
+            answers.append(gate())
+        finally:
+            con.execute("ROLLBACK")
+    assert answers[0] == answers[1] and len(answers[0]) > 29
