@@ -315,9 +315,9 @@ def outcome(data: bytes, baseline_tables: dict | None = None):
     ('identical', None) without running them."""
     from pipeline import metadata
     from pipeline.build import document_tables
+    from pipeline.crosscheck import run_checks
     from pipeline.errors import PipelineError
     from pipeline.extract import parse_bytes
-    from pipeline.crosscheck import run_checks
     from pipeline.publish import load_tables, verify_release
     from pipeline.validate import validate
 
