@@ -131,6 +131,12 @@ def _network_options(command, *, deadline: float, cap: str) -> None:
     command.epilog = cap
 
 
+def _anomaly(text: str):
+    from pipeline.stations.commands import parse_anomaly
+
+    return parse_anomaly(text)
+
+
 def _lock_option(command) -> None:
     from pipeline.defaults import LOCK_WAIT
 
@@ -154,6 +160,14 @@ COMMANDS = {
     "site": (cmd_site, "build the static data portal (site/) from the published release"),
     "fetch": (cmd_fetch, "download the article (latest or --revision) from the MediaWiki API into raw/"),
     "download": (cmd_download, "download the published files, verified against datapackage.json"),
+    "synth": (
+        "pipeline.stations.commands:cmd_synth",
+        "write SYNTHETIC polling-station returns (Parquet) that sum to the published regional totals",
+    ),
+    "stations": (
+        "pipeline.stations.commands:cmd_stations",
+        "validate, cross-check and test a folder of polling-station returns (Parquet)",
+    ),
 }
 
 
@@ -187,6 +201,46 @@ def _parser() -> argparse.ArgumentParser:
     for name, (handler, help_text) in COMMANDS.items():
         commands[name] = sub.add_parser(name, help=help_text, description=help_text)
         commands[name].set_defaults(handler=handler)
+    commands["synth"].add_argument(
+        "--stations",
+        type=_number(int, 20, 5_000_000),
+        required=True,
+        metavar="N",
+        help="how many stations (at least one per region)",
+    )
+    commands["synth"].add_argument(
+        "--seed",
+        type=_number(int, 0, 2**32 - 1),
+        default=0,
+        metavar="S",
+        help="seed of the random draws (default 0): the same seed gives the same files",
+    )
+    commands["synth"].add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="folder to write (new, or an earlier synthetic set; never processed/)",
+    )
+    commands["synth"].add_argument(
+        "--anomaly",
+        type=_anomaly,
+        action="append",
+        metavar="KIND=FRACTION",
+        help="plant an anomaly at a fraction of the stations (repeatable): whole_pct, "
+        "two_decimal_pct, stuffing or digits, e.g. whole_pct=0.02",
+    )
+    commands["stations"].add_argument("folder", type=Path, metavar="DIR", help="folder of station Parquet files")
+    commands["stations"].add_argument(
+        "--json", type=Path, metavar="FILE", help="also write the results and the turnout x leader histogram as JSON"
+    )
+    for name in ("synth", "stations"):
+        commands[name].add_argument(
+            "--release",
+            type=Path,
+            metavar="DIR",
+            help="the published release to compare with (default: ROOT/processed)",
+        )
     commands["build"] = sub.add_parser("build", help="same as publish", description="same as publish")
     commands["build"].set_defaults(handler=cmd_publish)
     commands["fetch"].add_argument(
@@ -263,7 +317,11 @@ def main(argv: list[str] | None = None) -> int:
 
             if recover(args.root):
                 print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)
-        return args.handler(args)
+        handler = args.handler
+        if isinstance(handler, str):  # imported when used: --help stays fast
+            module, _, name = handler.partition(":")
+            handler = getattr(__import__(module, fromlist=[name]), name)
+        return handler(args)
     except PipelineError as error:
         print(f"error: {error.describe()}", file=sys.stderr)
         return 1

@@ -134,6 +134,10 @@ def test_network_commands_with_nothing_to_talk_to(tmp_path, pristine):
         ["download"],
         ["check", "--unknown-option"],
         ["site", "--wait", "-1"],
+        ["synth"],
+        ["synth", "--stations", "5", "--out", "x"],
+        ["synth", "--stations", "100", "--out", "x", "--anomaly", "whole_pct=0.9"],
+        ["stations"],
     ],
 )
 def test_usage_errors_exit_with_code_1(argv):
@@ -151,4 +155,6 @@ def test_every_command_is_covered():
         "site",
         "fetch",
         "download",
+        "synth",
+        "stations",
     }

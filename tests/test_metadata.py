@@ -21,7 +21,7 @@ def raw_metadata():
 
 def test_every_defined_field_is_used():
     package = metadata.load()
-    used = {f.name for r in package.resources for f in r.fields}
+    used = {f.name for p in (package, metadata.load_stations()) for r in p.resources for f in r.fields}
     assert set(package.defined_fields) - used == set()
 
 

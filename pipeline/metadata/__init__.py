@@ -18,6 +18,7 @@ from pipeline.metadata.model import (
     View,
     build_package,
     load,
+    load_stations,
     load_views,
 )
 from pipeline.metadata.pandera_schemas import PANDAS_DTYPES, pandera_schema
@@ -36,6 +37,7 @@ __all__ = [
     "data_dictionary",
     "duckdb_ddl",
     "load",
+    "load_stations",
     "load_views",
     "pandera_schema",
     "sql_string",

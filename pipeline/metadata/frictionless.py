@@ -20,12 +20,13 @@ def table_schema(resource: Resource) -> dict:
             spec["format"] = "%Y-%m-%dT%H:%M:%S"
         out_fields.append(spec)
     schema: dict = {"fields": out_fields, "primaryKey": list(resource.primary_key), "missingValues": [""]}
-    if resource.foreign_keys:
+    keys = [fk for fk in resource.foreign_keys if fk["reference"].get("package") != "release"]
+    if keys:  # (a key into the release, from the station-level tables, is stated in the descriptions)
         schema["foreignKeys"] = [
             {
                 "fields": list(fk["fields"]),
                 "reference": {"resource": fk["reference"]["resource"], "fields": list(fk["reference"]["fields"])},
             }
-            for fk in resource.foreign_keys
+            for fk in keys
         ]
     return schema

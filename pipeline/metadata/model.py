@@ -116,8 +116,10 @@ class Package:
         raise KeyError(name)
 
 
-def build_package(package: dict, fields: dict, resources: dict[str, dict]) -> Package:
-    """Merge and check the metadata; every problem raises MetadataError naming the place."""
+def build_package(package: dict, fields: dict, resources: dict[str, dict], release: Package | None = None) -> Package:
+    """Merge and check the metadata; every problem raises MetadataError naming the place. A foreign key
+    marked `package: release` refers to a table of `release` (the station-level package's keys into the
+    published release)."""
     for name, spec in fields.items():
         unknown = set(spec) - FIELD_KEYS
         if unknown:
@@ -169,6 +171,10 @@ def build_package(package: dict, fields: dict, resources: dict[str, dict]) -> Pa
                 raise MetadataError(f"resource {name}: key column {column!r} is not one of its fields")
         for fk in spec.get("foreign_keys", []):
             target = fk["reference"]["resource"]
+            if fk["reference"].get("package") == "release":
+                if release is None or target not in {r.name for r in release.resources}:
+                    raise MetadataError(f"resource {name}: foreign key to {target!r}, not a table of the release")
+                continue
             if target not in order or order.index(target) >= order.index(name):
                 raise MetadataError(f"resource {name}: foreign key to {target!r}, which must be listed before it")
         built.append(
@@ -203,6 +209,17 @@ def load_views(folder: Path) -> tuple[View, ...]:
         columns = dict(re.findall(r"^--\s*column\s+([a-z_0-9]+):\s*(.+?)\s*$", sql, re.MULTILINE))
         views.append(View(name=path.stem, description=header["description"], sql=sql, columns=columns))
     return tuple(views)
+
+
+@lru_cache(maxsize=1)
+def load_stations(schemas: Path = SCHEMAS) -> Package:
+    """The station-level package (schemas/stations/): its tables use the fields of schemas/fields.yaml and
+    refer to the release's regions and options."""
+    folder = schemas / "stations"
+    resources = {p.stem: read_yaml(p) for p in sorted((folder / "resources").glob("*.yaml"))}
+    return build_package(
+        read_yaml(folder / "package.yaml"), read_yaml(schemas / "fields.yaml"), resources, load(schemas)
+    )
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,73 @@
+"""The station-level path: polling-station returns as Parquet, validated inside DuckDB from the same
+schemas/ as the release (schemas/stations/), cross-checked in SQL against the published regional totals
+(pipeline/checks/stations/), and tested with the station-level forensic tests (pipeline/stations/forensics.py).
+No Python loop touches a row: it scales with DuckDB, not with the interpreter.
+
+`python -m pipeline synth` draws a synthetic set (pipeline/stations/synth.py); `python -m pipeline
+stations DIR` runs the path on a folder of returns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline import ROOT
+
+CHECKS = ROOT / "pipeline" / "checks" / "stations"
+# The release's tables the station path reads (keys and published totals), as Parquet in processed/.
+RELEASE_TABLES = (
+    "regions",
+    "vote_options",
+    "party_list_results",
+    "region_ballots",
+    "national_party_list_results",
+    "national_ballots",
+)
+
+
+def open_returns(folder: Path, release: Path):
+    """An in-memory DuckDB connection with a view per table of the station package over `folder`'s Parquet
+    files and a view per release table over `release`'s; raises a PipelineError naming a missing or
+    unreadable file."""
+    import duckdb
+
+    from pipeline import metadata
+    from pipeline.errors import PipelineError
+
+    package = metadata.load_stations()
+    optional = set(package.meta.get("optional", []))
+    con = duckdb.connect()
+    for name in RELEASE_TABLES:
+        path = release / f"{name}.parquet"
+        if not path.is_file():
+            raise PipelineError("stations", f"the release has no {path}", hint="Run `make` first, or pass --release.")
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({metadata.sql_string(path)})")
+    for resource in package.resources:
+        path = folder / f"{resource.name}.parquet"
+        if not path.is_file():
+            if resource.name in optional:
+                continue
+            raise PipelineError("validate", f"{path} is missing", table=resource.name)
+        try:
+            con.execute(f"CREATE VIEW {resource.name} AS SELECT * FROM read_parquet({metadata.sql_string(path)})")
+            con.execute(f"DESCRIBE {resource.name}").fetchall()
+        except duckdb.Error as error:
+            raise PipelineError(
+                "validate", f"{path} cannot be read as Parquet: {str(error).splitlines()[0]}", table=resource.name
+            ) from None
+    return con
+
+
+def read_release(release: Path) -> dict[str, list[dict]]:
+    """The rows of region_ballots and party_list_results (what the generator needs) from `release`."""
+    import duckdb
+
+    from pipeline import metadata
+
+    con = duckdb.connect()
+    out = {}
+    for name in ("region_ballots", "party_list_results"):
+        cursor = con.execute(f"SELECT * FROM read_parquet({metadata.sql_string(release / f'{name}.parquet')})")
+        columns = [d[0] for d in cursor.description]
+        out[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    con.close()
+    return out

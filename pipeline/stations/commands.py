@@ -1,0 +1,150 @@
+"""The station-level commands: `synth` (draw a synthetic set) and `stations` (validate, cross-check and
+test a folder of station returns)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pipeline.errors import PipelineError
+
+
+def parse_anomaly(text: str) -> tuple[str, float]:
+    """KIND=FRACTION, e.g. whole_pct=0.02 (an argparse type)."""
+    import argparse
+
+    from pipeline.stations.synth import ANOMALIES
+
+    kind, _, fraction = text.partition("=")
+    try:
+        value = float(fraction)
+    except ValueError:
+        value = -1.0
+    if kind not in ANOMALIES or not 0 < value <= 0.5:
+        raise argparse.ArgumentTypeError(
+            f"expected KIND=FRACTION with KIND one of {', '.join(ANOMALIES)} and 0 < FRACTION <= 0.5, not {text!r}"
+        )
+    return kind, value
+
+
+def _is_synthetic_set(folder: Path) -> bool:
+    try:
+        return json.loads((folder / "datapackage.json").read_text(encoding="utf-8")).get("synthetic") is True
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def cmd_synth(args) -> int:
+    """Draw a synthetic set of station returns into --out (a new folder, or an earlier synthetic set)."""
+    import numpy as np  # noqa: F401 (fail here, not half-way, if numpy is missing)
+
+    from pipeline.stations import read_release
+    from pipeline.stations.synth import generate, write
+
+    out = args.out.resolve()
+    release = (args.release or args.root / "processed").resolve()
+    for published in {release, (args.root / "processed").resolve()}:
+        if out == published or out.is_relative_to(published):
+            raise PipelineError(
+                "synth", f"{out} is inside the published release ({published}); synthetic data never goes there."
+            )
+    if out.exists() and any(out.iterdir()) and not _is_synthetic_set(out):
+        raise PipelineError("synth", f"{out} is not empty and holds no earlier synthetic set; choose a new folder.")
+    if not (release / "region_ballots.parquet").is_file():
+        raise PipelineError("synth", f"no published release in {release}", hint="Run `make` first, or pass --release.")
+    anomalies = dict(args.anomaly or [])
+    started = time.perf_counter()
+    try:
+        election = generate(read_release(release), args.stations, args.seed, anomalies)
+    except ValueError as error:
+        raise PipelineError("synth", str(error)) from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        command = {"command": "python -m pipeline synth", "stations": args.stations, "seed": args.seed}
+        write(election, stage, description={**command, "anomalies": anomalies})
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            out.rename(old / "set")
+            stage.rename(out)
+            shutil.rmtree(old)
+        else:
+            stage.rename(out)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    planted = ", ".join(
+        f"{sum(1 for k in election.planted.values() if k == kind)} {kind}" for kind in sorted(anomalies)
+    )
+    print(
+        f"SYNTHETIC station returns (not election results): {len(election.station_id):,} stations "
+        f"({int(election.is_abroad.sum())} abroad), {election.votes.size:,} vote rows, summing to the regional "
+        f"totals of {release}; {'planted: ' + planted if planted else 'no planted anomaly'}; written to {out} "
+        f"in {time.perf_counter() - started:.1f} s."
+    )
+    return 0
+
+
+def check_returns(folder: Path, release: Path, *, forensics: bool = True) -> dict:
+    """Validate, cross-check and (optionally) test a folder of station returns; raises a PipelineError on
+    a broken schema rule or a failing cross-check. Returns the row counts, the forensic rows and the
+    turnout x leader histogram."""
+    import duckdb
+    import numpy as np
+
+    from pipeline.crosscheck import failure_message, load_checks, run_checks
+    from pipeline.stations import CHECKS, open_returns
+    from pipeline.stations import forensics as tests
+    from pipeline.stations.validate import validate
+
+    seconds = {}
+    started = time.perf_counter()
+    con = open_returns(folder, release)
+    try:
+        counts = validate(con)
+        seconds["validate"] = time.perf_counter() - started
+        checks = load_checks(CHECKS)
+        findings = run_checks(con, checks)
+        seconds["cross-checks"] = time.perf_counter() - started - seconds["validate"]
+        if findings:
+            raise PipelineError("check", failure_message(findings[:20]))
+        result = {"counts": counts, "checks": [c.id for c in checks], "forensics": [], "histogram": []}
+        if forensics:
+            arrays = tests.station_arrays(con)
+            result["leader_option_id"] = arrays["leader_option_id"]
+            result["forensics"] = tests.run(
+                np, arrays["registered"], arrays["cast"], arrays["valid"], arrays["leader"], arrays["region"]
+            )
+            result["histogram"] = tests.histogram(con)
+            seconds["forensics"] = time.perf_counter() - started - sum(seconds.values())
+        result["seconds"] = seconds
+        return result
+    except duckdb.Error as error:  # e.g. a damaged row group that only a full read reaches
+        raise PipelineError("stations", f"cannot read the returns in {folder}: {str(error).splitlines()[0]}") from None
+    finally:
+        con.close()
+
+
+def cmd_stations(args) -> int:
+    """Validate, cross-check and test a folder of station returns; print the outcome."""
+    release = (args.release or args.root / "processed").resolve()
+    folder = args.folder.resolve()
+    if not folder.is_dir():
+        raise PipelineError("stations", f"{folder} is not a folder of station returns.")
+    started = time.perf_counter()
+    result = check_returns(folder, release)
+    seconds = time.perf_counter() - started
+    synthetic = " (SYNTHETIC data)" if _is_synthetic_set(folder) else ""
+    counts = ", ".join(f"{name} {count:,}" for name, count in result["counts"].items())
+    print(f"{folder}{synthetic}: valid ({counts}); {len(result['checks'])} cross-checks passed; in {seconds:.2f} s.")
+    print(f"Forensic tests (the leader: {result['leader_option_id']}); each result is a property of these numbers:")
+    for row in result["forensics"]:
+        p = "n/a" if row["p_value"] is None else f"{row['p_value']:.3g}"
+        print(f"  {row['test_id']:<28} p = {p:<10} stations {row['stations_tested']:>9,}  null: {row['null_model']}")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+        print(f"Results and the turnout x leader histogram: {args.json}", file=sys.stderr)
+    return 0

@@ -1,0 +1,188 @@
+"""Station-level forensic tests: where the regional tests are weak, the literature's main tools. Every
+result is a property of the numbers tested; none shows who produced them or why. Each test states its
+null model; the p-values come from that null simulated station by station (seeded), and the tests'
+calibration (false positives on clean synthetic data, detection of planted anomalies) is measured by
+bench/station_forensics.py and written in docs/scale.md.
+
+- whole_pct_leader, whole_pct_turnout (Kobak, Shpilkin and Pshenichnikov 2016): how many stations report
+  a leader's share (turnout) that is a whole percentage, i.e. a count equal to round(n k / 100) for a
+  whole k. Null: each station's count redrawn from a binomial with its own n and observed share, so that
+  small stations hit whole percentages by chance as often as they would; the excess is a z-score against
+  the mean and spread of R redraws. Stations below 100 (valid votes, registered voters) are left out:
+  every count of theirs is a whole percentage.
+- two_decimal_pct_leader: the same on the grid of two-decimal percentages; only stations with at least
+  10,000 valid votes can show it (below that every count is on the grid): usually none.
+- turnout_leader_correlation (after Klimek, Yegorov, Hanel and Thurner 2012, whose two-dimensional
+  histogram of turnout and the leader's share is `histogram`): the correlation of turnout and the
+  leader's share across stations, within each region. Null: the two are independent within regions
+  (Fisher's z, one-sided: stuffing raises both together). Real elections correlate for other reasons
+  (urban and rural stations), so a low p-value alone shows correlation, not its cause.
+- second_digit_leader, last_digit_leader (after Mebane 2006; Beber and Scacco 2012): the second digit
+  (counts of at least 10) and the last digit (at least 100) of the leader's votes against their
+  frequencies in R binomial redraws of every station; chi-square with 9 degrees of freedom.
+"""
+
+from __future__ import annotations
+
+import math
+
+REDRAWS = 40
+MIN_COUNT = {"whole_pct_leader": 100, "whole_pct_turnout": 100, "two_decimal_pct_leader": 10_000}
+TESTS = (
+    "whole_pct_leader",
+    "whole_pct_turnout",
+    "two_decimal_pct_leader",
+    "turnout_leader_correlation",
+    "second_digit_leader",
+    "last_digit_leader",
+)
+
+
+def station_arrays(con) -> dict:
+    """From a connection holding the station tables: per station with a final protocol, in station_id
+    order, registered voters, ballots cast, valid votes, the leader's votes and the counted region; the
+    leader is the option with the most votes over all stations."""
+    (leader,) = con.execute(
+        "SELECT option_id FROM station_votes WHERE protocol_version = 'final' "
+        "GROUP BY option_id ORDER BY sum(votes) DESC, option_id LIMIT 1"
+    ).fetchone()
+    arrays = con.execute(
+        "SELECT b.registered_voters_count AS registered, b.ballots_cast_count AS cast, "
+        "b.ballots_cast_count - b.invalid_ballots_count AS valid, v.votes AS leader, s.counted_in_region_id AS region "
+        "FROM station_ballots AS b JOIN station_votes AS v USING (station_id, protocol_version) "
+        "JOIN stations AS s USING (station_id) "
+        "WHERE b.protocol_version = 'final' AND v.option_id = ? ORDER BY b.station_id",
+        [leader],
+    ).fetchnumpy()
+    return {"leader_option_id": leader, **{k: arrays[k] for k in ("registered", "cast", "valid", "leader", "region")}}
+
+
+def run(np, registered, cast, valid, leader, region, *, seed: int = 2023, redraws: int = REDRAWS) -> list[dict]:
+    """Every test on the stations' arrays; one row per test: statistic, p-value (None where no station
+    qualifies), stations tested and the null."""
+    rng = np.random.Generator(np.random.PCG64(seed))
+    registered, cast, valid, leader = (np.asarray(a, dtype=np.int64) for a in (registered, cast, valid, leader))
+    rows = [
+        _grid_test(np, rng, "whole_pct_leader", leader, valid, 100, redraws),
+        _grid_test(np, rng, "whole_pct_turnout", cast, registered, 100, redraws),
+        _grid_test(np, rng, "two_decimal_pct_leader", leader, valid, 10_000, redraws),
+        _correlation(np, cast, registered, leader, valid, np.asarray(region)),
+        _digit_test(np, rng, "second_digit_leader", leader, valid, redraws, second=True),
+        _digit_test(np, rng, "last_digit_leader", leader, valid, redraws, second=False),
+    ]
+    return rows
+
+
+def _on_grid(np, count, n, scale: int):
+    """Whether each count equals round(n k / scale) for the whole k nearest to scale * count / n."""
+    k = np.rint(scale * count / n)
+    return np.rint(n * k / scale) == count
+
+
+def _redraw(np, rng, n, count):
+    return rng.binomial(n, np.clip(count / n, 0.0, 1.0))
+
+
+def _grid_test(np, rng, test: str, count, n, scale: int, redraws: int) -> dict:
+    mask = n >= MIN_COUNT[test]
+    count, n = count[mask], n[mask]
+    if len(n) == 0:
+        return _row(test, None, None, 0, "no station is large enough for this grid to be rarer than any count")
+    observed = int(_on_grid(np, count, n, scale).sum())
+    null = np.array([_on_grid(np, _redraw(np, rng, n, count), n, scale).sum() for _ in range(redraws)], float)
+    spread = max(float(null.std(ddof=1)), 1.0)
+    z = (observed - float(null.mean())) / spread
+    return _row(
+        test,
+        z,
+        _upper_normal(z),
+        len(n),
+        f"{observed} stations on the grid against {null.mean():.1f} (sd {spread:.1f}) in {redraws} binomial redraws",
+    )
+
+
+def _correlation(np, cast, registered, leader, valid, region) -> dict:
+    mask = (registered > 0) & (valid > 0)
+    turnout, share, groups = cast[mask] / registered[mask], leader[mask] / valid[mask], region[mask]
+    _, codes = np.unique(groups, return_inverse=True)
+    counts = np.bincount(codes)
+    turnout = turnout - (np.bincount(codes, turnout) / counts)[codes]
+    share = share - (np.bincount(codes, share) / counts)[codes]
+    df = len(turnout) - len(counts) - 1
+    if df < 3 or not turnout.any() or not share.any():
+        return _row("turnout_leader_correlation", None, None, len(turnout), "too few stations")
+    r = float((turnout * share).sum() / math.sqrt((turnout**2).sum() * (share**2).sum()))
+    z = math.atanh(max(min(r, 0.999999), -0.999999)) * math.sqrt(df - 1)
+    return _row("turnout_leader_correlation", r, _upper_normal(z), len(turnout), "independence within regions")
+
+
+def _digits(np, values, second: bool):
+    if not second:
+        return values % 10
+    places = np.floor(np.log10(np.maximum(values, 1))).astype(np.int64)  # digits - 1
+    return (values // 10 ** np.maximum(places - 1, 0)) % 10
+
+
+def _digit_test(np, rng, test: str, count, n, redraws: int, *, second: bool) -> dict:
+    smallest = 10 if second else 100
+    mask = count >= smallest
+    count, n = count[mask], n[mask]
+    if len(count) < 50:
+        return _row(test, None, None, len(count), "fewer than 50 counts")
+    observed = np.bincount(_digits(np, count, second), minlength=10).astype(float)
+    pooled = np.zeros(10)
+    for _ in range(redraws):
+        drawn = _redraw(np, rng, n, count)
+        pooled += np.bincount(_digits(np, drawn[drawn >= smallest], second), minlength=10)
+    expected = pooled / pooled.sum() * observed.sum()
+    statistic = float(((observed - expected) ** 2 / np.maximum(expected, 1e-9)).sum()) / (1 + 1 / redraws)
+    return _row(test, statistic, chi2_sf_9(statistic), len(count), f"digit frequencies of {redraws} binomial redraws")
+
+
+def chi2_sf_9(x: float) -> float:
+    """P(X >= x) for X chi-square with 9 degrees of freedom (closed form for an odd number of degrees)."""
+    if x <= 0:
+        return 1.0
+    root = math.sqrt(x)
+    terms, term = 0.0, root
+    for k in range(1, 5):  # x^((2k-1)/2) / (1 * 3 * ... * (2k-1))
+        if k > 1:
+            term *= x / (2 * k - 1)
+        terms += term
+    return min(1.0, math.erfc(root / math.sqrt(2)) + math.sqrt(2 / math.pi) * math.exp(-x / 2) * terms)
+
+
+def _upper_normal(z: float) -> float:
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def _row(test: str, statistic, p_value, stations: int, null: str) -> dict:
+    return {
+        "test_id": test,
+        "statistic": None if statistic is None else round(float(statistic), 6),
+        "p_value": None if p_value is None else float(f"{p_value:.6g}"),
+        "stations_tested": int(stations),
+        "null_model": null,
+    }
+
+
+def histogram(con, step_pct: int = 1) -> list[dict]:
+    """The turnout x leader's-share histogram (Klimek et al.): stations and valid votes per cell of
+    `step_pct` percentage points, from the final protocols."""
+    (leader,) = con.execute(
+        "SELECT option_id FROM station_votes WHERE protocol_version = 'final' "
+        "GROUP BY option_id ORDER BY sum(votes) DESC, option_id LIMIT 1"
+    ).fetchone()
+    cursor = con.execute(
+        f"SELECT floor(100.0 * b.ballots_cast_count / b.registered_voters_count / {step_pct}) * {step_pct} "
+        "AS turnout_pct, "
+        f"floor(100.0 * v.votes / (b.ballots_cast_count - b.invalid_ballots_count) / {step_pct}) * {step_pct} "
+        "AS leader_share_pct, "
+        "count(*) AS stations, sum(b.ballots_cast_count - b.invalid_ballots_count) AS valid_votes "
+        "FROM station_ballots AS b JOIN station_votes AS v USING (station_id, protocol_version) "
+        "WHERE b.protocol_version = 'final' AND v.option_id = ? AND b.registered_voters_count > 0 "
+        "AND b.ballots_cast_count > b.invalid_ballots_count GROUP BY ALL ORDER BY ALL",
+        [leader],
+    )
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

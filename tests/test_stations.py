@@ -1,0 +1,364 @@
+"""The station-level path (issue 15): schemas, validation inside DuckDB, the SQL cross-checks against the
+published regional totals, the synthetic generator and the station-level forensic tests. Every rule and
+every check is made to fire on a copy of a synthetic set."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import duckdb
+import numpy as np
+import pytest
+
+from pipeline import ROOT, metadata
+from pipeline.crosscheck import load_checks, run_checks
+from pipeline.errors import PipelineError
+from pipeline.stations import CHECKS, open_returns, read_release
+from pipeline.stations.commands import check_returns
+from pipeline.stations.forensics import chi2_sf_9
+from pipeline.stations.forensics import run as forensic_tests
+from pipeline.stations.synth import allocate, generate
+from pipeline.stations.validate import validate
+from tests.hostile import assert_clear_failure, run_main
+
+RELEASE = ROOT / "processed"
+STATIONS = 600
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """A small synthetic set with planted anomalies, written by the command line."""
+    out = tmp_path_factory.mktemp("synth") / "set"
+    run = run_main("synth", "--stations", str(STATIONS), "--seed", "5", "--out", str(out), "--anomaly", "digits=0.05")
+    assert run.code == 0, run.err
+    assert "SYNTHETIC" in run.out and f"{STATIONS:,} stations" in run.out
+    return out
+
+
+@pytest.fixture
+def copy(synthetic, tmp_path):
+    target = tmp_path / "set"
+    shutil.copytree(synthetic, target)
+    return target
+
+
+def rewrite(folder, table: str, select: str) -> None:
+    """Replace a table's Parquet file by a query over it (`t`)."""
+    path = folder / f"{table}.parquet"
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t AS SELECT * FROM read_parquet('{path}')")
+    con.execute(f"COPY ({select}) TO '{path}' (FORMAT parquet)")
+    con.close()
+
+
+def findings(folder) -> set[str]:
+    con = open_returns(folder, RELEASE)
+    validate(con)
+    return {f.check.id for f in run_checks(con, load_checks(CHECKS))}
+
+
+def test_the_station_schemas_come_from_the_one_metadata_source():
+    package = metadata.load_stations()
+    assert [r.name for r in package.resources] == ["stations", "station_ballots", "station_votes", "planted_anomalies"]
+    votes = package.resource("station_votes")
+    assert votes.primary_key == ("station_id", "protocol_version", "option_id")
+    assert votes.field("votes").constraints == {"minimum": 0}  # the field of fields.yaml, as in party_list_results
+    assert metadata.load().resource("party_list_results").field("votes").type == votes.field("votes").type
+    assert {fk["reference"]["resource"] for fk in votes.foreign_keys} == {"station_ballots", "regions", "vote_options"}
+
+
+def test_the_synthetic_set_sums_exactly_to_the_published_totals(synthetic):
+    con = duckdb.connect()
+    votes = dict(
+        con.execute(
+            f"SELECT region_id || '/' || option_id, sum(votes) FROM read_parquet('{synthetic}/station_votes.parquet') "
+            "GROUP BY ALL"
+        ).fetchall()
+    )
+    assert votes["KZ-75/amanat"] == 150_312 and votes["KZ-71/amanat"] == 186_496  # Almaty, Astana: the article's
+    assert len(votes) == 160
+    ballots = con.execute(
+        f"SELECT sum(b.registered_voters_count), sum(b.ballots_cast_count), sum(b.invalid_ballots_count) "
+        f"FROM read_parquet('{synthetic}/station_ballots.parquet') b JOIN read_parquet('{synthetic}/stations.parquet') "
+        "s USING (station_id) WHERE s.counted_in_region_id = 'KZ-71'"
+    ).fetchone()
+    assert ballots == (788_931, 341_118, 7_555)  # Astana's registered voters, ballots cast and invalid ballots
+    abroad = con.execute(
+        f"SELECT count(*), count(region_id) FROM read_parquet('{synthetic}/stations.parquet') WHERE is_abroad"
+    ).fetchone()
+    assert abroad[0] >= 1 and abroad[1] == 0
+    sizes = con.execute(
+        f"SELECT min(registered_voters_count), median(registered_voters_count), max(registered_voters_count) "
+        f"FROM read_parquet('{synthetic}/station_ballots.parquet')"
+    ).fetchone()
+    assert sizes[0] < sizes[1] / 10 and sizes[2] > 3 * sizes[1]  # skewed, with small stations
+
+
+def test_the_set_is_marked_synthetic_and_passes_the_whole_path(synthetic):
+    descriptor = json.loads((synthetic / "datapackage.json").read_text())
+    assert descriptor["synthetic"] is True and descriptor["title"].startswith("SYNTHETIC")
+    assert descriptor["generator"] == {
+        "command": "python -m pipeline synth",
+        "stations": STATIONS,
+        "seed": 5,
+        "anomalies": {"digits": 0.05},
+    }
+    con = duckdb.connect()
+    marks = con.execute(
+        f"SELECT DISTINCT decode(key), decode(value) FROM parquet_kv_metadata('{synthetic}/*.parquet') "
+        "WHERE decode(key) = 'synthetic'"
+    ).fetchall()
+    assert marks == [("synthetic", "true")]
+    run = run_main("stations", str(synthetic), "--json", str(synthetic.parent / "out.json"))
+    assert run.code == 0, run.err
+    assert "(SYNTHETIC data): valid" in run.out and "5 cross-checks passed" in run.out
+    result = json.loads((synthetic.parent / "out.json").read_text())
+    assert result["counts"]["station_votes"] == 8 * STATIONS and result["leader_option_id"] == "amanat"
+    assert sum(cell["stations"] for cell in result["histogram"]) == STATIONS
+
+
+def test_the_same_seed_gives_the_same_bytes_and_processed_is_refused(tmp_path):
+    outputs = []
+    for name, seed in (("a", "1"), ("b", "1"), ("c", "2")):
+        assert run_main("synth", "--stations", "200", "--seed", seed, "--out", str(tmp_path / name)).code == 0
+        outputs.append({p.name: p.read_bytes() for p in sorted((tmp_path / name).iterdir())})
+    assert outputs[0] == outputs[1] and outputs[0]["station_votes.parquet"] != outputs[2]["station_votes.parquet"]
+    assert run_main("synth", "--stations", "200", "--seed", "3", "--out", str(tmp_path / "a")).code == 0  # replaced
+    before = sorted(p.name for p in RELEASE.iterdir())
+    assert_clear_failure(
+        run_main("synth", "--stations", "200", "--out", str(RELEASE / "synthetic")), "never goes there"
+    )
+    assert sorted(p.name for p in RELEASE.iterdir()) == before
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    assert_clear_failure(run_main("synth", "--stations", "200", "--out", str(tmp_path / "mine")), "not empty")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
+@pytest.mark.parametrize(
+    "table, select, table_row_column",
+    [
+        ("station_votes", "SELECT * REPLACE (CAST(votes AS VARCHAR) AS votes) FROM t", ("station_votes", "votes")),
+        (
+            "station_ballots",
+            "SELECT * EXCLUDE (ballots_issued_count) FROM t",
+            ("station_ballots", "ballots_issued_count"),
+        ),
+        (
+            "stations",
+            "SELECT * REPLACE (CASE WHEN station_number = 2 THEN NULL ELSE station_number END AS station_number) "
+            "FROM t",
+            ("stations", "station_number"),
+        ),
+        (
+            "station_votes",
+            "SELECT * REPLACE (CASE WHEN option_id = 'qhp' AND station_id = '75/1/1' THEN -1 ELSE votes END AS votes) "
+            "FROM t",
+            ("station_votes", "votes"),
+        ),
+        (
+            "stations",
+            "SELECT * REPLACE (CASE WHEN station_id = '75/1/1' THEN '75-1-1' ELSE station_id END AS station_id) FROM t",
+            ("stations", "station_id"),
+        ),
+        (
+            "station_ballots",
+            "SELECT * REPLACE (CASE WHEN station_id = '75/1/1' THEN 'draft' ELSE protocol_version END "
+            "AS protocol_version) FROM t",
+            ("station_ballots", "protocol_version"),
+        ),
+        (
+            "station_votes",
+            "SELECT * FROM t UNION ALL SELECT * FROM t WHERE station_id = '75/1/1' AND option_id = 'auyl'",
+            ("station_votes", "station_id, protocol_version, option_id"),
+        ),
+        (
+            "station_votes",
+            "SELECT * REPLACE (CASE WHEN option_id = 'qhp' AND station_id = '75/1/1' THEN 'qhp2' ELSE option_id END "
+            "AS option_id) FROM t",
+            ("station_votes", "option_id"),
+        ),
+        (
+            "stations",
+            "SELECT * REPLACE (CASE WHEN station_id = '75/1/1' THEN 'KZ-99' ELSE region_id END AS region_id) FROM t",
+            ("stations", "region_id"),
+        ),
+        (
+            "station_votes",
+            "SELECT * FROM t UNION ALL SELECT * REPLACE ('preliminary' AS protocol_version) FROM t "
+            "WHERE station_id = '75/1/1'",
+            ("station_votes", "station_id, protocol_version"),
+        ),
+    ],
+    ids=[
+        "type",
+        "missing column",
+        "null",
+        "minimum",
+        "pattern",
+        "enum",
+        "duplicate key",
+        "unknown option",
+        "unknown region",
+        "votes of no protocol",
+    ],
+)
+def test_every_kind_of_schema_rule_is_enforced_in_duckdb(copy, table, select, table_row_column):
+    rewrite(copy, table, select)
+    with pytest.raises(PipelineError) as caught:
+        check_returns(copy, RELEASE, forensics=False)
+    error = caught.value
+    assert (error.stage, error.table, error.column) == ("validate", *table_row_column), error.describe()
+    if error.message.startswith("the column"):
+        assert error.row is None  # a whole column is wrong
+    elif error.column == "station_number":
+        assert error.row.startswith("station_id=") and error.row.endswith("/2")
+    else:
+        assert "75/1/1" in error.row or "75-1-1" in error.row, error.describe()
+
+
+@pytest.mark.parametrize(
+    "changes, fired",
+    [
+        (  # a vote moved from one option to another at one station: the station adds up, the region does not
+            [
+                (
+                    "station_votes",
+                    "SELECT * REPLACE (CASE WHEN station_id = '75/1/1' THEN votes + CASE option_id "
+                    "WHEN 'amanat' THEN -1 WHEN 'auyl' THEN 1 ELSE 0 END ELSE votes END AS votes) FROM t",
+                )
+            ],
+            {"station_votes_sum_to_regions"},
+        ),
+        (
+            [
+                (
+                    "station_ballots",
+                    "SELECT * REPLACE (CASE WHEN station_id = '75/1/1' THEN registered_voters_count + 1 "
+                    "ELSE registered_voters_count END AS registered_voters_count) FROM t",
+                )
+            ],
+            {"station_ballots_sum_to_regions"},
+        ),
+        (  # a preliminary protocol (not summed) whose votes do not add up and which issued too many ballots
+            [
+                (
+                    "station_ballots",
+                    "SELECT * FROM t UNION ALL SELECT * REPLACE ('preliminary' AS protocol_version, "
+                    "registered_voters_count + 1 AS ballots_issued_count, "
+                    "ballots_cast_count + 1 AS ballots_cast_count) "
+                    "FROM t WHERE station_id = '75/1/1'",
+                ),
+                (
+                    "station_votes",
+                    "SELECT * FROM t UNION ALL SELECT * REPLACE ('preliminary' AS protocol_version) "
+                    "FROM t WHERE station_id = '75/1/1'",
+                ),
+            ],
+            {"station_votes_add_up", "station_ballots_within_registered"},
+        ),
+        (
+            [
+                (
+                    "stations",
+                    "SELECT * REPLACE (CASE WHEN station_id = '75/1/1' THEN true ELSE is_abroad END AS is_abroad) "
+                    "FROM t",
+                )
+            ],
+            {"stations_in_their_region"},
+        ),
+        (  # a station lost from every table: the coverage guard
+            [
+                (name, "SELECT * FROM t WHERE station_id <> '75/1/1'")
+                for name in ("planted_anomalies", "station_votes", "station_ballots", "stations")
+            ],
+            {"station_votes_sum_to_regions", "station_ballots_sum_to_regions"},
+        ),
+    ],
+    ids=["region votes", "region ballots", "station protocol", "region of a station", "a missing station"],
+)
+def test_every_cross_check_fires(copy, changes, fired):
+    assert findings(copy) == set()
+    for table, select in changes:
+        rewrite(copy, table, select)
+    assert findings(copy) == fired
+    with pytest.raises(PipelineError) as caught:
+        check_returns(copy, RELEASE, forensics=False)
+    # a station's row is named where a station is wrong, the region's where only the sums are
+    assert caught.value.stage == "check" and ("station_id=75/1/1" in caught.value.describe()) != (
+        fired <= {"station_votes_sum_to_regions", "station_ballots_sum_to_regions"}
+    )
+    assert "region_id=KZ-75" in caught.value.describe() or "station_id=75/1/1" in caught.value.describe()
+
+
+def test_a_missing_or_damaged_file_is_a_clear_error(copy):
+    (copy / "station_votes.parquet").write_bytes(b"PAR1 not really")
+    assert_clear_failure(run_main("stations", str(copy)), "table station_votes", "cannot be read as Parquet")
+    (copy / "stations.parquet").unlink()
+    assert_clear_failure(run_main("stations", str(copy)), "table stations", "is missing")
+
+
+def test_allocation_is_exact_and_capped():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        weights = rng.random(30) * (rng.random(30) > 0.2)
+        cap = rng.integers(0, 50, 30)
+        total = int(rng.integers(0, cap.sum() + 1))
+        out = allocate(np, total, weights, cap=cap)
+        assert out.sum() == total and (out <= cap).all() and (out >= 0).all()
+    assert list(allocate(np, 10, [1, 1, 2])) == [3, 2, 5]  # 2.5, 2.5, 5: the tie goes to the first
+
+
+@pytest.fixture(scope="module")
+def published():
+    return read_release(RELEASE)
+
+
+def _p_values(published, anomalies, seed=11):
+    election = generate(published, 10_223, seed, anomalies)
+    rows = forensic_tests(
+        np,
+        election.registered,
+        election.cast,
+        election.votes.sum(axis=1),
+        election.votes[:, election.leader],
+        np.array(election.counted_in),
+    )
+    return {row["test_id"]: row["p_value"] for row in rows}, election
+
+
+@pytest.mark.parametrize(
+    "anomaly, detected_by",
+    [
+        ({}, set()),
+        ({"whole_pct": 0.03}, {"whole_pct_leader"}),
+        ({"stuffing": 0.03}, {"turnout_leader_correlation"}),
+        ({"digits": 0.05}, {"last_digit_leader"}),
+        ({"two_decimal_pct": 0.05}, set()),  # below 10,000 valid votes every count is on the two-decimal grid
+    ],
+    ids=["clean", "whole percentages", "stuffing", "digits", "two decimals"],
+)
+def test_the_station_tests_find_what_was_planted_and_nothing_else(published, anomaly, detected_by):
+    p_values, election = _p_values(published, anomaly)
+    assert len(election.planted) >= 0.9 * sum(anomaly.values()) * 10_223
+    assert {test for test, p in p_values.items() if p is not None and p < 1e-4} == detected_by
+    assert p_values["two_decimal_pct_leader"] is None or p_values["two_decimal_pct_leader"] > 0.01
+
+
+def test_chi_square_tail_matches_its_tables():
+    assert chi2_sf_9(16.919) == pytest.approx(0.05, abs=1e-5)
+    assert chi2_sf_9(21.666) == pytest.approx(0.01, abs=1e-5)
+    assert chi2_sf_9(0) == 1.0
+
+
+def test_bench_scale_runs_at_a_small_size(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "bench/scale.py", "--rows", "16000", "--repeats", "1", "--work", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "16,000 rows" in run.stdout and "x the bare scan" in run.stdout and "peak memory" in run.stdout
