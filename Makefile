@@ -2,7 +2,7 @@
 # Needs only python3 (with venv) and make: uv is installed into .tools/ and installs the locked packages
 # into a Python 3.11 .venv/ (uv finds the interpreter, or fetches one).
 .DEFAULT_GOAL := all
-.PHONY: all test browser check bench fetch site bundle clean distclean
+.PHONY: all test browser check bench bench-scale fetch site bundle clean distclean
 
 PYTHON ?= python3
 TOOLS := .tools
@@ -50,6 +50,12 @@ check: datapackage.json
 # make and the CLI's --help.
 bench: datapackage.json
 	$(PY) bench/bench.py
+
+# The station-level path at 100 thousand, 1 million and 10 million synthetic vote rows (docs/scale.md),
+# then the station forensic tests' false positives and detection rates on synthetic sets.
+bench-scale: datapackage.json
+	$(PY) bench/scale.py --write
+	$(PY) bench/station_forensics.py --write
 
 # The static data portal (site/) from the published release: pages, charts pre-rendered to SVG, their
 # data. Not part of the default build (it adds vl-convert's start-up); rebuilt only when an input changed.

@@ -104,6 +104,12 @@ def test_the_set_is_marked_synthetic_and_passes_the_whole_path(synthetic):
         "seed": 5,
         "anomalies": {"digits": 0.05},
     }
+    dictionary = (synthetic / "data_dictionary.md").read_text()
+    assert (
+        dictionary.count("SYNTHETIC") == 1
+        and "## station_votes" in dictionary
+        and "`ballots_issued_count`" in dictionary
+    )
     con = duckdb.connect()
     marks = con.execute(
         f"SELECT DISTINCT decode(key), decode(value) FROM parquet_kv_metadata('{synthetic}/*.parquet') "

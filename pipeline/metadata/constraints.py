@@ -50,21 +50,38 @@ def _row_key(resource: Resource) -> str:
     return " || ', ' || ".join(f"'{k}=' || coalesce(CAST({k} AS VARCHAR), 'null')" for k in resource.primary_key)
 
 
-def count_sql(resource: Resource, relation: str, keyed: frozenset[str] = frozenset(), hashed: bool = False) -> str:
-    """A scalar query: how many rows of `relation` break a constraint, plus how many keys repeat. With
-    `hashed`, a key group is compared by its 64-bit hash (one column to group by instead of several: much
-    faster on millions of rows); equal keys have equal hashes, so a repeat is never missed, and a count
-    above zero (a repeat, or a collision) is confirmed by violations_sql."""
+def count_sql(
+    resource: Resource,
+    relation: str,
+    keyed: frozenset[str] = frozenset(),
+    hashed: bool = False,
+    codes: dict[str, list[str]] | None = None,
+) -> str:
+    """A scalar query: how many rows of `relation` break a constraint, plus how many keys repeat. For
+    millions of rows, two faster ways to find repeats, each of which may only over-count (a count above
+    zero is then confirmed, or not, by violations_sql):
+    - `hashed`: a key of several columns is grouped by its 64-bit hash (equal keys, equal hashes);
+    - `codes`: a key whose last column takes one of at most 64 known codes (a foreign key into a code
+      list, e.g. the ballot's options) is grouped by its other columns only, each group's codes marked in
+      a 64-bit mask: the group repeats a code when it has more rows than marked codes (an unknown code,
+      left unmarked, counts as a repeat here and is named by the foreign-key check)."""
     conditions = _row_conditions(resource, keyed)
     bad = " OR ".join(f"coalesce({condition}, false)" for _, condition, _ in conditions) or "false"
-    groups = [
-        f"hash({', '.join(group)})" if hashed and len(group) > 1 else ", ".join(group)
-        for group in _unique_groups(resource)
-    ]
-    repeats = " + ".join(
-        f"(SELECT count(*) FROM (SELECT 1 FROM {relation} GROUP BY {group} HAVING count(*) > 1))" for group in groups
-    )
-    return f"((SELECT count(*) FROM {relation} WHERE {bad}) + {repeats})"
+    repeats = []
+    for group in _unique_groups(resource):
+        *head, last = group
+        known = (codes or {}).get(last)
+        if head and known and len(known) <= 64:
+            listed = "[" + ", ".join(sql_string(c) for c in known) + "]"
+            repeats.append(
+                "(SELECT count(*) FROM (SELECT count(*) AS n, "
+                f"bit_or(1::UBIGINT << (list_position({listed}, {last}) - 1)) AS mask "
+                f"FROM {relation} GROUP BY {', '.join(head)}) WHERE n <> coalesce(bit_count(mask), 0))"
+            )
+            continue
+        columns = f"hash({', '.join(group)})" if hashed and len(group) > 1 else ", ".join(group)
+        repeats.append(f"(SELECT count(*) FROM (SELECT 1 FROM {relation} GROUP BY {columns} HAVING count(*) > 1))")
+    return f"((SELECT count(*) FROM {relation} WHERE {bad}) + {' + '.join(repeats)})"
 
 
 def violations_sql(resource: Resource, relation: str, keyed: frozenset[str] = frozenset()) -> str:

@@ -9,13 +9,15 @@ def data_dictionary(
     package: Package,
     examples: dict[str, dict[str, str]] | None = None,
     view_columns: dict[str, list[tuple[str, str, str]]] | None = None,
+    intro: str | None = None,
 ) -> str:
     """Markdown data dictionary: every table, column, type, unit, description and an example value; the views."""
     examples = examples or {}
     out = [
         f"# Data dictionary: {package.meta['title']}",
         "",
-        "Generated from `schemas/` by `python -m pipeline publish`; do not edit by hand. Every table is in "
+        intro
+        or "Generated from `schemas/` by `python -m pipeline publish`; do not edit by hand. Every table is in "
         "`processed/` as CSV and Parquet and in the DuckDB database; the views are in the database, and "
         "`docs/parquet_views.sql` defines them over the Parquet files.",
         "",

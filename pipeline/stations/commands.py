@@ -118,7 +118,9 @@ def check_returns(folder: Path, release: Path, *, forensics: bool = True) -> dic
             result["forensics"] = tests.run(
                 np, arrays["registered"], arrays["cast"], arrays["valid"], arrays["leader"], arrays["region"]
             )
-            result["histogram"] = tests.histogram(con)
+            result["histogram"] = tests.histogram(
+                np, arrays["registered"], arrays["cast"], arrays["valid"], arrays["leader"]
+            )
             seconds["forensics"] = time.perf_counter() - started - sum(seconds.values())
         result["seconds"] = seconds
         return result

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 
 REDRAWS = 40
+DIGIT_REDRAWS = 20  # the expected digit frequencies pool REDRAWS x stations draws: 20 are plenty
 MIN_COUNT = {"whole_pct_leader": 100, "whole_pct_turnout": 100, "two_decimal_pct_leader": 10_000}
 TESTS = (
     "whole_pct_leader",
@@ -41,16 +42,16 @@ TESTS = (
 def station_arrays(con) -> dict:
     """From a connection holding the station tables: per station with a final protocol, in station_id
     order, registered voters, ballots cast, valid votes, the leader's votes and the counted region; the
-    leader is the option with the most votes over all stations."""
+    leader is the option with the most votes over all stations. Regions as their ISO numbers."""
     (leader,) = con.execute(
         "SELECT option_id FROM station_votes WHERE protocol_version = 'final' "
         "GROUP BY option_id ORDER BY sum(votes) DESC, option_id LIMIT 1"
     ).fetchone()
-    arrays = con.execute(
+    arrays = con.execute(  # (the vote rows carry the counted region: the cross-check stations_in_their_region)
         "SELECT b.registered_voters_count AS registered, b.ballots_cast_count AS cast, "
-        "b.ballots_cast_count - b.invalid_ballots_count AS valid, v.votes AS leader, s.counted_in_region_id AS region "
+        "b.ballots_cast_count - b.invalid_ballots_count AS valid, v.votes AS leader, "
+        "CAST(substr(v.region_id, 4) AS INTEGER) AS region "
         "FROM station_ballots AS b JOIN station_votes AS v USING (station_id, protocol_version) "
-        "JOIN stations AS s USING (station_id) "
         "WHERE b.protocol_version = 'final' AND v.option_id = ? ORDER BY b.station_id",
         [leader],
     ).fetchnumpy()
@@ -67,8 +68,8 @@ def run(np, registered, cast, valid, leader, region, *, seed: int = 2023, redraw
         _grid_test(np, rng, "whole_pct_turnout", cast, registered, 100, redraws),
         _grid_test(np, rng, "two_decimal_pct_leader", leader, valid, 10_000, redraws),
         _correlation(np, cast, registered, leader, valid, np.asarray(region)),
-        _digit_test(np, rng, "second_digit_leader", leader, valid, redraws, second=True),
-        _digit_test(np, rng, "last_digit_leader", leader, valid, redraws, second=False),
+        _digit_test(np, rng, "second_digit_leader", leader, valid, min(redraws, DIGIT_REDRAWS), second=True),
+        _digit_test(np, rng, "last_digit_leader", leader, valid, min(redraws, DIGIT_REDRAWS), second=False),
     ]
     return rows
 
@@ -89,22 +90,29 @@ def _grid_test(np, rng, test: str, count, n, scale: int, redraws: int) -> dict:
     if len(n) == 0:
         return _row(test, None, None, 0, "no station is large enough for this grid to be rarer than any count")
     observed = int(_on_grid(np, count, n, scale).sum())
-    null = np.array([_on_grid(np, _redraw(np, rng, n, count), n, scale).sum() for _ in range(redraws)], float)
-    spread = max(float(null.std(ddof=1)), 1.0)
-    z = (observed - float(null.mean())) / spread
+    hits = np.zeros(len(n))
+    for _ in range(redraws):
+        hits += _on_grid(np, _redraw(np, rng, n, count), n, scale)
+    chance = hits / redraws  # each station's chance of a count on the grid
+    mean = float(chance.sum())
+    # the count of stations on the grid is a sum of independent trials (Poisson-binomial): its variance from
+    # the stations' chances, unbiased for the R redraws each chance is estimated from
+    spread = max(math.sqrt(float((chance * (1 - chance)).sum()) * redraws / (redraws - 1)), 0.5)
+    z = (observed - mean) / spread
     return _row(
         test,
         z,
         _upper_normal(z),
         len(n),
-        f"{observed} stations on the grid against {null.mean():.1f} (sd {spread:.1f}) in {redraws} binomial redraws",
+        f"{observed} stations on the grid against {mean:.1f} (sd {spread:.1f}) expected from {redraws} binomial "
+        "redraws of every station",
     )
 
 
 def _correlation(np, cast, registered, leader, valid, region) -> dict:
     mask = (registered > 0) & (valid > 0)
     turnout, share, groups = cast[mask] / registered[mask], leader[mask] / valid[mask], region[mask]
-    _, codes = np.unique(groups, return_inverse=True)
+    _, codes = np.unique(groups, return_inverse=True)  # (regions as numbers: fast)
     counts = np.bincount(codes)
     turnout = turnout - (np.bincount(codes, turnout) / counts)[codes]
     share = share - (np.bincount(codes, share) / counts)[codes]
@@ -119,8 +127,9 @@ def _correlation(np, cast, registered, leader, valid, region) -> dict:
 def _digits(np, values, second: bool):
     if not second:
         return values % 10
-    places = np.floor(np.log10(np.maximum(values, 1))).astype(np.int64)  # digits - 1
-    return (values // 10 ** np.maximum(places - 1, 0)) % 10
+    # the divisor that leaves two digits: 1 below 100, 10 below 1,000, ... (values of at least 10)
+    divisor = 10 ** np.searchsorted(np.array([100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000]), values, "right")
+    return (values // divisor) % 10
 
 
 def _digit_test(np, rng, test: str, count, n, redraws: int, *, second: bool) -> dict:
@@ -166,23 +175,18 @@ def _row(test: str, statistic, p_value, stations: int, null: str) -> dict:
     }
 
 
-def histogram(con, step_pct: int = 1) -> list[dict]:
-    """The turnout x leader's-share histogram (Klimek et al.): stations and valid votes per cell of
-    `step_pct` percentage points, from the final protocols."""
-    (leader,) = con.execute(
-        "SELECT option_id FROM station_votes WHERE protocol_version = 'final' "
-        "GROUP BY option_id ORDER BY sum(votes) DESC, option_id LIMIT 1"
-    ).fetchone()
-    cursor = con.execute(
-        f"SELECT floor(100.0 * b.ballots_cast_count / b.registered_voters_count / {step_pct}) * {step_pct} "
-        "AS turnout_pct, "
-        f"floor(100.0 * v.votes / (b.ballots_cast_count - b.invalid_ballots_count) / {step_pct}) * {step_pct} "
-        "AS leader_share_pct, "
-        "count(*) AS stations, sum(b.ballots_cast_count - b.invalid_ballots_count) AS valid_votes "
-        "FROM station_ballots AS b JOIN station_votes AS v USING (station_id, protocol_version) "
-        "WHERE b.protocol_version = 'final' AND v.option_id = ? AND b.registered_voters_count > 0 "
-        "AND b.ballots_cast_count > b.invalid_ballots_count GROUP BY ALL ORDER BY ALL",
-        [leader],
-    )
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+def histogram(np, registered, cast, valid, leader) -> list[dict]:
+    """The turnout x leader's-share histogram (Klimek et al.): stations and valid votes per cell of one
+    percentage point (turnout_pct 54 holds turnouts from 54 % to just under 55 %; 100 % is its own cell)."""
+    registered, cast, valid, leader = (np.asarray(a, dtype=np.int64) for a in (registered, cast, valid, leader))
+    mask = (registered > 0) & (valid > 0)
+    turnout = (100 * cast[mask]) // registered[mask]
+    share = (100 * leader[mask]) // valid[mask]
+    cell = turnout * 101 + share
+    stations = np.bincount(cell, minlength=101 * 101)
+    votes = np.bincount(cell, weights=valid[mask], minlength=101 * 101)
+    return [
+        {"turnout_pct": int(c // 101), "leader_share_pct": int(c % 101), "stations": int(stations[c]),
+         "valid_votes": int(votes[c])}
+        for c in np.flatnonzero(stations)
+    ]  # fmt: skip

@@ -302,3 +302,9 @@ def write(election: Election, folder, *, description: dict) -> None:
         "resources": resources,
     }
     (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n")
+    intro = (
+        "SYNTHETIC data (python -m pipeline synth), not election results. Generated from `schemas/stations/` "
+        "and `schemas/fields.yaml`; every table is a Parquet file of this folder. A key into `regions` or "
+        "`vote_options` refers to the published release."
+    )
+    (folder / "data_dictionary.md").write_text(metadata.data_dictionary(package, intro=intro), encoding="utf-8")

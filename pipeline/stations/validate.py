@@ -36,7 +36,8 @@ def validate(con, package: metadata.Package | None = None) -> dict[str, int]:
             if fk["reference"]["resource"] in present or fk["reference"].get("package") == "release"
         ]
         keyed = _keyed(resource, keys, package)
-        if con.execute(f"SELECT {count_sql(resource, resource.name, keyed, hashed=True)}").fetchone()[0]:
+        codes = _code_lists(con, keys)
+        if con.execute(f"SELECT {count_sql(resource, resource.name, keyed, True, codes)}").fetchone()[0]:
             found = con.execute(f"SELECT * FROM ({violations_sql(resource, resource.name, keyed)}) LIMIT 1").fetchone()
             if found:  # (else only two keys' hashes collided)
                 row_key, column, value, reason = found
@@ -61,6 +62,19 @@ def _keyed(resource: metadata.Resource, keys: list[dict], package: metadata.Pack
             if mine.type == theirs.type and _value_rules(mine) == _value_rules(theirs):
                 keyed.add(column)
     return frozenset(keyed)
+
+
+def _code_lists(con, keys: list[dict]) -> dict[str, list[str]]:
+    """For a single-column foreign key into a table of at most 64 rows (a code list such as the ballot's
+    options), the codes it may take."""
+    lists = {}
+    for fk in keys:
+        if len(fk["fields"]) == 1:
+            ref = fk["reference"]
+            values = con.execute(f"SELECT DISTINCT {ref['fields'][0]} FROM {ref['resource']} LIMIT 65").fetchall()
+            if len(values) <= 64:
+                lists[fk["fields"][0]] = sorted(str(v) for (v,) in values)
+    return lists
 
 
 def _value_rules(f: metadata.Field) -> dict:

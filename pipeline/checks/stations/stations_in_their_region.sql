@@ -26,8 +26,9 @@ SELECT 'stations', 'station_id=' || station_id, 'station_id', 'a final protocol'
        'the station has no final protocol in station_ballots'
 FROM stations ANTI JOIN (SELECT station_id FROM station_ballots WHERE protocol_version = 'final') USING (station_id)
 UNION ALL
-SELECT 'station_votes', 'station_id=' || v.station_id, 'region_id', s.counted_in_region_id, v.region_id,
-       'the vote rows carry another region than the one whose totals count the station'
-FROM (SELECT DISTINCT station_id, region_id FROM station_votes) AS v JOIN stations AS s USING (station_id)
+SELECT 'station_votes', 'station_id=' || v.station_id || ', protocol_version=' || v.protocol_version || ', option_id=' || v.option_id,
+       'region_id', s.counted_in_region_id, v.region_id,
+       'the vote row carries another region than the one whose totals count the station'
+FROM station_votes AS v JOIN stations AS s USING (station_id)
 WHERE v.region_id <> s.counted_in_region_id
 ORDER BY table_name, record_key, column_name
