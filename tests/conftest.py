@@ -130,8 +130,10 @@ def database(root: Path) -> Path:
 def committed_digest(*paths: str) -> dict[str, str]:
     """sha256 of every published file as committed (git HEAD), whatever the working tree holds: so that
     `make clean && make test` still compares the committed release with a fresh build. By default the
-    release (processed/, docs/, datapackage.json); `paths` names others (e.g. site)."""
-    paths = paths or ("processed", "docs", "datapackage.json")
+    release (processed/, its documents in docs/, datapackage.json); `paths` names others (e.g. site)."""
+    from pipeline.release import DOCS
+
+    paths = paths or ("processed", "datapackage.json", *DOCS)
     listing = subprocess.run(
         ["git", "-C", str(ROOT), "ls-tree", "-r", "-z", "HEAD", "--", *paths],
         capture_output=True,
@@ -150,12 +152,15 @@ def committed_digest(*paths: str) -> dict[str, str]:
 
 
 def tree_digest(root: Path, folder: str | None = None) -> dict[str, str]:
-    """sha256 of every published file under a root (processed/, datapackage.json, docs/), or of every file
+    """sha256 of every published file under a root (processed/, datapackage.json, the release's docs), or of every file
     in one folder of it (e.g. site)."""
     if folder:
         files = sorted(p for p in (root / folder).rglob("*") if p.is_file())
     else:
-        files = sorted([*(root / "processed").glob("*"), root / "datapackage.json", *(root / "docs").glob("*")])
+        from pipeline.release import DOCS  # (docs/ also holds hand-written pages, e.g. docs/scale.md)
+
+        candidates = [*(root / "processed").glob("*"), root / "datapackage.json", *(root / d for d in DOCS)]
+        files = sorted(p for p in candidates if p.is_file())
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
