@@ -49,6 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clean", type=int, default=200, help="clean sets (default 200)")
     parser.add_argument("--planted", type=int, default=20, help="sets per anomaly and share (default 20)")
+    parser.add_argument("--fractions", default=",".join(map(str, FRACTIONS)), help="shares of stations planted")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     with ProcessPoolExecutor(2) as pool:
@@ -56,7 +57,7 @@ def main() -> None:
         planted = {
             (kind, fraction): list(pool.map(one, [({kind: fraction}, seed) for seed in range(1, args.planted + 1)]))
             for kind in KINDS
-            for fraction in FRACTIONS
+            for fraction in (float(f) for f in args.fractions.split(","))
         }
     lines = [
         f"False positives: the share of {args.clean} clean synthetic sets (seeds 1 to {args.clean}) in which "
