@@ -173,7 +173,7 @@ def _changes_accepted_now(args, stage: Path, sha: str, rules: dict) -> bool:
     changes = releases.diff(args.root, stage, metadata.load())
     if rules["rebuild"]:  # the same snapshot again: needs no acceptance
         if changes:
-            note = f"Same snapshot as the published release; the code changes {len(changes)} values:"
+            note = f"Same snapshot as the published release; the code changes {_values(len(changes))}:"
             print(note, file=sys.stderr)
             print(releases.summary(changes, limit=10), file=sys.stderr)
         return False
@@ -185,17 +185,20 @@ def _changes_accepted_now(args, stage: Path, sha: str, rules: dict) -> bool:
         return False  # exactly the changes accepted for this release
     if args.accept_changes:
         path = releases.accept(changes, version, args.accept_changes, sha, args.root)
-        print(f"Accepted {len(changes)} changed values for release {version} ({path}):", file=sys.stderr)
+        print(f"Accepted {_values(len(changes), 'changed ')} for release {version} ({path}):", file=sys.stderr)
         print(releases.summary(changes), file=sys.stderr)
         return True
     listing = releases.write_csv(changes, args.root / "build" / "changes" / "unaccepted.csv")
     shutil.rmtree(stage, ignore_errors=True)
-    print(f"Release {version} changes {len(changes)} values of release {rules['published_version']}:", file=sys.stderr)
+    print(
+        f"Release {version} changes {_values(len(changes))} of release {rules['published_version']}:", file=sys.stderr
+    )
     print(releases.summary(changes), file=sys.stderr)
     differs = " (they differ from the changes recorded as accepted)" if accepted else ""
     raise PipelineError(
         "publish",
-        f"{len(changes)} changed values are not accepted yet{differs}, so nothing was published. Every change is "
+        f"{_values(len(changes), 'changed ')} {'is' if len(changes) == 1 else 'are'} not accepted yet{differs}, "
+        "so nothing was published. Every change is "
         f"in {listing}: review them, then publish with --accept-changes 'Your Name' (recorded in "
         f"{args.root / 'releases' / 'changes' / (version + '.yaml')}).",
     )
@@ -308,7 +311,7 @@ def cmd_fetch(args) -> int:
     else:
         from pipeline.releases import summary
 
-        print(f"Against the published release it changes {len(changes)} values:\n{summary(changes)}")
+        print(f"Against the published release it changes {_values(len(changes))}:\n{summary(changes)}")
         print("Publishing it is a new release: `make` will stop and show them until they are accepted.")
     return 0
 
@@ -338,3 +341,8 @@ def _limits(args):
         max_wait=args.max_wait,
         min_speed=args.min_speed,
     )
+
+
+def _values(count: int, kind: str = "") -> str:
+    """'1 value', '2 values' (with an adjective: '1 changed value')."""
+    return f"{count:,} {kind}value{'' if count == 1 else 's'}"
