@@ -227,8 +227,8 @@ def _parser() -> argparse.ArgumentParser:
         type=_anomaly,
         action="append",
         metavar="KIND=FRACTION",
-        help="plant an anomaly at a fraction of the stations (repeatable): whole_pct, "
-        "two_decimal_pct, stuffing or digits, e.g. whole_pct=0.02",
+        help="plant an anomaly at a fraction (at most 0.2) of the stations with at least 100 valid votes "
+        "(repeatable): whole_pct, two_decimal_pct, stuffing or digits, e.g. whole_pct=0.02",
     )
     commands["stations"].add_argument("folder", type=Path, metavar="DIR", help="folder of station Parquet files")
     commands["stations"].add_argument(

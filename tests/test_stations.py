@@ -135,7 +135,17 @@ def test_the_same_seed_gives_the_same_bytes_and_processed_is_refused(tmp_path):
     assert_clear_failure(
         run_main("synth", "--stations", "200", "--out", str(RELEASE / "synthetic")), "never goes there"
     )
-    assert sorted(p.name for p in RELEASE.iterdir()) == before
+    elsewhere = ("--root", str(tmp_path / "root"), "synth", "--stations", "200", "--release", str(RELEASE))
+    for inside in (RELEASE / "synthetic", ROOT / "site" / "x", tmp_path / "root" / "processed" / "x"):
+        assert_clear_failure(run_main(*elsewhere, "--out", str(inside)), "never goes there")
+    assert sorted(p.name for p in RELEASE.iterdir()) == before and not (ROOT / "site" / "x").exists()
+    assert_clear_failure(
+        run_main("synth", "--stations", "30", "--out", str(tmp_path / "d"), "--anomaly", "stuffing=0.2"),
+        "choose a smaller fraction",
+    )
+    odd = tmp_path / "odd[1]"
+    shutil.copytree(tmp_path / "a", odd)
+    assert_clear_failure(run_main("stations", str(odd)), "is refused")
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep")
     assert_clear_failure(run_main("synth", "--stations", "200", "--out", str(tmp_path / "mine")), "not empty")
@@ -146,6 +156,11 @@ def test_the_same_seed_gives_the_same_bytes_and_processed_is_refused(tmp_path):
     "table, select, table_row_column",
     [
         ("station_votes", "SELECT * REPLACE (CAST(votes AS VARCHAR) AS votes) FROM t", ("station_votes", "votes")),
+        (  # unsigned: a check subtracting two counts would overflow
+            "station_ballots",
+            "SELECT * REPLACE (CAST(registered_voters_count AS UINTEGER) AS registered_voters_count) FROM t",
+            ("station_ballots", "registered_voters_count"),
+        ),
         (
             "station_ballots",
             "SELECT * EXCLUDE (ballots_issued_count) FROM t",
@@ -199,6 +214,7 @@ def test_the_same_seed_gives_the_same_bytes_and_processed_is_refused(tmp_path):
     ],
     ids=[
         "type",
+        "unsigned",
         "missing column",
         "null",
         "minimum",
@@ -281,8 +297,42 @@ def test_every_kind_of_schema_rule_is_enforced_in_duckdb(copy, table, select, ta
             ],
             {"station_votes_sum_to_regions", "station_ballots_sum_to_regions"},
         ),
+        (  # a preliminary protocol (not summed) with a poll's option in place of 'against all'
+            [
+                (
+                    "station_ballots",
+                    "SELECT * FROM t UNION ALL SELECT * REPLACE ('preliminary' AS protocol_version) FROM t "
+                    "WHERE station_id = '75/1/1'",
+                ),
+                (
+                    "station_votes",
+                    "SELECT * FROM t UNION ALL SELECT * REPLACE ('preliminary' AS protocol_version, "
+                    "CASE WHEN option_id = 'against_all' THEN 'undecided' ELSE option_id END AS option_id) "
+                    "FROM t WHERE station_id = '75/1/1'",
+                ),
+            ],
+            {"station_votes_add_up"},
+        ),
+        (
+            [
+                (
+                    "stations",
+                    "SELECT * REPLACE (CASE WHEN is_abroad AND station_number = 1 THEN 42 "
+                    "ELSE territorial_commission_number END AS territorial_commission_number) FROM t",
+                )
+            ],
+            {"stations_in_their_region"},
+        ),
     ],
-    ids=["region votes", "region ballots", "station protocol", "region of a station", "a missing station"],
+    ids=[
+        "region votes",
+        "region ballots",
+        "station protocol",
+        "region of a station",
+        "a missing station",
+        "an option off the ballot",
+        "commission abroad",
+    ],
 )
 def test_every_cross_check_fires(copy, changes, fired):
     assert findings(copy) == set()
@@ -292,10 +342,11 @@ def test_every_cross_check_fires(copy, changes, fired):
     with pytest.raises(PipelineError) as caught:
         check_returns(copy, RELEASE, forensics=False)
     # a station's row is named where a station is wrong, the region's where only the sums are
-    assert caught.value.stage == "check" and ("station_id=75/1/1" in caught.value.describe()) != (
+    named = "station_id=ab/0/1" if "THEN 42" in str(changes) else "station_id=75/1/1"
+    assert caught.value.stage == "check" and (named in caught.value.describe()) != (
         fired <= {"station_votes_sum_to_regions", "station_ballots_sum_to_regions"}
     )
-    assert "region_id=KZ-75" in caught.value.describe() or "station_id=75/1/1" in caught.value.describe()
+    assert "region_id=KZ-75" in caught.value.describe() or named in caught.value.describe()
 
 
 def test_a_missing_or_damaged_file_is_a_clear_error(copy):
@@ -319,6 +370,11 @@ def test_allocation_is_exact_and_capped():
 @pytest.fixture(scope="module")
 def published():
     return read_release(RELEASE)
+
+
+@pytest.fixture(scope="module")
+def clean(published):
+    return generate(published, 10_223, 11, {})
 
 
 def _p_values(published, anomalies, seed=11):
@@ -345,9 +401,14 @@ def _p_values(published, anomalies, seed=11):
     ],
     ids=["clean", "whole percentages", "stuffing", "digits", "two decimals"],
 )
-def test_the_station_tests_find_what_was_planted_and_nothing_else(published, anomaly, detected_by):
+def test_the_station_tests_find_what_was_planted_and_nothing_else(published, anomaly, detected_by, clean):
     p_values, election = _p_values(published, anomaly)
-    assert len(election.planted) >= 0.9 * sum(anomaly.values()) * 10_223
+    planted = sorted(election.planted)
+    # the answer key lists exactly the stations whose leader's votes the anomaly changed
+    assert (election.votes[planted, clean.leader] != clean.votes[planted, clean.leader]).all()
+    eligible = ((clean.votes.sum(axis=1) >= 100) & ~clean.is_abroad).sum()
+    if anomaly and "two_decimal_pct" not in anomaly:  # (a count already on its grid is left as it is)
+        assert len(planted) >= 0.8 * sum(anomaly.values()) * eligible
     assert {test for test, p in p_values.items() if p is not None and p < 1e-4} == detected_by
     assert p_values["two_decimal_pct_leader"] is None or p_values["two_decimal_pct_leader"] > 0.01
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from pipeline import ROOT
 
 CHECKS = ROOT / "pipeline" / "checks" / "stations"
+GLOB = ("*", "?", "[", "]", "{", "}")
 # The release's tables the station path reads (keys and published totals), as Parquet in processed/.
 RELEASE_TABLES = (
     "regions",
@@ -35,6 +36,11 @@ def open_returns(folder: Path, release: Path):
 
     package = metadata.load_stations()
     optional = set(package.meta.get("optional", []))
+    for where in (folder, release):  # DuckDB reads a path with these as a pattern, matching other files
+        if any(ch in str(where) for ch in GLOB):
+            raise PipelineError(
+                "stations", f"{where}: a folder whose path holds any of {' '.join(GLOB)} is refused", hint="Rename it."
+            )
     con = duckdb.connect()
     for name in RELEASE_TABLES:
         path = release / f"{name}.parquet"

@@ -12,6 +12,10 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 
+# Folders of the release and of the repository that synthetic data never enters (the repository's and
+# --root's): a synthetic file must never be mistaken for a published one.
+PROTECTED = ("processed", "raw", "site", "dist", "releases", "docs", "schemas", "sources", "errata", "portal")
+
 
 def parse_anomaly(text: str) -> tuple[str, float]:
     """KIND=FRACTION, e.g. whole_pct=0.02 (an argparse type)."""
@@ -24,9 +28,9 @@ def parse_anomaly(text: str) -> tuple[str, float]:
         value = float(fraction)
     except ValueError:
         value = -1.0
-    if kind not in ANOMALIES or not 0 < value <= 0.5:
+    if kind not in ANOMALIES or not 0 < value <= 0.2:
         raise argparse.ArgumentTypeError(
-            f"expected KIND=FRACTION with KIND one of {', '.join(ANOMALIES)} and 0 < FRACTION <= 0.5, not {text!r}"
+            f"expected KIND=FRACTION with KIND one of {', '.join(ANOMALIES)} and 0 < FRACTION <= 0.2, not {text!r}"
         )
     return kind, value
 
@@ -47,10 +51,15 @@ def cmd_synth(args) -> int:
 
     out = args.out.resolve()
     release = (args.release or args.root / "processed").resolve()
-    for published in {release, (args.root / "processed").resolve()}:
-        if out == published or out.is_relative_to(published):
+    from pipeline import ROOT
+
+    kept = {release} | {(base / name).resolve() for base in (ROOT, args.root) for name in PROTECTED}
+    for folder in sorted(kept):
+        if out == folder or out.is_relative_to(folder):
             raise PipelineError(
-                "synth", f"{out} is inside the published release ({published}); synthetic data never goes there."
+                "synth",
+                f"{out} is inside {folder}, a folder of the release or of the repository; synthetic data never "
+                "goes there.",
             )
     if out.exists() and any(out.iterdir()) and not _is_synthetic_set(out):
         raise PipelineError("synth", f"{out} is not empty and holds no earlier synthetic set; choose a new folder.")

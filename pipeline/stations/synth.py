@@ -13,7 +13,8 @@ How a set is drawn (numpy, seeded: the same arguments give the same arrays):
   votes and every region's option totals are exact;
 - anomalies, at a chosen fraction of the stations with at least 100 valid votes: the leader's votes of a
   planted station are rewritten (see `ANOMALIES`), and the difference is taken from (or given to) the
-  leader's votes at the region's other stations, so the regional totals stay the published ones.
+  leader's votes at the region's other stations, so the regional totals stay the published ones; only
+  the stations whose votes changed are listed (a count already on the grid of a percentage is not).
 """
 
 from __future__ import annotations
@@ -180,7 +181,7 @@ def _plant(np, rng, election: Election, kind: str, fraction: float) -> None:
     valid = votes.sum(axis=1)
     eligible = np.flatnonzero((valid >= 100) & ~election.is_abroad)
     eligible = eligible[[i not in election.planted for i in eligible]]
-    chosen = np.sort(rng.choice(eligible, size=min(len(eligible), int(round(fraction * len(valid)))), replace=False))
+    chosen = np.sort(rng.choice(eligible, size=int(round(fraction * len(eligible))), replace=False))
     cast = valid + election.invalid
     old = votes[chosen, leader].copy()
     others = valid[chosen] - old
@@ -201,6 +202,7 @@ def _plant(np, rng, election: Election, kind: str, fraction: float) -> None:
     else:  # digits
         new = old - old % 10 + np.where(rng.random(len(chosen)) < 0.5, 0, 5)
         keep = (old >= 10) & (new <= cap) & (new != old)
+    keep &= new != old  # (a count already on the grid is left as it is, and not listed)
     chosen, new, old = chosen[keep], new[keep], old[keep]
     votes[chosen, leader] = new
     for index in chosen:
@@ -211,10 +213,17 @@ def _plant(np, rng, election: Election, kind: str, fraction: float) -> None:
         delta = int((new - old)[counted[chosen] == region].sum())
         others_here = np.flatnonzero(here & ~np.isin(np.arange(len(valid)), list(election.planted)))
         current = votes[others_here, leader]
+        room = election.registered[others_here] - election.invalid[others_here] - votes[others_here].sum(axis=1)
+        available = int(current.sum()) if delta > 0 else int(room.sum())
+        if abs(delta) > available:
+            raise ValueError(
+                f"cannot plant {kind} at {fraction:.1%} of the stations: the other stations of {region} can "
+                f"{'give back' if delta > 0 else 'take'} {available:,} of the leader's votes, not {abs(delta):,} "
+                "(the region's total must stay the published one); choose a smaller fraction or more stations"
+            )
         if delta > 0:
             votes[others_here, leader] -= allocate(np, delta, current, cap=current)
         elif delta < 0:
-            room = election.registered[others_here] - election.invalid[others_here] - votes[others_here].sum(axis=1)
             votes[others_here, leader] += allocate(np, -delta, current, cap=room)
 
 

@@ -1,6 +1,6 @@
 -- id: stations_in_their_region
 -- severity: error
--- description: Every station is in a known region or abroad, consistently; its id repeats its region, commission and number; its vote rows carry the region whose totals count it; and it has a final protocol.
+-- description: Every station is in a known region or abroad, consistently (abroad: no region, commission 0); its id repeats its region, commission and number; its vote rows carry the region whose totals count it; and it has a final protocol.
 -- table: stations
 -- tolerance: 0
 -- Coverage guard: a station without a final protocol is reported (the region sums would miss it).
@@ -21,6 +21,11 @@ UNION ALL
 SELECT 'stations', 'station_id=' || station_id, 'station_id', coalesce(expected_id, 'null'), station_id,
        'the id does not repeat the station''s region, commission and number'
 FROM expected_ids WHERE expected_id IS DISTINCT FROM station_id
+UNION ALL
+SELECT 'stations', 'station_id=' || station_id, 'territorial_commission_number', '0 abroad, 1 or more at home',
+       coalesce(CAST(territorial_commission_number AS VARCHAR), 'null'),
+       'a station abroad has commission 0, a station at home a commission of its region'
+FROM stations WHERE (territorial_commission_number = 0) IS DISTINCT FROM is_abroad
 UNION ALL
 SELECT 'stations', 'station_id=' || station_id, 'station_id', 'a final protocol', 'none',
        'the station has no final protocol in station_ballots'
