@@ -19,15 +19,15 @@ FRACTIONS = (0.005, 0.01, 0.02, 0.05)
 KINDS = ("whole_pct", "two_decimal_pct", "stuffing", "digits")
 
 
-def one(job: tuple[dict, int]) -> dict[str, float | None]:
+def one(job: tuple[dict, int, int]) -> dict[str, float | None]:
     import numpy as np
 
     from pipeline.stations import read_release
     from pipeline.stations.forensics import run
     from pipeline.stations.synth import generate
 
-    anomalies, seed = job
-    election = generate(read_release(ROOT / "processed"), STATIONS, seed, anomalies)
+    anomalies, seed, stations = job
+    election = generate(read_release(ROOT / "processed"), stations, seed, anomalies)
     rows = run(
         np, election.registered, election.cast, election.votes.sum(axis=1), election.votes[:, election.leader],
         np.array([int(r[3:]) for r in election.counted_in]), seed=seed,
@@ -49,18 +49,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clean", type=int, default=200, help="clean sets (default 200)")
     parser.add_argument("--planted", type=int, default=20, help="sets per anomaly and share (default 20)")
+    parser.add_argument("--stations", type=int, default=STATIONS, help=f"stations per set (default {STATIONS:,})")
     parser.add_argument("--fractions", default=",".join(map(str, FRACTIONS)), help="shares of stations planted")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     with ProcessPoolExecutor(2) as pool:
-        clean = list(pool.map(one, [({}, seed) for seed in range(1, args.clean + 1)]))
+        clean = list(pool.map(one, [({}, seed, args.stations) for seed in range(1, args.clean + 1)]))
         planted = {
-            (kind, fraction): list(pool.map(one, [({kind: fraction}, seed) for seed in range(1, args.planted + 1)]))
+            (kind, fraction): list(
+                pool.map(one, [({kind: fraction}, seed, args.stations) for seed in range(1, args.planted + 1)])
+            )
             for kind in KINDS
             for fraction in (float(f) for f in args.fractions.split(","))
         }
     lines = [
-        f"False positives: the share of {args.clean} clean synthetic sets (seeds 1 to {args.clean}) in which "
+        f"False positives: the share of {args.clean} clean synthetic sets of {args.stations:,} stations (seeds 1 to "
+        f"{args.clean}) in which "
         "each test's p-value falls below the level, with the 95 % upper bound (Clopper-Pearson) of the rate at "
         "5 %. A calibrated test fires at about the level; a conservative one less often.",
         "",
