@@ -9,7 +9,7 @@ rows; every query returns table_name, record_key, column_name, expected, actual,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.checks.shapes import SHAPES
@@ -119,11 +119,31 @@ def _run(con, checks: list[Check]) -> list[Finding]:
     return findings
 
 
-def failure_message(findings: list[Finding]) -> str:
-    """The findings as one message: check, table, row, column, expected and actual."""
+def sample_checks(con, checks: list[Check], sample: int = 20) -> tuple[int, list[Finding]]:
+    """For millions of rows: every check's failing rows counted inside DuckDB, and only the first `sample`
+    of them (in the order of the checks) brought into Python. Returns the count and the sample."""
+    total, findings = 0, []
+    for check in checks:
+        con.execute(f"SET VARIABLE tolerance = {check.tolerance!r}")
+        query = check.sql.strip().rstrip(";")
+        try:
+            (count,) = con.execute(f"SELECT count(*) FROM ({query})").fetchone()
+            if count and len(findings) < sample:
+                findings += _run(con, [replace(check, sql=f"SELECT * FROM ({query}) LIMIT {sample - len(findings)}")])
+        except PipelineError:
+            raise
+        except Exception as error:  # duckdb raises several error classes
+            raise PipelineError("check", f"the query of check {check.id} failed: {error}".rstrip(".") + ".") from None
+        total += count
+    return total, [Finding(next(c for c in checks if c.id == f.check.id), f.row) for f in findings]
+
+
+def failure_message(findings: list[Finding], total: int | None = None) -> str:
+    """The findings as one message: check, table, row, column, expected and actual (the first of `total`)."""
     lines = [
         f"{f.check.id}: table {f.row['table_name']}, row {f.row['record_key']}, column "
         f"{f.row['column_name']}: expected {f.row['expected']}, actual {f.row['actual']} ({f.row['message']})"
         for f in findings
     ]
-    return f"{len(findings)} cross-check failure(s): " + "; ".join(lines) + "."
+    shown = "" if total is None or total == len(findings) else f", the first {len(findings)} shown"
+    return f"{total or len(findings):,} cross-check failure(s){shown}: " + "; ".join(lines) + "."

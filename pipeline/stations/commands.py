@@ -35,11 +35,49 @@ def parse_anomaly(text: str) -> tuple[str, float]:
     return kind, value
 
 
-def _is_synthetic_set(folder: Path) -> bool:
+def _descriptor_says_synthetic(folder: Path) -> bool | None:
+    """True or False as the folder's datapackage.json says; None without a readable one."""
     try:
         return json.loads((folder / "datapackage.json").read_text(encoding="utf-8")).get("synthetic") is True
     except (OSError, ValueError, AttributeError):
-        return False
+        return None
+
+
+def _is_synthetic_set(folder: Path) -> bool:
+    """Whether the folder holds only what `synth` writes, and says it is synthetic: a set it may replace."""
+    from pipeline import metadata
+
+    names = {f"{r.name}.parquet" for r in metadata.load_stations().resources} | {
+        "datapackage.json",
+        "data_dictionary.md",
+    }
+    return _descriptor_says_synthetic(folder) is True and all(p.name in names for p in folder.iterdir())
+
+
+def _check_out(out: Path, release: Path, root: Path) -> None:
+    """Refuse an --out where synthetic files could be taken for published or real ones."""
+    from pipeline import ROOT
+    from pipeline.stations import GLOB
+
+    kept = {release} | {(base / name).resolve() for base in (ROOT, root) for name in PROTECTED}
+    for folder in sorted(kept):
+        if out == folder or out.is_relative_to(folder):
+            raise PipelineError(
+                "synth",
+                f"{out} is inside {folder}, a folder of the release or of the repository; synthetic data never "
+                "goes there.",
+            )
+    for folder in out.parents:  # a folder above that holds a release, or another data package
+        if _descriptor_says_synthetic(folder) is False or (folder / "region_ballots.parquet").exists():
+            raise PipelineError(
+                "synth", f"{out} is inside {folder}, which holds a data package; choose another folder."
+            )
+    if out.exists() and any(out.iterdir()) and not _is_synthetic_set(out):
+        raise PipelineError(
+            "synth", f"{out} is not empty and holds other files than an earlier synthetic set; choose a new folder."
+        )
+    if any(ch in str(release) for ch in GLOB):
+        raise PipelineError("synth", f"{release}: a release path holding any of {' '.join(GLOB)} is refused.")
 
 
 def cmd_synth(args) -> int:
@@ -51,21 +89,10 @@ def cmd_synth(args) -> int:
 
     out = args.out.resolve()
     release = (args.release or args.root / "processed").resolve()
-    from pipeline import ROOT
-
-    kept = {release} | {(base / name).resolve() for base in (ROOT, args.root) for name in PROTECTED}
-    for folder in sorted(kept):
-        if out == folder or out.is_relative_to(folder):
-            raise PipelineError(
-                "synth",
-                f"{out} is inside {folder}, a folder of the release or of the repository; synthetic data never "
-                "goes there.",
-            )
-    if out.exists() and any(out.iterdir()) and not _is_synthetic_set(out):
-        raise PipelineError("synth", f"{out} is not empty and holds no earlier synthetic set; choose a new folder.")
+    _check_out(out, release, args.root)
     if not (release / "region_ballots.parquet").is_file():
         raise PipelineError("synth", f"no published release in {release}", hint="Run `make` first, or pass --release.")
-    anomalies = dict(args.anomaly or [])
+    anomalies = dict(sorted(args.anomaly or []))
     started = time.perf_counter()
     try:
         election = generate(read_release(release), args.stations, args.seed, anomalies)
@@ -104,7 +131,7 @@ def check_returns(folder: Path, release: Path, *, forensics: bool = True) -> dic
     import duckdb
     import numpy as np
 
-    from pipeline.crosscheck import failure_message, load_checks, run_checks
+    from pipeline.crosscheck import failure_message, load_checks, sample_checks
     from pipeline.stations import CHECKS, open_returns
     from pipeline.stations import forensics as tests
     from pipeline.stations.validate import validate
@@ -116,14 +143,14 @@ def check_returns(folder: Path, release: Path, *, forensics: bool = True) -> dic
         counts = validate(con)
         seconds["validate"] = time.perf_counter() - started
         checks = load_checks(CHECKS)
-        findings = run_checks(con, checks)
+        total, findings = sample_checks(con, checks)
         seconds["cross-checks"] = time.perf_counter() - started - seconds["validate"]
-        if findings:
-            raise PipelineError("check", failure_message(findings[:20]))
+        if total:
+            raise PipelineError("check", failure_message(findings, total))
         result = {"counts": counts, "checks": [c.id for c in checks], "forensics": [], "histogram": []}
-        if forensics:
-            arrays = tests.station_arrays(con)
-            result["leader_option_id"] = arrays["leader_option_id"]
+        arrays = tests.station_arrays(con) if forensics else None
+        result["leader_option_id"] = arrays and arrays["leader_option_id"]
+        if arrays:
             result["forensics"] = tests.run(
                 np, arrays["registered"], arrays["cast"], arrays["valid"], arrays["leader"], arrays["region"]
             )
@@ -139,6 +166,27 @@ def check_returns(folder: Path, release: Path, *, forensics: bool = True) -> dic
         con.close()
 
 
+def _marked_synthetic(folder: Path) -> bool:
+    """Whether any Parquet file of the folder carries synthetic = true in its key-value metadata."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        for path in sorted(folder.glob("*.parquet")):
+            marks = con.execute(
+                "SELECT count(*) FROM parquet_kv_metadata(?) "
+                "WHERE decode(key) = 'synthetic' AND decode(value) = 'true'",
+                [str(path)],
+            ).fetchone()[0]
+            if marks:
+                return True
+        return False
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+
+
 def cmd_stations(args) -> int:
     """Validate, cross-check and test a folder of station returns; print the outcome."""
     release = (args.release or args.root / "processed").resolve()
@@ -148,10 +196,13 @@ def cmd_stations(args) -> int:
     started = time.perf_counter()
     result = check_returns(folder, release)
     seconds = time.perf_counter() - started
-    synthetic = " (SYNTHETIC data)" if _is_synthetic_set(folder) else ""
+    synthetic = " (SYNTHETIC data)" if _descriptor_says_synthetic(folder) or _marked_synthetic(folder) else ""
     counts = ", ".join(f"{name} {count:,}" for name, count in result["counts"].items())
     print(f"{folder}{synthetic}: valid ({counts}); {len(result['checks'])} cross-checks passed; in {seconds:.2f} s.")
-    print(f"Forensic tests (the leader: {result['leader_option_id']}); each result is a property of these numbers:")
+    if not result["forensics"]:
+        print("No final protocol with votes: no forensic test.")
+    else:
+        print(f"Forensic tests (the leader: {result['leader_option_id']}); each result is a property of these numbers:")
     for row in result["forensics"]:
         p = "n/a" if row["p_value"] is None else f"{row['p_value']:.3g}"
         print(f"  {row['test_id']:<28} p = {p:<10} stations {row['stations_tested']:>9,}  null: {row['null_model']}")

@@ -43,14 +43,17 @@ TESTS = (
 )
 
 
-def station_arrays(con) -> dict:
+def station_arrays(con) -> dict | None:
     """From a connection holding the station tables: per station with a final protocol, in station_id
     order, registered voters, ballots cast, valid votes, the leader's votes and the counted region; the
     leader is the option with the most votes over all stations. Regions as their ISO numbers."""
-    (leader,) = con.execute(
+    found = con.execute(
         "SELECT option_id FROM station_votes WHERE protocol_version = 'final' "
         "GROUP BY option_id ORDER BY sum(votes) DESC, option_id LIMIT 1"
     ).fetchone()
+    if found is None:
+        return None  # no final protocol: nothing to test
+    (leader,) = found
     arrays = con.execute(  # (the vote rows carry the counted region: the cross-check stations_in_their_region)
         "SELECT b.registered_voters_count AS registered, b.ballots_cast_count AS cast, "
         "b.ballots_cast_count - b.invalid_ballots_count AS valid, v.votes AS leader, "
@@ -140,28 +143,27 @@ def _last_digit(np, count) -> dict:
 
 
 def chi2_sf(x: float, df: int) -> float:
-    """P(X >= x) for X chi-square with `df` degrees of freedom (the closed forms for whole df; for x far
-    beyond the reach of floating point, the Wilson-Hilferty approximation)."""
+    """P(X >= x) for X chi-square with `df` (whole) degrees of freedom, by its closed forms, the terms
+    summed in log space (no overflow; a p-value below about 1e-308 is 0.0)."""
     if x <= 0:
         return 1.0
-    if x > 1400:
-        cube = ((x / df) ** (1 / 3) - (1 - 2 / (9 * df))) / math.sqrt(2 / (9 * df))
-        return _upper_normal(cube)
-    if df % 2 == 0:  # exp(-x/2) * sum over j < df/2 of (x/2)^j / j!
-        term = total = math.exp(-x / 2)
-        for j in range(1, df // 2):
-            term *= x / 2 / j
-            total += term
-        return min(1.0, total)
-    # erfc(sqrt(x/2)) + sqrt(2/pi) exp(-x/2) * sum over k <= (df-1)/2 of x^((2k-1)/2) / (1 * 3 * ... * (2k-1)),
-    # the factor exp(-x/2) taken in from the first term so that no term overflows
-    root = math.sqrt(x)
-    term, total = math.sqrt(2 / math.pi) * math.exp(-x / 2) * root, 0.0
-    for k in range(1, (df - 1) // 2 + 1):
-        if k > 1:
-            term *= x / (2 * k - 1)
-        total += term
-    return min(1.0, math.erfc(root / math.sqrt(2)) + total)
+    if df % 2 == 0:  # sum over j < df/2 of exp(-x/2) (x/2)^j / j!
+        logs = [-x / 2 + j * math.log(x / 2) - math.lgamma(j + 1) for j in range(df // 2)]
+        return min(1.0, _exp_sum(logs))
+    # erfc(sqrt(x/2)) + sum over 1 <= k <= (df-1)/2 of sqrt(2/pi) exp(-x/2) x^(k-1/2) / (1 * 3 * ... * (2k-1)),
+    # where 1 * 3 * ... * (2k-1) = (2k)! / (2^k k!)
+    logs = [
+        0.5 * math.log(2 / math.pi) - x / 2 + (k - 0.5) * math.log(x)
+        - (math.lgamma(2 * k + 1) - k * math.log(2) - math.lgamma(k + 1))
+        for k in range(1, (df - 1) // 2 + 1)
+    ]  # fmt: skip
+    return min(1.0, math.erfc(math.sqrt(x / 2)) + (_exp_sum(logs) if logs else 0.0))
+
+
+def _exp_sum(logs: list[float]) -> float:
+    """exp of the log of a sum of exp(logs), without overflow."""
+    top = max(logs)
+    return math.exp(top) * math.fsum(math.exp(v - top) for v in logs)
 
 
 def chi2_sf_9(x: float) -> float:

@@ -190,6 +190,8 @@ def _plant(np, rng, election: Election, kind: str, fraction: float) -> None:
         scale = 100 if kind == "whole_pct" else 10_000
         grid = np.rint(scale * old / valid[chosen])  # the station's share, rounded to the grid
         new = np.full(len(chosen), -1, dtype=np.int64)
+        on_grid = np.rint(valid[chosen] * grid / scale) == old
+        new[on_grid] = old[on_grid]  # already a percentage on the grid: left as it is
         base = np.floor(grid * others / np.maximum(scale - grid, 1)).astype(np.int64)
         for step in (0, 1, -1, 2, -2):  # a count whose share, rounded to the grid, reproduces it exactly
             candidate = np.maximum(base + step, 0)
