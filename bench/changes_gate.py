@@ -70,6 +70,7 @@ def edits(text: str) -> list[tuple[str, str]]:
 
 
 def root_with(text: str, folder: Path) -> Path:
+    """A folder whose raw/ holds `text` as the pinned snapshot."""
     raw = folder / "raw"
     raw.mkdir(parents=True)
     manifest = json.loads((ROOT / "raw" / "manifest.json").read_text(encoding="utf-8"))
@@ -80,13 +81,36 @@ def root_with(text: str, folder: Path) -> Path:
     return folder
 
 
+def add_snapshot(root: Path, text: str) -> str:
+    """The edited article added to raw/ beside the released snapshot and made current, as `fetch` does
+    (retrieved on the day of the next release); returns its sha256."""
+    data = text.encode("utf-8")
+    sha = sha256(data).hexdigest()
+    manifest = json.loads((root / "raw" / "manifest.json").read_text(encoding="utf-8"))
+    name = f"{SOURCE.stem}.{sha[:12]}{SOURCE.suffix}"
+    (root / "raw" / name).write_bytes(data)
+    entry = {k: v for k, v in manifest["snapshots"][0].items() if not k.startswith("retrieved")}
+    entry |= {"path": name, "retrieved_at": "2026-11-26T12:00:00Z", "sha256": sha, "bytes": len(data)}
+    manifest["snapshots"].append(entry)
+    manifest["current"] = name
+    (root / "raw" / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return sha
+
+
 def next_release(root: Path, sha: str) -> None:
-    """The edited snapshot entered as the next release, in the folder's own releases/releases.yaml (as a
-    maintainer would; code without releases ignores it)."""
+    """The edited snapshot entered as the next release (2026.11.26), in the folder's own
+    releases/releases.yaml (as a maintainer would)."""
+    import datetime as dt
+
     import yaml
 
     entries = yaml.safe_load((ROOT / "releases" / "releases.yaml").read_text(encoding="utf-8"))
-    entry = entries[0] | {"version": "2099.01.01", "previous_version": entries[0]["version"], "snapshot_sha256": sha}
+    entry = entries[0] | {
+        "version": "2026.11.26",
+        "release_date": dt.date(2026, 11, 26),
+        "previous_version": entries[0]["version"],
+        "snapshot_sha256": sha,
+    }
     (root / "releases").mkdir(exist_ok=True)
     (root / "releases" / "releases.yaml").write_text(yaml.safe_dump([entry, *entries]), encoding="utf-8")
 
@@ -109,9 +133,7 @@ def main() -> None:
         for number, (old, new) in enumerate(chosen, 1):
             root = Path(scratch) / f"edit{number}"
             shutil.copytree(base, root)
-            edited = root_with(text.replace(old, new), Path(scratch) / f"raw{number}")
-            shutil.copytree(edited / "raw", root / "raw", dirs_exist_ok=True)
-            next_release(root, sha256(text.replace(old, new).encode("utf-8")).hexdigest())
+            next_release(root, add_snapshot(root, text.replace(old, new)))
             result = publish(code, root)
             if result.returncode == 0:
                 kind = "published unseen"

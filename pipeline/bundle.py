@@ -18,7 +18,7 @@ from pathlib import Path
 from pipeline import ROOT
 from pipeline.errors import PipelineError
 from pipeline.files import sha256_file
-from pipeline.release import DESCRIPTOR
+from pipeline.release.swap import DESCRIPTOR
 
 DIST = "dist"
 # Files that travel with the data (the code's licence too: the bundle has none of the code, but

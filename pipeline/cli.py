@@ -193,7 +193,7 @@ def _parser() -> argparse.ArgumentParser:
         help="folder holding raw/ (input), processed/, docs/ and datapackage.json (outputs) and build/ (scratch); "
         "default: the repository. schemas/ and errata/ are reviewed with the code and always the repository's",
     )
-    from pipeline.releases import version
+    from pipeline.release.history import version
 
     parser.add_argument("--version", action="version", version=f"kz-election-2023 {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command", parser_class=_Parser)
@@ -313,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command != "download":  # the download client does not touch a build's folder
-            from pipeline.release import recover
+            from pipeline.release.swap import recover
 
             if recover(args.root):
                 print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)

@@ -3,6 +3,7 @@ and the download client start without the build stack (pipeline/cli.py parses th
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -11,13 +12,13 @@ from pipeline.errors import PipelineError
 
 
 def source_tables_of(root: Path):
-    """The current snapshot and its tables, extracted and derived."""
-    from pipeline import releases
+    """The current snapshot and its tables, extracted and derived, with the release tables as recorded."""
     from pipeline.build import source_tables
     from pipeline.raw import current_snapshot
+    from pipeline.release.gate import recorded_tables
 
     snapshot = current_snapshot(root / "raw" / "manifest.json")
-    return snapshot, source_tables(snapshot) | releases.tables(root)
+    return snapshot, source_tables(snapshot) | recorded_tables(root)
 
 
 def _print_counts(tables: dict) -> None:
@@ -59,36 +60,47 @@ def cmd_validate(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    """Extract, validate, cross-check and publish the release, under the build lock."""
+    """Extract, validate, cross-check and publish the release, under the build lock, if the release gate
+    (pipeline/release/gate.py) says that this snapshot may be published, and with which changes."""
     import gc
 
-    from pipeline.release import build_lock, recover_locked, swap_in
+    from pipeline.release.lock import build_lock
+    from pipeline.release.swap import recover_locked, swap_in
 
     gc.disable()  # a short run of many small objects: the cyclic collector only costs time (about 40 ms)
     started = time.perf_counter()
     with build_lock(args.root, "publish", wait=args.wait):  # one build at a time, staging included
         if recover_locked(args.root):
             print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)
-        from pipeline import releases
+        from pipeline.build import source_tables
         from pipeline.forensics import Pending
         from pipeline.publish import stage_release, update_changelog, update_readme
         from pipeline.quality import outcome_summary
         from pipeline.raw import current_snapshot
+        from pipeline.release import gate
         from pipeline.validate import validate
 
-        sha = current_snapshot(args.root / "raw" / "manifest.json").entry["sha256"]
-        rules = _release_rules(args, sha)  # before anything is built
+        snapshot = current_snapshot(args.root / "raw" / "manifest.json")
+        stage = args.root / "build" / "staging"
         pending = Pending()  # the forensics, in a second process while this one extracts, validates, checks
         try:
-            snapshot, tables = source_tables_of(args.root)
+            tables = source_tables(snapshot)
+            verdict = gate.decide(args.root, snapshot, tables, accept_by=args.accept_changes)
+            verdict.require(args.root, recorded_only=True)  # a record that differs: at once
+            tables |= verdict.tables
             pending.send(tables)
-            stage = args.root / "build" / "staging"
             quality = stage_release(validate(tables), stage, snapshot.entry, pending=pending)
         finally:
             pending.close()
-        if rules and _changes_accepted_now(args, stage, sha, rules):  # its record of them changed: again
-            tables |= releases.tables(args.root)
-            quality = stage_release(validate(tables), stage, snapshot.entry, pending=pending)
+        try:
+            verdict.require(args.root)  # every release's changes accepted, or nothing is published
+        except PipelineError:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+        if args.accept_changes and not verdict.accepted_now:
+            print("--accept-changes: every release's changes were accepted already.", file=sys.stderr)
+        verdict.record()
+        gate.code_changes(args.root, stage)
         swap_in(stage, args.root)
         update_readme(args.root / "README.md", tables, quality)
         update_changelog(args.root / "CHANGELOG.md", tables)
@@ -109,101 +121,6 @@ def cmd_publish(args) -> int:
     return 0
 
 
-def _release_rules(args, sha: str) -> dict | None:
-    """The rules of pipeline/releases.py that need no build, checked before one: None where nothing is
-    to compare (no published release, and the snapshot is the one the release is accepted for), else
-    what the gate after the build needs. Raises, before anything is built, where the snapshot cannot be
-    this release's."""
-    import json
-
-    from pipeline import releases
-
-    newest = releases.history(args.root)[0]
-    version = newest["version"]
-    releases.check_version(args.root, version)
-    accepted = releases.acceptances(version, args.root)
-    # The snapshot the release may be built from without a published release to compare with: the one
-    # its changes were accepted for; for the first release (nothing to change), the one it names.
-    first = newest["previous_version"] is None
-    allowed = accepted[-1]["snapshot_sha256"] if accepted else newest["snapshot_sha256"] if first else None
-    descriptor = args.root / "datapackage.json"
-    if not descriptor.is_file():
-        if sha == allowed:
-            return None
-        raise PipelineError(
-            "publish",
-            f"raw/ holds snapshot {sha[:12]}, but release {version} is built from {str(allowed)[:12]}, and no "
-            "release is published here to show what changed; nothing was published. Restore the published "
-            "release (git checkout -- processed docs datapackage.json) and publish again to review the changes.",
-        )
-    published = json.loads(descriptor.read_text(encoding="utf-8"))
-    published_version = published.get("version")
-    rebuild = {s.get("sha256") for s in published.get("sources", [])} == {sha}
-    if published_version == version and not rebuild:
-        raise PipelineError(
-            "publish",
-            f"raw/ holds another snapshot than release {version} is built from: a new snapshot is a new release. "
-            f"Add it to releases/releases.yaml (a new version, previous_version: {version!r}) and to pyproject.toml "
-            "and CITATION.cff, then publish to review its changes; nothing was published.",
-        )
-    if published_version not in (version, newest["previous_version"]):
-        raise PipelineError(
-            "publish",
-            f"the published release is {published_version}, but release {version} in releases/releases.yaml "
-            f"follows {newest['previous_version']}; nothing was published.",
-        )
-    return {
-        "version": version,
-        "published_version": published_version,
-        "rebuild": published_version == version,
-        "accepted": accepted,
-        "allowed": allowed,
-    }
-
-
-def _changes_accepted_now(args, stage: Path, sha: str, rules: dict) -> bool:
-    """The gate between the staged release and the published one, after the build (pipeline/releases.py
-    explains the rules). Returns True when --accept-changes has just recorded the changes (the stage must
-    be rebuilt with them); raises, with nothing published, when the changes are not accepted."""
-    import shutil
-
-    from pipeline import metadata, releases
-
-    version, accepted = rules["version"], rules["accepted"]
-    changes = releases.diff(args.root, stage, metadata.load())
-    if rules["rebuild"]:  # the same snapshot again: needs no acceptance
-        if changes:
-            note = f"Same snapshot as the published release; the code changes {_values(len(changes))}:"
-            print(note, file=sys.stderr)
-            print(releases.summary(changes, limit=10), file=sys.stderr)
-        return False
-    if (
-        accepted
-        and sha == rules["allowed"]
-        and releases.same_changes(changes, releases.net_changes(version, args.root))
-    ):
-        return False  # exactly the changes accepted for this release
-    if args.accept_changes:
-        path = releases.accept(changes, version, args.accept_changes, sha, args.root)
-        print(f"Accepted {_values(len(changes), 'changed ')} for release {version} ({path}):", file=sys.stderr)
-        print(releases.summary(changes), file=sys.stderr)
-        return True
-    listing = releases.write_csv(changes, args.root / "build" / "changes" / "unaccepted.csv")
-    shutil.rmtree(stage, ignore_errors=True)
-    print(
-        f"Release {version} changes {_values(len(changes))} of release {rules['published_version']}:", file=sys.stderr
-    )
-    print(releases.summary(changes), file=sys.stderr)
-    differs = " (they differ from the changes recorded as accepted)" if accepted else ""
-    raise PipelineError(
-        "publish",
-        f"{_values(len(changes), 'changed ')} {'is' if len(changes) == 1 else 'are'} not accepted yet{differs}, "
-        "so nothing was published. Every change is "
-        f"in {listing}: review them, then publish with --accept-changes 'Your Name' (recorded in "
-        f"{args.root / 'releases' / 'changes' / (version + '.yaml')}).",
-    )
-
-
 def cmd_check(args) -> int:
     """Run the cross-checks on the published database and print their outcome."""
     import duckdb
@@ -211,7 +128,8 @@ def cmd_check(args) -> int:
     from pipeline import metadata
     from pipeline.crosscheck import load_checks
     from pipeline.quality import gate, outcome_summary
-    from pipeline.release import build_lock, recover_locked
+    from pipeline.release.lock import build_lock
+    from pipeline.release.swap import recover_locked
 
     database = args.root / "processed" / metadata.load().meta["database"]
     checks = load_checks()
@@ -261,7 +179,7 @@ def cmd_check(args) -> int:
 def cmd_site(args) -> int:
     """Build the static data portal (site/) from the published release, swapped in only when whole."""
     from pipeline import site
-    from pipeline.release import build_lock
+    from pipeline.release.lock import build_lock
 
     started = time.perf_counter()
     if not (args.root / "datapackage.json").is_file():
@@ -276,7 +194,7 @@ def cmd_site(args) -> int:
 def cmd_bundle(args) -> int:
     """Write the release bundle (dist/) from the published release."""
     from pipeline import bundle
-    from pipeline.release import build_lock
+    from pipeline.release.lock import build_lock
 
     with build_lock(args.root, "bundle", wait=args.wait):
         path = bundle.build(args.root)
@@ -305,13 +223,13 @@ def cmd_fetch(args) -> int:
     )
     print(f"Fetched revision {entry['revision_id']} ({entry['bytes']:,} bytes, sha256 {entry['sha256']}){where}.")
     if isinstance(changes, str):
-        print(f"What it changes in the published release cannot be listed: {changes}.")
+        print(f"What it changes against the newest release cannot be listed: {changes}")
     elif not changes:
-        print("It changes no published value.")
+        print("It changes no value of the newest release.")
     else:
-        from pipeline.releases import summary
+        from pipeline.release.changes import summary, values_phrase
 
-        print(f"Against the published release it changes {_values(len(changes))}:\n{summary(changes)}")
+        print(f"Against the newest release it changes {values_phrase(len(changes))}:\n{summary(changes)}")
         print("Publishing it is a new release: `make` will stop and show them until they are accepted.")
     return 0
 
@@ -341,8 +259,3 @@ def _limits(args):
         max_wait=args.max_wait,
         min_speed=args.min_speed,
     )
-
-
-def _values(count: int, kind: str = "") -> str:
-    """'1 value', '2 values' (with an adjective: '1 changed value')."""
-    return f"{count:,} {kind}value{'' if count == 1 else 's'}"

@@ -30,7 +30,7 @@ from pipeline.defaults import DOWNLOAD_DEADLINE, LOCK_WAIT, MAX_DESCRIPTOR_BYTES
 from pipeline.errors import PipelineError
 from pipeline.files import sha256_file
 from pipeline.net import Client
-from pipeline.release import build_lock
+from pipeline.release.lock import build_lock
 
 STAGING_PREFIX = ".download-staging"
 DESCRIPTOR = "datapackage.json"

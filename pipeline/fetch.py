@@ -21,7 +21,7 @@ from pipeline.errors import PipelineError
 from pipeline.files import write_atomically
 from pipeline.net import Client, DeadlineExpired, timer
 from pipeline.raw import MANIFEST, Snapshot, load_manifest
-from pipeline.release import build_lock
+from pipeline.release.lock import build_lock
 
 
 def request_params(revision: int | None, title: str = TITLE) -> dict:
@@ -121,7 +121,7 @@ def fetch(
     dry_run: bool = False,
 ) -> dict:
     """Fetch, stage, then add the snapshot to raw/ and make it current, if `accept(snapshot)` (the later
-    stages: pipeline.build.validated) raises no PipelineError; with `dry_run`, raw/ is left as it is.
+    stages: pipeline.build.refresh) raises no PipelineError; with `dry_run`, raw/ is left as it is.
     Returns its manifest entry. Holds the build lock for the whole run: raw/ does not change under a build."""
     limits = limits or Limits(deadline=FETCH_DEADLINE)
     with build_lock(root, "fetch", wait=LOCK_WAIT if wait is None else wait):

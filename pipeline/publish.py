@@ -12,12 +12,13 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import forensics, metadata, releases
+from pipeline import forensics, metadata
 from pipeline.errors import PipelineError
 from pipeline.files import sha256_file, write_atomically
 from pipeline.parallel import in_threads
 from pipeline.quality import check_gaps, gate
-from pipeline.release import DESCRIPTOR, DOCS, PROCESSED
+from pipeline.release import docs as release_docs
+from pipeline.release.swap import DESCRIPTOR, DOCS, PROCESSED
 from pipeline.report import forensics_report, quality_report, readme_findings, with_readme_findings
 from pipeline.validate import Validated, validate_table, validate_tables
 
@@ -412,7 +413,7 @@ def _stage_release(
     (stage / REPORT).write_text(quality_report(package, validated.tables, quality), encoding="utf-8")
     (stage / PARQUET_VIEWS).write_text(parquet_views(package), encoding="utf-8")
     (stage / FORENSICS).write_text(forensics_report(forensic_tables, forensics.parameters()), encoding="utf-8")
-    (stage / CHANGES).write_text(releases.changes_markdown(validated.tables), encoding="utf-8")
+    (stage / CHANGES).write_text(release_docs.changes_markdown(validated.tables), encoding="utf-8")
     descriptor = datapackage(package, stage, raw_entry, validated.tables["releases"][0])
     (stage / DESCRIPTOR).write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return quality
@@ -421,7 +422,7 @@ def _stage_release(
 def update_changelog(path: Path, tables: dict[str, list[dict]]) -> None:
     """Rewrite CHANGELOG.md from the releases just published (a root without one is left alone)."""
     if path.is_file():
-        text = releases.changelog(tables)
+        text = release_docs.changelog(tables)
         if path.read_text(encoding="utf-8") != text:
             write_atomically(path, text.encode("utf-8"))
 

@@ -39,20 +39,37 @@ def load_manifest(manifest: Path = MANIFEST) -> dict:
         raise PipelineError("raw", f"{manifest.name} is not valid UTF-8 JSON: {str(error)[:200]}.") from None
 
 
-def current_snapshot(manifest: Path = MANIFEST) -> Snapshot:
-    """The snapshot the manifest names as current, after checking its size (when recorded) and sha256."""
-    data = load_manifest(manifest)
+def _entries(data, manifest: Path) -> dict[str, dict]:
     if not isinstance(data, dict) or not isinstance(data.get("snapshots"), list):
         raise PipelineError("raw", f"{manifest.name} should be an object with 'current' and a 'snapshots' list.")
-    entries = {
+    return {
         entry.get("path"): entry
         for entry in data["snapshots"]
         if isinstance(entry, dict) and isinstance(entry.get("path"), str)
     }
+
+
+def current_snapshot(manifest: Path = MANIFEST) -> Snapshot:
+    """The snapshot the manifest names as current, after checking its size (when recorded) and sha256."""
+    data = load_manifest(manifest)
+    entries = _entries(data, manifest)
     current = data.get("current")
     entry = entries.get(current) if isinstance(current, str) else None
     if entry is None:
         raise PipelineError("raw", f"the manifest's current snapshot {current!r} has no entry.")
+    return _verified(manifest, entry)
+
+
+def snapshot_with(sha256: str, manifest: Path = MANIFEST) -> Snapshot:
+    """The snapshot whose sha256 the manifest records (an earlier release's), checked like the current."""
+    entry = next((e for e in _entries(load_manifest(manifest), manifest).values() if e.get("sha256") == sha256), None)
+    if entry is None:
+        raise PipelineError("raw", f"{manifest.name} lists no snapshot with sha256 {sha256}.")
+    return _verified(manifest, entry)
+
+
+def _verified(manifest: Path, entry: dict) -> Snapshot:
+    """A manifest entry's snapshot, after checking its name, size (when recorded) and sha256."""
     name = entry["path"]
     if name in ("", ".", "..") or "/" in name or "\\" in name or "\0" in name or not name.isprintable():
         raise PipelineError(

@@ -20,6 +20,7 @@ LONGEST_FIRST = (  # measured (pytest --durations=0, summed per file), longest f
     "tests/test_hostile.py",
     "tests/test_mutations.py",
     "tests/test_hostile_download.py",
+    "tests/test_release_gate.py",
     "tests/test_release.py",
     "tests/test_atomic.py",
     "tests/test_site.py",
@@ -88,30 +89,62 @@ def fresh_build(tmp_path_factory) -> Path:
 
 
 def root_with_release(folder: Path, text: str, release: Path) -> Path:
-    """A root whose raw/ holds `text` and whose outputs are a copy of the release built in `release`;
-    `text` enters as the next release (the folder's own releases/releases.yaml), so that publish goes
-    on to build it (and to stop where it must)."""
-    root = make_root(folder, text)
+    """A root whose outputs are a copy of the release built in `release` and whose raw/ holds `text`
+    beside the pinned snapshot, as the next release (the folder's own releases/releases.yaml), so that
+    publish goes on to build it (and to stop where it must)."""
+    root = make_root(folder)
     for name in ("processed", "docs"):
         shutil.copytree(release / name, root / name)
     shutil.copy(release / "datapackage.json", root / "datapackage.json")
-    next_release(
-        root, json.loads((root / "raw" / "manifest.json").read_text(encoding="utf-8"))["snapshots"][0]["sha256"]
-    )
+    next_release(root, add_snapshot(root, text))
     return root
 
 
-def next_release(root: Path, sha: str, version: str = "2026.11.26") -> None:
-    """Enter the snapshot `sha` as the release after the published one, in the folder's own
-    releases/releases.yaml (as a maintainer does for a new snapshot)."""
+def add_snapshot(root: Path, text: str, retrieved_at: str = "2026-11-26T12:00:00Z") -> str:
+    """Add a revision of the article to root/raw/ beside the snapshots already there and make it the
+    current one, as `fetch` does (retrieved on the day of the release after the pinned one, 2026.11.26,
+    unless `retrieved_at` says otherwise); returns its sha256."""
+    data = text.encode("utf-8")
+    sha = hashlib.sha256(data).hexdigest()
+    manifest_path = root / "raw" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    name = f"{SOURCE.stem}.{sha[:12]}{SOURCE.suffix}"
+    if all(entry["path"] != name for entry in manifest["snapshots"]):
+        (root / "raw" / name).write_bytes(data)
+        entry = {k: v for k, v in manifest["snapshots"][0].items() if not k.startswith("retrieved")}
+        entry |= {"path": name, "retrieved_at": retrieved_at, "sha256": sha, "bytes": len(data)}
+        manifest["snapshots"].append(entry)
+    manifest["current"] = name
+    manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return sha
+
+
+def repository_releases() -> list[dict]:
+    """The repository's release list, as written."""
     import yaml
 
-    from pipeline import releases
+    return yaml.safe_load((ROOT / "releases" / "releases.yaml").read_text(encoding="utf-8"))
 
-    entries = releases.history()
-    entry = entries[0] | {"version": version, "previous_version": entries[0]["version"], "snapshot_sha256": sha}
-    (root / "releases").mkdir(exist_ok=True)
-    (root / "releases" / "releases.yaml").write_text(yaml.safe_dump([entry, *entries]), encoding="utf-8")
+
+def next_release(root: Path, sha: str, version: str = "2026.11.26") -> None:
+    """Enter the snapshot `sha` as a release after the newest of the folder's list (its own
+    releases/releases.yaml, else the repository's), in the folder's own list (as a maintainer does for a
+    new snapshot)."""
+    import datetime as dt
+
+    import yaml
+
+    own = root / "releases" / "releases.yaml"
+    entries = yaml.safe_load(own.read_text(encoding="utf-8")) if own.is_file() else repository_releases()
+    date = dt.date(*map(int, version.split(".")[:3]))
+    entry = entries[0] | {
+        "version": version,
+        "release_date": date,
+        "previous_version": entries[0]["version"],
+        "snapshot_sha256": sha,
+    }
+    own.parent.mkdir(exist_ok=True)
+    own.write_text(yaml.safe_dump([entry, *entries], allow_unicode=True), encoding="utf-8")
 
 
 @pytest.fixture()
@@ -133,7 +166,7 @@ def committed_digest(*paths: str) -> dict[str, str]:
     """sha256 of every published file as committed (git HEAD), whatever the working tree holds: so that
     `make clean && make test` still compares the committed release with a fresh build. By default the
     release (processed/, its documents in docs/, datapackage.json); `paths` names others (e.g. site)."""
-    from pipeline.release import DOCS
+    from pipeline.release.swap import DOCS
 
     paths = paths or ("processed", "datapackage.json", *DOCS)
     listing = subprocess.run(
@@ -159,7 +192,7 @@ def tree_digest(root: Path, folder: str | None = None) -> dict[str, str]:
     if folder:
         files = sorted(p for p in (root / folder).rglob("*") if p.is_file())
     else:
-        from pipeline.release import DOCS  # (docs/ also holds hand-written pages, e.g. docs/scale.md)
+        from pipeline.release.swap import DOCS  # (docs/ also holds hand-written pages, e.g. docs/scale.md)
 
         candidates = [*(root / "processed").glob("*"), root / "datapackage.json", *(root / d for d in DOCS)]
         files = sorted(p for p in candidates if p.is_file())
@@ -169,12 +202,10 @@ def tree_digest(root: Path, folder: str | None = None) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def stale_release(tmp_path_factory, source_text) -> Path:
     """A root whose published release (built from an edited article) differs from what its raw/ now
-    builds (the pinned snapshot): a publish replaces every data file, so a failed one shows. Its
-    descriptor names the pinned snapshot, as a release that other code built from the same snapshot
-    would: publish replaces it without asking for acceptance (that gate is tested in test_release.py)."""
+    builds (the pinned snapshot, the repository's release): a publish replaces every data file, so a
+    failed one shows. (Publish never reads the published release to decide: the release gate is
+    tested in test_release.py.)"""
     import yaml
-
-    from pipeline import releases
 
     root = make_root(
         tmp_path_factory.mktemp("stale"), replace_once(source_text, "Däulet Turlyhanov", "Däulet Turlykhanov")
@@ -182,17 +213,11 @@ def stale_release(tmp_path_factory, source_text) -> Path:
     edited = json.loads((root / "raw" / "manifest.json").read_text(encoding="utf-8"))["snapshots"][0]["sha256"]
     own = root / "releases" / "releases.yaml"  # the edited article as the folder's own release, for a moment
     own.parent.mkdir()
-    own.write_text(yaml.safe_dump([releases.history()[0] | {"snapshot_sha256": edited}]), encoding="utf-8")
+    own.write_text(yaml.safe_dump([repository_releases()[0] | {"snapshot_sha256": edited}]), encoding="utf-8")
     assert run_cli("publish", root=root).returncode == 0
     shutil.rmtree(own.parent)
     good = make_root(tmp_path_factory.mktemp("pinned"))
     shutil.copytree(good / "raw", root / "raw", dirs_exist_ok=True)  # raw/ now holds the pinned snapshot
-    descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
-    pinned = json.loads((good / "raw" / "manifest.json").read_text(encoding="utf-8"))["snapshots"][0]["sha256"]
-    descriptor["sources"][0]["sha256"] = pinned
-    (root / "datapackage.json").write_text(
-        json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
     return root
 
 

@@ -58,16 +58,16 @@ def arm(point: str) -> None:
 
         pipeline.publish._stage_release = _stage_release
     elif point == "journal-written":
-        import pipeline.release
+        import pipeline.release.swap
 
-        original_write = pipeline.release.write_atomically
+        original_write = pipeline.release.swap.write_atomically
 
         def write_atomically(path, data):
             original_write(path, data)
             if Path(path).name == "swap-journal.json":
                 _die()
 
-        pipeline.release.write_atomically = write_atomically
+        pipeline.release.swap.write_atomically = write_atomically
     elif point == "committed":
         original_unlink = Path.unlink
 
@@ -111,7 +111,8 @@ def main(argv: list[str]) -> int:
     point, rest = argv[0], argv[1:]
     arm(point)
     if rest[:1] == ["--swap-only"]:
-        from pipeline.release import build_lock, swap_in
+        from pipeline.release.lock import build_lock
+        from pipeline.release.swap import swap_in
 
         root = Path(rest[1])
         with build_lock(root, "publish"):

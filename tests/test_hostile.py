@@ -23,7 +23,7 @@ import pytest
 
 from pipeline import ROOT
 from pipeline.defaults import MAX_API_BYTES, TITLE
-from pipeline.release import RELEASE_ITEMS
+from pipeline.release.swap import RELEASE_ITEMS
 from tests.conftest import tree
 from tests.hostile import RETRIED, SHORT, Run, assert_clear_failure, run_main, sha256
 from tests.servers import (

@@ -277,7 +277,7 @@ def test_a_hostile_redirect_is_refused(location, message, dest):
 
 
 def test_two_downloads_into_one_folder_take_turns(fresh_build, dest):
-    from pipeline.release import build_lock
+    from pipeline.release.lock import build_lock
 
     before = tree(dest)
     with serve_folder(fresh_build) as (url, _), build_lock(dest, "test", holder=False):
@@ -539,7 +539,7 @@ def test_a_download_killed_while_moving_files_in_is_rolled_back_by_the_next(fres
 
 def test_two_downloads_into_a_new_folder_when_the_first_fails(fresh_build, tmp_path):
     """The first creates the folder, fails and removes it while the second waits: the second goes on."""
-    from pipeline.release import build_lock
+    from pipeline.release.lock import build_lock
 
     target = tmp_path / "new"
     with serve_folder(fresh_build) as (url, _):

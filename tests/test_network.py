@@ -1,6 +1,7 @@
 """fetch and download against real HTTP servers on 127.0.0.1 (no mocked requests): what works.
 The hostile servers and inputs are in test_hostile*.py."""
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -12,13 +13,12 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import yaml
 
-from pipeline import releases
 from pipeline.build import refresh
 from pipeline.defaults import TITLE, Limits
 from pipeline.download import download
 from pipeline.errors import PipelineError
 from pipeline.net import LARGE_FILE_BYTES
-from tests.conftest import make_root, run_cli
+from tests.conftest import make_root, repository_releases, run_cli
 from tests.html_fixture import render
 from tests.servers import Scripted, ok, serve, serve_folder
 
@@ -77,11 +77,11 @@ def test_fetch_saves_a_validated_snapshot_and_makes_it_current(root, article_fra
     assert not list((root / "raw").glob("*.tmp"))
     # The pipeline now builds from the HTML and publishes the same data as from the pinned text (in a
     # folder whose own first release is that revision: the repository's is the pinned text).
-    (first,) = releases.history()
+    (first,) = repository_releases()
+    today = dt.datetime.now(dt.UTC).date()  # a first release of a snapshot retrieved today: dated today
+    own = first | {"version": f"{today:%Y.%m.%d}", "release_date": today, "snapshot_sha256": entry["sha256"]}
     (root / "releases").mkdir()
-    (root / "releases" / "releases.yaml").write_text(
-        yaml.safe_dump([first | {"snapshot_sha256": entry["sha256"]}]), encoding="utf-8"
-    )
+    (root / "releases" / "releases.yaml").write_text(yaml.safe_dump([own]), encoding="utf-8")
     result = run_cli("publish", root=root)
     assert result.returncode == 0, result.stderr
     for csv in sorted((fresh_build / "processed").glob("*.csv")):
@@ -218,7 +218,7 @@ def test_download_refuses_a_file_whose_checksum_differs(fresh_build, tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr and "does not match" in result.stderr
 
 
-def test_fetch_says_what_the_new_revision_would_change_in_the_published_release(published_copy, article_fragment):
+def test_fetch_says_what_the_new_revision_would_change_against_the_newest_release(published_copy, article_fragment):
     edited = article_fragment.replace("Däulet Turlyhanov", "Däulet Turlykhanov", 1)
     assert edited != article_fragment
     raw = folder_digest(published_copy / "raw")
@@ -226,7 +226,7 @@ def test_fetch_says_what_the_new_revision_would_change_in_the_published_release(
         fetched = run_cli("fetch", "--dry-run", "--api-url", url, "--retries", "0", root=published_copy)
     assert fetched.returncode == 0, fetched.stderr
     assert folder_digest(published_copy / "raw") == raw and "--dry-run: raw/ is unchanged" in fetched.stdout
-    assert "Against the published release it changes" in fetched.stdout
+    assert "Against the newest release it changes" in fetched.stdout
     assert "candidate_name: 'Däulet Turlyhanov' -> 'Däulet Turlykhanov'" in fetched.stdout
     assert "`make` will stop and show them" in fetched.stdout  # (that stop: tests/test_release.py)
     assert not (published_copy / "build" / "preview").exists()

@@ -19,7 +19,7 @@ import pytest
 
 from pipeline import ROOT, site
 from pipeline.errors import PipelineError
-from pipeline.release import build_lock
+from pipeline.release.lock import build_lock
 from pipeline.yamlfile import read_yaml
 from tests.conftest import committed_digest, database, run_cli, tree_digest
 from tests.servers import serve_folder

@@ -24,11 +24,13 @@ def parse_bytes(data: bytes, name: str, fmt: str = "text"):
     return parse_text(text, name)
 
 
-def extract_document(document) -> dict[str, list[dict]]:
-    """Every extracted table's records from a Document (the derived tables come from pipeline.derive)."""
-    return extract_tables(document, Extraction(Reference.load(), load_errata()))
+def extract_document(document, *, earlier: bool = False) -> dict[str, list[dict]]:
+    """Every extracted table's records from a Document (the derived tables come from pipeline.derive);
+    `earlier`: the snapshot of an earlier release (errata naming rows it lacks are not an error)."""
+    return extract_tables(document, Extraction(Reference.load(), load_errata(), earlier=earlier))
 
 
-def run(snapshot: Snapshot) -> dict[str, list[dict]]:
+def run(snapshot: Snapshot, *, earlier: bool = False) -> dict[str, list[dict]]:
     """Every extracted table's records from a snapshot."""
-    return extract_document(parse_bytes(snapshot.path.read_bytes(), snapshot.path.name, snapshot.format))
+    document = parse_bytes(snapshot.path.read_bytes(), snapshot.path.name, snapshot.format)
+    return extract_document(document, earlier=earlier)

@@ -17,18 +17,24 @@ ELECTION_DAY = dt.date(2023, 3, 19)  # the day of the vote: the year of every da
 class Extraction:
     """State shared by the parsers of one extraction: references, errata, and its log."""
 
-    def __init__(self, reference: Reference, errata: dict[tuple[str, str, str], Erratum]):
+    def __init__(self, reference: Reference, errata: dict[tuple[str, str, str], Erratum], *, earlier: bool = False):
         self.reference = reference
         self.errata = errata
+        self.earlier = earlier  # an earlier release's snapshot: the errata it lacks the cells of are not its
         self.applied: list[dict] = []
+        self.resolved: list[str] = []  # errata whose cell the source itself now shows corrected
         self.inferences: list[dict] = []
         self.nulls: list[dict] = []
 
     def value(self, table: str, key: dict, column: str, raw: str, parse: Callable[[str], Any]) -> Any:
-        """Parse one source cell, applying a reviewed erratum if one names this cell."""
+        """Parse one source cell, applying a reviewed erratum if one names this cell. An erratum whose cell
+        already shows its corrected value is not applied (the source has been corrected since: an erratum
+        stays in errata/errata.yaml as long as a released snapshot needs it)."""
         record_key = format_key(key)
         erratum = self.errata.get((table, record_key, column))
-        if erratum is not None:
+        if erratum is not None and _spaceless(raw) == _spaceless(erratum.value_after):
+            self.resolved.append(erratum.id)
+        elif erratum is not None:
             if _spaceless(raw) != _spaceless(erratum.value_before):  # the text and HTML renderings space cells apart
                 raise PipelineError(
                     "extract",
@@ -102,8 +108,11 @@ class Extraction:
         return option_id
 
     def check_errata_used(self) -> None:
-        """Every erratum must have named a cell the extractor read."""
-        used = {entry["erratum_id"] for entry in self.applied}
+        """Every erratum must have named a cell the extractor read (in the current snapshot: an earlier
+        release's may lack the rows of a later one)."""
+        if self.earlier:
+            return
+        used = {entry["erratum_id"] for entry in self.applied} | set(self.resolved)
         unused = sorted((e for e in self.errata.values() if e.id not in used), key=lambda e: e.id)
         if unused:
             first = unused[0]

@@ -1,0 +1,121 @@
+"""The values a release changes: the article's tables of two snapshots, compared value by value as the
+CSV files publish them (added, removed and changed values, one row per table, row and column).
+
+The tables compared are the ones built from the snapshot (extracted, derived, and the second source's
+tables beside them): what the checks, the forensics and the release tables compute from them follows."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import Counter
+from pathlib import Path
+
+FIELDS = ("table_name", "record_key", "column_name", "change_kind", "old_value", "new_value")
+RELEASE_TABLES = ("releases", "release_changes")  # about the releases: never compared, never accepted
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"  # as the CSV files write it (pipeline/publish.py)
+
+Values = dict[str, dict[tuple[str, ...], dict[str, str]]]  # table -> key (as text) -> column -> text
+
+
+def compared(package) -> list:
+    """The resources whose values a release's changes list: the tables built from the snapshot."""
+    return [r for r in package.from_source if r.name not in RELEASE_TABLES]
+
+
+def text(value, kind: str) -> str:
+    """A value as the release's CSV files write it ('' for null)."""
+    if value is None:
+        return ""
+    if kind == "boolean":
+        return "true" if value else "false"
+    if kind == "number":
+        return repr(float(value))
+    if kind == "integer":
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.strftime(DATETIME_FORMAT)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def values(tables: dict[str, list[dict]], package) -> Values:
+    """The compared tables' values as text, by table and primary key."""
+    out: Values = {}
+    for resource in compared(package):
+        kinds = {f.name: f.type for f in resource.fields}
+        rows = {}
+        for record in tables.get(resource.name, []):
+            row = {name: text(record.get(name), kind) for name, kind in kinds.items()}
+            rows[tuple(row[k] for k in resource.primary_key)] = row
+        out[resource.name] = rows
+    return out
+
+
+def diff(old: Values, new: Values, package) -> list[dict]:
+    """Every value that differs between two sets of values, in table, key and column order."""
+    changes = []
+    for resource in package.resources:
+        if resource.name not in old and resource.name not in new:
+            continue
+        before_rows, after_rows = old.get(resource.name, {}), new.get(resource.name, {})
+        for key in sorted(before_rows.keys() | after_rows.keys()):
+            before, after = before_rows.get(key), after_rows.get(key)
+            record = ", ".join(f"{column}={value}" for column, value in zip(resource.primary_key, key, strict=True))
+            for column in resource.field_names:
+                if column in resource.primary_key and before and after:
+                    continue
+                a = None if before is None else before.get(column)  # a column new in this release: None
+                b = None if after is None else after.get(column)
+                if a != b:
+                    kind = "added" if before is None else "removed" if after is None else "changed"
+                    changes.append(dict(zip(FIELDS, (resource.name, record, column, kind, a, b), strict=True)))
+    return changes
+
+
+def published_values(root: Path, package) -> Values:
+    """The values of a release's CSV files in root/processed/ (every table but the release tables)."""
+    out: Values = {}
+    for resource in package.resources:
+        if resource.name in RELEASE_TABLES:
+            continue
+        path = root / "processed" / f"{resource.name}.csv"
+        try:
+            with path.open(encoding="utf-8", newline="") as file:
+                out[resource.name] = {
+                    tuple(row.get(k) or "" for k in resource.primary_key): row for row in csv.DictReader(file)
+                }
+        except (OSError, UnicodeDecodeError, csv.Error):
+            out[resource.name] = {}  # not there, or damaged: every row of it counts as new
+    return out
+
+
+def summary(changes: list[dict], limit: int = 20) -> str:
+    """The changes in a few lines: counts per table and kind, then the first `limit` values."""
+    counts = Counter((c["table_name"], c["change_kind"]) for c in changes)
+    lines = [f"  {table}: {n} {kind}" for (table, kind), n in sorted(counts.items())]
+    lines += [
+        f"  {c['table_name']} [{c['record_key']}] {c['column_name']}: {c['old_value']!r} -> {c['new_value']!r}"
+        for c in changes[:limit]
+    ]
+    if len(changes) > limit:
+        lines.append(f"  ... and {len(changes) - limit} more")
+    return "\n".join(lines)
+
+
+def write_csv(rows: list[dict], path: Path, fields: tuple[str, ...] = FIELDS) -> Path:
+    """Changes as CSV (for review)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fields, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path
+
+
+def values_phrase(count: int, kind: str = "") -> str:
+    """'1 value', '2 values' (with an adjective: '1 changed value')."""
+    return f"{count:,} {kind}value{'' if count == 1 else 's'}"

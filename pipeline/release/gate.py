@@ -1,0 +1,313 @@
+"""The release decision, in one place: may this snapshot be published, and with which changes?
+
+`decide` answers from the committed history alone (releases/releases.yaml, the snapshots in raw/ it
+names, the acceptances in releases/changes/), never from a published file:
+
+1. The release list is valid (pipeline/release/history.py) and its newest release is built from the
+   snapshot raw/ holds as current: another snapshot is another release, entered in the list first.
+2. For every release after the first, its changes are recomputed from its snapshot and its
+   predecessor's, with this code: every value of the article's tables that differs (pipeline/release/
+   changes.py). Two releases of the same snapshot change nothing.
+3. A release with changes needs an acceptance whose digest is the digest of exactly those changes,
+   that release, its predecessor and both snapshots (pipeline/release/records.py): the last acceptance in
+   releases/changes/VERSION.yaml. A record for a release the list does not have, a record edited after
+   it was written, or a record that differs from the recomputed changes, stops the build naming the rows.
+4. `--accept-changes WHO` appends an acceptance of the recomputed changes to each release that lacks one;
+   without it, a release with unaccepted changes is not published (`Verdict.require`).
+
+The tables releases and release_changes are the answer's: the recorded acceptances, which equal the
+recomputed changes."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import PipelineError
+from pipeline.release import changes as diffs
+from pipeline.release import history, records
+from pipeline.release.history import Release
+from pipeline.release.records import Acceptance
+
+UNACCEPTED = Path("build") / "changes" / "unaccepted.csv"
+
+
+@dataclass
+class Pending:
+    """A release whose recomputed changes no recorded acceptance equals."""
+
+    release: Release
+    previous: Release
+    changes: list[dict]
+    recorded: Acceptance | None
+
+    def differing(self) -> tuple[list[dict], list[dict]]:
+        """(computed but not in the last acceptance, in the last acceptance but not computed)."""
+        key = _row_key
+        computed = {key(c): c for c in self.changes}
+        accepted = {key(c): c for c in (self.recorded.changes if self.recorded else ())}
+        return (
+            [c for k, c in computed.items() if k not in accepted],
+            [c for k, c in accepted.items() if k not in computed],
+        )
+
+
+@dataclass
+class Verdict:
+    """The answer: the release tables to publish, and what is still to be accepted (or is accepted by
+    this run, to be recorded once the release is staged)."""
+
+    folder: Path
+    releases: list[Release]
+    tables: dict[str, list[dict]]
+    pending: list[Pending] = field(default_factory=list)
+    accepted_now: list[Acceptance] = field(default_factory=list)
+
+    def require(self, root: Path, *, recorded_only: bool = False) -> None:
+        """Stop unless every release's changes are accepted (or accepted by this run): print them, list
+        them all in build/changes/unaccepted.csv and raise, naming the rows that differ from a record.
+        With `recorded_only`, only where a recorded acceptance differs (publish asks this before it
+        builds; changes not accepted yet stop once the new snapshot has passed every check)."""
+        if not self.pending or self.accepted_now:
+            return
+        if recorded_only and all(item.recorded is None for item in self.pending):
+            return
+        rows = []
+        for item in self.pending:
+            new, gone = item.differing()
+            rows += [{"version": item.release.version, "difference": "not accepted", **c} for c in new]
+            rows += [{"version": item.release.version, "difference": "accepted, not computed", **c} for c in gone]
+            against = f"release {item.previous.version}"
+            print(
+                f"Release {item.release.version} changes {diffs.values_phrase(len(item.changes))} of {against}:",
+                file=sys.stderr,
+            )
+            print(diffs.summary(item.changes), file=sys.stderr)
+        listing = diffs.write_csv(rows, root / UNACCEPTED, ("version", "difference", *diffs.FIELDS))
+        first = self.pending[0]
+        new, gone = first.differing()
+        if first.recorded is None:
+            what = f"{diffs.values_phrase(len(new), 'changed ')} of release {first.release.version} "
+            what += f"{'is' if len(new) == 1 else 'are'} not accepted yet"
+        else:
+            what = (
+                f"the acceptance of release {first.release.version} "
+                f"({records.path_of(self.folder, first.release.version)}) differs from its changes recomputed "
+                f"from the snapshots: {_rows_phrase(new, 'computed but not accepted')}"
+                f"{'; ' if new and gone else ''}{_rows_phrase(gone, 'accepted but not computed')}"
+            )
+        others = len(self.pending) - 1
+        if others:
+            what += f" (and the changes of {others} other release{'s' if others > 1 else ''})"
+        raise PipelineError(
+            "publish",
+            f"{what}, so nothing "
+            f"was published. Every row is in {listing}: review them, then publish with --accept-changes "
+            f"'Your Name' (appended to {records.path_of(self.folder, first.release.version)}).",
+        )
+
+    def record(self) -> list[Path]:
+        """Write the acceptances made by this run (each appended below its release's earlier ones)."""
+        paths = []
+        for acceptance in self.accepted_now:
+            paths.append(records.append(self.folder, acceptance))
+            print(
+                f"Accepted {diffs.values_phrase(len(acceptance.changes), 'changed ')} of release "
+                f"{acceptance.version} ({paths[-1]}):",
+                file=sys.stderr,
+            )
+            print(diffs.summary(list(acceptance.changes)), file=sys.stderr)
+        return paths
+
+
+def decide(root: Path, snapshot, tables: dict[str, list[dict]], *, accept_by: str | None = None, package=None):
+    """The verdict for publishing `snapshot` (the current one, whose tables are `tables`) in `root`."""
+    from pipeline import metadata
+
+    package = package or metadata.load()
+    releases = history.load(root)
+    newest = releases[0]
+    history.check_version(root, newest)
+    sha = snapshot.entry["sha256"]
+    if sha != newest.snapshot_sha256:
+        raise PipelineError("publish", _not_newest(releases, sha))
+    folder = history.folder(root)
+    _no_stray_records(folder, releases)
+    values = _Values(root, package, {sha: tables})
+    accepted: dict[str, Acceptance | None] = {}
+    verdict = Verdict(folder=folder, releases=releases, tables={})
+    for release, previous in zip(releases, [*releases[1:], None], strict=True):
+        recorded = records.read(folder, release.version)
+        if previous is None:
+            if recorded:
+                raise PipelineError(
+                    "releases",
+                    f"{records.path_of(folder, release.version).name} records an acceptance for {release.version}, "
+                    "the first release: it has no predecessor, so nothing to accept.",
+                )
+            continue
+        same = release.snapshot_sha256 == previous.snapshot_sha256
+        changes = [] if same else diffs.diff(values.of(previous), values.of(release), package)
+        bound = records.digest(
+            release.version, previous.version, release.snapshot_sha256, previous.snapshot_sha256, changes
+        )
+        last = recorded[-1] if recorded else None
+        if last is not None and last.changes_sha256 == bound:
+            accepted[release.version] = last
+        elif not changes and last is None:
+            accepted[release.version] = None  # nothing changed: nothing to accept
+        else:
+            verdict.pending.append(Pending(release, previous, changes, last))
+    if accept_by:
+        for item in verdict.pending:
+            acceptance = records.new(item.release, item.previous, item.changes, accept_by)
+            verdict.accepted_now.append(acceptance)
+            accepted[item.release.version] = acceptance
+    verdict.tables = _tables(releases, accepted)
+    return verdict
+
+
+def recorded_tables(root: Path) -> dict[str, list[dict]]:
+    """The tables releases and release_changes as recorded (the list and the last acceptance of each
+    release, each checked for its form and own digest, not recomputed): for the commands that look at a
+    snapshot without publishing it (extract, validate, fetch)."""
+    releases = history.load(root)
+    folder = history.folder(root)
+    return _tables(releases, {r.version: (records.read(folder, r.version) or [None])[-1] for r in releases})
+
+
+def changes_of(root: Path, tables: dict[str, list[dict]], package=None) -> list[dict]:
+    """What the tables of a snapshot would change against the newest release's snapshot (for `fetch`)."""
+    from pipeline import metadata
+
+    package = package or metadata.load()
+    newest = history.load(root)[0]
+    return diffs.diff(_Values(root, package, {}).of(newest), diffs.values(tables, package), package)
+
+
+def code_changes(root: Path, stage: Path, package=None) -> None:
+    """Print the values a rebuild of the published release changes (the code's changes: no acceptance is
+    needed for them; printed so that they are seen). Only where the release published in `root` is the
+    same release; a published descriptor that cannot be read says nothing."""
+    import json
+
+    from pipeline import metadata
+    from pipeline.release.swap import DESCRIPTOR
+
+    package = package or metadata.load()
+    try:
+        published = json.loads((root / DESCRIPTOR).read_text(encoding="utf-8")).get("version")
+        staged = json.loads((stage / DESCRIPTOR).read_text(encoding="utf-8")).get("version")
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return
+    if published != staged:
+        return
+    changes = diffs.diff(diffs.published_values(root, package), diffs.published_values(stage, package), package)
+    if changes:
+        print(
+            f"Same release as the one published here ({staged}); the code changes {diffs.values_phrase(len(changes))}:",
+            file=sys.stderr,
+        )
+        print(diffs.summary(changes, limit=10), file=sys.stderr)
+
+
+class _Values:
+    """The compared values of each release's snapshot, extracted once per snapshot (`tables`: the tables
+    already built, by snapshot)."""
+
+    def __init__(self, root: Path, package, tables: dict[str, dict]):
+        self.root, self.package, self.tables, self.known = root, package, tables, {}
+
+    def of(self, release: Release):
+        sha = release.snapshot_sha256
+        if sha not in self.known and sha in self.tables:
+            self.known[sha] = diffs.values(self.tables[sha], self.package)
+        if sha not in self.known:
+            from pipeline import derive, extract
+            from pipeline.raw import snapshot_with
+
+            snapshot = snapshot_with(sha, self.root / "raw" / "manifest.json")
+            try:
+                tables = derive.derive(extract.run(snapshot, earlier=True))
+            except PipelineError as error:
+                raise PipelineError(
+                    "releases",
+                    f"the snapshot of release {release.version} (raw/{snapshot.path.name}) no longer extracts with "
+                    f"this code, so the changes of the releases cannot be recomputed: {error.describe()}",
+                ) from None
+            self.known[sha] = diffs.values(tables, self.package)
+        return self.known[sha]
+
+
+def _tables(releases: list[Release], accepted: dict[str, Acceptance | None]) -> dict[str, list[dict]]:
+    release_rows, change_rows = [], []
+    for release in releases:
+        acceptance = accepted.get(release.version)
+        rows = [
+            {
+                "version": release.version,
+                **change,
+                "snapshot_sha256": acceptance.snapshot_sha256,
+                "accepted_by": acceptance.accepted_by,
+                "accepted_at": acceptance.accepted_at,
+            }
+            for change in (acceptance.changes if acceptance else ())
+        ]
+        change_rows += sorted(rows, key=lambda r: (r["table_name"], r["record_key"], r["column_name"]))
+        release_rows.append(
+            {
+                "version": release.version,
+                "release_date": release.release_date,
+                "previous_version": release.previous_version,
+                "snapshot_sha256": release.snapshot_sha256,
+                "code_notes": release.code_notes,
+                "data_notes": release.data_notes,
+                "changed_values_count": len(rows),
+            }
+        )
+    return {"releases": release_rows, "release_changes": change_rows}
+
+
+def _not_newest(releases: list[Release], sha: str) -> str:
+    newest = releases[0]
+    named = next((r for r in releases if r.snapshot_sha256 == sha), None)
+    if named is not None:
+        return (
+            f"raw/manifest.json names as current the snapshot of release {named.version} ({sha[:12]}), but the "
+            f"newest release, {newest.version}, is built from {newest.snapshot_sha256[:12]}: a published release "
+            "is never rebuilt from another snapshot. Set 'current' back to the newest release's snapshot; nothing "
+            "was published."
+        )
+    return (
+        f"raw/ holds as current the snapshot {sha[:12]}, which no release in releases/releases.yaml names: a new "
+        f"snapshot is a new release. Add it to releases/releases.yaml (version: the release date, previous_version: "
+        f"{newest.version!r}, snapshot_sha256: {sha!r}) and to pyproject.toml and CITATION.cff, then publish to "
+        "review its changes; nothing was published."
+    )
+
+
+def _no_stray_records(folder: Path, releases: list[Release]) -> None:
+    listed = {r.version for r in releases}
+    stray = [v for v in records.recorded_versions(folder) if v not in listed]
+    if stray:
+        raise PipelineError(
+            "releases",
+            f"releases/changes/{stray[0]}.yaml records acceptances for release {stray[0]}, which "
+            "releases/releases.yaml does not list; nothing was published.",
+        )
+
+
+def _row_key(change: dict) -> tuple:
+    return tuple(change[f] for f in diffs.FIELDS)
+
+
+def _rows_phrase(rows: list[dict], label: str) -> str:
+    if not rows:
+        return ""
+    shown = "; ".join(
+        f"{c['table_name']} [{c['record_key']}] {c['column_name']}: {c['old_value']!r} -> {c['new_value']!r}"
+        for c in rows[:3]
+    )
+    more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
+    return f"{label}: {shown}{more}"

@@ -1,0 +1,345 @@
+"""The release gate (pipeline/release/gate.py): what was released is re-derived at every build from the
+committed history (the release list, the snapshots in raw/ it names, the acceptance records), never from
+a published file, and any difference stops the build naming the rows, with nothing published.
+
+Each way around the gate that a hostile review found (issue 20, items 1 to 4) is a test here."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import shutil
+
+import duckdb
+import pytest
+import yaml
+
+from pipeline.errors import PipelineError
+from pipeline.release import gate, records
+from tests.conftest import (
+    add_snapshot,
+    database,
+    next_release,
+    replace_once,
+    repository_releases,
+    run_cli,
+    tree_digest,
+)
+
+VERSION = repository_releases()[0]["version"]
+NEXT = "2026.11.26"
+# A value the article states once, with nothing to check it against: district 1's winner.
+WINNER, EDITED_WINNER = "Däulet Turlyhanov", "Däulet Turlykhanov"
+ROW = ("district_results", "district_number=1, candidate_rank=1", "candidate_name")
+OUTPUTS = ("processed", "docs", "datapackage.json")
+
+
+def record_path(root):
+    return root / "releases" / "changes" / f"{NEXT}.yaml"
+
+
+def stopped(result, *phrases: str) -> None:
+    """The build stopped with one clear line (exit 1, no traceback) holding every phrase."""
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ["), last
+    for phrase in phrases:
+        assert phrase in last, last
+
+
+def clean(root, folder):
+    """A copy of the root without its published release (`make clean`)."""
+    shutil.copytree(root, folder, ignore=shutil.ignore_patterns(*OUTPUTS, "build"))
+    return folder
+
+
+@pytest.fixture()
+def edited(published_copy, source_text):
+    """A published first release, and raw/ holding beside its snapshot a revision with one edit of a value
+    the article states once (district 1's winner), entered as the next release."""
+    text = replace_once(source_text, f"| {WINNER} |", f"| {EDITED_WINNER} |")
+    next_release(published_copy, add_snapshot(published_copy, text))
+    return published_copy
+
+
+@pytest.fixture(scope="module")
+def accepted(tmp_path_factory, fresh_build, source_text):
+    """`edited`, published once its change was accepted (module scope: the tests copy it)."""
+    root = tmp_path_factory.mktemp("accepted") / "root"
+    shutil.copytree(fresh_build, root)
+    text = replace_once(source_text, f"| {WINNER} |", f"| {EDITED_WINNER} |")
+    next_release(root, add_snapshot(root, text))
+    result = run_cli("publish", "--accept-changes", "A. Reviewer", root=root)
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+@pytest.fixture()
+def accepted_copy(accepted, tmp_path):
+    root = tmp_path / "accepted"
+    shutil.copytree(accepted, root)
+    return root
+
+
+def test_a_changed_snapshot_stops_with_its_diff_and_publishes_once_accepted(edited, source_text):
+    before = tree_digest(edited)
+    result = run_cli("publish", root=edited)
+    stopped(result, "1 changed value of release 2026.11.26 is not accepted yet", "--accept-changes")
+    assert f"{ROW[0]} [{ROW[1]}] {ROW[2]}: '{WINNER}' -> '{EDITED_WINNER}'" in result.stderr
+    assert tree_digest(edited) == before and not record_path(edited).exists()  # nothing published or recorded
+    with (edited / "build" / "changes" / "unaccepted.csv").open(encoding="utf-8") as file:
+        listed = list(csv.DictReader(file))
+    assert [(r["version"], r["difference"], r["column_name"], r["old_value"], r["new_value"]) for r in listed] == [
+        (NEXT, "not accepted", "candidate_name", WINNER, EDITED_WINNER)
+    ]
+
+    result = run_cli("publish", "--accept-changes", "A. Reviewer", root=edited)
+    assert result.returncode == 0, result.stderr
+    (acceptance,) = yaml.safe_load(record_path(edited).read_text(encoding="utf-8"))
+    assert acceptance["accepted_by"] == "A. Reviewer" and acceptance["previous_version"] == VERSION
+    assert acceptance["changes"] == [
+        dict(zip(records.CHANGE_FIELDS, (*ROW, "changed", WINNER, EDITED_WINNER), strict=True))
+    ]
+    assert acceptance["changes_sha256"] == records.digest(
+        NEXT, VERSION, acceptance["snapshot_sha256"], acceptance["previous_snapshot_sha256"], acceptance["changes"]
+    )
+    con = duckdb.connect(str(database(edited)), read_only=True)
+    try:
+        assert con.execute(
+            "SELECT version, table_name, record_key, column_name, change_kind, old_value, new_value, accepted_by "
+            "FROM release_changes"
+        ).fetchall() == [(NEXT, *ROW, "changed", WINNER, EDITED_WINNER, "A. Reviewer")]
+        assert con.execute("SELECT winner_name FROM district_races WHERE district_number = 1").fetchone() == (
+            EDITED_WINNER,
+        )
+        assert con.execute("SELECT version, changed_values_count FROM releases ORDER BY version").fetchall() == [
+            (VERSION, 0),
+            (NEXT, 1),
+        ]
+    finally:
+        con.close()
+    changes = (edited / "docs" / "changes.md").read_text(encoding="utf-8")
+    assert f"| {ROW[0]} | {ROW[1]} | {ROW[2]} | changed | {WINNER} | {EDITED_WINNER} | A. Reviewer" in changes
+
+    release = tree_digest(edited)
+    again = run_cli("publish", root=edited)  # the same snapshot again: nothing to accept, the same bytes
+    assert again.returncode == 0 and tree_digest(edited) == release
+    text = replace_once(source_text, f"| {WINNER} |", "| Däulet Turlyhanov-Edit |")  # another snapshot
+    add_snapshot(edited, text)
+    stopped(run_cli("publish", "--accept-changes", "A. Reviewer", root=edited), "a new snapshot is a new release")
+    assert tree_digest(edited) == release
+
+
+def test_every_release_is_re_derived_from_the_committed_history_after_make_clean(accepted, tmp_path):
+    """Nothing published to compare with: the build recomputes every release's changes from the
+    snapshots and publishes the same bytes."""
+    root = clean(accepted, tmp_path / "clean")
+    result = run_cli("publish", root=root)
+    assert result.returncode == 0, result.stderr
+    assert tree_digest(root) == tree_digest(accepted)
+
+
+def forge(root, **changes) -> None:
+    """Rewrite the (only) acceptance of NEXT by hand; `digest=True` also recomputes its changes_sha256
+    as anyone reading the code can."""
+    path = record_path(root)
+    recompute = changes.pop("digest", False)
+    (entry,) = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entry |= changes
+    if recompute:
+        keys = ("version", "previous_version", "snapshot_sha256", "previous_snapshot_sha256", "changes")
+        entry["changes_sha256"] = records.digest(*(entry[k] for k in keys))
+    path.write_text(yaml.safe_dump([entry], allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+REAL = dict(zip(records.CHANGE_FIELDS, (*ROW, "changed", WINNER, EDITED_WINNER), strict=True))
+FORGED = dict(zip(records.CHANGE_FIELDS, ("parties", "party_id=amanat", "leader_name", "changed", "Erlan Qoşanov",
+                                          "Somebody"), strict=True))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "forgery, phrases",
+    [
+        ({"changes": [REAL | {"new_value": "Somebody Else"}]}, ["edited after the pipeline wrote it"]),
+        ({"changes": []}, ["edited after the pipeline wrote it"]),
+        (
+            {"changes": [REAL | {"new_value": "Somebody Else"}], "digest": True},
+            ["differs from its changes recomputed", f"computed but not accepted: {ROW[0]}", "'Somebody Else'"],
+        ),
+        ({"changes": [], "digest": True}, ["differs from its changes recomputed", "computed but not accepted"]),
+        (
+            {"changes": [REAL, FORGED], "digest": True},
+            ["accepted but not computed: parties [party_id=amanat] leader_name: 'Erlan Qoşanov' -> 'Somebody'"],
+        ),
+        ({"snapshot_sha256": "0" * 64, "digest": True}, ["differs from its changes recomputed"]),
+    ],
+    ids=["value edited", "emptied", "value edited, digest redone", "emptied, digest redone", "row added", "snapshot"],
+)
+def test_a_false_change_log_stops_the_build(accepted_copy, tmp_path, forgery, phrases):
+    """Issue 20, items 1 and 3: an acceptance edited by hand (a value, the whole list, a row nobody was
+    shown, with or without its digest redone) stops the build, also after `make clean`."""
+    before = tree_digest(accepted_copy)
+    forge(accepted_copy, **forgery)
+    stopped(run_cli("publish", root=accepted_copy), *phrases)
+    assert tree_digest(accepted_copy) == before
+    root = clean(accepted_copy, tmp_path / "clean")
+    stopped(run_cli("publish", root=root), *phrases)
+    assert not (root / "processed").exists()
+
+
+def test_a_hand_written_acceptance_is_refused(edited):
+    """Issue 20, item 3: a record written from build/changes/unaccepted.csv without --accept-changes."""
+    stopped(run_cli("publish", root=edited), "not accepted yet")
+    with (edited / "build" / "changes" / "unaccepted.csv").open(encoding="utf-8") as file:
+        rows = [{k: r[k] for k in records.CHANGE_FIELDS} for r in csv.DictReader(file)]
+    sha = json.loads((edited / "raw" / "manifest.json").read_text(encoding="utf-8"))["snapshots"][-1]["sha256"]
+    before = tree_digest(edited)
+    record_path(edited).parent.mkdir(parents=True)
+    old_form = [{"accepted_by": "x", "accepted_at": "2026-11-26T00:00:00Z", "snapshot_sha256": sha, "changes": rows}]
+    record_path(edited).write_text(yaml.safe_dump(old_form, allow_unicode=True), encoding="utf-8")
+    stopped(run_cli("publish", root=edited), "lacks version")
+    assert tree_digest(edited) == before
+
+
+def test_an_acceptance_is_appended_never_replaced(accepted_copy, source_text):
+    """The newest release re-pointed at another snapshot before it is committed: the recomputed changes
+    differ from the record, the build names the rows, and accepting again appends below the first
+    acceptance, which stays byte for byte."""
+    first = record_path(accepted_copy).read_bytes()
+    text = replace_once(source_text, f"| {WINNER} |", "| Däulet Turlyhanov-Edit |")
+    sha = add_snapshot(accepted_copy, text)
+    own = accepted_copy / "releases" / "releases.yaml"
+    entries = yaml.safe_load(own.read_text(encoding="utf-8"))
+    entries[0]["snapshot_sha256"] = sha
+    own.write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
+    stopped(
+        run_cli("publish", root=accepted_copy),
+        "differs from its changes recomputed",
+        "computed but not accepted: district_results",
+        "'Däulet Turlyhanov-Edit'",
+        "accepted but not computed: district_results",
+    )
+    result = run_cli("publish", "--accept-changes", "B. Reviewer", root=accepted_copy)
+    assert result.returncode == 0, result.stderr
+    body = record_path(accepted_copy).read_bytes()
+    assert body.startswith(first)
+    assert [a["accepted_by"] for a in yaml.safe_load(body)] == ["A. Reviewer", "B. Reviewer"]
+    with (accepted_copy / "processed" / "release_changes.csv").open(encoding="utf-8") as file:
+        assert [(r["new_value"], r["accepted_by"]) for r in csv.DictReader(file)] == [
+            ("Däulet Turlyhanov-Edit", "B. Reviewer")
+        ]
+
+
+def test_the_published_descriptor_is_not_the_anchor(published_copy, source_text):
+    """Issue 20, item 2: a new snapshot in raw/ (with its manifest entry), and the published descriptor
+    edited to name it, or to carry a new version: the release list does not name the snapshot, so
+    nothing is published."""
+    sha = add_snapshot(published_copy, replace_once(source_text, f"| {WINNER} |", f"| {EDITED_WINNER} |"))
+    descriptor = published_copy / "datapackage.json"
+    package = json.loads(descriptor.read_text(encoding="utf-8"))
+    for edit in ({"sources": [package["sources"][0] | {"sha256": sha}]}, {"version": NEXT}):
+        descriptor.write_text(json.dumps(package | edit, indent=2), encoding="utf-8")
+        before = tree_digest(published_copy)
+        stopped(run_cli("publish", root=published_copy), "which no release in releases/releases.yaml names")
+        assert tree_digest(published_copy) == before
+    manifest = json.loads((published_copy / "raw" / "manifest.json").read_text(encoding="utf-8"))
+    manifest["current"] = manifest["snapshots"][0]["path"]  # back to the released snapshot: it publishes
+    (published_copy / "raw" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert run_cli("publish", root=published_copy).returncode == 0
+
+
+def _future() -> str:
+    return f"{dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2):%Y.%m.%d}"
+
+
+@pytest.mark.parametrize(
+    "edit, phrase",
+    [
+        (lambda e: e[0].update(snapshot_sha256="0" * 64), "is no snapshot in raw/manifest.json"),
+        (lambda e: e[0].update(version="2026.13.45"), "is not a version YYYY.MM.DD"),
+        (lambda e: e[0].update(version="2026.11.24", release_date=dt.date(2026, 11, 24)), "versions must increase"),
+        (lambda e: e[0].update(version="2026.11.27"), "is not its release date 2026-11-26"),
+        (lambda e: e[0].update(version="2026.11.26.01"), "is not a version YYYY.MM.DD"),
+        (
+            lambda e: e[0].update(version=_future(), release_date=dt.date(*map(int, _future().split(".")))),
+            "after today",
+        ),
+        (lambda e: e[0].update(previous_version="2026.11.20"), "but the release below it (newest first) is"),
+        (lambda e: e[0].update(release_date="2026-11-26"), "is not a date"),
+        (lambda e: e[1].update(snapshot_sha256=e[0]["snapshot_sha256"]), "was retrieved on 2026-11-26, after"),
+        (
+            lambda e: e.append(dict(e[1], version="2026.11.20", release_date=dt.date(2026, 11, 20))),
+            "but the release below it (newest first) is",
+        ),
+    ],
+    ids=[
+        "unknown snapshot",
+        "no such day",
+        "older than its predecessor",
+        "version is not the date",
+        "suffix with a zero",
+        "dated in the future",
+        "wrong predecessor",
+        "date as text",
+        "first release re-pointed at a later snapshot",
+        "a release added below the first",
+    ],
+)
+def test_the_release_list_is_checked(accepted_copy, edit, phrase):
+    """Issue 20, item 4: each published before; each now stops before anything is built."""
+    own = accepted_copy / "releases" / "releases.yaml"
+    entries = yaml.safe_load(own.read_text(encoding="utf-8"))
+    edit(entries)
+    own.write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
+    before = tree_digest(accepted_copy)
+    stopped(run_cli("publish", root=accepted_copy), phrase)
+    assert tree_digest(accepted_copy) == before
+
+
+def test_records_only_for_listed_releases_after_the_first(published_copy):
+    for version, phrase in ((VERSION, "the first release"), ("2026.11.30", "which releases/releases.yaml does not")):
+        path = published_copy / "releases" / "changes" / f"{version}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("[]\n", encoding="utf-8")
+        shutil.copy(published_copy.parent / "root" / "releases" / "changes" / path.name, path) if False else None
+        own = published_copy / "releases" / "releases.yaml"
+        if not own.is_file():
+            own.write_text(yaml.safe_dump(repository_releases(), allow_unicode=True), encoding="utf-8")
+        if version == VERSION:
+            acceptance = records.new(_first(published_copy), _first(published_copy), [], "x").entry()
+            path.write_text(yaml.safe_dump([acceptance]), encoding="utf-8")
+        stopped(run_cli("publish", root=published_copy), phrase)
+        path.unlink()
+
+
+def _first(root):
+    from pipeline.release import history
+
+    return history.load(root)[-1]
+
+
+def test_a_code_change_that_alters_an_earlier_release_stops_the_build(accepted_copy, monkeypatch):
+    """The changes of every release are recomputed with the code of the build: where the code now reads
+    the two snapshots differently, the recorded acceptance no longer equals them, and the build names
+    the rows (here the diff is altered in the process, as a changed extractor would)."""
+    from pipeline.build import source_tables
+    from pipeline.raw import current_snapshot
+    from pipeline.release import changes
+
+    snapshot = current_snapshot(accepted_copy / "raw" / "manifest.json")
+    tables = source_tables(snapshot)
+    verdict = gate.decide(accepted_copy, snapshot, tables)
+    assert verdict.pending == [] and len(verdict.tables["release_changes"]) == 1
+    real = changes.diff
+
+    def reads_differently(old, new, package):
+        return [c | {"new_value": c["new_value"].upper()} for c in real(old, new, package)]
+
+    monkeypatch.setattr(changes, "diff", reads_differently)
+    verdict = gate.decide(accepted_copy, snapshot, tables)
+    (pending,) = verdict.pending
+    assert pending.release.version == NEXT and pending.recorded.accepted_by == "A. Reviewer"
+    with pytest.raises(PipelineError, match="computed but not accepted: .*'DÄULET TURLYKHANOV'.*accepted but not"):
+        verdict.require(accepted_copy)
