@@ -64,6 +64,29 @@ def test_stale_erratum_stops_the_build(source_text):
     assert "erratum E001 expects the source to show '248.291' but it shows '248,290'" in str(error)
 
 
+def test_an_erratum_the_source_itself_now_corrects_is_not_applied(source_text, tables):
+    """A later revision that shows the corrected value: E001 no longer applies (nothing to correct), is
+    not an error, and stays in errata/errata.yaml for the earlier snapshot that needs it."""
+    fixed = extract_text(replace_once(source_text, "| 248.291 |", "| 248,291 |"))
+    assert "E001" not in {row["erratum_id"] for row in fixed["errata"]}
+    assert "E001" in {row["erratum_id"] for row in tables["errata"]}
+    assert fixed["national_party_list_results"] == tables["national_party_list_results"]
+
+
+def test_an_earlier_snapshot_may_lack_the_cells_of_later_errata():
+    """An erratum naming a row that an earlier release's snapshot does not have yet is an error in the
+    current snapshot only (an earlier one is read to recompute the changes of the releases)."""
+    from pipeline.errata import Erratum
+    from pipeline.extract.context import Extraction
+    from pipeline.reference import Reference
+
+    erratum = Erratum("E999", "parties", "party_id=new", "leader_name", "A", "B", "a later row")
+    errata = {(erratum.table, erratum.key, erratum.column): erratum}
+    Extraction(Reference.load(), errata, earlier=True).check_errata_used()
+    with pytest.raises(PipelineError, match="errata E999 name cells the extractor never read"):
+        Extraction(Reference.load(), errata).check_errata_used()
+
+
 def test_changed_snapshot_is_refused(tmp_path):
     root = make_root(tmp_path)
     snapshot = root / "raw" / "2023_Kazakh_legislative_election.txt"
