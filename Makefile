@@ -17,6 +17,12 @@ SOURCES := $(shell find raw schemas errata sources forensics releases pipeline -
 
 all: datapackage.json
 
+# A merge conflict in a generated text file of the release (datapackage.json, processed/*.csv, the
+# docs) is an output to rebuild, whatever its time stamp says: the descriptor is then made out of date.
+ifneq ($(shell grep -l -s '^<<<<<<< ' datapackage.json processed/*.csv docs/*.md docs/*.sql 2>/dev/null),)
+.PHONY: datapackage.json
+endif
+
 # uv itself is pinned by hash too (requirements-tools.lock), like everything it installs.
 $(STAMP): requirements.lock requirements-tools.lock
 	$(PYTHON) -m venv $(TOOLS)

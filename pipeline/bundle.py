@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 from pipeline import ROOT
 from pipeline.errors import PipelineError
 from pipeline.files import sha256_file
-from pipeline.release.swap import DESCRIPTOR
+from pipeline.release.swap import DESCRIPTOR, release_paths
 
 DIST = "dist"
 # Files that travel with the data (the code's licence too: the bundle has none of the code, but
@@ -27,26 +28,41 @@ PACKAGE_FILES = ("LICENSE-DATA.md", "LICENSE", "CITATION.cff", "CHANGELOG.md")
 
 
 def build(root: Path = ROOT) -> Path:
-    """Write the bundle of the release in `root` and its descriptor; returns the bundle's path."""
-    descriptor = root / DESCRIPTOR
-    if not descriptor.is_file():
-        raise PipelineError("bundle", f"no published release in {root}; run `make` first.")
-    package = json.loads(descriptor.read_text(encoding="utf-8"))
-    version, name = package["version"], f"{package['name']}-{package['version']}"
-    # Exactly the files the descriptor lists, each checked against its size and sha256 (nothing else
-    # that lies in processed/, and nothing changed since publish), then the package's own files.
-    members = {DESCRIPTOR: descriptor}
-    for resource in package["resources"]:
-        path = root / resource["path"]
-        if not path.is_file() or f"sha256:{sha256_file(path)}" != resource["hash"]:
+    """Write the bundle of the release in `root` and its descriptor; returns the bundle's path. The names,
+    version and date come from the package's own metadata (schemas/package.yaml) and the release list;
+    the published descriptor only gives each file's sha256, and must list exactly the release's files."""
+    from pipeline import metadata
+    from pipeline.release import history, readers
+
+    schemas = metadata.load()
+    meta = schemas.meta
+    newest = history.load(root)[0]
+    version = newest.version
+    published = readers.descriptor(root, "bundle")
+    expected = {"name": meta["name"], "version": version, "created": f"{newest.release_date:%Y-%m-%d}T00:00:00Z"}
+    for key, value in expected.items():  # the descriptor must be this release's, as publish writes it
+        if published.get(key) != value:
             raise PipelineError(
-                "bundle", f"{resource['path']} is missing or differs from datapackage.json; run `make` again."
+                "bundle",
+                f"{root / DESCRIPTOR} gives {key} {published.get(key)!r}, but the release is {meta['name']} "
+                f"{version} of {newest.release_date}: it is not the published release's; run `make` to rebuild it.",
             )
-        members[resource["path"]] = path
+    members = {DESCRIPTOR: root / DESCRIPTOR} | _verified_files(root, published, release_paths(schemas))
     members |= {item: (root / item if (root / item).is_file() else ROOT / item) for item in PACKAGE_FILES}
     missing = [arcname for arcname, path in members.items() if not path.is_file()]
     if missing:
         raise PipelineError("bundle", f"the release in {root} is incomplete: {', '.join(missing)} missing.")
+    name = f"{meta['name']}-{version}"
+    package = {
+        "name": meta["name"],
+        "title": meta["title"],
+        "description": " ".join(meta["description"].split()),
+        "citation": " ".join(meta["citation"].split()).replace("VERSION", version),
+        "version": version,
+        "created": expected["created"],
+        "licenses": meta["licenses"],
+        "tables": [(resource.name, resource.title) for resource in schemas.resources],
+    }
     stamp = (*map(int, package["created"][:10].split("-")), 0, 0, 0)  # the release date, not the build time
     data = io.BytesIO()
     with zipfile.ZipFile(data, "w") as archive:
@@ -86,11 +102,34 @@ def build(root: Path = ROOT) -> Path:
         ],
     }
     _replace(bundle, body)
-    for old in dist.glob(f"{package['name']}-*.zip"):  # one bundle: older releases are in the history
-        if old != bundle:
+    older = re.compile(re.escape(meta["name"]) + r"-[0-9]{4}\.[0-9]{2}\.[0-9]{2}(\.[0-9]+)?\.zip")
+    for old in dist.iterdir():  # one bundle: older releases are in the history (regular files named so only)
+        if old != bundle and older.fullmatch(old.name) and old.is_file() and not old.is_symlink():
             old.unlink()
     _replace(dist / DESCRIPTOR, (json.dumps(listing, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return bundle
+
+
+def _verified_files(root: Path, published: dict, expected: list[str]) -> dict[str, Path]:
+    """The release's files, each checked against the size and sha256 the descriptor gives it: the
+    descriptor must list exactly `expected` (nothing outside the release, nothing else that lies in
+    processed/), each a regular file inside `root`."""
+    resources = published.get("resources")
+    if not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources):
+        raise PipelineError("bundle", f"{root / DESCRIPTOR}: 'resources' is not a list of objects; run `make`.")
+    listed = {r.get("path"): r.get("hash") for r in resources}
+    unknown = sorted(repr(path) for path in listed if path not in expected)
+    absent = [path for path in expected if path not in listed]
+    if unknown or absent:
+        what = f"lists {', '.join(unknown[:3])}, not a file of the release" if unknown else f"lacks {absent[0]}"
+        raise PipelineError("bundle", f"{root / DESCRIPTOR} {what}; run `make` to rebuild it.")
+    members = {}
+    for relative in expected:
+        path = root / relative
+        if path.is_symlink() or not path.is_file() or f"sha256:{sha256_file(path)}" != listed[relative]:
+            raise PipelineError("bundle", f"{relative} is missing or differs from datapackage.json; run `make` again.")
+        members[relative] = path
+    return members
 
 
 def _replace(path: Path, body: bytes) -> None:
@@ -106,7 +145,7 @@ def _replace(path: Path, body: bytes) -> None:
 
 
 def _readme(package: dict) -> str:
-    tables = [r for r in package["resources"] if r.get("profile") == "tabular-data-resource"]
+    tables = package["tables"]
     lines = [
         f"# {package['title']}",
         "",
@@ -126,7 +165,7 @@ def _readme(package: dict) -> str:
         f"## The {len(tables)} tables",
         "",
     ]
-    lines += [f"- `{r['name']}`: {r['title']}" for r in tables]
+    lines += [f"- `{name}`: {title}" for name, title in tables]
     lines += [
         "",
         "## Read it",

@@ -20,7 +20,7 @@ from pipeline.commands import (
     cmd_validate,
     cmd_verify_raw,
 )
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, escape
 
 
 def _number(kind: type, low: float, high: float, *, strict_low: bool = False):
@@ -298,18 +298,47 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _robust_streams() -> None:
-    """Print what cannot be encoded (PYTHONIOENCODING=ascii) as escapes instead of failing."""
-    for stream in (sys.stdout, sys.stderr):
+class _Escaped:
+    """A text stream that writes control characters and direction overrides as escapes (a name or value
+    read from a file may hold an ANSI escape sequence); lines, tabs and carriage returns pass."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(escape(text, lines=True))
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _robust_streams() -> tuple:
+    """Print what cannot be encoded (PYTHONIOENCODING=ascii) as escapes instead of failing; a closed
+    stdout or stderr (`>&-`) writes nowhere instead of failing; every character a terminal would act on
+    is escaped. Returns the streams to restore."""
+    saved = (sys.stdout, sys.stderr)
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (for the whole process)
         try:
             stream.reconfigure(errors="backslashreplace")
         except (AttributeError, ValueError):
             pass
+        setattr(sys, name, stream if isinstance(stream, _Escaped) else _Escaped(stream))
+    return saved
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; every expected failure ends in one `error:` line and exit code 1."""
-    _robust_streams()
+    saved = _robust_streams()
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = saved  # as they were, for callers in the same process (tests)
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command != "download":  # the download client does not touch a build's folder

@@ -129,6 +129,7 @@ def cmd_check(args) -> int:
     from pipeline.crosscheck import load_checks
     from pipeline.quality import gate, outcome_summary
     from pipeline.release.lock import build_lock
+    from pipeline.release.readers import open_database
     from pipeline.release.swap import recover_locked
 
     database = args.root / "processed" / metadata.load().meta["database"]
@@ -138,23 +139,7 @@ def cmd_check(args) -> int:
     with build_lock(args.root, "check", wait=args.wait):
         if recover_locked(args.root):
             print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)
-        if not database.is_file():
-            raise PipelineError("check", f"no published database at {database}; run `make` first.")
-        try:
-            con = duckdb.connect(str(database), read_only=True)
-        except duckdb.Error as error:
-            first = str(error).splitlines()[0]
-            if "lock" in first.lower():
-                raise PipelineError(
-                    "check",
-                    f"cannot open {database}: another process has it open for writing ({first}).",
-                    hint="Close that process (e.g. a duckdb shell opened without -readonly) and run the command again.",
-                ) from None
-            raise PipelineError(
-                "check",
-                f"cannot open {database} as a DuckDB database: {first}.",
-                hint="Rebuild the release with `make`.",
-            ) from None
+        con = open_database(database, "check")
         try:
             applied = [
                 dict(zip([d[0] for d in con.description], row, strict=True))

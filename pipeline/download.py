@@ -22,6 +22,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -223,8 +224,37 @@ def download(
         client.close()
 
 
+def _tty(stream) -> bool:
+    return bool(stream is not None and getattr(stream, "isatty", lambda: False)())
+
+
+def _announce(progress, client: Client, base: str, wanted: list[Listed], fresh: int, seconds: float) -> None:
+    """One line before the files: how many, how large, and how long it may take (from the time the
+    descriptor took, where that was slow) within the command's deadline."""
+    if progress is None:
+        return
+    total = sum(item.bytes for item in wanted)
+    pace = ""
+    if seconds >= 1 and wanted:  # a slow server: every request may take as long
+        pace = f"; the descriptor took {seconds:.0f} s, so this may take about {_duration(seconds * len(wanted))}"
+    print(
+        f"{chr(13) if _tty(progress) else ''}download: {len(wanted)} file{'s' if len(wanted) != 1 else ''} "
+        f"({total:,} bytes) to fetch from {base}, {fresh} up to date{pace} (the command stops after "
+        f"{_duration(client.limits.deadline)}: --deadline)",
+        file=progress,
+        flush=True,
+    )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.2g} s" if seconds < 10 else f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
 def _download_into(client: Client, base: str, dest: Path, progress) -> dict[str, str]:
     """The download proper, under the target's lock."""
+    if _tty(progress):
+        print(f"download: reading {base}{DESCRIPTOR} ...", end="", file=progress, flush=True)
+    started = time.monotonic()
     body = client.get(base + DESCRIPTOR, max_bytes=MAX_DESCRIPTOR_BYTES)
     listed = parse_descriptor(body, base + DESCRIPTOR)
     own = _target_problem(dest, Listed(DESCRIPTOR, "", 0))
@@ -237,25 +267,33 @@ def _download_into(client: Client, base: str, dest: Path, progress) -> dict[str,
     status = {item.path: "up to date" if _up_to_date(dest / item.path, item) else "downloaded" for item in listed}
     wanted = [item for item in listed if status[item.path] == "downloaded"]
     _check_space(dest, sum(item.bytes for item in wanted) + len(body))
+    _announce(progress, client, base, wanted, len(listed) - len(wanted), time.monotonic() - started)
+    total, done = sum(item.bytes for item in wanted), 0
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + "-", dir=dest))
     try:
         (staging / "new").mkdir()
-        for item in wanted:
+        for number, item in enumerate(wanted, start=1):
             part = staging / "new" / item.path
             part.parent.mkdir(parents=True, exist_ok=True)
+            if _tty(progress):  # files and bytes done of the total, rewritten in place
+                line = f"  {number - 1} of {len(wanted)} files, {done:,} of {total:,} bytes; next {item.path}"
+                print(f"\r{line:<100.100}", end="", file=progress, flush=True)
             size, sha256 = client.get(
                 base + quote(item.path),
                 max_bytes=item.bytes,
                 exact_bytes=item.bytes,
                 into=part,
                 progress=progress,
-                label=item.path,
+                label=f"{number}/{len(wanted)} {item.path}" if _tty(progress) else item.path,
             )
+            done += size
             if sha256 != item.sha256:
                 raise _fail(
                     f"{item.path} does not match datapackage.json: {size:,} bytes with sha256 {sha256}, "
                     f"expected {item.bytes:,} bytes with sha256 {item.sha256}. Nothing was saved."
                 )
+        if _tty(progress):
+            print(f"\r{f'  {len(wanted)} of {len(wanted)} files, {done:,} bytes':<100}", file=progress, flush=True)
         (staging / "new" / DESCRIPTOR).write_bytes(body)
         _move_in(staging, dest, [item.path for item in wanted] + [DESCRIPTOR])
     finally:

@@ -3,6 +3,18 @@
 from __future__ import annotations
 
 MAX_MESSAGE = 1200  # characters of a message; longer ones are shortened in the middle
+# Characters that a terminal acts on or that reorder what it shows: escaped in every message (a value read
+# from a file may hold a newline, an ANSI escape sequence or a right-to-left override).
+_UNSAFE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {
+    c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029)
+}
+_LINES = {k: v for k, v in _UNSAFE.items() if chr(k) not in "\t\n\r"}
+
+
+def escape(text: str, *, lines: bool = False) -> str:
+    """`text` with every control character and direction override written as an escape (\\x1b,
+    \\u202e); with `lines`, tabs, newlines and carriage returns are kept (output of several lines)."""
+    return text.translate(_LINES if lines else _UNSAFE)
 
 
 class PipelineError(Exception):
@@ -37,7 +49,7 @@ class PipelineError(Exception):
         text = f"[{self.stage}] {where_text + ': ' if where_text else ''}{message}"
         if self.hint:
             text += f" {self.hint}"
-        return text
+        return escape(text)
 
 
 class MetadataError(PipelineError):

@@ -49,10 +49,13 @@ def _render(root: Path) -> dict[str, str]:
     import jinja2
     import vl_convert
 
+    from pipeline.release import readers
+
     pages = read_yaml(PORTAL / "pages.yaml")
     colours = read_yaml(PORTAL / "colours.yaml")
+    descriptor = readers.descriptor(root, "site")
     database = root / "processed" / metadata.load().meta["database"]
-    con = duckdb.connect(str(database), read_only=True)
+    con = readers.open_database(database, "site")
     try:
         tiles = read_yaml(PORTAL / "tiles.yaml")
         con.execute("CREATE TEMP TABLE tiles (region_id VARCHAR, short VARCHAR, col INTEGER, row INTEGER)")
@@ -64,7 +67,13 @@ def _render(root: Path) -> dict[str, str]:
             for path in sorted((PORTAL / "charts").glob("*.vl.json"))
         }
         tables = {path.stem: _query(con, path) for path in sorted((PORTAL / "tables").glob("*.sql"))}
-        context = _context(con, root)
+        context = _context(con, descriptor)
+    except duckdb.Error as error:  # a damaged or foreign database that opened (a portal query is named in _query)
+        raise PipelineError(
+            "site",
+            f"cannot read the release's database {database}: {str(error).splitlines()[0]}.",
+            hint="Rebuild the release with `make`.",
+        ) from None
     finally:
         con.close()
     files = {}
@@ -170,7 +179,7 @@ def _csv(table: dict) -> str:
     return text.getvalue()
 
 
-def _context(con, root: Path) -> dict:
+def _context(con, descriptor: dict) -> dict:
     def rows(sql: str) -> list[dict]:
         cursor = con.execute(sql)
         columns = [d[0] for d in cursor.description]
@@ -189,7 +198,6 @@ def _context(con, root: Path) -> dict:
         "count(*) FILTER (WHERE status = 'acknowledged') AS acknowledged FROM quality_checks"
     )
     tests = {r["test_id"]: r for r in rows("SELECT * FROM forensic_tests WHERE subject_id = 'all'")}
-    descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
     return {
         "nation": nation,
         "rules": rules,

@@ -193,9 +193,12 @@ def test_download_verifies_every_file_and_skips_what_is_there(fresh_build, tmp_p
         "processed/kz_election_2023.duckdb",
         (fresh_build / "processed/kz_election_2023.duckdb").stat().st_size,
     ) in large
-    assert sorted(progress.getvalue().splitlines()) == sorted(
-        f"  {path}: {size:,} bytes, complete" for path, size in large
+    announced, *lines = progress.getvalue().splitlines()
+    assert announced == (
+        f"download: {len(descriptor['resources'])} files ({sum(r['bytes'] for r in descriptor['resources']):,} bytes) "
+        f"to fetch from {url}/, 0 up to date (the command stops after 20 s: --deadline)"
     )
+    assert sorted(lines) == sorted(f"  {path}: {size:,} bytes, complete" for path, size in large)
     assert not list(dest.glob(".download-staging*"))
 
 

@@ -27,6 +27,13 @@ DOCS = (
 RELEASE_ITEMS = (PROCESSED, *DOCS, DESCRIPTOR)
 
 
+def release_paths(package) -> list[str]:
+    """Every file a release's descriptor lists (its resources' paths), from the package's metadata: each
+    table as CSV and Parquet, the database, the documents."""
+    tables = [f"{PROCESSED}/{r.name}.{suffix}" for r in package.resources for suffix in ("csv", "parquet")]
+    return [*tables, f"{PROCESSED}/{package.meta['database']}", *DOCS]
+
+
 def verify_staged(stage: Path) -> None:
     """The staged release must be exactly what its descriptor lists: every resource present with its
     bytes and sha256, every documentation item present, and nothing else in processed/."""

@@ -43,10 +43,7 @@ def open_returns(folder: Path, release: Path):
             )
     con = duckdb.connect()
     for name in RELEASE_TABLES:
-        path = release / f"{name}.parquet"
-        if not path.is_file():
-            raise PipelineError("stations", f"the release has no {path}", hint="Run `make` first, or pass --release.")
-        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({metadata.sql_string(path)})")
+        release_view(con, release, name, "stations")
     for resource in package.resources:
         path = folder / f"{resource.name}.parquet"
         if not path.is_file():
@@ -63,17 +60,53 @@ def open_returns(folder: Path, release: Path):
     return con
 
 
+def release_view(con, release: Path, name: str, stage: str) -> None:
+    """A view `name` over the release folder's Parquet file of that table, after checking that it is one:
+    readable as Parquet, with the columns and types of the published table; else a PipelineError naming
+    the release folder and file."""
+    import duckdb
+
+    from pipeline import metadata
+    from pipeline.errors import PipelineError
+    from pipeline.stations.validate import check_columns
+
+    path = release / f"{name}.parquet"
+    hint = "Run `make` first, or pass --release the processed/ folder of a release."
+    if not path.is_file():
+        raise PipelineError(stage, f"the release folder {release} has no {path.name}.", hint=hint)
+    try:
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({metadata.sql_string(path)})")
+        con.execute(f"SELECT count(*) FROM {name}").fetchone()  # reads every row group's metadata
+    except duckdb.Error as error:
+        reason = str(error).splitlines()[0]
+        raise PipelineError(
+            stage, f"the release folder {release}: {path.name} cannot be read as Parquet ({reason}).", hint=hint
+        ) from None
+    try:
+        check_columns(con, metadata.load().resource(name))
+    except PipelineError as error:
+        what = f"column {error.column}: {error.message}" if error.column else error.message
+        raise PipelineError(
+            stage, f"the release folder {release}: {path.name} is not the published table {name} ({what})", hint=hint
+        ) from None
+
+
 def read_release(release: Path) -> dict[str, list[dict]]:
     """The rows of region_ballots and party_list_results (what the generator needs) from `release`."""
     import duckdb
 
-    from pipeline import metadata
+    from pipeline.errors import PipelineError
 
     con = duckdb.connect()
     out = {}
-    for name in ("region_ballots", "party_list_results"):
-        cursor = con.execute(f"SELECT * FROM read_parquet({metadata.sql_string(release / f'{name}.parquet')})")
-        columns = [d[0] for d in cursor.description]
-        out[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    con.close()
+    try:
+        for name in ("region_ballots", "party_list_results"):
+            release_view(con, release, name, "synth")
+            cursor = con.execute(f"SELECT * FROM {name}")
+            columns = [d[0] for d in cursor.description]
+            out[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    except duckdb.Error as error:  # a damaged row group that only a full read reaches
+        raise PipelineError("synth", f"cannot read the release in {release}: {str(error).splitlines()[0]}.") from None
+    finally:
+        con.close()
     return out

@@ -35,43 +35,91 @@ def parse_anomaly(text: str) -> tuple[str, float]:
     return kind, value
 
 
-def _descriptor_says_synthetic(folder: Path) -> bool | None:
-    """True or False as the folder's datapackage.json says; None without a readable one."""
+MAX_DESCRIPTOR_BYTES = 2**20  # a station set's datapackage.json is a few KB
+
+
+def _descriptor(folder: Path, stage: str) -> dict | None:
+    """The folder's datapackage.json (a regular file of at most 1 MiB, read without following it into a
+    device or FIFO); None without one. A damaged one is a PipelineError naming it."""
+    from pipeline.release.readers import read_json
+
     try:
-        return json.loads((folder / "datapackage.json").read_text(encoding="utf-8")).get("synthetic") is True
-    except (OSError, ValueError, AttributeError):
+        data = read_json(folder / "datapackage.json", stage, max_bytes=MAX_DESCRIPTOR_BYTES)
+    except FileNotFoundError:
         return None
+    if not isinstance(data, dict):
+        raise PipelineError(stage, f"{folder / 'datapackage.json'} is not a JSON object.")
+    return data
 
 
-def _is_synthetic_set(folder: Path) -> bool:
-    """Whether the folder holds only what `synth` writes, and says it is synthetic: a set it may replace."""
+def _says_synthetic(folder: Path, stage: str) -> bool | None:
+    """True or False as the folder's datapackage.json says; None without one."""
+    data = _descriptor(folder, stage)
+    return None if data is None else data.get("synthetic") is True
+
+
+def _holds_data_package(folder: Path) -> bool:
+    """Whether a folder above --out holds a release (its tables) or another, real data package: a
+    datapackage.json that is a JSON object and does not say it is synthetic. A file there that is no
+    descriptor (damaged, too large, too deep, a FIFO or a device) is not a data package, and never stops
+    or hangs `synth`."""
+    if (folder / "region_ballots.parquet").exists():
+        return True
+    try:
+        data = _descriptor(folder, "synth")
+    except PipelineError:
+        return False
+    return isinstance(data, dict) and data.get("synthetic") is not True
+
+
+def _synthetic_files() -> set[str]:
     from pipeline import metadata
 
-    names = {f"{r.name}.parquet" for r in metadata.load_stations().resources} | {
+    return {f"{r.name}.parquet" for r in metadata.load_stations().resources} | {
         "datapackage.json",
         "data_dictionary.md",
     }
-    return _descriptor_says_synthetic(folder) is True and all(p.name in names for p in folder.iterdir())
+
+
+def _is_synthetic_set(folder: Path) -> bool:
+    """Whether the folder holds only regular files that `synth` writes, and says it is synthetic: a set it
+    may replace."""
+    names = _synthetic_files()
+    entries = list(folder.iterdir())
+    if not all(p.name in names and p.is_file() and not p.is_symlink() for p in entries):
+        return False
+    return _says_synthetic(folder, "synth") is True
+
+
+def refuse_release_path(path: Path, release: Path, root: Path, stage: str, what: str) -> None:
+    """Refuse to write `what` at `path` (resolved) inside a folder of the release or of the repository
+    (the repository's and --root's), or over a file at their top (datapackage.json, the README...)."""
+    from pipeline import ROOT
+
+    kept = {release} | {(base / name).resolve() for base in (ROOT, root) for name in PROTECTED}
+    for folder in sorted(kept):
+        if path == folder or path.is_relative_to(folder):
+            raise PipelineError(
+                stage,
+                f"{path} is inside {folder}, a folder of the release or of the repository; {what} never goes there.",
+            )
+    for base in sorted({ROOT.resolve(), root.resolve()}):
+        if path.parent == base and (path.exists() or path.name == "datapackage.json"):
+            raise PipelineError(stage, f"{path} is a file of the repository or its release; {what} never replaces it.")
 
 
 def _check_out(out: Path, release: Path, root: Path) -> None:
     """Refuse an --out where synthetic files could be taken for published or real ones."""
-    from pipeline import ROOT
     from pipeline.stations import GLOB
 
-    kept = {release} | {(base / name).resolve() for base in (ROOT, root) for name in PROTECTED}
-    for folder in sorted(kept):
-        if out == folder or out.is_relative_to(folder):
-            raise PipelineError(
-                "synth",
-                f"{out} is inside {folder}, a folder of the release or of the repository; synthetic data never "
-                "goes there.",
-            )
+    refuse_release_path(out, release, root, "synth", "synthetic data")
     for folder in out.parents:  # a folder above that holds a release, or another data package
-        if _descriptor_says_synthetic(folder) is False or (folder / "region_ballots.parquet").exists():
+        if _holds_data_package(folder):
             raise PipelineError(
                 "synth", f"{out} is inside {folder}, which holds a data package; choose another folder."
             )
+    if out.exists() and not out.is_dir():
+        raise PipelineError("synth", f"{out} exists and is not a folder; choose a new folder.")
     if out.exists() and any(out.iterdir()) and not _is_synthetic_set(out):
         raise PipelineError(
             "synth", f"{out} is not empty and holds other files than an earlier synthetic set; choose a new folder."
@@ -103,11 +151,12 @@ def cmd_synth(args) -> int:
     try:
         command = {"command": "python -m pipeline synth", "stations": args.stations, "seed": args.seed}
         write(election, stage, description={**command, "anomalies": anomalies})
-        if out.exists():
+        if out.exists():  # an earlier synthetic set: moved aside whole, then only the files synth writes removed
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
             out.rename(old / "set")
             stage.rename(out)
-            shutil.rmtree(old)
+            _remove_set(old / "set")
+            old.rmdir()
         else:
             stage.rename(out)
     finally:
@@ -122,6 +171,16 @@ def cmd_synth(args) -> int:
         f"in {time.perf_counter() - started:.1f} s."
     )
     return 0
+
+
+def _remove_set(folder: Path) -> None:
+    """Remove an earlier synthetic set: the regular files synth writes, then the folder (which fails, and
+    keeps it, if anything else appeared in it meanwhile)."""
+    names = _synthetic_files()
+    for path in folder.iterdir():
+        if path.name in names and path.is_file() and not path.is_symlink():
+            path.unlink()
+    folder.rmdir()
 
 
 def check_returns(folder: Path, release: Path, *, forensics: bool = True) -> dict:
@@ -193,10 +252,16 @@ def cmd_stations(args) -> int:
     folder = args.folder.resolve()
     if not folder.is_dir():
         raise PipelineError("stations", f"{folder} is not a folder of station returns.")
+    json_path = args.json and args.json.resolve()
+    if json_path:  # checked before anything runs
+        refuse_release_path(json_path, release, args.root.resolve(), "stations", "the --json file")
+        if json_path.is_dir():
+            raise PipelineError("stations", f"--json {json_path} is a folder; name a file.")
+    says_synthetic = _says_synthetic(folder, "stations")  # a damaged descriptor: refused before any work
     started = time.perf_counter()
     result = check_returns(folder, release)
     seconds = time.perf_counter() - started
-    synthetic = " (SYNTHETIC data)" if _descriptor_says_synthetic(folder) or _marked_synthetic(folder) else ""
+    synthetic = " (SYNTHETIC data)" if says_synthetic or _marked_synthetic(folder) else ""
     counts = ", ".join(f"{name} {count:,}" for name, count in result["counts"].items())
     print(f"{folder}{synthetic}: valid ({counts}); {len(result['checks'])} cross-checks passed; in {seconds:.2f} s.")
     if not result["forensics"]:
@@ -207,6 +272,8 @@ def cmd_stations(args) -> int:
         p = "n/a" if row["p_value"] is None else f"{row['p_value']:.3g}"
         print(f"  {row['test_id']:<28} p = {p:<10} stations {row['stations_tested']:>9,}  null: {row['null_model']}")
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
-        print(f"Results and the turnout x leader histogram: {args.json}", file=sys.stderr)
+        from pipeline.files import write_atomically
+
+        write_atomically(json_path, (json.dumps(result, indent=2, default=str) + "\n").encode("utf-8"))
+        print(f"Results and the turnout x leader histogram: {json_path}", file=sys.stderr)
     return 0

@@ -29,7 +29,7 @@ def validate(con, package: metadata.Package | None = None) -> dict[str, int]:
     for resource in package.resources:
         if resource.name not in present:
             continue
-        _check_columns(con, resource)
+        check_columns(con, resource)
         keys = [
             fk
             for fk in resource.foreign_keys
@@ -81,7 +81,8 @@ def _value_rules(f: metadata.Field) -> dict:
     return {k: v for k, v in f.constraints.items() if k != "required"}
 
 
-def _check_columns(con, resource: metadata.Resource) -> None:
+def check_columns(con, resource: metadata.Resource) -> None:
+    """The view `resource.name` has exactly the resource's columns, each of an accepted type."""
     found = {name: kind for name, kind, *_ in con.execute(f"DESCRIBE {resource.name}").fetchall()}
     for f in resource.fields:
         if f.name not in found:

@@ -1,0 +1,88 @@
+"""Reading a published release, or any JSON file a command is given, with a clear error for a damaged
+one: only regular files, within a size and nesting cap, a merge conflict named as such; and the release's
+DuckDB database opened read-only, a truncated or locked one named as such."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+from pipeline.errors import PipelineError
+
+MAX_JSON_BYTES = 8 * 2**20  # a descriptor of this package is about 200 KB
+CONFLICT = "<<<<<<< "
+
+
+def read_json(path: Path, stage: str, *, hint: str | None = None, max_bytes: int = MAX_JSON_BYTES):
+    """The JSON in `path`: a regular file (not a folder, device, FIFO or socket, whatever a link points
+    to), at most `max_bytes`, nested no deeper than the parser reaches; anything else is a PipelineError
+    naming the file (FileNotFoundError propagates, for callers to whom a missing file means something)."""
+    try:
+        facts = os.stat(path)
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise PipelineError(stage, f"cannot read {path}: {error.strerror}.", hint=hint) from None
+    if not stat.S_ISREG(facts.st_mode):
+        raise PipelineError(stage, f"{path} is not a regular file.", hint=hint)
+    if facts.st_size > max_bytes:
+        raise PipelineError(stage, f"{path} has {facts.st_size:,} bytes, more than the {max_bytes:,} read.", hint=hint)
+    try:  # O_NONBLOCK: a file swapped for a FIFO after the stat does not hang the open
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as error:
+        raise PipelineError(stage, f"cannot read {path}: {error.strerror}.", hint=hint) from None
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PipelineError(stage, f"{path} is not a regular file.", hint=hint)
+        data = file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise PipelineError(stage, f"{path} has more than the {max_bytes:,} bytes read.", hint=hint)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PipelineError(stage, f"{path} is not UTF-8 (byte {error.start}).", hint=hint) from None
+    if any(line.startswith(CONFLICT) for line in text.splitlines()):
+        raise PipelineError(stage, f"{path} holds a merge conflict (a line starting '<<<<<<<').", hint=hint)
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise PipelineError(stage, f"{path} is not valid JSON: {error}.", hint=hint) from None
+    except RecursionError:  # the parser recurses once per level: the interpreter's limit is the cap
+        raise PipelineError(stage, f"{path} nests its arrays or objects too deep to read.", hint=hint) from None
+
+
+def descriptor(root: Path, stage: str) -> dict:
+    """The published release's datapackage.json, an object; missing or damaged: a PipelineError."""
+    path = root / "datapackage.json"
+    hint = "It is generated: run `make` (or `python -m pipeline publish`) to rebuild it."
+    try:
+        package = read_json(path, stage, hint=hint)
+    except FileNotFoundError:
+        raise PipelineError(stage, f"no published release in {root}; run `make` first.") from None
+    if not isinstance(package, dict):
+        raise PipelineError(stage, f"{path} is not a JSON object.", hint=hint)
+    return package
+
+
+def open_database(path: Path, stage: str):
+    """A read-only connection to a published DuckDB database; a missing, damaged or locked one is a
+    PipelineError naming the file."""
+    import duckdb
+
+    if not path.is_file():
+        raise PipelineError(stage, f"no published database at {path}; run `make` first.")
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as error:
+        first = str(error).splitlines()[0]
+        if "lock" in first.lower():
+            raise PipelineError(
+                stage,
+                f"cannot open {path}: another process has it open for writing ({first}).",
+                hint="Close that process (e.g. a duckdb shell opened without -readonly) and run the command again.",
+            ) from None
+        raise PipelineError(
+            stage, f"cannot open {path} as a DuckDB database: {first}.", hint="Rebuild the release with `make`."
+        ) from None

@@ -1,0 +1,336 @@
+"""Damaged files and arguments (issue 20, items 5 to 15): each gives one clear line naming the file, exit
+code 1, nothing written, no traceback and no hang; or, where nothing is wrong with what the command was
+asked to do, it does it without being thrown off."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline import ROOT
+from pipeline.download import download
+from pipeline.net import Limits
+from tests.conftest import run_cli, tree
+from tests.hostile import assert_clear_failure, run_main
+from tests.servers import Scripted, ok, serve
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """A small synthetic set of station returns, against the repository's release."""
+    out = tmp_path_factory.mktemp("synth") / "set"
+    run = run_main("synth", "--stations", "60", "--seed", "3", "--out", str(out))
+    assert run.code == 0, run.err
+    return out
+
+
+def station_set(synthetic, folder: Path) -> Path:
+    shutil.copytree(synthetic, folder)
+    return folder
+
+
+def descriptor_of(root: Path) -> dict:
+    return json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+
+
+def set_descriptor(root: Path, package: dict) -> None:
+    (root / "datapackage.json").write_text(json.dumps(package, indent=2), encoding="utf-8")
+
+
+# Item 5 and 11: the bundle takes its names from the package's metadata and packs only the release's files.
+@pytest.mark.parametrize(
+    "edit, phrase",
+    [
+        (lambda p: p | {"name": "../../x"}, "gives name '../../x'"),
+        (lambda p: p | {"name": "../*"}, "gives name '../*'"),
+        (lambda p: {k: v for k, v in p.items() if k != "created"}, "gives created None"),
+        (lambda p: {k: v for k, v in p.items() if k != "version"}, "gives version None"),
+        (lambda p: p | {"resources": {"path": "processed/regions.csv"}}, "'resources' is not a list of objects"),
+        (lambda p: p | {"resources": ["processed/regions.csv"]}, "'resources' is not a list of objects"),
+        (
+            lambda p: p | {"resources": [*p["resources"], {"path": "/etc/hostname", "hash": _etc_hostname()}]},
+            "lists '/etc/hostname', not a file of the release",
+        ),
+        (
+            lambda p: p | {"resources": [*p["resources"], {"path": "../outside.txt", "hash": "sha256:0"}]},
+            "lists '../outside.txt', not a file of the release",
+        ),
+        (lambda p: p | {"resources": p["resources"][1:]}, "lacks processed/regions.csv"),
+    ],
+    ids=[
+        "name with ..",
+        "name with a glob",
+        "no created",
+        "no version",
+        "resources an object",
+        "resources text",
+        "a file outside",
+        "a path with ..",
+        "a file left out",
+    ],  # fmt: skip
+)
+def test_the_bundle_trusts_no_name_or_path_of_the_descriptor(published_copy, edit, phrase):
+    (published_copy / "dist").mkdir()
+    decoy = published_copy.parent / "x-2026.11.25.zip"  # what `"name": "../../x"` wrote and then removed
+    decoy.write_bytes(b"a user's file")
+    set_descriptor(published_copy, edit(descriptor_of(published_copy)))
+    before = tree(published_copy.parent)
+    assert_clear_failure(run_main("--root", str(published_copy), "bundle"), "error: [bundle]", phrase)
+    assert tree(published_copy.parent) == before and decoy.read_bytes() == b"a user's file"
+
+
+def _etc_hostname() -> str:
+    import hashlib
+
+    path = Path("/etc/hostname")
+    return "sha256:" + hashlib.sha256(path.read_bytes() if path.is_file() else b"").hexdigest()
+
+
+def test_the_bundle_removes_only_its_own_older_bundles(published_copy):
+    dist = published_copy / "dist"
+    (dist / "kz-election-2023-2026.11.01.zip").mkdir(parents=True)  # a folder named like one: kept
+    (dist / "kz-election-2023-2026.11.02.zip").write_bytes(b"an older bundle")
+    (dist / "kz-election-2023-notes.zip").write_bytes(b"a user's file")
+    run = run_main("--root", str(published_copy), "bundle")
+    assert run.code == 0, run.err
+    assert sorted(p.name for p in dist.iterdir()) == [
+        "datapackage.json",
+        "kz-election-2023-2026.11.01.zip",
+        "kz-election-2023-2026.11.25.zip",
+        "kz-election-2023-notes.zip",
+    ]
+
+
+# Item 6: `stations --json` never writes into the release or the repository.
+@pytest.mark.parametrize("target", ["processed/x.json", "datapackage.json", "docs/quality_report.md", "raw/x.json"])
+def test_stations_json_never_writes_into_the_release(synthetic, published_copy, target):
+    before = tree(published_copy)
+    run = run_main("--root", str(published_copy), "stations", str(synthetic), "--json", str(published_copy / target))
+    assert_clear_failure(run, "error: [stations]", str(published_copy / target))
+    assert tree(published_copy) == before
+
+
+def test_stations_json_writes_where_it_may(synthetic, tmp_path):
+    run = run_main("stations", str(synthetic), "--json", str(tmp_path / "results.json"))
+    assert run.code == 0, run.err
+    assert json.loads((tmp_path / "results.json").read_text())["counts"]["stations"] == 60
+
+
+# Item 7: a merge conflict in the committed, generated descriptor.
+CONFLICT = "<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> theirs\n"
+
+
+@pytest.mark.parametrize("command", ["site", "bundle"])
+def test_a_merge_conflict_in_the_descriptor_is_named(published_copy, command):
+    (published_copy / "datapackage.json").write_text(CONFLICT, encoding="utf-8")
+    before = tree(published_copy)
+    run = run_main("--root", str(published_copy), command)
+    assert_clear_failure(run, f"error: [{command}]", "datapackage.json holds a merge conflict", "run `make`")
+    assert tree(published_copy) == before
+
+
+def test_publish_rebuilds_a_conflicted_descriptor(published_copy):
+    """publish never reads the published descriptor: it rebuilds it."""
+    good = (published_copy / "datapackage.json").read_bytes()
+    (published_copy / "datapackage.json").write_text(CONFLICT, encoding="utf-8")
+    assert run_cli("publish", root=published_copy).returncode == 0
+    assert (published_copy / "datapackage.json").read_bytes() == good
+
+
+def test_make_rebuilds_a_conflicted_descriptor_whatever_its_time_stamp(tmp_path):
+    """The Makefile makes the descriptor out of date when a generated file holds a conflict marker."""
+    for folder in ("raw", "schemas", "errata", "sources", "forensics", "releases", "pipeline", "processed", "docs"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x").write_text("x")
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    now = time.time()
+    for name, age in (("requirements.lock", 100), ("requirements-tools.lock", 100), ("installed", 50)):
+        (tmp_path / name).write_text("")
+        os.utime(tmp_path / name, (now - age, now - age))
+    stamp = tmp_path / "installed"
+    (tmp_path / "datapackage.json").write_text("{}\n")
+    os.utime(tmp_path / "datapackage.json", (now + 60, now + 60))  # newer than every input
+
+    def up_to_date() -> bool:
+        command = ["make", "-q", "-C", str(tmp_path), "datapackage.json", f"STAMP={stamp}"]
+        return subprocess.run(command, capture_output=True).returncode == 0
+
+    assert up_to_date()
+    (tmp_path / "processed" / "regions.csv").write_text("<<<<<<< HEAD\nregion_id\n=======\n>>>>>>> x\n")
+    assert not up_to_date()
+
+
+# Item 8: `site` on a truncated database.
+def test_site_on_a_truncated_database_names_it(published_copy):
+    database = published_copy / "processed" / "kz_election_2023.duckdb"
+    database.write_bytes(database.read_bytes()[: database.stat().st_size // 3])
+    before = tree(published_copy)
+    run = run_main("--root", str(published_copy), "site")
+    assert_clear_failure(run, "error: [site]", str(database), within=10)
+    assert tree(published_copy) == before
+
+
+# Item 9: a station folder's datapackage.json is read only as a small regular file.
+def _deep(path: Path) -> None:
+    path.write_text("[" * 100_000 + "]" * 100_000)
+
+
+def _zero(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+def _sparse(path: Path) -> None:
+    with path.open("wb") as file:
+        file.truncate(2**30)
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+PLANTED = {"deep nesting": _deep, "link to /dev/zero": _zero, "1 GB sparse file": _sparse, "FIFO": _fifo}
+PLANTED_PHRASE = {
+    "deep nesting": "nests its arrays or objects too deep",
+    "link to /dev/zero": "is not a regular file",
+    "1 GB sparse file": "has 1,073,741,824 bytes, more than the 1,048,576 read",
+    "FIFO": "is not a regular file",
+}
+
+
+@pytest.mark.parametrize("kind", PLANTED)
+def test_a_damaged_station_descriptor_is_refused_at_once(synthetic, tmp_path, kind):
+    folder = station_set(synthetic, tmp_path / "set")
+    (folder / "datapackage.json").unlink()
+    PLANTED[kind](folder / "datapackage.json")
+    run = run_main("stations", str(folder))
+    assert_clear_failure(run, "error: [stations]", str(folder / "datapackage.json"), PLANTED_PHRASE[kind], within=3)
+
+
+@pytest.mark.parametrize("kind", PLANTED)
+def test_a_file_planted_above_the_output_neither_breaks_nor_hangs_synth(tmp_path, kind):
+    PLANTED[kind](tmp_path / "datapackage.json")
+    run = run_main("synth", "--stations", "40", "--out", str(tmp_path / "set"))
+    assert run.code == 0 and run.seconds < 10, run.err
+    assert (tmp_path / "set" / "stations.parquet").is_file()
+
+
+# Item 10: a damaged --release folder.
+def _garbage(release: Path) -> None:
+    (release / "region_ballots.parquet").write_bytes(b"PAR1 this is not parquet PAR1")
+
+
+def _wrong_table(release: Path) -> None:
+    shutil.copy(release / "regions.parquet", release / "region_ballots.parquet")
+
+
+def _missing_column(release: Path) -> None:
+    con = duckdb.connect()
+    path = release / "region_ballots.parquet"
+    con.execute(f"CREATE TABLE t AS SELECT * EXCLUDE (registered_voters_count) FROM read_parquet('{path}')")
+    con.execute(f"COPY t TO '{path}' (FORMAT parquet)")
+    con.close()
+
+
+@pytest.mark.parametrize(
+    "damage, phrase",
+    [
+        (_garbage, "region_ballots.parquet cannot be read as Parquet"),
+        (_wrong_table, "region_ballots.parquet is not the published table region_ballots"),
+        (_missing_column, "is not the published table region_ballots (column registered_voters_count: the column is"),
+    ],
+    ids=["garbage", "another table", "a column missing"],
+)
+@pytest.mark.parametrize("command", ["stations", "synth"])
+def test_a_damaged_release_folder_is_named(synthetic, tmp_path, damage, phrase, command):
+    release = tmp_path / "release"
+    shutil.copytree(ROOT / "processed", release, ignore=shutil.ignore_patterns("*.csv", "*.duckdb"))
+    damage(release)
+    out = tmp_path / "out"
+    argv = [str(synthetic)] if command == "stations" else ["--stations", "40", "--out", str(out)]
+    run = run_main(command, *argv, "--release", str(release))
+    assert_clear_failure(run, f"the release folder {release}", phrase)
+    assert not out.exists()
+
+
+# Item 12: what comes from a file reaches the terminal escaped.
+def test_control_characters_from_a_file_are_escaped_in_every_message(synthetic, tmp_path):
+    folder = station_set(synthetic, tmp_path / "set")
+    con = duckdb.connect()
+    path = folder / "stations.parquet"
+    con.execute(f"CREATE TABLE t AS SELECT * FROM read_parquet('{path}')")
+    first = "(SELECT min(station_id) FROM t)"
+    con.execute(f"UPDATE t SET station_id = 'x' || chr(10) || chr(27) || '[2J' WHERE station_id = {first}")
+    con.execute(f"COPY t TO '{path}' (FORMAT parquet)")
+    con.close()
+    run = run_main("stations", str(folder))
+    error = assert_clear_failure(run, "x\\x0a\\x1b[2J")
+    assert "\x1b" not in run.err and "\x1b" not in run.out and error.count("\n") == 0
+    result = subprocess.run(  # and in a real process, on its real stderr
+        [sys.executable, "-m", "pipeline", "stations", str(folder)], capture_output=True, cwd=ROOT, timeout=60
+    )
+    assert result.returncode == 1 and b"\x1b" not in result.stderr and b"\\x1b[2J" in result.stderr
+
+
+# Item 13: synth replaces only the regular files it wrote.
+def test_synth_never_deletes_a_users_folder(synthetic, tmp_path):
+    folder = station_set(synthetic, tmp_path / "set")
+    (folder / "stations.parquet").unlink()
+    (folder / "stations.parquet").mkdir()
+    (folder / "stations.parquet" / "mine.txt").write_text("a user's file")
+    run = run_main("synth", "--stations", "40", "--out", str(folder))
+    assert_clear_failure(run, "holds other files than an earlier synthetic set")
+    assert (folder / "stations.parquet" / "mine.txt").read_text() == "a user's file"
+    again = station_set(synthetic, tmp_path / "again")  # an earlier set is replaced as before
+    assert run_main("synth", "--stations", "40", "--out", str(again)).code == 0
+    assert not list(tmp_path.glob(".again.*"))
+
+
+# Item 14: a slow server: said up front, and progress on a terminal.
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_slow_server_is_announced_with_progress_on_a_terminal(fresh_build, tmp_path):
+    served = tmp_path / "served"
+    (served / "processed").mkdir(parents=True)
+    package = descriptor_of(fresh_build)
+    package["resources"] = [r for r in package["resources"] if r["path"].endswith(("regions.csv", "parties.csv"))]
+    for resource in package["resources"]:
+        shutil.copy(fresh_build / resource["path"], served / resource["path"])
+    body = json.dumps(package).encode()
+    files = {"/datapackage.json": body} | {
+        f"/{r['path']}": (served / r["path"]).read_bytes() for r in package["resources"]
+    }
+
+    def slow(path, number):  # every answer after 1.1 s
+        return ok(files[path], "application/octet-stream")[:3] + (1.1, 0)
+
+    terminal = _Terminal()
+    with serve(Scripted, script=slow) as (url, _):
+        download(url, tmp_path / "dest", limits=Limits(timeout=5, deadline=60, retries=0), progress=terminal)
+    shown = terminal.getvalue()
+    assert "download: reading " in shown.splitlines()[0]
+    assert "download: 2 files (" in shown and "0 up to date; the descriptor took 1 s, so this may take about 2" in shown
+    assert "(the command stops after 60 s: --deadline)" in shown
+    assert "0 of 2 files, 0 of " in shown and "1 of 2 files, " in shown and "2 of 2 files, " in shown
+
+
+# Item 15: stdout or stderr closed.
+@pytest.mark.parametrize("command", [["--version"], ["verify-raw"], ["extract"], ["check"], ["download"]])
+def test_a_closed_stdout_or_stderr_is_no_crash(command):
+    python = f"{sys.executable} -m pipeline {' '.join(command)}"
+    for closed in (">&-", "2>&-", ">&- 2>&-"):
+        result = subprocess.run(["sh", "-c", f"{python} {closed}"], cwd=ROOT, capture_output=True, timeout=60)
+        expected = 1 if command == ["download"] else 0  # (download: --base-url is missing: a usage error)
+        assert result.returncode == expected, (closed, result.stderr)
+        assert b"Traceback" not in result.stderr
