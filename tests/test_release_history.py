@@ -41,29 +41,29 @@ def state(files: dict[str, bytes]) -> dict:
 
 def rewrites(before: dict, after: dict) -> list[str]:
     """What `after` changed or dropped of what `before` held."""
-    out = []
-    for version, entry in before["releases"].items():
-        later = after["releases"].get(version)
-        if later is None:
-            out.append(f"release {version} was removed from releases/releases.yaml")
-            continue
-        for field in KEPT_RELEASE_FIELDS:
-            if field in entry and later.get(field) != entry[field]:
-                out.append(f"release {version}: {field} changed from {entry[field]!r} to {later.get(field)!r}")
+    out = _entries_kept(before["releases"], after["releases"], KEPT_RELEASE_FIELDS, "release", "releases/releases.yaml")
+    out += _entries_kept(before["snapshots"], after["snapshots"], KEPT_SNAPSHOT_FIELDS, "snapshot", "raw/manifest.json")
     for path, body in before["records"].items():
         if not after["records"].get(path, b"").startswith(body):
             out.append(f"{path} was edited or removed (an acceptance file only grows)")
-    for path, entry in before["snapshots"].items():
-        later = after["snapshots"].get(path)
-        if later is None:
-            out.append(f"snapshot {path} was removed from raw/manifest.json")
-            continue
-        for field in KEPT_SNAPSHOT_FIELDS:
-            if field in entry and later.get(field) != entry[field]:
-                out.append(f"snapshot {path}: {field} changed from {entry[field]!r} to {later.get(field)!r}")
     for path, body in before["raw"].items():
         if after["raw"].get(path) != body:
             out.append(f"{path} was changed or removed (raw/ is immutable)")
+    return out
+
+
+def _entries_kept(before: dict, after: dict, fields: tuple[str, ...], kind: str, where: str) -> list[str]:
+    out = []
+    for name, entry in before.items():
+        later = after.get(name)
+        if later is None:
+            out.append(f"{kind} {name} was removed from {where}")
+            continue
+        out += [
+            f"{kind} {name}: {field} changed from {entry[field]!r} to {later.get(field)!r}"
+            for field in fields
+            if field in entry and later.get(field) != entry[field]
+        ]
     return out
 
 

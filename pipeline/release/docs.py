@@ -15,29 +15,17 @@ def changes_markdown(tables_: dict[str, list[dict]]) -> str:
         "releases/changes/ (table `release_changes`); do not edit by hand.",
         "",
     ]
-    for release in tables_["releases"]:
-        rows = [r for r in tables_["release_changes"] if r["version"] == release["version"]]
+    for release, rows in _by_release(tables_):
         previous = release["previous_version"] or "none (first release)"
         lines += [f"## {release['version']} ({release['release_date']})", "", f"Previous release: {previous}.", ""]
         lines += [release["data_notes"], ""]
         if not rows:
             lines += ["No value changed against a previous release.", ""]
             continue
-        lines += [
-            f"{len(rows)} values changed:",
-            "",
-            "| table | row | column | change | before | after | accepted by |",
-        ]
-        lines.append("|---|---|---|---|---|---|---|")
+        lines += [f"{len(rows)} value{'s' if len(rows) != 1 else ''} changed:", ""]
+        lines += ["| table | row | column | change | before | after | accepted by |", "|---|---|---|---|---|---|---|"]
         for r in rows:
-            cells = [
-                r["table_name"],
-                r["record_key"],
-                r["column_name"],
-                r["change_kind"],
-                r["old_value"],
-                r["new_value"],
-            ]
+            cells = [r[k] for k in ("table_name", "record_key", "column_name", "change_kind", "old_value", "new_value")]
             cells.append(f"{r['accepted_by']}, {r['accepted_at']:%Y-%m-%d %H:%M} UTC")
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
         lines.append("")
@@ -54,8 +42,7 @@ def changelog(tables_: dict[str, list[dict]]) -> str:
         "`release_changes`. Versions are release dates (CalVer YYYY.MM.DD).",
         "",
     ]
-    for release in tables_["releases"]:
-        rows = [r for r in tables_["release_changes"] if r["version"] == release["version"]]
+    for release, rows in _by_release(tables_):
         lines += [f"## {release['version']} ({release['release_date']})", "", "### Data", "", release["data_notes"], ""]
         counts = Counter((r["table_name"], r["change_kind"]) for r in rows)
         for (table, kind), n in sorted(counts.items()):
@@ -64,6 +51,12 @@ def changelog(tables_: dict[str, list[dict]]) -> str:
             lines.append("")
         lines += ["### Code", "", release["code_notes"], ""]
     return "\n".join(lines)
+
+
+def _by_release(tables_: dict[str, list[dict]]):
+    """Each release (newest first) with its changed values."""
+    for release in tables_["releases"]:
+        yield release, [r for r in tables_["release_changes"] if r["version"] == release["version"]]
 
 
 def _cell(value) -> str:
