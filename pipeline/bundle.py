@@ -18,19 +18,17 @@ from pathlib import Path
 
 from pipeline import ROOT
 from pipeline.errors import PipelineError
-from pipeline.files import sha256_file
 from pipeline.release.swap import DESCRIPTOR, release_paths
 
 DIST = "dist"
-# Files that travel with the data (the code's licence too: the bundle has none of the code, but
-# CITATION.cff and the changelog speak of it); the root's own where it has one (its CHANGELOG.md).
-PACKAGE_FILES = ("LICENSE-DATA.md", "LICENSE", "CITATION.cff", "CHANGELOG.md")
 
 
 def build(root: Path = ROOT) -> Path:
     """Write the bundle of the release in `root` and its descriptor; returns the bundle's path. The names,
-    version and date come from the package's own metadata (schemas/package.yaml) and the release list;
-    the published descriptor only gives each file's sha256, and must list exactly the release's files."""
+    version and date come from the package's own metadata (schemas/package.yaml) and the release list,
+    never from the published descriptor, which must be exactly the one publish writes for the files in
+    the release (it is packed too). The changelog is made from the release list; the citation must cite
+    the release."""
     from pipeline import metadata
     from pipeline.release import history, readers
 
@@ -39,19 +37,8 @@ def build(root: Path = ROOT) -> Path:
     newest = history.load(root)[0]
     version = newest.version
     published = readers.descriptor(root, "bundle")
-    expected = {"name": meta["name"], "version": version, "created": f"{newest.release_date:%Y-%m-%d}T00:00:00Z"}
-    for key, value in expected.items():  # the descriptor must be this release's, as publish writes it
-        if published.get(key) != value:
-            raise PipelineError(
-                "bundle",
-                f"{root / DESCRIPTOR} gives {key} {published.get(key)!r}, but the release is {meta['name']} "
-                f"{version} of {newest.release_date}: it is not the published release's; run `make` to rebuild it.",
-            )
-    members = {DESCRIPTOR: root / DESCRIPTOR} | _verified_files(root, published, release_paths(schemas))
-    members |= {item: (root / item if (root / item).is_file() else ROOT / item) for item in PACKAGE_FILES}
-    missing = [arcname for arcname, path in members.items() if not path.is_file()]
-    if missing:
-        raise PipelineError("bundle", f"the release in {root} is incomplete: {', '.join(missing)} missing.")
+    members = {DESCRIPTOR: (root / DESCRIPTOR).read_bytes()} | _verified_files(root, published, schemas, newest)
+    members |= _package_files(root, version)
     name = f"{meta['name']}-{version}"
     package = {
         "name": meta["name"],
@@ -59,7 +46,7 @@ def build(root: Path = ROOT) -> Path:
         "description": " ".join(meta["description"].split()),
         "citation": " ".join(meta["citation"].split()).replace("VERSION", version),
         "version": version,
-        "created": expected["created"],
+        "created": f"{newest.release_date:%Y-%m-%d}T00:00:00Z",
         "licenses": meta["licenses"],
         "tables": [(resource.name, resource.title) for resource in schemas.resources],
     }
@@ -67,7 +54,7 @@ def build(root: Path = ROOT) -> Path:
     data = io.BytesIO()
     with zipfile.ZipFile(data, "w") as archive:
         entries = [("README.md", _readme(package).encode("utf-8"))]
-        entries += [(arcname, path.read_bytes()) for arcname, path in sorted(members.items())]
+        entries += sorted(members.items())
         for arcname, content in entries:
             info = zipfile.ZipInfo(f"{name}/{arcname}", date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
@@ -110,26 +97,65 @@ def build(root: Path = ROOT) -> Path:
     return bundle
 
 
-def _verified_files(root: Path, published: dict, expected: list[str]) -> dict[str, Path]:
-    """The release's files, each checked against the size and sha256 the descriptor gives it: the
-    descriptor must list exactly `expected` (nothing outside the release, nothing else that lies in
-    processed/), each a regular file inside `root`."""
-    resources = published.get("resources")
-    if not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources):
-        raise PipelineError("bundle", f"{root / DESCRIPTOR}: 'resources' is not a list of objects; run `make`.")
-    listed = {r.get("path"): r.get("hash") for r in resources}
-    unknown = sorted(repr(path) for path in listed if path not in expected)
-    absent = [path for path in expected if path not in listed]
-    if unknown or absent:
-        what = f"lists {', '.join(unknown[:3])}, not a file of the release" if unknown else f"lacks {absent[0]}"
-        raise PipelineError("bundle", f"{root / DESCRIPTOR} {what}; run `make` to rebuild it.")
-    members = {}
-    for relative in expected:
-        path = root / relative
-        if path.is_symlink() or not path.is_file() or f"sha256:{sha256_file(path)}" != listed[relative]:
-            raise PipelineError("bundle", f"{relative} is missing or differs from datapackage.json; run `make` again.")
-        members[relative] = path
-    return members
+def _verified_files(root: Path, published: dict, schemas, newest) -> dict[str, bytes]:
+    """The release's files, after checking that the published descriptor is the one publish writes for
+    them (their paths, bytes and sha256, and every other key): nothing outside the release, nothing
+    missing, no name or licence of its own."""
+    from pipeline.publish import datapackage
+    from pipeline.raw import snapshot_with
+
+    paths = release_paths(schemas)
+    for relative in paths:
+        if (root / relative).is_symlink() or not (root / relative).is_file():
+            raise PipelineError("bundle", f"the release in {root} lacks {relative} (a regular file); run `make`.")
+    entry = snapshot_with(newest.snapshot_sha256, root / "raw" / "manifest.json").entry
+    expected = datapackage(schemas, root, entry, {"version": newest.version, "release_date": newest.release_date})
+    if published != expected:
+        raise PipelineError(
+            "bundle",
+            f"{root / DESCRIPTOR} is not the descriptor of release {newest.version} in {root} (first difference: "
+            f"{_first_difference(published, expected)}); run `make` to rebuild it.",
+        )
+    return {relative: (root / relative).read_bytes() for relative in paths}
+
+
+def _first_difference(found, expected, where: str = "") -> str:
+    """Where two JSON values first differ, as a path (`resources[3].hash`)."""
+    if isinstance(found, dict) and isinstance(expected, dict):
+        for key in [*expected, *(k for k in found if k not in expected)]:
+            if found.get(key, _MISSING) != expected.get(key, _MISSING):
+                return _first_difference(found.get(key, _MISSING), expected.get(key, _MISSING), f"{where}.{key}")
+    if isinstance(found, list) and isinstance(expected, list) and len(found) == len(expected):
+        for number, (a, b) in enumerate(zip(found, expected, strict=True)):
+            if a != b:
+                return _first_difference(a, b, f"{where}[{number}]")
+    shown = "missing" if found is _MISSING else repr(found)[:60]
+    return f"{where.lstrip('.') or 'the whole'}: {shown}"
+
+
+_MISSING = object()
+
+
+def _package_files(root: Path, version: str) -> dict[str, bytes]:
+    """The files that travel with the data: the licences and the citation (the root's own where it has
+    them), which must cite this release, and the changelog, made from the release list."""
+    from pipeline.release import docs, gate
+    from pipeline.yamlfile import read_yaml
+
+    out = {}
+    for item in ("LICENSE-DATA.md", "LICENSE", "CITATION.cff"):
+        path = root / item if (root / item).is_file() else ROOT / item
+        if not path.is_file():
+            raise PipelineError("bundle", f"the release in {root} is incomplete: {item} missing.")
+        out[item] = path.read_bytes()
+    citation = read_yaml(path, stage="bundle")
+    cited = citation.get("version") if isinstance(citation, dict) else None
+    if cited != version:
+        raise PipelineError(
+            "bundle", f"{path} cites version {cited!r}, not the release {version}: bump it (and pyproject.toml)."
+        )
+    out["CHANGELOG.md"] = docs.changelog(gate.recorded_tables(root)).encode("utf-8")
+    return out
 
 
 def _replace(path: Path, body: bytes) -> None:

@@ -220,7 +220,7 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         required=True,
         metavar="DIR",
-        help="folder to write (new, or an earlier synthetic set; never processed/)",
+        help="folder to write (new, or an earlier synthetic set; outside the repository, or in its build/)",
     )
     commands["synth"].add_argument(
         "--anomaly",
@@ -232,7 +232,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands["stations"].add_argument("folder", type=Path, metavar="DIR", help="folder of station Parquet files")
     commands["stations"].add_argument(
-        "--json", type=Path, metavar="FILE", help="also write the results and the turnout x leader histogram as JSON"
+        "--json",
+        type=Path,
+        metavar="FILE",
+        help="also write the results and the turnout x leader histogram as JSON (outside the repository, or in "
+        "its build/)",
     )
     for name in ("synth", "stations"):
         commands[name].add_argument(

@@ -74,13 +74,14 @@ def cmd_publish(args) -> int:
             print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)
         from pipeline.build import source_tables
         from pipeline.forensics import Pending
-        from pipeline.publish import stage_release, update_changelog, update_readme
+        from pipeline.publish import read_root_documents, root_documents, stage_release, write_documents
         from pipeline.quality import outcome_summary
         from pipeline.raw import current_snapshot
         from pipeline.release import gate
         from pipeline.validate import validate
 
         snapshot = current_snapshot(args.root / "raw" / "manifest.json")
+        documents = read_root_documents(args.root)  # a damaged README or CHANGELOG: stop before building
         stage = args.root / "build" / "staging"
         pending = Pending()  # the forensics, in a second process while this one extracts, validates, checks
         try:
@@ -99,11 +100,11 @@ def cmd_publish(args) -> int:
             raise
         if args.accept_changes and not verdict.accepted_now:
             print("--accept-changes: every release's changes were accepted already.", file=sys.stderr)
-        verdict.record()
-        gate.code_changes(args.root, stage)
-        swap_in(stage, args.root)
-        update_readme(args.root / "README.md", tables, quality)
-        update_changelog(args.root / "CHANGELOG.md", tables)
+        gate.code_changes(args.root, stage, snapshot)
+        documents = root_documents(args.root, documents, tables, quality)
+        with verdict.recorded():  # the acceptances stay only if the release is swapped in
+            swap_in(stage, args.root)
+        write_documents(documents)
     print(
         f"Published {len(tables) + 1} tables (quality_checks included) to processed/ and datapackage.json "
         f"in {time.perf_counter() - started:.1f} s:"

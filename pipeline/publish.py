@@ -419,20 +419,46 @@ def _stage_release(
     return quality
 
 
-def update_changelog(path: Path, tables: dict[str, list[dict]]) -> None:
-    """Rewrite CHANGELOG.md from the releases just published (a root without one is left alone)."""
-    if path.is_file():
-        text = release_docs.changelog(tables)
-        if path.read_text(encoding="utf-8") != text:
-            write_atomically(path, text.encode("utf-8"))
+ROOT_DOCUMENTS = ("CHANGELOG.md", "README.md")
 
 
-def update_readme(path: Path, tables: dict[str, list[dict]], quality: list[dict]) -> None:
-    """Rewrite the README's findings block from the release just published (a root without a README, or
-    a README without the block, is left alone)."""
-    if not path.is_file():
-        return
-    text = path.read_text(encoding="utf-8")
-    new = with_readme_findings(text, readme_findings(tables, quality))
-    if new is not None and new != text:
-        write_atomically(path, new.encode("utf-8"))
+def read_root_documents(root: Path) -> dict[str, str]:
+    """The documents at the root that a release rewrites (CHANGELOG.md, the README's findings block), read
+    before anything is built: a damaged one is a PipelineError, with nothing published. A root without one
+    is left alone."""
+    return {name: _read_text(root / name) for name in ROOT_DOCUMENTS if (root / name).exists()}
+
+
+def root_documents(
+    root: Path, current: dict[str, str], tables: dict[str, list[dict]], quality: list[dict]
+) -> dict[Path, bytes]:
+    """The new texts of the root's documents (`current`: as read_root_documents read them) that change:
+    CHANGELOG.md from the releases, the README's findings block (a README without the block is left alone)."""
+    new = {}
+    if "CHANGELOG.md" in current:
+        new["CHANGELOG.md"] = release_docs.changelog(tables)
+    if "README.md" in current:
+        new["README.md"] = with_readme_findings(current["README.md"], readme_findings(tables, quality))
+    return {
+        root / name: text.encode("utf-8") for name, text in new.items() if text is not None and text != current[name]
+    }
+
+
+def write_documents(documents: dict[Path, bytes]) -> None:
+    for path, body in documents.items():
+        write_atomically(path, body)
+
+
+def _read_text(path: Path) -> str:
+    import stat
+
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise PipelineError("publish", f"{path} is not a regular file; nothing was published.")
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise PipelineError(
+            "publish", f"{path} is not UTF-8 (byte {error.start}); nothing was published.", hint="Restore it from git."
+        ) from None
+    except OSError as error:
+        raise PipelineError("publish", f"cannot read {path}: {error.strerror}; nothing was published.") from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,15 +27,14 @@ class Snapshot:
 
 
 def load_manifest(manifest: Path = MANIFEST) -> dict:
-    """raw/manifest.json, parsed; an unreadable one is a clear error."""
+    """raw/manifest.json, parsed; an unreadable one (not a regular file, too large, not UTF-8 JSON, nested
+    too deep) is a clear error."""
+    from pipeline.release.readers import read_json
+
     try:
-        return json.loads(manifest.read_text(encoding="utf-8"))
+        return read_json(manifest, "raw")
     except FileNotFoundError:
         raise PipelineError("raw", f"no manifest at {manifest}.") from None
-    except OSError as error:
-        raise PipelineError("raw", f"cannot read {manifest}: {error.strerror}.") from None
-    except (ValueError, RecursionError) as error:  # not UTF-8, not JSON, nested too deep
-        raise PipelineError("raw", f"{manifest.name} is not valid UTF-8 JSON: {str(error)[:200]}.") from None
 
 
 def _entries(data, manifest: Path) -> dict[str, dict]:

@@ -4,6 +4,8 @@ ten times faster than the pure-Python one; the same results)."""
 from __future__ import annotations
 
 import copy
+import os
+import stat as kinds
 from pathlib import Path
 
 import yaml
@@ -11,38 +13,69 @@ import yaml
 from pipeline.errors import PipelineError
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_BYTES = 16 * 2**20  # the largest reviewed file (sources/reports) is about 1 MB
+
+
+class _StrictLoader(_LOADER):
+    """The safe loader, refusing a mapping that gives a key twice (YAML would keep the last silently: an
+    entry of a reviewed file could be changed by appending a line to it)."""
+
+
+def _mapping_without_repeats(loader, node):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key!r} appears twice in one mapping", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=True)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_repeats)
 
 
 _PARSED: dict = {}  # path -> (size, mtime, contents): a file read again unchanged is not parsed again
 _CACHED_BYTES = 64 * 1024
 
 
-def read_yaml(path: Path):
-    """The parsed contents of a YAML file (safe types only). A small file read again while unchanged (same
-    size and modification time) is not parsed again: a copy of the first parse is returned (the mutation
-    suite reads the same reviewed files hundreds of times)."""
-    stat = path.stat()
-    cached = _PARSED.get(path)
-    if cached is not None and cached[:2] == (stat.st_size, stat.st_mtime_ns):
+def read_yaml(path: Path, *, strict: bool = False, stage: str = "read"):
+    """The parsed contents of a YAML file (safe types only; with `strict`, a key given twice in a mapping is
+    an error). Only a regular file of at most MAX_BYTES is read (never a FIFO or a device). A small file
+    read again while unchanged (same size and modification time) is not parsed again: a copy of the first
+    parse is returned (the mutation suite reads the same reviewed files hundreds of times)."""
+    facts = path.stat()
+    if not kinds.S_ISREG(facts.st_mode) or facts.st_size > MAX_BYTES:
+        what = "is not a regular file" if not kinds.S_ISREG(facts.st_mode) else f"has more than {MAX_BYTES:,} bytes"
+        raise PipelineError(stage, f"{path} {what}.")
+    cached = _PARSED.get((path, strict))
+    if cached is not None and cached[:2] == (facts.st_size, facts.st_mtime_ns):
         return copy.deepcopy(cached[2])
-    with path.open(encoding="utf-8") as handle:
-        contents = yaml.load(handle, Loader=_LOADER)  # noqa: S506 (a safe loader)
-    if stat.st_size > _CACHED_BYTES:  # a large file is read once per build (the registry keeps its own cache)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # swapped for a FIFO since the stat: no hang
+    with os.fdopen(fd, encoding="utf-8") as handle:
+        text = handle.read()
+    contents = yaml.load(text, Loader=_StrictLoader if strict else _LOADER)  # noqa: S506 (a safe loader)
+    if facts.st_size > _CACHED_BYTES:  # a large file is read once per build (the registry keeps its own cache)
         return contents
-    _PARSED[path] = (stat.st_size, stat.st_mtime_ns, contents)
+    _PARSED[(path, strict)] = (facts.st_size, facts.st_mtime_ns, contents)
     return copy.deepcopy(contents)
 
 
 def read_reviewed(path: Path, required: tuple[str, ...], kind: str, stage: str) -> list[dict]:
-    """The entries of a reviewed list (errata, acknowledgements, gaps): [] when the file is absent; each
-    entry must be a mapping with every `required` key, else a PipelineError names the file and entry."""
+    """The entries of a reviewed list (errata, acknowledgements, gaps, releases, acceptances): [] when the
+    file is absent; each entry must be a mapping with every `required` key and no key twice, else a
+    PipelineError names the file and entry."""
 
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return []
     try:
-        entries = read_yaml(path) or []
-    except yaml.YAMLError as error:
-        raise PipelineError(stage, f"{path.name} is not valid YAML: {str(error).splitlines()[0]}.") from None
+        entries = read_yaml(path, strict=True, stage=stage) or []
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        reason = " ".join(str(error).replace(' in "<unicode string>",', " at").split())
+        raise PipelineError(stage, f"{path.name} is not valid YAML: {reason[:300]}.") from None
+    except OSError as error:
+        raise PipelineError(stage, f"cannot read {path}: {error.strerror}.") from None
     if not isinstance(entries, list):
         raise PipelineError(stage, f"{path.name} must be a list of {kind} entries.")
     for number, entry in enumerate(entries, start=1):

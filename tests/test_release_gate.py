@@ -102,9 +102,8 @@ def test_a_changed_snapshot_stops_with_its_diff_and_publishes_once_accepted(edit
     assert acceptance["changes"] == [
         dict(zip(records.CHANGE_FIELDS, (*ROW, "changed", WINNER, EDITED_WINNER), strict=True))
     ]
-    assert acceptance["changes_sha256"] == records.digest(
-        NEXT, VERSION, acceptance["snapshot_sha256"], acceptance["previous_snapshot_sha256"], acceptance["changes"]
-    )
+    keys = ("snapshot_sha256", "previous_snapshot_sha256", "changes", "accepted_by", "accepted_at")
+    assert acceptance["changes_sha256"] == records.digest(NEXT, VERSION, *(acceptance[k] for k in keys))
     con = duckdb.connect(str(database(edited)), read_only=True)
     try:
         assert con.execute(
@@ -150,7 +149,7 @@ def forge(root, **changes) -> None:
     entry |= changes
     if recompute:
         keys = ("version", "previous_version", "snapshot_sha256", "previous_snapshot_sha256", "changes")
-        entry["changes_sha256"] = records.digest(*(entry[k] for k in keys))
+        entry["changes_sha256"] = records.digest(*(entry[k] for k in keys), entry["accepted_by"], entry["accepted_at"])
     path.write_text(yaml.safe_dump([entry], allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
@@ -173,9 +172,30 @@ FORGED = dict(zip(records.CHANGE_FIELDS, ("parties", "party_id=amanat", "leader_
             {"changes": [REAL, FORGED], "digest": True},
             ["accepted but not computed: parties [party_id=amanat] leader_name: 'Erlan Qoşanov' -> 'Somebody'"],
         ),
-        ({"snapshot_sha256": "0" * 64, "digest": True}, ["differs from its changes recomputed"]),
+        (
+            {"snapshot_sha256": "0" * 64, "digest": True},
+            ["differs from its changes recomputed", f"it was accepted for snapshot_sha256 {'0' * 64}, but the"],
+        ),
+        ({"accepted_by": "Mallory"}, ["edited after the pipeline wrote it"]),
+        ({"accepted_at": "2026-11-26T00:00:00Z"}, ["edited after the pipeline wrote it"]),
+        (
+            {"accepted_at": "2099-01-01T00:00:00Z", "digest": True},
+            ["accepted_at 2099-01-01T00:00:00Z is in the future"],
+        ),
+        ({"changes": [REAL, REAL], "digest": True}, ["it records the value district_results"]),
     ],
-    ids=["value edited", "emptied", "value edited, digest redone", "emptied, digest redone", "row added", "snapshot"],
+    ids=[
+        "value edited",
+        "emptied",
+        "value edited, digest redone",
+        "emptied, digest redone",
+        "row added",
+        "snapshot",
+        "who",
+        "when",
+        "when in the future",
+        "a row twice",
+    ],  # fmt: skip
 )
 def test_a_false_change_log_stops_the_build(accepted_copy, tmp_path, forgery, phrases):
     """Issue 20, items 1 and 3: an acceptance edited by hand (a value, the whole list, a row nobody was
@@ -187,6 +207,16 @@ def test_a_false_change_log_stops_the_build(accepted_copy, tmp_path, forgery, ph
     root = clean(accepted_copy, tmp_path / "clean")
     stopped(run_cli("publish", root=root), *phrases)
     assert not (root / "processed").exists()
+
+
+def test_a_key_appended_to_an_acceptance_is_refused(accepted_copy):
+    """YAML keeps the last of two equal keys: appending `accepted_by: Bob` below an acceptance (so that the
+    file only grows) would change who accepted it; a key given twice stops the build."""
+    before = tree_digest(accepted_copy)
+    with record_path(accepted_copy).open("a", encoding="utf-8") as file:
+        file.write("  accepted_by: Bob\n")
+    stopped(run_cli("publish", root=accepted_copy), "the key 'accepted_by' appears twice in one mapping")
+    assert tree_digest(accepted_copy) == before
 
 
 def test_a_hand_written_acceptance_is_refused(edited):
@@ -268,7 +298,10 @@ def _future() -> str:
         ),
         (lambda e: e[0].update(previous_version="2026.11.20"), "but the release below it (newest first) is"),
         (lambda e: e[0].update(release_date="2026-11-26"), "is not a date"),
-        (lambda e: e[1].update(snapshot_sha256=e[0]["snapshot_sha256"]), "was retrieved on 2026-11-26, after"),
+        (
+            lambda e: e[1].update(snapshot_sha256=e[0]["snapshot_sha256"]),
+            "was retrieved 2026-11-26T12:00:00Z (raw/manifest.json), after",
+        ),
         (
             lambda e: e.append(dict(e[1], version="2026.11.20", release_date=dt.date(2026, 11, 20))),
             "but the release below it (newest first) is",

@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
+import stat
 from collections import Counter
 from pathlib import Path
 
@@ -75,20 +77,28 @@ def diff(old: Values, new: Values, package) -> list[dict]:
     return changes
 
 
+MAX_CSV_BYTES = 64 * 2**20
+
+
 def published_values(root: Path, package) -> Values:
-    """The values of a release's CSV files in root/processed/ (every table but the release tables)."""
+    """The values of a release's CSV files in root/processed/ (every table but the release tables); a file
+    that is missing, damaged or not a regular file (a FIFO) counts as empty: every row of it is new."""
     out: Values = {}
     for resource in package.resources:
         if resource.name in RELEASE_TABLES:
             continue
         path = root / "processed" / f"{resource.name}.csv"
+        out[resource.name] = {}
         try:
-            with path.open(encoding="utf-8", newline="") as file:
+            facts = os.stat(path)
+            if not stat.S_ISREG(facts.st_mode) or facts.st_size > MAX_CSV_BYTES:
+                continue
+            with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), encoding="utf-8", newline="") as file:
                 out[resource.name] = {
                     tuple(row.get(k) or "" for k in resource.primary_key): row for row in csv.DictReader(file)
                 }
         except (OSError, UnicodeDecodeError, csv.Error):
-            out[resource.name] = {}  # not there, or damaged: every row of it counts as new
+            out[resource.name] = {}
     return out
 
 

@@ -20,11 +20,13 @@ recomputed changes."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import PipelineError
+from pipeline.files import write_atomically
 from pipeline.release import changes as diffs
 from pipeline.release import history, records
 from pipeline.release.history import Release
@@ -41,6 +43,18 @@ class Pending:
     previous: Release
     changes: list[dict]
     recorded: Acceptance | None
+
+    def binding(self) -> str:
+        """What the last acceptance was made for that this release is not (its rows being the same)."""
+        accepted, release, previous = self.recorded, self.release, self.previous
+        for name, theirs, ours in (
+            ("previous_version", accepted.previous_version, previous.version),
+            ("snapshot_sha256", accepted.snapshot_sha256, release.snapshot_sha256),
+            ("previous_snapshot_sha256", accepted.previous_snapshot_sha256, previous.snapshot_sha256),
+        ):
+            if theirs != ours:
+                return f"it was accepted for {name} {theirs}, but the release's is {ours}"
+        return "its digest is not bound to this release"
 
     def differing(self) -> tuple[list[dict], list[dict]]:
         """(computed but not in the last acceptance, in the last acceptance but not computed)."""
@@ -94,8 +108,19 @@ class Verdict:
             what = (
                 f"the acceptance of release {first.release.version} "
                 f"({records.path_of(self.folder, first.release.version)}) differs from its changes recomputed "
-                f"from the snapshots: {_rows_phrase(new, 'computed but not accepted')}"
-                f"{'; ' if new and gone else ''}{_rows_phrase(gone, 'accepted but not computed')}"
+                f"from the snapshots: "
+            )
+            what += (
+                "; ".join(
+                    filter(
+                        None,
+                        [
+                            _rows_phrase(new, "computed but not accepted"),
+                            _rows_phrase(gone, "accepted but not computed"),
+                        ],
+                    )
+                )
+                or first.binding()
             )
         others = len(self.pending) - 1
         if others:
@@ -107,18 +132,35 @@ class Verdict:
             f"'Your Name' (appended to {records.path_of(self.folder, first.release.version)}).",
         )
 
-    def record(self) -> list[Path]:
-        """Write the acceptances made by this run (each appended below its release's earlier ones)."""
-        paths = []
-        for acceptance in self.accepted_now:
-            paths.append(records.append(self.folder, acceptance))
-            print(
-                f"Accepted {diffs.values_phrase(len(acceptance.changes), 'changed ')} of release "
-                f"{acceptance.version} ({paths[-1]}):",
-                file=sys.stderr,
-            )
-            print(diffs.summary(list(acceptance.changes)), file=sys.stderr)
-        return paths
+    @contextlib.contextmanager
+    def recorded(self):
+        """Write the acceptances made by this run (each appended below its release's earlier ones) for the
+        block (the swap); if it fails, put every record file back as it was."""
+        earlier: dict[Path, bytes | None] = {}
+        made = not (self.folder / "changes").exists()
+        try:
+            for acceptance in self.accepted_now:
+                path = records.path_of(self.folder, acceptance.version)
+                earlier.setdefault(path, path.read_bytes() if path.is_file() else None)
+                records.append(self.folder, acceptance)
+                print(
+                    f"Accepted {diffs.values_phrase(len(acceptance.changes), 'changed ')} of release "
+                    f"{acceptance.version} ({path}):",
+                    file=sys.stderr,
+                )
+                print(diffs.summary(list(acceptance.changes)), file=sys.stderr)
+            yield
+        except BaseException:
+            for path, body in earlier.items():
+                with contextlib.suppress(OSError):
+                    if body is None:
+                        path.unlink(missing_ok=True)
+                    else:
+                        write_atomically(path, body)
+            if made:
+                with contextlib.suppress(OSError):
+                    (self.folder / "changes").rmdir()
+            raise
 
 
 def decide(root: Path, snapshot, tables: dict[str, list[dict]], *, accept_by: str | None = None, package=None):
@@ -149,11 +191,10 @@ def decide(root: Path, snapshot, tables: dict[str, list[dict]], *, accept_by: st
             continue
         same = release.snapshot_sha256 == previous.snapshot_sha256
         changes = [] if same else diffs.diff(values.of(previous), values.of(release), package)
-        bound = records.digest(
-            release.version, previous.version, release.snapshot_sha256, previous.snapshot_sha256, changes
-        )
         last = recorded[-1] if recorded else None
-        if last is not None and last.changes_sha256 == bound:
+        if last is not None and last.changes_sha256 == records.bound(
+            release, previous, changes, last.accepted_by, last.accepted_at
+        ):
             accepted[release.version] = last
         elif not changes and last is None:
             accepted[release.version] = None  # nothing changed: nothing to accept
@@ -186,29 +227,43 @@ def changes_of(root: Path, tables: dict[str, list[dict]], package=None) -> list[
     return diffs.diff(_Values(root, package, {}).of(newest), diffs.values(tables, package), package)
 
 
-def code_changes(root: Path, stage: Path, package=None) -> None:
-    """Print the values a rebuild of the published release changes (the code's changes: no acceptance is
-    needed for them; printed so that they are seen). Only where the release published in `root` is the
-    same release; a published descriptor that cannot be read says nothing."""
-    import json
-
+def code_changes(root: Path, stage: Path, snapshot, package=None) -> None:
+    """Print the values this build changes in the release published in `root`, where that is the same
+    release (no acceptance is needed for what the code changes; printed so that it is seen). Where the
+    published files say they were built from another snapshot than this build, say that instead: the
+    release list now names another snapshot for a published release. A published file that cannot be read
+    (damaged, a FIFO) says nothing: the published files decide nothing."""
     from pipeline import metadata
+    from pipeline.release.readers import read_json
     from pipeline.release.swap import DESCRIPTOR
 
     package = package or metadata.load()
     try:
-        published = json.loads((root / DESCRIPTOR).read_text(encoding="utf-8")).get("version")
-        staged = json.loads((stage / DESCRIPTOR).read_text(encoding="utf-8")).get("version")
-    except (OSError, ValueError, AttributeError, RecursionError):
+        published = read_json(root / DESCRIPTOR, "publish")
+        staged = read_json(stage / DESCRIPTOR, "publish")
+        version = published.get("version")
+        built_from = {s.get("sha256") for s in published.get("sources", []) if isinstance(s, dict)}
+    except (FileNotFoundError, PipelineError, AttributeError, TypeError):
         return
-    if published != staged:
+    if version != staged.get("version"):
         return
+    sha = snapshot.entry["sha256"]
     changes = diffs.diff(diffs.published_values(root, package), diffs.published_values(stage, package), package)
-    if changes:
+    if built_from != {sha}:
         print(
-            f"Same release as the one published here ({staged}); the code changes {diffs.values_phrase(len(changes))}:",
+            f"Warning: the files published here as release {version} were built from snapshot "
+            f"{', '.join(sorted(map(str, built_from)))[:12]}, but releases/releases.yaml now builds {version} from "
+            f"{sha[:12]}: {diffs.values_phrase(len(changes))} change. A published release's entry is never edited "
+            "(tests/test_release_history.py checks the git history).",
             file=sys.stderr,
         )
+    elif changes:
+        print(
+            f"Same release as the one published here ({version}, the same snapshot); the code changes "
+            f"{diffs.values_phrase(len(changes))}:",
+            file=sys.stderr,
+        )
+    if changes:
         print(diffs.summary(changes, limit=10), file=sys.stderr)
 
 

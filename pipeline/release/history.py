@@ -63,8 +63,8 @@ def version_order(text: str) -> tuple[int, int, int, int]:
 
 def folder(root: Path) -> Path:
     """The releases/ folder that answers for a root: its own (tests, forks), else the repository's."""
-    own = root / "releases"
-    return own if (own / "releases.yaml").is_file() else RELEASES
+    own = root / "releases" / "releases.yaml"
+    return own.parent if own.exists() or own.is_symlink() else RELEASES
 
 
 def load(root: Path = ROOT, *, today: dt.date | None = None) -> list[Release]:
@@ -111,11 +111,18 @@ def load(root: Path = ROOT, *, today: dt.date | None = None) -> list[Release]:
                 "every released snapshot stays in raw/ (the changes of each release are recomputed from them).",
             )
         retrieved = _retrieved_on(snapshot)
-        if retrieved is not None and retrieved > release.release_date:
+        if retrieved is None:
             raise PipelineError(
                 "releases",
-                f"{where[number]}: its snapshot {snapshot['path']} was retrieved on {retrieved}, after the release "
-                f"date {release.release_date}.",
+                f"{where[number]}: the manifest entry of its snapshot {snapshot['path']} gives no retrieval date "
+                "(retrieved_at: a time, a day or a month; or retrieved_between: [first day, last day]).",
+            )
+        if retrieved > release.release_date:
+            shown = snapshot.get("retrieved_between") or snapshot.get("retrieved_at")
+            raise PipelineError(
+                "releases",
+                f"{where[number]}: its snapshot {snapshot['path']} was retrieved {shown} (raw/manifest.json), after "
+                f"the release date {release.release_date} in every time zone.",
             )
     return out
 
@@ -166,14 +173,18 @@ def _retrieved_on(entry: dict) -> dt.date | None:
     manifest does not say): the first day of `retrieved_between`, else of `retrieved_at` (a time, a
     day or a month)."""
     between = entry.get("retrieved_between")
-    text = between[0] if isinstance(between, list) and between else entry.get("retrieved_at")
+    if between is not None and not (isinstance(between, list) and len(between) == 2):
+        return None
+    text = between[0] if between else entry.get("retrieved_at")
     if not isinstance(text, str):
         return None
     try:
-        if len(text) == 7:  # YYYY-MM
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}", text):  # a month
             return dt.date.fromisoformat(text + "-01")
-        if len(text) == 10:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
             return dt.date.fromisoformat(text)
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})?", text):
+            return None
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None

@@ -54,15 +54,17 @@ class Acceptance:
             "snapshot_sha256": self.snapshot_sha256,
             "previous_snapshot_sha256": self.previous_snapshot_sha256,
             "accepted_by": self.accepted_by,
-            "accepted_at": self.accepted_at.isoformat() + "Z",
+            "accepted_at": stamp(self.accepted_at),
             "changes_sha256": self.changes_sha256,
             "changes": [dict(change) for change in self.changes],
         }
 
 
-def digest(version: str, previous: str, snapshot: str, previous_snapshot: str, changes) -> str:
-    """sha256 of the change set: the release, its predecessor, both snapshots and the sorted change rows
-    (canonical JSON)."""
+def digest(
+    version: str, previous: str, snapshot: str, previous_snapshot: str, changes, accepted_by: str, accepted_at: str
+) -> str:
+    """sha256 of an acceptance: the release, its predecessor, both snapshots, the sorted change rows, who
+    accepted them and when (`accepted_at` as written: YYYY-MM-DDTHH:MM:SSZ), as canonical JSON."""
     rows = sorted([[change[f] for f in CHANGE_FIELDS] for change in changes], key=repr)
     body = json.dumps(
         {
@@ -72,6 +74,8 @@ def digest(version: str, previous: str, snapshot: str, previous_snapshot: str, c
             "previous_snapshot_sha256": previous_snapshot,
             "fields": list(CHANGE_FIELDS),
             "changes": rows,
+            "accepted_by": accepted_by,
+            "accepted_at": accepted_at,
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -122,6 +126,12 @@ def read(folder: Path, version: str) -> list[Acceptance]:
             accepted_at = _utc(entry["accepted_at"])
         except (TypeError, ValueError):
             raise PipelineError("releases", f"{where}: accepted_at {entry['accepted_at']!r} is not a time.") from None
+        if accepted_at > dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(minutes=5):
+            raise PipelineError("releases", f"{where}: accepted_at {stamp(accepted_at)} is in the future.")
+        keys = [tuple(c[f] for f in CHANGE_FIELDS[:3]) for c in changes]
+        if len(set(keys)) != len(keys):
+            twice = next(k for k in keys if keys.count(k) > 1)
+            raise PipelineError("releases", f"{where}: it records the value {' '.join(twice)} twice.")
         acceptance = Acceptance(
             version=version,
             previous_version=entry["previous_version"],
@@ -133,7 +143,8 @@ def read(folder: Path, version: str) -> list[Acceptance]:
             changes=tuple(changes),
         )
         a = acceptance
-        own = digest(version, a.previous_version, a.snapshot_sha256, a.previous_snapshot_sha256, changes)
+        bound_to = (version, a.previous_version, a.snapshot_sha256, a.previous_snapshot_sha256)
+        own = digest(*bound_to, changes, a.accepted_by, stamp(accepted_at))
         if own != acceptance.changes_sha256:
             raise PipelineError(
                 "releases",
@@ -154,11 +165,22 @@ def new(release, previous, changes: list[dict], who: str) -> Acceptance:
         previous_snapshot_sha256=previous.snapshot_sha256,
         accepted_by=who,
         accepted_at=now,
-        changes_sha256=digest(
-            release.version, previous.version, release.snapshot_sha256, previous.snapshot_sha256, changes
-        ),
+        changes_sha256=bound(release, previous, changes, who, now),
         changes=tuple(dict(change) for change in changes),
     )
+
+
+def bound(release, previous, changes, who: str, when: dt.datetime) -> str:
+    """The digest an acceptance by `who` at `when` of exactly `changes` of `release` (against `previous`)
+    carries."""
+    return digest(
+        release.version, previous.version, release.snapshot_sha256, previous.snapshot_sha256, changes, who, stamp(when)
+    )
+
+
+def stamp(when: dt.datetime) -> str:
+    """A naive UTC time as the records write it."""
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def append(folder: Path, acceptance: Acceptance) -> Path:

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 
-# Folders of the release and of the repository that synthetic data never enters (the repository's and
-# --root's): a synthetic file must never be mistaken for a published one.
-PROTECTED = ("processed", "raw", "site", "dist", "releases", "docs", "schemas", "sources", "errata", "portal")
+# What the station commands write (synthetic sets, --json results) never goes into the repository or
+# --root, but for their scratch folder build/: a synthetic file must never be mistaken for a published
+# one, and nothing may overwrite the code, the inputs or the release.
+SCRATCH = "build"
 
 
 def parse_anomaly(text: str) -> tuple[str, float]:
@@ -92,20 +93,19 @@ def _is_synthetic_set(folder: Path) -> bool:
 
 
 def refuse_release_path(path: Path, release: Path, root: Path, stage: str, what: str) -> None:
-    """Refuse to write `what` at `path` (resolved) inside a folder of the release or of the repository
-    (the repository's and --root's), or over a file at their top (datapackage.json, the README...)."""
+    """Refuse to write `what` at `path` (resolved) inside the repository or --root (but for their scratch
+    folder build/), or inside the release folder."""
     from pipeline import ROOT
 
-    kept = {release} | {(base / name).resolve() for base in (ROOT, root) for name in PROTECTED}
-    for folder in sorted(kept):
-        if path == folder or path.is_relative_to(folder):
+    for base in sorted({ROOT.resolve(), root.resolve()}):
+        if (path == base or path.is_relative_to(base)) and not path.is_relative_to(base / SCRATCH):
             raise PipelineError(
                 stage,
-                f"{path} is inside {folder}, a folder of the release or of the repository; {what} never goes there.",
+                f"{path} is inside {base}, the repository or the release's folder (its code, inputs and release); "
+                f"{what} never goes there (a folder outside it, or its build/, will do).",
             )
-    for base in sorted({ROOT.resolve(), root.resolve()}):
-        if path.parent == base and (path.exists() or path.name == "datapackage.json"):
-            raise PipelineError(stage, f"{path} is a file of the repository or its release; {what} never replaces it.")
+    if path == release or path.is_relative_to(release):
+        raise PipelineError(stage, f"{path} is inside {release}, the release; {what} never goes there.")
 
 
 def _check_out(out: Path, release: Path, root: Path) -> None:
