@@ -34,10 +34,11 @@ def build(root: Path = ROOT) -> Path:
 
     schemas = metadata.load()
     meta = schemas.meta
+    readers.verified_descriptor(root, "bundle")
     newest = history.load(root)[0]
     version = newest.version
-    published = readers.descriptor(root, "bundle")
-    members = {DESCRIPTOR: (root / DESCRIPTOR).read_bytes()} | _verified_files(root, published, schemas, newest)
+    members = {DESCRIPTOR: (root / DESCRIPTOR).read_bytes()}
+    members |= {relative: (root / relative).read_bytes() for relative in release_paths(schemas)}
     members |= _package_files(root, version)
     name = f"{meta['name']}-{version}"
     package = {
@@ -63,6 +64,8 @@ def build(root: Path = ROOT) -> Path:
             archive.writestr(info, content, compresslevel=9)
     body = data.getvalue()
     dist = root / DIST
+    if dist.is_symlink() or (dist.exists() and not dist.is_dir()):
+        raise PipelineError("bundle", f"{dist} is not a folder of its own (a link, or a file); remove it.")
     dist.mkdir(exist_ok=True)
     bundle = dist / f"{name}.zip"
     listing = {
@@ -97,49 +100,12 @@ def build(root: Path = ROOT) -> Path:
     return bundle
 
 
-def _verified_files(root: Path, published: dict, schemas, newest) -> dict[str, bytes]:
-    """The release's files, after checking that the published descriptor is the one publish writes for
-    them (their paths, bytes and sha256, and every other key): nothing outside the release, nothing
-    missing, no name or licence of its own."""
-    from pipeline.publish import datapackage
-    from pipeline.raw import snapshot_with
-
-    paths = release_paths(schemas)
-    for relative in paths:
-        if (root / relative).is_symlink() or not (root / relative).is_file():
-            raise PipelineError("bundle", f"the release in {root} lacks {relative} (a regular file); run `make`.")
-    entry = snapshot_with(newest.snapshot_sha256, root / "raw" / "manifest.json").entry
-    expected = datapackage(schemas, root, entry, {"version": newest.version, "release_date": newest.release_date})
-    if published != expected:
-        raise PipelineError(
-            "bundle",
-            f"{root / DESCRIPTOR} is not the descriptor of release {newest.version} in {root} (first difference: "
-            f"{_first_difference(published, expected)}); run `make` to rebuild it.",
-        )
-    return {relative: (root / relative).read_bytes() for relative in paths}
-
-
-def _first_difference(found, expected, where: str = "") -> str:
-    """Where two JSON values first differ, as a path (`resources[3].hash`)."""
-    if isinstance(found, dict) and isinstance(expected, dict):
-        for key in [*expected, *(k for k in found if k not in expected)]:
-            if found.get(key, _MISSING) != expected.get(key, _MISSING):
-                return _first_difference(found.get(key, _MISSING), expected.get(key, _MISSING), f"{where}.{key}")
-    if isinstance(found, list) and isinstance(expected, list) and len(found) == len(expected):
-        for number, (a, b) in enumerate(zip(found, expected, strict=True)):
-            if a != b:
-                return _first_difference(a, b, f"{where}[{number}]")
-    shown = "missing" if found is _MISSING else repr(found)[:60]
-    return f"{where.lstrip('.') or 'the whole'}: {shown}"
-
-
-_MISSING = object()
-
-
 def _package_files(root: Path, version: str) -> dict[str, bytes]:
     """The files that travel with the data: the licences and the citation (the root's own where it has
     them), which must cite this release, and the changelog, made from the release list."""
-    from pipeline.release import docs, gate
+    import yaml
+
+    from pipeline.release import docs
     from pipeline.yamlfile import read_yaml
 
     out = {}
@@ -148,14 +114,30 @@ def _package_files(root: Path, version: str) -> dict[str, bytes]:
         if not path.is_file():
             raise PipelineError("bundle", f"the release in {root} is incomplete: {item} missing.")
         out[item] = path.read_bytes()
-    citation = read_yaml(path, stage="bundle")
+    try:
+        citation = read_yaml(path, stage="bundle")
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        reason = " ".join(str(error).replace(' in "<unicode string>",', " at").split())
+        raise PipelineError("bundle", f"{path} is not valid YAML ({reason[:200]}): a merge conflict?") from None
     cited = citation.get("version") if isinstance(citation, dict) else None
     if cited != version:
         raise PipelineError(
             "bundle", f"{path} cites version {cited!r}, not the release {version}: bump it (and pyproject.toml)."
         )
-    out["CHANGELOG.md"] = docs.changelog(gate.recorded_tables(root)).encode("utf-8")
+    out["CHANGELOG.md"] = docs.changelog(_release_tables(root)).encode("utf-8")
     return out
+
+
+def _release_tables(root: Path) -> dict[str, list[dict]]:
+    """The tables releases and release_changes as the release publishes them (its CSV files, which the
+    descriptor's sha256 vouch for): the changelog of the bundle says what the data says."""
+    import csv
+
+    tables = {}
+    for name in ("releases", "release_changes"):
+        with (root / "processed" / f"{name}.csv").open(encoding="utf-8", newline="") as file:
+            tables[name] = list(csv.DictReader(file))
+    return tables
 
 
 def _replace(path: Path, body: bytes) -> None:

@@ -171,6 +171,20 @@ COMMANDS = {
 }
 
 
+class _Version(argparse.Action):
+    """--version, reading pyproject.toml only when asked (a damaged one breaks no other command)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from pipeline.release.history import version
+
+        try:
+            text = f"kz-election-2023 {version()}"
+        except PipelineError as error:
+            parser.exit(1, f"error: {error.describe()}\n")
+        print(text)
+        parser.exit(0)
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors exit with code 1, like every other expected failure."""
 
@@ -193,9 +207,7 @@ def _parser() -> argparse.ArgumentParser:
         help="folder holding raw/ (input), processed/, docs/ and datapackage.json (outputs) and build/ (scratch); "
         "default: the repository. schemas/ and errata/ are reviewed with the code and always the repository's",
     )
-    from pipeline.release.history import version
-
-    parser.add_argument("--version", action="version", version=f"kz-election-2023 {version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="print the package's version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command", parser_class=_Parser)
     commands = {}
     for name, (handler, help_text) in COMMANDS.items():

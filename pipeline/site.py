@@ -53,7 +53,7 @@ def _render(root: Path) -> dict[str, str]:
 
     pages = read_yaml(PORTAL / "pages.yaml")
     colours = read_yaml(PORTAL / "colours.yaml")
-    descriptor = readers.descriptor(root, "site")
+    descriptor, _ = readers.verified_descriptor(root, "site")
     database = root / "processed" / metadata.load().meta["database"]
     con = readers.open_database(database, "site")
     try:

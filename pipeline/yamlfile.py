@@ -25,6 +25,10 @@ def _mapping_without_repeats(loader, node):
     seen = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool, type(None))) or isinstance(key, (list, dict)):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key that is not a plain value (text, a number)", key_node.start_mark
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"the key {key!r} appears twice in one mapping", key_node.start_mark

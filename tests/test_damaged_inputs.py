@@ -64,11 +64,20 @@ def _first_resource(package: dict, **edit) -> dict:
             lambda p: p | {"resources": [*p["resources"], {"path": "/etc/hostname", "hash": _etc_hostname()}]},
             "(first difference: resources: [",
         ),
-        (lambda p: _first_resource(p, path="../outside.txt"), "(first difference: resources[0].path: '../outside"),
+        (
+            lambda p: _first_resource(p, path="../outside.txt"),
+            "(first difference: resources[0] (processed/regions.csv).path: '../outside",
+        ),
         (lambda p: p | {"resources": p["resources"][1:]}, "(first difference: resources: ["),
-        (lambda p: p | {"licenses": [{"name": "proprietary"}]}, "(first difference: licenses[0].name: 'propri"),
-        (lambda p: _first_resource(p, bytes=1), "(first difference: resources[0].bytes: 1)"),
-        (lambda p: _first_resource(p, description="FORGED"), "(first difference: resources[0].description: 'FO"),
+        (
+            lambda p: p | {"licenses": [{"name": "proprietary"}]},
+            "licenses[0] (https://creativecommons.org/licenses/by-sa/4.0/).name: 'propri",
+        ),
+        (lambda p: _first_resource(p, bytes=1), "(first difference: resources[0] (processed/regions.csv).bytes: 1)"),
+        (
+            lambda p: _first_resource(p, description="FORGED"),
+            "(first difference: resources[0] (processed/regions.csv).description: 'FO",
+        ),
     ],
     ids=[
         "name with ..",
@@ -267,7 +276,7 @@ def test_site_on_a_truncated_database_names_it(published_copy):
     database.write_bytes(database.read_bytes()[: database.stat().st_size // 3])
     before = tree(published_copy)
     run = run_main("--root", str(published_copy), "site")
-    assert_clear_failure(run, "error: [site]", str(database), within=10)
+    assert_clear_failure(run, "error: [site]", "(processed/kz_election_2023.duckdb).bytes", within=10)
     assert tree(published_copy) == before
 
 
@@ -428,3 +437,147 @@ def test_a_closed_stdout_or_stderr_is_no_crash(command):
         expected = 1 if command == ["download"] else 0  # (download: --base-url is missing: a usage error)
         assert result.returncode == expected, (closed, result.stderr)
         assert b"Traceback" not in result.stderr
+
+
+# From a second hostile review: variants of the items above.
+@pytest.mark.parametrize("target", [".", "elsewhere"])
+def test_the_bundle_never_follows_a_dist_link(published_copy, tmp_path, target):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "kz-election-2023-2026.11.01.zip").write_bytes(b"a user's file")
+    (published_copy / "dist").symlink_to(elsewhere if target == "elsewhere" else Path("."))
+    before, outside = tree(published_copy), tree(elsewhere)
+    assert_clear_failure(run_main("--root", str(published_copy), "bundle"), "is not a folder of its own")
+    assert tree(published_copy) == before and tree(elsewhere) == outside
+
+
+def test_a_tampered_descriptor_or_database_never_reaches_the_portal(published_copy):
+    descriptor = published_copy / "datapackage.json"
+    good = descriptor.read_text(encoding="utf-8")
+    before = tree(published_copy)
+    for text in (
+        good.replace('"version": "2026.11.25"', '"version": "1999.01.01"'),
+        good.replace('"name": "kz-election-2023",', '"name": "../../evil",\n  "name": "kz-election-2023",', 1),
+    ):
+        descriptor.write_text(text, encoding="utf-8")
+        run = run_main("--root", str(published_copy), "site")
+        assert_clear_failure(run, "error: [site]", "is not the descriptor of release 2026.11.25", within=10)
+    descriptor.write_text(good, encoding="utf-8")
+    database = published_copy / "processed" / "kz_election_2023.duckdb"
+    data = bytearray(database.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)  # a corrupt block in the middle
+    database.write_bytes(bytes(data))
+    run = run_main("--root", str(published_copy), "site")
+    assert_clear_failure(run, "error: [site]", "first difference: resources[", within=10)
+    assert {k: v for k, v in tree(published_copy).items() if "duckdb" not in k} == {
+        k: v for k, v in before.items() if "duckdb" not in k
+    }
+
+
+@pytest.mark.parametrize(
+    "appended, phrase",
+    [
+        ("- {? [a, b] : 1}\n", "a key that is not a plain value"),
+        (
+            "- {version: '2026.11.26', previous_version: '2026.11.25', snapshot_sha256: '" + "a" * 64 + "', "
+            "previous_snapshot_sha256: '" + "a" * 64 + "', accepted_by: x, accepted_at: '2026-11-26T00:00:00Z', "
+            "changes_sha256: '" + "a" * 64 + "', changes: [{table_name: null, record_key: k, column_name: c, "
+            "change_kind: changed, old_value: a, new_value: b}]}\n",
+            "changes must be a list of",
+        ),
+        (
+            "- {version: '2026.11.26', previous_version: '2026.11.25', snapshot_sha256: '" + "a" * 64 + "', "
+            "previous_snapshot_sha256: '" + "a" * 64 + "', accepted_by: x, accepted_at: '9999-12-31T23:00:00-05:00', "
+            "changes_sha256: '" + "a" * 64 + "', changes: []}\n",
+            "is not a time",
+        ),
+    ],
+    ids=["a list as a key", "a null table name", "a time out of range"],
+)
+def test_an_acceptance_that_only_grew_never_crashes_the_build(published_copy, source_text, appended, phrase):
+    from tests.conftest import add_snapshot, next_release, replace_once
+
+    next_release(published_copy, add_snapshot(published_copy, replace_once(source_text, "| 2:30:13 |", "| 2:31:13 |")))
+    record = published_copy / "releases" / "changes" / "2026.11.26.yaml"
+    record.parent.mkdir(parents=True)
+    record.write_text(appended, encoding="utf-8")
+    for command in ("publish", "extract"):
+        result = run_cli(command, root=published_copy)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert phrase in result.stderr.strip().splitlines()[-1]
+
+
+def test_a_retrieval_time_out_of_range_is_no_crash(published_copy):
+    manifest_path = published_copy / "raw" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["snapshots"][0] |= {"retrieved_at": "0001-01-01T05:00:00Z", "retrieved_between": None}
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    result = run_cli("publish", root=published_copy)
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "gives no retrieval date" in result.stderr
+
+
+def test_a_merge_conflict_in_the_citation_or_pyproject_is_named(published_copy, tmp_path, monkeypatch):
+    (published_copy / "CITATION.cff").write_text("<<<<<<< HEAD\nversion: '1'\n=======\nversion: '2'\n>>>>>>> x\n")
+    assert_clear_failure(run_main("--root", str(published_copy), "bundle"), "CITATION.cff is not valid YAML")
+    from pipeline.release import history
+
+    (tmp_path / "pyproject.toml").write_text('<<<<<<< HEAD\n[project]\nversion = "1"\n=======\n>>>>>>> x\n')
+    monkeypatch.setattr(history, "ROOT", tmp_path)
+    assert_clear_failure(run_main("--version"), "cannot read the version in")
+    assert run_main("--root", str(published_copy), "verify-raw").code == 0  # the other commands still work
+
+
+def test_a_fifo_in_a_station_folder_is_never_opened(synthetic, tmp_path):
+    folder = station_set(synthetic, tmp_path / "set")
+    os.mkfifo(folder / "aa.parquet")  # not a table of the package
+    assert run_main("stations", str(folder)).code == 0
+    (folder / "station_votes.parquet").unlink()
+    os.mkfifo(folder / "station_votes.parquet")
+    assert_clear_failure(run_main("stations", str(folder)), "station_votes.parquet is not a regular file")
+
+
+def test_a_line_end_in_a_published_value_forges_no_line(published_copy):
+    with (published_copy / "processed" / "election_timetable.csv").open("a", encoding="utf-8") as file:
+        file.write('"Fake\r\nerror: [publish] forged line, nothing was published.",2023-01-01,2023-01-01,\n')
+    result = run_cli("publish", root=published_copy)
+    assert result.returncode == 0, result.stderr
+    assert not [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "Fake\\r\\nerror" in result.stderr
+
+
+def test_a_release_folder_damaged_inside_is_named(synthetic, tmp_path):
+    release = tmp_path / "release"
+    shutil.copytree(ROOT / "processed", release, ignore=shutil.ignore_patterns("*.csv", "*.duckdb"))
+    path = release / "region_ballots.parquet"
+    data = bytearray(path.read_bytes())
+    data[8:600] = bytes(range(256)) * 2 + bytes(range(80))
+    path.write_bytes(bytes(data))
+    run = run_main("stations", str(synthetic), "--release", str(release))
+    assert_clear_failure(run, f"the release folder {release}: region_ballots.parquet cannot be read as Parquet")
+
+
+@pytest.mark.parametrize("fifo", ["build/lock-holder", "build/swap-journal.json"])
+def test_a_fifo_in_the_scratch_folder_hangs_nothing(published_copy, fifo):
+    (published_copy / "build" / "staging" / "processed").mkdir(parents=True)
+    os.mkfifo(published_copy / fifo)
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "--root", str(published_copy), "verify-raw"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert "Traceback" not in result.stderr
+    if fifo.endswith("journal.json"):
+        assert result.returncode == 1 and "is damaged (not a small regular file)" in result.stderr
+    else:
+        assert result.returncode == 0 and run_cli("publish", root=published_copy).returncode == 0
+
+
+def test_accepting_for_a_root_without_its_own_release_list_is_refused(published_copy, source_text):
+    from tests.conftest import add_snapshot, replace_once
+
+    add_snapshot(published_copy, replace_once(source_text, "| 2:30:13 |", "| 2:31:13 |"))
+    result = run_cli("publish", "--accept-changes", "X", root=published_copy)
+    assert result.returncode == 1 and "a new snapshot is a new release" in result.stderr
+    assert not list((ROOT / "releases").glob("changes/*"))

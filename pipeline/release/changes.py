@@ -104,10 +104,12 @@ def published_values(root: Path, package) -> Values:
 
 def summary(changes: list[dict], limit: int = 20) -> str:
     """The changes in a few lines: counts per table and kind, then the first `limit` values."""
+    from pipeline.errors import escape  # every part comes from a file: a line end in it is escaped too
+
     counts = Counter((c["table_name"], c["change_kind"]) for c in changes)
-    lines = [f"  {table}: {n} {kind}" for (table, kind), n in sorted(counts.items())]
+    lines = [escape(f"  {table}: {n} {kind}") for (table, kind), n in sorted(counts.items())]
     lines += [
-        f"  {c['table_name']} [{c['record_key']}] {c['column_name']}: {c['old_value']!r} -> {c['new_value']!r}"
+        escape(f"  {c['table_name']} [{c['record_key']}] {c['column_name']}: {c['old_value']!r} -> {c['new_value']!r}")
         for c in changes[:limit]
     ]
     if len(changes) > limit:

@@ -200,6 +200,13 @@ def decide(root: Path, snapshot, tables: dict[str, list[dict]], *, accept_by: st
             accepted[release.version] = None  # nothing changed: nothing to accept
         else:
             verdict.pending.append(Pending(release, previous, changes, last))
+    if accept_by and verdict.pending and folder == history.RELEASES and root.resolve() != history.ROOT.resolve():
+        raise PipelineError(
+            "publish",
+            f"{root} has no releases/releases.yaml of its own: it builds the repository's releases, whose "
+            "acceptances are recorded in the repository. Accept them there (without --root), or give the folder "
+            "its own releases/releases.yaml; nothing was recorded or published.",
+        )
     if accept_by:
         for item in verdict.pending:
             acceptance = records.new(item.release, item.previous, item.changes, accept_by)

@@ -42,9 +42,16 @@ class Release:
 
 
 def version() -> str:
-    """The package's version, from pyproject.toml (fast: for --version)."""
-    with (ROOT / "pyproject.toml").open("rb") as file:
-        return tomllib.load(file)["project"]["version"]
+    """The package's version, from pyproject.toml (fast: for --version); a damaged pyproject.toml (a merge
+    conflict) is a PipelineError."""
+    try:
+        with (ROOT / "pyproject.toml").open("rb") as file:
+            found = tomllib.load(file)["project"]["version"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as error:
+        raise PipelineError("releases", f"cannot read the version in {ROOT / 'pyproject.toml'}: {error}.") from None
+    if not isinstance(found, str):
+        raise PipelineError("releases", f"{ROOT / 'pyproject.toml'} gives the version {found!r}, not text.")
+    return found
 
 
 def version_order(text: str) -> tuple[int, int, int, int]:
@@ -190,7 +197,10 @@ def _retrieved_on(entry: dict) -> dt.date | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return (moment.astimezone(dt.UTC) - _WESTMOST).date()
+    try:
+        return (moment.astimezone(dt.UTC) - _WESTMOST).date()
+    except OverflowError:  # 0001-01-01T05:00:00Z
+        return None
 
 
 def check_version(root: Path, newest: Release) -> None:

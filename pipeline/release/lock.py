@@ -136,6 +136,7 @@ def _same_folder(fd: int, root: Path) -> bool:
 def _write_holder(root: Path, stage: str) -> None:
     with contextlib.suppress(OSError):
         (root / HOLDER).parent.mkdir(exist_ok=True)
+        (root / HOLDER).unlink(missing_ok=True)  # whatever stood there (a FIFO would block the write)
         (root / HOLDER).write_text(
             json.dumps({"stage": stage, "pid": os.getpid(), "since": time.strftime("%H:%M:%S")}), encoding="utf-8"
         )
@@ -144,6 +145,8 @@ def _write_holder(root: Path, stage: str) -> None:
 def _read_holder(root: Path) -> str:
     """Who holds the lock, if build/lock-holder names a live process."""
     try:
+        if not (root / HOLDER).is_file() or (root / HOLDER).stat().st_size > 4096:
+            return ""
         holder = json.loads((root / HOLDER).read_text(encoding="utf-8"))
         os.kill(int(holder["pid"]), 0)  # raises if that process is gone
         return f"{holder['stage']}, process {holder['pid']}, since {holder['since']}"

@@ -66,6 +66,53 @@ def descriptor(root: Path, stage: str) -> dict:
     return package
 
 
+def verified_descriptor(root: Path, stage: str):
+    """The published release's datapackage.json and the newest release of the list, after checking that the
+    descriptor is, byte for byte, the one publish writes for the files in the release (so that the files'
+    sizes and sha256, the names, the version and the citation are the release's own): a PipelineError
+    names the first difference."""
+    from pipeline import metadata
+    from pipeline.publish import datapackage
+    from pipeline.raw import snapshot_with
+    from pipeline.release import history
+    from pipeline.release.swap import DESCRIPTOR, release_paths
+
+    schemas = metadata.load()
+    newest = history.load(root)[0]
+    published = descriptor(root, stage)
+    for relative in release_paths(schemas):
+        if (root / relative).is_symlink() or not (root / relative).is_file():
+            raise PipelineError(stage, f"the release in {root} lacks {relative} (a regular file); run `make`.")
+    entry = snapshot_with(newest.snapshot_sha256, root / "raw" / "manifest.json").entry
+    expected = datapackage(schemas, root, entry, {"version": newest.version, "release_date": newest.release_date})
+    if (root / DESCRIPTOR).read_bytes() != (json.dumps(expected, indent=2, ensure_ascii=False) + "\n").encode():
+        where = first_difference(published, expected) if published != expected else "its text: a key given twice?"
+        raise PipelineError(
+            stage,
+            f"{root / DESCRIPTOR} is not the descriptor of release {newest.version} in {root} (first difference: "
+            f"{where}); run `make` to rebuild it.",
+        )
+    return published, newest
+
+
+_MISSING = object()
+
+
+def first_difference(found, expected, where: str = "") -> str:
+    """Where two JSON values first differ, as a path (`resources[3].hash`) and the value found."""
+    if isinstance(found, dict) and isinstance(expected, dict):
+        for key in [*expected, *(k for k in found if k not in expected)]:
+            if found.get(key, _MISSING) != expected.get(key, _MISSING):
+                return first_difference(found.get(key, _MISSING), expected.get(key, _MISSING), f"{where}.{key}")
+    if isinstance(found, list) and isinstance(expected, list) and len(found) == len(expected):
+        for number, (a, b) in enumerate(zip(found, expected, strict=True)):
+            if a != b:
+                named = f" ({b['path']})" if isinstance(b, dict) and isinstance(b.get("path"), str) else ""
+                return first_difference(a, b, f"{where}[{number}]{named}")
+    shown = "missing" if found is _MISSING else repr(found)[:60]
+    return f"{where.lstrip('.') or 'the whole'}: {shown}"
+
+
 def open_database(path: Path, stage: str):
     """A read-only connection to a published DuckDB database; a missing, damaged or locked one is a
     PipelineError naming the file."""

@@ -116,11 +116,15 @@ def read(folder: Path, version: str) -> list[Acceptance]:
         if not isinstance(changes, list) or not all(
             isinstance(c, dict)
             and set(c) == set(CHANGE_FIELDS)
-            and all(c[f] is None or isinstance(c[f], str) for f in CHANGE_FIELDS)
+            and all(isinstance(c[f], str) and c[f] for f in CHANGE_FIELDS[:3])
+            and c["change_kind"] in ("added", "removed", "changed")
+            and all(c[f] is None or isinstance(c[f], str) for f in CHANGE_FIELDS[4:])
             for c in changes
         ):
             raise PipelineError(
-                "releases", f"{where}: changes must be a list of {', '.join(CHANGE_FIELDS)} (text or null)."
+                "releases",
+                f"{where}: changes must be a list of {', '.join(CHANGE_FIELDS)} (the first three text, change_kind "
+                "added, removed or changed, the values text or null).",
             )
         try:
             accepted_at = _utc(entry["accepted_at"])
@@ -131,7 +135,8 @@ def read(folder: Path, version: str) -> list[Acceptance]:
         keys = [tuple(c[f] for f in CHANGE_FIELDS[:3]) for c in changes]
         if len(set(keys)) != len(keys):
             twice = next(k for k in keys if keys.count(k) > 1)
-            raise PipelineError("releases", f"{where}: it records the value {' '.join(twice)} twice.")
+            table, key, column = twice
+            raise PipelineError("releases", f"{where}: it records the value {table} [{key}] {column} twice.")
         acceptance = Acceptance(
             version=version,
             previous_version=entry["previous_version"],
@@ -209,5 +214,8 @@ def _utc(value) -> dt.datetime:
     if not isinstance(value, dt.datetime):
         raise TypeError(f"not a time: {value!r}")
     if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        try:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        except OverflowError:  # 9999-12-31T23:00:00-05:00
+            raise ValueError(f"out of range: {value!r}") from None
     return value

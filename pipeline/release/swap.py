@@ -154,8 +154,14 @@ def recover_locked(root: Path) -> bool:
     place the swap is completed (rolled forward), otherwise it is rolled back."""
     build = root / "build"
     journal = build / "swap-journal.json"
-    if not journal.exists():
+    if not journal.exists() and not journal.is_symlink():
         return False
+    if not journal.is_file() or journal.stat().st_size > 65536:
+        raise PipelineError(
+            "publish",
+            f"{journal} is damaged (not a small regular file); restore the release with `git checkout -- processed "
+            "docs datapackage.json` and delete the journal.",
+        )
     if not any((build / "staging" / item).exists() for item in RELEASE_ITEMS):
         journal.unlink()  # everything was moved in: the new release stands whole
         shutil.rmtree(build / "previous", ignore_errors=True)

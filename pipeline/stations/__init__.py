@@ -46,6 +46,8 @@ def open_returns(folder: Path, release: Path):
         release_view(con, release, name, "stations")
     for resource in package.resources:
         path = folder / f"{resource.name}.parquet"
+        if (path.exists() or path.is_symlink()) and not path.is_file():
+            raise PipelineError("validate", f"{path} is not a regular file", table=resource.name)
         if not path.is_file():
             if resource.name in optional:
                 continue
@@ -73,10 +75,10 @@ def release_view(con, release: Path, name: str, stage: str) -> None:
     path = release / f"{name}.parquet"
     hint = "Run `make` first, or pass --release the processed/ folder of a release."
     if not path.is_file():
-        raise PipelineError(stage, f"the release folder {release} has no {path.name}.", hint=hint)
+        raise PipelineError(stage, f"the release folder {release} has no {path.name} (a regular file).", hint=hint)
     try:
         con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({metadata.sql_string(path)})")
-        con.execute(f"SELECT count(*) FROM {name}").fetchone()  # reads every row group's metadata
+        con.execute(f"SELECT * FROM {name}").fetchall()  # every value (a release table has at most 160 rows)
     except duckdb.Error as error:
         reason = str(error).splitlines()[0]
         raise PipelineError(
@@ -106,7 +108,8 @@ def read_release(release: Path) -> dict[str, list[dict]]:
             columns = [d[0] for d in cursor.description]
             out[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     except duckdb.Error as error:  # a damaged row group that only a full read reaches
-        raise PipelineError("synth", f"cannot read the release in {release}: {str(error).splitlines()[0]}.") from None
+        reason = str(error).splitlines()[0].rstrip(".")
+        raise PipelineError("synth", f"cannot read the release in {release}: {reason}.") from None
     finally:
         con.close()
     return out

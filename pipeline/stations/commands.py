@@ -232,6 +232,8 @@ def _marked_synthetic(folder: Path) -> bool:
     con = duckdb.connect()
     try:
         for path in sorted(folder.glob("*.parquet")):
+            if not path.is_file():  # a FIFO or a device: never opened (it would be waited on)
+                continue
             marks = con.execute(
                 "SELECT count(*) FROM parquet_kv_metadata(?) "
                 "WHERE decode(key) = 'synthetic' AND decode(value) = 'true'",
