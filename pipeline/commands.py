@@ -81,12 +81,13 @@ def cmd_publish(args) -> int:
         from pipeline.validate import validate
 
         snapshot = current_snapshot(args.root / "raw" / "manifest.json")
+        history = gate.read_history(args.root, snapshot)  # the committed history, checked before building
         documents = read_root_documents(args.root)  # a damaged README or CHANGELOG: stop before building
         stage = args.root / "build" / "staging"
         pending = Pending()  # the forensics, in a second process while this one extracts, validates, checks
         try:
             tables = source_tables(snapshot)
-            verdict = gate.decide(args.root, snapshot, tables, accept_by=args.accept_changes)
+            verdict = gate.decide(args.root, snapshot, tables, accept_by=args.accept_changes, read=history)
             verdict.require(args.root, recorded_only=True)  # a record that differs: at once
             tables |= verdict.tables
             pending.send(tables)

@@ -163,11 +163,20 @@ class Verdict:
             raise
 
 
-def decide(root: Path, snapshot, tables: dict[str, list[dict]], *, accept_by: str | None = None, package=None):
-    """The verdict for publishing `snapshot` (the current one, whose tables are `tables`) in `root`."""
-    from pipeline import metadata
+@dataclass
+class History:
+    """The committed history, read and checked: the release list, its folder, and each release's
+    recorded acceptances."""
 
-    package = package or metadata.load()
+    releases: list[Release]
+    folder: Path
+    recorded: dict[str, list[Acceptance]]
+
+
+def read_history(root: Path, snapshot) -> History:
+    """Everything the verdict needs but the tables, checked before anything is built (a wrong snapshot, a
+    damaged list or record fails in a fraction of a second): the release list, the package's version, the
+    newest release's snapshot against the current one, and every record's form and own digest."""
     releases = history.load(root)
     newest = releases[0]
     history.check_version(root, newest)
@@ -176,19 +185,38 @@ def decide(root: Path, snapshot, tables: dict[str, list[dict]], *, accept_by: st
         raise PipelineError("publish", _not_newest(releases, sha))
     folder = history.folder(root)
     _no_stray_records(folder, releases)
-    values = _Values(root, package, {sha: tables})
+    recorded = {release.version: records.read(folder, release.version) for release in releases}
+    first = releases[-1].version
+    if recorded[first]:
+        raise PipelineError(
+            "releases",
+            f"{records.path_of(folder, first).name} records an acceptance for {first}, the first release: it has no "
+            "predecessor, so nothing to accept.",
+        )
+    return History(releases, folder, recorded)
+
+
+def decide(
+    root: Path,
+    snapshot,
+    tables: dict[str, list[dict]],
+    *,
+    accept_by: str | None = None,
+    package=None,
+    read: History | None = None,
+):
+    """The verdict for publishing `snapshot` (the current one, whose tables are `tables`) in `root`
+    (`read`: its history as read_history read it, else read now)."""
+    from pipeline import metadata
+
+    package = package or metadata.load()
+    read = read or read_history(root, snapshot)
+    releases, folder = read.releases, read.folder
+    values = _Values(root, package, {snapshot.entry["sha256"]: tables})
     accepted: dict[str, Acceptance | None] = {}
     verdict = Verdict(folder=folder, releases=releases, tables={})
-    for release, previous in zip(releases, [*releases[1:], None], strict=True):
-        recorded = records.read(folder, release.version)
-        if previous is None:
-            if recorded:
-                raise PipelineError(
-                    "releases",
-                    f"{records.path_of(folder, release.version).name} records an acceptance for {release.version}, "
-                    "the first release: it has no predecessor, so nothing to accept.",
-                )
-            continue
+    for release, previous in zip(releases[:-1], releases[1:], strict=True):
+        recorded = read.recorded[release.version]
         same = release.snapshot_sha256 == previous.snapshot_sha256
         changes = [] if same else diffs.diff(values.of(previous), values.of(release), package)
         last = recorded[-1] if recorded else None
