@@ -77,7 +77,7 @@ def cmd_publish(args) -> int:
         from pipeline.publish import read_root_documents, root_documents, stage_release, write_documents
         from pipeline.quality import outcome_summary
         from pipeline.raw import current_snapshot
-        from pipeline.release import gate
+        from pipeline.release import changes, gate
         from pipeline.validate import validate
 
         snapshot = current_snapshot(args.root / "raw" / "manifest.json")
@@ -101,7 +101,7 @@ def cmd_publish(args) -> int:
             raise
         if args.accept_changes and not verdict.accepted_now:
             print("--accept-changes: every release's changes were accepted already.", file=sys.stderr)
-        gate.code_changes(args.root, stage, snapshot)
+        changes.code_changes(args.root, stage, snapshot)
         documents = root_documents(args.root, documents, tables, quality)
         with verdict.recorded():  # the acceptances stay only if the release is swapped in
             swap_in(stage, args.root)

@@ -102,6 +102,49 @@ def published_values(root: Path, package) -> Values:
     return out
 
 
+def code_changes(root: Path, stage: Path, snapshot, package=None) -> None:
+    """Print the values this build changes in the release published in `root`, where that is the same
+    release (no acceptance is needed for what the code changes; printed so that it is seen). Where the
+    published files say they were built from another snapshot than this build, say that instead: the
+    release list now names another snapshot for a published release. A published file that cannot be read
+    (damaged, a FIFO) says nothing: the published files decide nothing."""
+    import sys
+
+    from pipeline import metadata
+    from pipeline.errors import PipelineError
+    from pipeline.release.readers import read_json
+    from pipeline.release.swap import DESCRIPTOR
+
+    package = package or metadata.load()
+    try:
+        published = read_json(root / DESCRIPTOR, "publish")
+        staged = read_json(stage / DESCRIPTOR, "publish")
+        version = published.get("version")
+        built_from = {s.get("sha256") for s in published.get("sources", []) if isinstance(s, dict)}
+    except (FileNotFoundError, PipelineError, AttributeError, TypeError):
+        return
+    if version != staged.get("version"):
+        return
+    sha = snapshot.entry["sha256"]
+    changes = diff(published_values(root, package), published_values(stage, package), package)
+    if built_from != {sha}:
+        print(
+            f"Warning: the files published here as release {version} were built from snapshot "
+            f"{', '.join(sorted(map(str, built_from)))[:12]}, but releases/releases.yaml now builds {version} from "
+            f"{sha[:12]}: {values_phrase(len(changes))} change. A published release's entry is never edited "
+            "(tests/test_release_history.py checks the git history).",
+            file=sys.stderr,
+        )
+    elif changes:
+        print(
+            f"Same release as the one published here ({version}, the same snapshot); the code changes "
+            f"{values_phrase(len(changes))}:",
+            file=sys.stderr,
+        )
+    if changes:
+        print(summary(changes, limit=10), file=sys.stderr)
+
+
 def summary(changes: list[dict], limit: int = 20) -> str:
     """The changes in a few lines: counts per table and kind, then the first `limit` values."""
     from pipeline.errors import escape  # every part comes from a file: a line end in it is escaped too

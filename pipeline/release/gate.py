@@ -262,46 +262,6 @@ def changes_of(root: Path, tables: dict[str, list[dict]], package=None) -> list[
     return diffs.diff(_Values(root, package, {}).of(newest), diffs.values(tables, package), package)
 
 
-def code_changes(root: Path, stage: Path, snapshot, package=None) -> None:
-    """Print the values this build changes in the release published in `root`, where that is the same
-    release (no acceptance is needed for what the code changes; printed so that it is seen). Where the
-    published files say they were built from another snapshot than this build, say that instead: the
-    release list now names another snapshot for a published release. A published file that cannot be read
-    (damaged, a FIFO) says nothing: the published files decide nothing."""
-    from pipeline import metadata
-    from pipeline.release.readers import read_json
-    from pipeline.release.swap import DESCRIPTOR
-
-    package = package or metadata.load()
-    try:
-        published = read_json(root / DESCRIPTOR, "publish")
-        staged = read_json(stage / DESCRIPTOR, "publish")
-        version = published.get("version")
-        built_from = {s.get("sha256") for s in published.get("sources", []) if isinstance(s, dict)}
-    except (FileNotFoundError, PipelineError, AttributeError, TypeError):
-        return
-    if version != staged.get("version"):
-        return
-    sha = snapshot.entry["sha256"]
-    changes = diffs.diff(diffs.published_values(root, package), diffs.published_values(stage, package), package)
-    if built_from != {sha}:
-        print(
-            f"Warning: the files published here as release {version} were built from snapshot "
-            f"{', '.join(sorted(map(str, built_from)))[:12]}, but releases/releases.yaml now builds {version} from "
-            f"{sha[:12]}: {diffs.values_phrase(len(changes))} change. A published release's entry is never edited "
-            "(tests/test_release_history.py checks the git history).",
-            file=sys.stderr,
-        )
-    elif changes:
-        print(
-            f"Same release as the one published here ({version}, the same snapshot); the code changes "
-            f"{diffs.values_phrase(len(changes))}:",
-            file=sys.stderr,
-        )
-    if changes:
-        print(diffs.summary(changes, limit=10), file=sys.stderr)
-
-
 class _Values:
     """The compared values of each release's snapshot, extracted once per snapshot (`tables`: the tables
     already built, by snapshot)."""
