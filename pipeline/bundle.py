@@ -30,12 +30,11 @@ def build(root: Path = ROOT) -> Path:
     the release (it is packed too). The changelog is made from the release list; the citation must cite
     the release."""
     from pipeline import metadata
-    from pipeline.release import history, readers
+    from pipeline.release import readers
 
     schemas = metadata.load()
     meta = schemas.meta
-    readers.verified_descriptor(root, "bundle")
-    newest = history.load(root)[0]
+    _, newest = readers.verified_descriptor(root, "bundle")
     version = newest.version
     members = {DESCRIPTOR: (root / DESCRIPTOR).read_bytes()}
     members |= {relative: (root / relative).read_bytes() for relative in release_paths(schemas)}
@@ -106,7 +105,7 @@ def _package_files(root: Path, version: str) -> dict[str, bytes]:
     import yaml
 
     from pipeline.release import docs
-    from pipeline.yamlfile import read_yaml
+    from pipeline.yamlfile import read_yaml, yaml_reason
 
     out = {}
     for item in ("LICENSE-DATA.md", "LICENSE", "CITATION.cff"):
@@ -117,8 +116,7 @@ def _package_files(root: Path, version: str) -> dict[str, bytes]:
     try:
         citation = read_yaml(path, stage="bundle")
     except (yaml.YAMLError, UnicodeDecodeError) as error:
-        reason = " ".join(str(error).replace(' in "<unicode string>",', " at").split())
-        raise PipelineError("bundle", f"{path} is not valid YAML ({reason[:200]}): a merge conflict?") from None
+        raise PipelineError("bundle", f"{path} is not valid YAML ({yaml_reason(error)}): a merge conflict?") from None
     cited = citation.get("version") if isinstance(citation, dict) else None
     if cited != version:
         raise PipelineError(

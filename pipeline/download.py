@@ -228,12 +228,11 @@ def _tty(stream) -> bool:
     return bool(stream is not None and getattr(stream, "isatty", lambda: False)())
 
 
-def _announce(progress, client: Client, base: str, wanted: list[Listed], fresh: int, seconds: float) -> None:
+def _announce(progress, client: Client, base: str, wanted: list[Listed], total: int, fresh: int, seconds: float):
     """One line before the files: how many, how large, and how long it may take (from the time the
     descriptor took, where that was slow) within the command's deadline."""
     if progress is None:
         return
-    total = sum(item.bytes for item in wanted)
     pace = ""
     if seconds >= 1 and wanted:  # a slow server: every request may take as long
         pace = f"; the descriptor took {seconds:.0f} s, so this may take about {_duration(seconds * len(wanted))}"
@@ -266,9 +265,9 @@ def _download_into(client: Client, base: str, dest: Path, progress) -> dict[str,
             raise _fail(f"{item.path} cannot be saved: {problem}; nothing was changed.")
     status = {item.path: "up to date" if _up_to_date(dest / item.path, item) else "downloaded" for item in listed}
     wanted = [item for item in listed if status[item.path] == "downloaded"]
-    _check_space(dest, sum(item.bytes for item in wanted) + len(body))
-    _announce(progress, client, base, wanted, len(listed) - len(wanted), time.monotonic() - started)
     total, done = sum(item.bytes for item in wanted), 0
+    _check_space(dest, total + len(body))
+    _announce(progress, client, base, wanted, total, len(listed) - len(wanted), time.monotonic() - started)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + "-", dir=dest))
     try:
         (staging / "new").mkdir()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 from pathlib import Path
 
 
@@ -15,6 +16,29 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 16), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+class NotReadable(ValueError):
+    """A path that is not a regular file of at most the size asked (a folder, a FIFO, a device, too large)."""
+
+
+def read_regular(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file (whatever a link points to) of at most `max_bytes`; never opens a FIFO
+    or a device, which would block or never end. NotReadable says why not; FileNotFoundError and other
+    OSErrors propagate."""
+    facts = os.stat(path)
+    if not stat.S_ISREG(facts.st_mode):
+        raise NotReadable(f"{path} is not a regular file")
+    if facts.st_size > max_bytes:
+        raise NotReadable(f"{path} has {facts.st_size:,} bytes, more than the {max_bytes:,} read")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))  # swapped for a FIFO: no hang
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotReadable(f"{path} is not a regular file")
+        data = file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise NotReadable(f"{path} has more than the {max_bytes:,} bytes read")
+    return data
 
 
 def write_atomically(path: Path, data: bytes) -> None:

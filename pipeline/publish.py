@@ -415,8 +415,13 @@ def _stage_release(
     (stage / FORENSICS).write_text(forensics_report(forensic_tables, forensics.parameters()), encoding="utf-8")
     (stage / CHANGES).write_text(release_docs.changes_markdown(validated.tables), encoding="utf-8")
     descriptor = datapackage(package, stage, raw_entry, validated.tables["releases"][0])
-    (stage / DESCRIPTOR).write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (stage / DESCRIPTOR).write_bytes(descriptor_bytes(descriptor))
     return quality
+
+
+def descriptor_bytes(descriptor: dict) -> bytes:
+    """datapackage.json as publish writes it (bundle and site compare the published one with it)."""
+    return (json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 ROOT_DOCUMENTS = ("CHANGELOG.md", "README.md")
@@ -450,12 +455,12 @@ def write_documents(documents: dict[Path, bytes]) -> None:
 
 
 def _read_text(path: Path) -> str:
-    import stat
+    from pipeline.files import NotReadable, read_regular
 
     try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            raise PipelineError("publish", f"{path} is not a regular file; nothing was published.")
-        return path.read_text(encoding="utf-8")
+        return read_regular(path, 64 * 2**20).decode("utf-8")
+    except NotReadable as error:
+        raise PipelineError("publish", f"{error}; nothing was published.") from None
     except UnicodeDecodeError as error:
         raise PipelineError(
             "publish", f"{path} is not UTF-8 (byte {error.start}); nothing was published.", hint="Restore it from git."

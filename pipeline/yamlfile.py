@@ -4,13 +4,13 @@ ten times faster than the pure-Python one; the same results)."""
 from __future__ import annotations
 
 import copy
-import os
 import stat as kinds
 from pathlib import Path
 
 import yaml
 
 from pipeline.errors import PipelineError
+from pipeline.files import NotReadable, read_regular
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_BYTES = 16 * 2**20  # the largest reviewed file (sources/reports) is about 1 MB
@@ -50,20 +50,23 @@ def read_yaml(path: Path, *, strict: bool = False, stage: str = "read"):
     read again while unchanged (same size and modification time) is not parsed again: a copy of the first
     parse is returned (the mutation suite reads the same reviewed files hundreds of times)."""
     facts = path.stat()
-    if not kinds.S_ISREG(facts.st_mode) or facts.st_size > MAX_BYTES:
-        what = "is not a regular file" if not kinds.S_ISREG(facts.st_mode) else f"has more than {MAX_BYTES:,} bytes"
-        raise PipelineError(stage, f"{path} {what}.")
     cached = _PARSED.get((path, strict))
-    if cached is not None and cached[:2] == (facts.st_size, facts.st_mtime_ns):
+    if cached is not None and cached[:2] == (facts.st_size, facts.st_mtime_ns) and kinds.S_ISREG(facts.st_mode):
         return copy.deepcopy(cached[2])
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # swapped for a FIFO since the stat: no hang
-    with os.fdopen(fd, encoding="utf-8") as handle:
-        text = handle.read()
+    try:
+        text = read_regular(path, MAX_BYTES).decode("utf-8")
+    except NotReadable as error:
+        raise PipelineError(stage, f"{error}.") from None
     contents = yaml.load(text, Loader=_StrictLoader if strict else _LOADER)  # noqa: S506 (a safe loader)
     if facts.st_size > _CACHED_BYTES:  # a large file is read once per build (the registry keeps its own cache)
         return contents
     _PARSED[(path, strict)] = (facts.st_size, facts.st_mtime_ns, contents)
     return copy.deepcopy(contents)
+
+
+def yaml_reason(error: Exception) -> str:
+    """A YAML or decoding error in one short line (`... at line 3, column 3`)."""
+    return " ".join(str(error).replace(' in "<unicode string>",', " at").split())[:300]
 
 
 def read_reviewed(path: Path, required: tuple[str, ...], kind: str, stage: str) -> list[dict]:
@@ -76,8 +79,7 @@ def read_reviewed(path: Path, required: tuple[str, ...], kind: str, stage: str) 
     try:
         entries = read_yaml(path, strict=True, stage=stage) or []
     except (yaml.YAMLError, UnicodeDecodeError) as error:
-        reason = " ".join(str(error).replace(' in "<unicode string>",', " at").split())
-        raise PipelineError(stage, f"{path.name} is not valid YAML: {reason[:300]}.") from None
+        raise PipelineError(stage, f"{path.name} is not valid YAML: {yaml_reason(error)}.") from None
     except OSError as error:
         raise PipelineError(stage, f"cannot read {path}: {error.strerror}.") from None
     if not isinstance(entries, list):

@@ -9,10 +9,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
-import stat
 from collections import Counter
 from pathlib import Path
+
+from pipeline.files import read_regular
 
 FIELDS = ("table_name", "record_key", "column_name", "change_kind", "old_value", "new_value")
 RELEASE_TABLES = ("releases", "release_changes")  # about the releases: never compared, never accepted
@@ -90,14 +90,10 @@ def published_values(root: Path, package) -> Values:
         path = root / "processed" / f"{resource.name}.csv"
         out[resource.name] = {}
         try:
-            facts = os.stat(path)
-            if not stat.S_ISREG(facts.st_mode) or facts.st_size > MAX_CSV_BYTES:
-                continue
-            with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), encoding="utf-8", newline="") as file:
-                out[resource.name] = {
-                    tuple(row.get(k) or "" for k in resource.primary_key): row for row in csv.DictReader(file)
-                }
-        except (OSError, UnicodeDecodeError, csv.Error):
+            text = read_regular(path, MAX_CSV_BYTES).decode("utf-8")
+            rows = csv.DictReader(io.StringIO(text, newline=""))
+            out[resource.name] = {tuple(row.get(k) or "" for k in resource.primary_key): row for row in rows}
+        except (OSError, ValueError, csv.Error):  # missing, not a regular file, too large, not UTF-8
             out[resource.name] = {}
     return out
 

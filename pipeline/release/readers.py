@@ -5,11 +5,10 @@ DuckDB database opened read-only, a truncated or locked one named as such."""
 from __future__ import annotations
 
 import json
-import os
-import stat
 from pathlib import Path
 
 from pipeline.errors import PipelineError
+from pipeline.files import NotReadable, read_regular
 
 MAX_JSON_BYTES = 8 * 2**20  # a descriptor of this package is about 200 KB
 CONFLICT = "<<<<<<< "
@@ -20,25 +19,13 @@ def read_json(path: Path, stage: str, *, hint: str | None = None, max_bytes: int
     to), at most `max_bytes`, nested no deeper than the parser reaches; anything else is a PipelineError
     naming the file (FileNotFoundError propagates, for callers to whom a missing file means something)."""
     try:
-        facts = os.stat(path)
+        data = read_regular(path, max_bytes)
     except FileNotFoundError:
         raise
+    except NotReadable as error:
+        raise PipelineError(stage, f"{error}.", hint=hint) from None
     except OSError as error:
         raise PipelineError(stage, f"cannot read {path}: {error.strerror}.", hint=hint) from None
-    if not stat.S_ISREG(facts.st_mode):
-        raise PipelineError(stage, f"{path} is not a regular file.", hint=hint)
-    if facts.st_size > max_bytes:
-        raise PipelineError(stage, f"{path} has {facts.st_size:,} bytes, more than the {max_bytes:,} read.", hint=hint)
-    try:  # O_NONBLOCK: a file swapped for a FIFO after the stat does not hang the open
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as error:
-        raise PipelineError(stage, f"cannot read {path}: {error.strerror}.", hint=hint) from None
-    with os.fdopen(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise PipelineError(stage, f"{path} is not a regular file.", hint=hint)
-        data = file.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise PipelineError(stage, f"{path} has more than the {max_bytes:,} bytes read.", hint=hint)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -72,7 +59,7 @@ def verified_descriptor(root: Path, stage: str):
     sizes and sha256, the names, the version and the citation are the release's own): a PipelineError
     names the first difference."""
     from pipeline import metadata
-    from pipeline.publish import datapackage
+    from pipeline.publish import datapackage, descriptor_bytes
     from pipeline.raw import snapshot_with
     from pipeline.release import history
     from pipeline.release.swap import DESCRIPTOR, release_paths
@@ -85,7 +72,7 @@ def verified_descriptor(root: Path, stage: str):
             raise PipelineError(stage, f"the release in {root} lacks {relative} (a regular file); run `make`.")
     entry = snapshot_with(newest.snapshot_sha256, root / "raw" / "manifest.json").entry
     expected = datapackage(schemas, root, entry, {"version": newest.version, "release_date": newest.release_date})
-    if (root / DESCRIPTOR).read_bytes() != (json.dumps(expected, indent=2, ensure_ascii=False) + "\n").encode():
+    if (root / DESCRIPTOR).read_bytes() != descriptor_bytes(expected):
         where = first_difference(published, expected) if published != expected else "its text: a key given twice?"
         raise PipelineError(
             stage,
