@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 # reports, the forensics parameters, the releases and the code (but the
 # site's, which only `make site` runs).
 SOURCES := $(shell find raw schemas errata sources forensics releases pipeline -type f -not -path '*/__pycache__/*' \
-	-not -path pipeline/site.py -not -path pipeline/bundle.py | sort)
+	-not -path 'pipeline/site/*' -not -path pipeline/publish/bundle.py | sort)
 
 all: datapackage.json
 
@@ -69,13 +69,13 @@ bench-scale: datapackage.json
 # The static data portal (site/) from the published release: pages, charts pre-rendered to SVG, their
 # data. Not part of the default build (it adds vl-convert's start-up); rebuilt only when an input changed.
 site: site/index.html
-site/index.html: datapackage.json $(shell find portal -type f | sort) pipeline/site.py
+site/index.html: datapackage.json $(shell find portal -type f | sort) $(wildcard pipeline/site/*.py)
 	$(PY) -m pipeline site
 
 # The release bundle: one zip of the release with the licences, citation, changelog and a README,
 # listed with its size and sha256 in dist/datapackage.json (so that `download` fetches it).
 bundle: dist/datapackage.json
-dist/datapackage.json: datapackage.json LICENSE LICENSE-DATA.md CITATION.cff CHANGELOG.md pipeline/bundle.py
+dist/datapackage.json: datapackage.json LICENSE LICENSE-DATA.md CITATION.cff CHANGELOG.md pipeline/publish/bundle.py
 	$(PY) -m pipeline bundle
 
 # Network: download the latest revision of the article (REVISION=123 pins one) into raw/. The default

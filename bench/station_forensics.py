@@ -52,7 +52,7 @@ def share(count: int, sets: int) -> str:
 
 
 def main() -> None:
-    from pipeline.forensics import clopper_pearson_upper
+    from pipeline.forensics.distributions import clopper_pearson_upper
     from pipeline.stations.forensics import TESTS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

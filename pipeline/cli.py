@@ -20,7 +20,7 @@ from pipeline.commands import (
     cmd_validate,
     cmd_verify_raw,
 )
-from pipeline.errors import PipelineError, escape
+from pipeline.common.errors import PipelineError, escape
 
 
 def _number(kind: type, low: float, high: float, *, strict_low: bool = False):
@@ -63,8 +63,8 @@ def _text(limit: int):
 
 
 def _network_options(command, *, deadline: float, cap: str) -> None:
-    """The limits of a network command (README, "Limits"), with their defaults (pipeline/defaults.py)."""
-    from pipeline.defaults import Limits
+    """The limits of a network command (README, "Limits"), with their defaults (pipeline/common/defaults.py)."""
+    from pipeline.common.defaults import Limits
 
     options = [  # (option, type, default, metavar, help)
         (
@@ -138,7 +138,7 @@ def _anomaly(text: str):
 
 
 def _lock_option(command) -> None:
-    from pipeline.defaults import LOCK_WAIT
+    from pipeline.common.defaults import LOCK_WAIT
 
     command.add_argument(
         "--wait",
@@ -195,8 +195,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from pipeline import defaults
-    from pipeline.defaults import DEFAULT_API, TITLE
+    from pipeline.common import defaults
+    from pipeline.common.defaults import DEFAULT_API, TITLE
 
     parser = _Parser(prog="python -m pipeline", description=__doc__.splitlines()[0])
     parser.add_argument(

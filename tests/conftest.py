@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import ROOT
-from pipeline.build import document_tables
 from pipeline.extract.text import parse_text
+from pipeline.stages import document_tables
 
 SOURCE = ROOT / "raw" / "2023_Kazakh_legislative_election.txt"
 LONGEST_FIRST = (  # measured (pytest --durations=0, summed per file), longest first

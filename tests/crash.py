@@ -36,27 +36,27 @@ def arm(point: str) -> None:
     """Patch the step named `point` so that the process dies right after it. Only the module a step
     lives in is imported here (the swap alone starts without the build stack)."""
     if point == "exporting":
-        import pipeline.publish
+        import pipeline.publish.database
 
-        original, calls = pipeline.publish.export_table, []
+        original, calls = pipeline.publish.database.export_table, []
 
         def export_table(con, resource, folder):
             original(con, resource, folder)
             calls.append(resource.name)
-            if len(calls) == len(pipeline.publish.metadata.load().resources) // 2 + 1:
+            if len(calls) == len(pipeline.publish.database.metadata.load().resources) // 2 + 1:
                 _die()
 
-        pipeline.publish.export_table = export_table
+        pipeline.publish.database.export_table = export_table
     elif point == "staged":
-        import pipeline.publish
+        import pipeline.publish.staging
 
-        original_stage = pipeline.publish._stage_release
+        original_stage = pipeline.publish.staging._stage_release
 
         def _stage_release(*args, **kwargs):
             original_stage(*args, **kwargs)
             _die()
 
-        pipeline.publish._stage_release = _stage_release
+        pipeline.publish.staging._stage_release = _stage_release
     elif point == "journal-written":
         import pipeline.release.swap
 
@@ -111,7 +111,7 @@ def main(argv: list[str]) -> int:
     point, rest = argv[0], argv[1:]
     arm(point)
     if rest[:1] == ["--swap-only"]:
-        from pipeline.release.lock import build_lock
+        from pipeline.common.lock import build_lock
         from pipeline.release.swap import swap_in
 
         root = Path(rest[1])

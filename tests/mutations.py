@@ -297,7 +297,7 @@ _VALIDATED: dict = {}  # the tables validated in it, by content: a mutation chan
 
 
 def _database(package):
-    from pipeline.publish import create_database
+    from pipeline.publish.database import create_database
 
     if "con" not in _TEMPLATE:
         _TEMPLATE["con"] = create_database(":memory:", package)
@@ -314,11 +314,12 @@ def outcome(data: bytes, baseline_tables: dict | None = None):
     article's), the later stages, which depend only on them, would give the baseline's outcome:
     ('identical', None) without running them."""
     from pipeline import metadata
-    from pipeline.build import document_tables
-    from pipeline.crosscheck import run_checks
-    from pipeline.errors import PipelineError
+    from pipeline.checks.run import run_checks
+    from pipeline.common.errors import PipelineError
     from pipeline.extract import parse_bytes
-    from pipeline.publish import load_tables, verify_release
+    from pipeline.publish.database import load_tables
+    from pipeline.publish.staging import verify_release
+    from pipeline.stages import document_tables
     from pipeline.validate import validate
 
     package = metadata.load()
@@ -377,9 +378,9 @@ def _reads(sql: str, package, seen: frozenset = frozenset()) -> set[str] | None:
 def _gate_rerunning_only(con, validated, package, changed: set[str]) -> list[dict]:
     """verify_release's quality gate, with the checks whose tables are all unchanged given the baseline's
     findings instead of being run again (the same query on the same rows); the others run."""
-    from pipeline.crosscheck import Finding, _run, load_checks
-    from pipeline.errata import errata_resolves
-    from pipeline.quality import assess, check_gaps, load_acknowledgements
+    from pipeline.checks.quality import assess, check_gaps, load_acknowledgements
+    from pipeline.checks.run import Finding, _run, load_checks
+    from pipeline.extract.errata import errata_resolves
 
     check_gaps(validated.tables["source_gaps"])
     checks = load_checks()
@@ -404,8 +405,8 @@ def _csv(resource, records: list[dict]) -> str:
 
 def run_suite(data: bytes) -> tuple[list[tuple[Mutation, str, object]], dict]:
     """Every mutation with its result: 'identical', 'rejected' or 'changed'."""
-    from pipeline.build import document_tables
     from pipeline.extract import parse_bytes
+    from pipeline.stages import document_tables
 
     _, baseline = outcome(data)
     baseline_tables = document_tables(parse_bytes(data, "mutated.txt"))

@@ -97,7 +97,7 @@ def test_killed_once_everything_is_in_place_keeps_the_new_release(root, fresh_bu
 
 
 def test_a_command_does_not_recover_a_swap_another_process_is_doing(root):
-    from pipeline.release.lock import build_lock
+    from pipeline.common.lock import build_lock
     from pipeline.release.swap import recover
 
     (root / "build").mkdir(exist_ok=True)
@@ -125,8 +125,8 @@ def test_killed_at_a_random_moment_leaves_one_whole_release(root, fresh_build, d
 
 @pytest.mark.parametrize("tamper", ["edit a file", "add a file", "drop a file"])
 def test_a_staged_release_that_does_not_match_its_descriptor_is_never_swapped_in(root, fresh_build, tamper):
-    from pipeline.errors import PipelineError
-    from pipeline.release.lock import build_lock
+    from pipeline.common.errors import PipelineError
+    from pipeline.common.lock import build_lock
     from pipeline.release.swap import swap_in
 
     stage = stage_copy(root, fresh_build)

@@ -4,10 +4,10 @@ ends in the status the quality report gives it."""
 import pytest
 
 from pipeline import metadata
-from pipeline.crosscheck import Finding, load_checks, run_checks
-from pipeline.errors import PipelineError
-from pipeline.publish import build_database
-from pipeline.quality import Acknowledgement, assess, load_acknowledgements
+from pipeline.checks.quality import Acknowledgement, assess, load_acknowledgements
+from pipeline.checks.run import Finding, load_checks, run_checks
+from pipeline.common.errors import PipelineError
+from pipeline.publish.database import build_database
 from pipeline.validate import validate
 from tests.conftest import replace_once, root_with_release, run_cli, tree_digest
 
@@ -159,7 +159,7 @@ def test_real_snapshot_findings(con):
 
 def test_real_snapshot_statuses(con, tables):
     checks = load_checks()
-    from pipeline.errata import errata_resolves
+    from pipeline.extract.errata import errata_resolves
 
     quality = assess(checks, run_checks(con, checks), tables["errata"], errata_resolves(), load_acknowledgements())
     statuses = {}
@@ -654,7 +654,7 @@ def test_an_unexplained_finding_fails_and_a_stale_acknowledgement_too():
 
 
 def test_every_acknowledgement_and_erratum_has_its_reason():
-    from pipeline.errata import load_errata
+    from pipeline.extract.errata import load_errata
 
     acknowledgements, errata = load_acknowledgements(), list(load_errata().values())
     assert acknowledgements and errata

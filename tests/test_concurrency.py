@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import ROOT
-from pipeline.release.lock import build_lock
+from pipeline.common.lock import build_lock
 from tests.conftest import run_cli, tree_digest
 
 TRIALS = int(os.environ.get("KZ_CONCURRENCY_TRIALS", "2"))
@@ -89,7 +89,7 @@ def test_a_build_that_cannot_get_the_lock_in_time_fails_clearly_and_changes_noth
 def test_a_check_waiting_on_a_publish_killed_mid_swap_reads_the_restored_release(root):
     """The publish dies (SIGKILL) halfway through its swap while `check` waits for the lock: `check` must
     roll the swap back before it reads anything, not read the half-swapped release."""
-    from pipeline.release.lock import HOLDER
+    from pipeline.common.lock import HOLDER
 
     before = tree_digest(root)
     publisher = subprocess.Popen(

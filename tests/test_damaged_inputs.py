@@ -17,8 +17,8 @@ import duckdb
 import pytest
 
 from pipeline import ROOT
-from pipeline.download import download
-from pipeline.net import Limits
+from pipeline.net.client import Limits
+from pipeline.net.download import download
 from tests.conftest import run_cli, tree
 from tests.hostile import assert_clear_failure, run_main
 from tests.servers import Scripted, ok, serve
@@ -149,7 +149,14 @@ def test_the_bundle_removes_only_its_own_older_bundles(published_copy):
 # Item 6: `stations --json` never writes into the release or the repository.
 @pytest.mark.parametrize(
     "target",
-    ["processed/x.json", "datapackage.json", "docs/quality_report.md", "raw/x.json", "pipeline/defaults.py", "x.json"],
+    [
+        "processed/x.json",
+        "datapackage.json",
+        "docs/quality_report.md",
+        "raw/x.json",
+        "pipeline/common/defaults.py",
+        "x.json",
+    ],
 )
 def test_stations_json_never_writes_into_the_release(synthetic, published_copy, target):
     before = tree(published_copy)
@@ -204,7 +211,7 @@ def test_publish_never_waits_on_a_published_file(published_copy):
 
 
 def test_a_failed_swap_takes_the_acceptance_back(published_copy, source_text, monkeypatch):
-    from pipeline.errors import PipelineError
+    from pipeline.common.errors import PipelineError
     from pipeline.release import swap
     from tests.conftest import add_snapshot, next_release, replace_once
 

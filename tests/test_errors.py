@@ -2,8 +2,8 @@
 
 import pytest
 
-from pipeline.errors import PipelineError
-from pipeline.raw import current_snapshot
+from pipeline.common.errors import PipelineError
+from pipeline.raw.snapshot import current_snapshot
 from tests.conftest import extract_text, make_root, replace_once, root_with_release, run_cli, tree_digest
 
 PAVLODAR = "| Pavlodar Region | 512,343 | 199,160 |"
@@ -76,9 +76,9 @@ def test_an_erratum_the_source_itself_now_corrects_is_not_applied(source_text, t
 def test_an_earlier_snapshot_may_lack_the_cells_of_later_errata():
     """An erratum naming a row that an earlier release's snapshot does not have yet is an error in the
     current snapshot only (an earlier one is read to recompute the changes of the releases)."""
-    from pipeline.errata import Erratum
     from pipeline.extract.context import Extraction
-    from pipeline.reference import Reference
+    from pipeline.extract.errata import Erratum
+    from pipeline.metadata.codes import Reference
 
     erratum = Erratum("E999", "parties", "party_id=new", "leader_name", "A", "B", "a later row")
     errata = {(erratum.table, erratum.key, erratum.column): erratum}

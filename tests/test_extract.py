@@ -301,7 +301,7 @@ def test_counts_stated_in_the_prose(tables):
 
 
 def test_a_stated_figure_that_no_longer_reads_so_stops_the_build(source_text):
-    from pipeline.errors import PipelineError
+    from pipeline.common.errors import PipelineError
     from tests.conftest import extract_text, replace_once
 
     text = replace_once(
@@ -317,7 +317,7 @@ def test_every_gap_and_inference_names_a_real_row_and_column(tables):
     """A gap is a published null; an inference a published value: both must point at cells that exist
     (one row, or every row where the key is 'column=*')."""
     from pipeline import metadata
-    from pipeline.errata import format_key
+    from pipeline.extract.errata import format_key
 
     package = metadata.load()
     for log, expect_null in (("source_gaps", True), ("extraction_inferences", False)):

@@ -1,5 +1,5 @@
 """The forensics step: real results, and for every test a synthetic election where it must fire and one
-where it must not (pipeline/forensics.py, forensics/parameters.yaml)."""
+where it must not (pipeline/forensics/, forensics/parameters.yaml)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from pipeline import forensics
+from pipeline.forensics import distributions
 
 PARAMETERS = forensics.parameters()
 # The synthetic cases need the tests, not the calibration: fewer draws and a token calibration.
@@ -119,18 +120,18 @@ def test_the_tails_are_exact():
     from fractions import Fraction
 
     exact = sum(Fraction(math.comb(20, j)) * Fraction(1, 10) ** j * Fraction(9, 10) ** (20 - j) for j in range(10, 21))
-    assert forensics.binomial_tail(10, 20, 0.1) == pytest.approx(float(exact), rel=1e-12)
+    assert distributions.binomial_tail(10, 20, 0.1) == pytest.approx(float(exact), rel=1e-12)
     # Two shares summing to a whole number of steps are both near the grid or both far from it.
-    assert forensics.constrained_tail(np, 1, 1, 2, 0.05) == pytest.approx(0.1, rel=1e-6)
-    assert forensics.constrained_tail(np, 2, 1, 2, 0.05) == pytest.approx(0.1, rel=1e-6)
-    assert forensics.constrained_tail(np, 26, 20, 8, 0.05) == pytest.approx(0.009187, rel=1e-3)
+    assert distributions.constrained_tail(np, 1, 1, 2, 0.05) == pytest.approx(0.1, rel=1e-6)
+    assert distributions.constrained_tail(np, 2, 1, 2, 0.05) == pytest.approx(0.1, rel=1e-6)
+    assert distributions.constrained_tail(np, 26, 20, 8, 0.05) == pytest.approx(0.009187, rel=1e-3)
     probabilities = [0.5, 0.25, 0.1]
     enumerated = sum(
         math.prod(p if hit else 1 - p for p, hit in zip(probabilities, outcome, strict=True))
         for outcome in itertools.product([0, 1], repeat=3)
         if sum(outcome) >= 2
     )
-    assert forensics.poisson_binomial_tail(np, 2, np.array(probabilities)) == pytest.approx(enumerated)
+    assert distributions.poisson_binomial_tail(np, 2, np.array(probabilities)) == pytest.approx(enumerated)
 
 
 @pytest.mark.parametrize("test_id", ["share_grid_region", "share_grid_region_constrained", "counts_reproducible"])

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import ROOT
-from pipeline.defaults import MAX_API_BYTES, TITLE
+from pipeline.common.defaults import MAX_API_BYTES, TITLE
 from pipeline.release.swap import RELEASE_ITEMS
 from tests.conftest import tree
 from tests.hostile import RETRIED, SHORT, Run, assert_clear_failure, run_main, sha256
@@ -156,7 +156,7 @@ def test_bad_fetch_options(argv, message, root_with_release):
 def test_a_full_disk_after_the_snapshot_is_moved_into_raw_leaves_no_orphan(root_with_release, monkeypatch):
     import errno
 
-    import pipeline.fetch as module
+    import pipeline.raw.fetch as module
     from tests.conftest import SOURCE
     from tests.html_fixture import render
     from tests.test_network import api_answer

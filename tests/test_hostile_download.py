@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import ROOT
-from pipeline.defaults import MAX_DESCRIPTOR_BYTES
+from pipeline.common.defaults import MAX_DESCRIPTOR_BYTES
 from tests.conftest import tree
 from tests.hostile import RETRIED, SHORT, Run, assert_clear_failure, descriptor, resource_entry, run_main
 from tests.servers import (
@@ -277,7 +277,7 @@ def test_a_hostile_redirect_is_refused(location, message, dest):
 
 
 def test_two_downloads_into_one_folder_take_turns(fresh_build, dest):
-    from pipeline.release.lock import build_lock
+    from pipeline.common.lock import build_lock
 
     before = tree(dest)
     with serve_folder(fresh_build) as (url, _), build_lock(dest, "test", holder=False):
@@ -399,7 +399,7 @@ def test_a_failure_while_moving_files_in_puts_everything_back(fresh_build, dest,
     files already moved are put back at once."""
     import errno
 
-    import pipeline.download as module
+    import pipeline.net.download as module
 
     before = older_files(dest)
     real_replace, calls = os.replace, []
@@ -542,7 +542,7 @@ def test_a_download_killed_while_moving_files_in_is_rolled_back_by_the_next(fres
 
 def test_two_downloads_into_a_new_folder_when_the_first_fails(fresh_build, tmp_path):
     """The first creates the folder, fails and removes it while the second waits: the second goes on."""
-    from pipeline.release.lock import build_lock
+    from pipeline.common.lock import build_lock
 
     target = tmp_path / "new"
     with serve_folder(fresh_build) as (url, _):

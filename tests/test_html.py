@@ -1,7 +1,7 @@
 """The HTML front end reads the article as Wikipedia serves it into the same tables as the text one."""
 
-from pipeline.build import document_tables
 from pipeline.extract.html import parse_html
+from pipeline.stages import document_tables
 from tests.html_fixture import render
 
 ROWSPAN_REASON = "The region cell spans several district rows"

@@ -7,10 +7,10 @@ import datetime
 import pytest
 
 from pipeline import ROOT, metadata
-from pipeline.errors import PipelineError
+from pipeline.common.errors import PipelineError
+from pipeline.common.yamlfile import read_yaml as _read
 from pipeline.metadata import MetadataError, build_package
 from pipeline.validate import validate
-from pipeline.yamlfile import read_yaml as _read
 
 
 @pytest.fixture(scope="module")

@@ -116,9 +116,10 @@ def test_the_suites_shortcut_gives_the_full_gates_answer(suite):
     that changes a district's votes, the shortened gate and the full one agree, finding for finding, and
     a check reading a view counts the view's tables as its own."""
     from pipeline import metadata
-    from pipeline.build import document_tables
     from pipeline.extract import parse_bytes
-    from pipeline.publish import load_tables, verify_release
+    from pipeline.publish.database import load_tables
+    from pipeline.publish.staging import verify_release
+    from pipeline.stages import document_tables
     from pipeline.validate import validate
     from tests.mutations import _database, _gate_rerunning_only, _reads
 

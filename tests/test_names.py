@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pipeline.errors import PipelineError
+from pipeline.common.errors import PipelineError
 from pipeline.extract.names import read_names, transliterate_kazakh
 
 REGIONS_KK = {  # the Kazakh-specific letters are where they belong (a Russian У for Ұ would be wrong)

@@ -13,11 +13,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import yaml
 
-from pipeline.build import refresh
-from pipeline.defaults import TITLE, Limits
-from pipeline.download import download
-from pipeline.errors import PipelineError
-from pipeline.net import LARGE_FILE_BYTES
+from pipeline.common.defaults import TITLE, Limits
+from pipeline.common.errors import PipelineError
+from pipeline.net.client import LARGE_FILE_BYTES
+from pipeline.net.download import download
+from pipeline.stages import refresh
 from tests.conftest import make_root, repository_releases, run_cli
 from tests.html_fixture import render
 from tests.servers import Scripted, ok, serve, serve_folder

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from pipeline import ROOT, metadata
-from pipeline.publish import DOC_RESOURCES
+from pipeline.publish.descriptor import DOC_RESOURCES
 from tests.conftest import committed_digest, database, tree_digest
 
 VENV_BIN = Path(sys.executable).parent
@@ -155,7 +155,7 @@ def test_the_readme_summary_of_findings_is_generated_from_the_release(tables, fr
     inference and gap, none missing (the hand-written summary once lacked E003 and 5 of 9 gaps)."""
     import csv
 
-    from pipeline.report import README_START, readme_findings, with_readme_findings
+    from pipeline.publish.root_docs import README_START, readme_findings, with_readme_findings
 
     with (fresh_build / "processed" / "quality_checks.csv").open(encoding="utf-8") as handle:
         quality = list(csv.DictReader(handle))

@@ -16,8 +16,9 @@ import jsonschema
 import pytest
 import yaml
 
-from pipeline import ROOT, bundle
-from pipeline.errors import PipelineError
+from pipeline import ROOT
+from pipeline.common.errors import PipelineError
+from pipeline.publish import bundle
 from pipeline.release import docs as release_docs
 from pipeline.release import gate, history
 from tests.conftest import database, run_cli

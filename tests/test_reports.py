@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from pipeline import metadata
-from pipeline.errors import PipelineError
-from pipeline.extract.reports import figure_value, read_reports
+from pipeline.common.errors import PipelineError
+from pipeline.extract.independent import figure_value, read_reports
 
 PUBLISHERS = """publishers:
   - {publisher_id: agency, publisher_name: An Agency, publisher_kind: news_agency, publisher_country_code: KZ,

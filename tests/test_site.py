@@ -17,10 +17,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import ROOT, site
-from pipeline.errors import PipelineError
-from pipeline.release.lock import build_lock
-from pipeline.yamlfile import read_yaml
+from pipeline import ROOT
+from pipeline.common.errors import PipelineError
+from pipeline.common.lock import build_lock
+from pipeline.common.yamlfile import read_yaml
+from pipeline.site import build as site
 from tests.conftest import committed_digest, database, run_cli, tree_digest
 from tests.servers import serve_folder
 

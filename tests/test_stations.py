@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from pipeline import ROOT, metadata
-from pipeline.crosscheck import load_checks, run_checks
-from pipeline.errors import PipelineError
+from pipeline.checks.run import load_checks, run_checks
+from pipeline.common.errors import PipelineError
 from pipeline.stations import CHECKS, open_returns, read_release
 from pipeline.stations.commands import check_returns
 from pipeline.stations.forensics import chi2_sf_9

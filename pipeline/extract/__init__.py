@@ -1,15 +1,15 @@
 """Extract stage: the raw snapshot -> a Document (its front end: text or HTML) -> tidy records per
-table. Knows the source format, nothing of the later stages (pipeline/build.py chains them)."""
+table. Knows the source format, nothing of the later stages (pipeline/stages.py chains them)."""
 
 from __future__ import annotations
 
-from pipeline.errata import load_errata
-from pipeline.errors import PipelineError
+from pipeline.common.errors import PipelineError
 from pipeline.extract.context import Extraction
+from pipeline.extract.errata import load_errata
 from pipeline.extract.sections import extract_tables
 from pipeline.extract.text import parse_text
-from pipeline.raw import Snapshot, decode
-from pipeline.reference import Reference
+from pipeline.metadata.codes import Reference
+from pipeline.raw.snapshot import Snapshot, decode
 
 
 def parse_bytes(data: bytes, name: str, fmt: str = "text"):

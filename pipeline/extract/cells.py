@@ -7,7 +7,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from pipeline.reference import name_key
+from pipeline.metadata.codes import name_key
 
 _FOOTNOTE = re.compile(r"\[(?:\d+|[a-z]|note \d+|citation needed|nb \d+)\]", re.IGNORECASE)
 _WIKI_EMPHASIS = re.compile(r"'{2,}")

@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from pipeline.errata import Erratum, format_key
-from pipeline.errors import PipelineError
+from pipeline.common.errors import PipelineError
 from pipeline.extract.cells import clean
-from pipeline.reference import Reference
+from pipeline.extract.errata import Erratum, format_key
+from pipeline.metadata.codes import Reference
 
 ELECTION_DAY = dt.date(2023, 3, 19)  # the day of the vote: the year of every day the article writes without one
 

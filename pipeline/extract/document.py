@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.errors import PipelineError
+from pipeline.common.errors import PipelineError
 from pipeline.extract.cells import header_key, parse_count_pct, parse_int, parse_pct
 
 

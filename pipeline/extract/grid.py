@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.errors import PipelineError
+from pipeline.common.errors import PipelineError
 from pipeline.extract.cells import header_key
 from pipeline.extract.context import Extraction
 from pipeline.extract.document import SourceTable

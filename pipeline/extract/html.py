@@ -16,7 +16,7 @@ import re
 import pandas as pd
 from bs4 import BeautifulSoup
 
-from pipeline.errors import PipelineError
+from pipeline.common.errors import PipelineError
 from pipeline.extract.cells import clean, header_key
 from pipeline.extract.document import Document, SourceTable
 

@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 
 from pipeline import ROOT
-from pipeline.errors import PipelineError
-from pipeline.extract.reports import read_source
+from pipeline.common.errors import PipelineError
+from pipeline.extract.independent import read_source
 
 NAMES_FILE = ROOT / "sources" / "names.yaml"
 NAME_KEYS = {"language", "script", "form", "name", "url", "publisher", "quote"}

@@ -16,8 +16,7 @@ import re
 from functools import lru_cache
 
 from pipeline import metadata
-from pipeline.errata import format_key
-from pipeline.errors import PipelineError
+from pipeline.common.errors import PipelineError
 from pipeline.extract import inferences
 from pipeline.extract.cells import (
     clean,
@@ -33,6 +32,7 @@ from pipeline.extract.cells import (
 )
 from pipeline.extract.context import ELECTION_DAY, Extraction
 from pipeline.extract.document import Document, SourceTable
+from pipeline.extract.errata import format_key
 from pipeline.extract.grid import collapse_repeats, require_width, trim
 from pipeline.metadata.specs import ExtractSpec, Locator
 

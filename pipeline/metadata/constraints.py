@@ -1,7 +1,7 @@
 """The value constraints of schemas/ as DuckDB SQL: what every row of a table must satisfy (required values,
 minimum and maximum, pattern, enum, non-empty text) and which keys must be unique. Generated from the same
 fields as the DDL and the Table Schemas; the validate stage runs them (after checking each value's type
-as it loads the rows: pipeline/validate.py)."""
+as it loads the rows: pipeline/validate/)."""
 
 from __future__ import annotations
 

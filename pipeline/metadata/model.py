@@ -8,9 +8,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline import ROOT
-from pipeline.errors import MetadataError
+from pipeline.common.errors import MetadataError
+from pipeline.common.yamlfile import read_yaml
 from pipeline.metadata.specs import check_specs, load_specs
-from pipeline.yamlfile import read_yaml
 
 SCHEMAS = ROOT / "schemas"
 TYPES = {"string", "integer", "number", "boolean", "date", "datetime"}
@@ -105,7 +105,7 @@ class Package:
 
     @property
     def produced_by_forensics(self) -> list[Resource]:
-        """The tables the forensics step writes (pipeline/forensics.py)."""
+        """The tables the forensics step writes (pipeline/forensics/)."""
         return [r for r in self.resources if r.produced_by == "forensics"]
 
     def resource(self, name: str) -> Resource:

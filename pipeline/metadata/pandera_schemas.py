@@ -1,5 +1,5 @@
 """pandera schemas of the resources, for users who validate the published tables in pandas (the build
-validates in DuckDB: pipeline/validate.py)."""
+validates in DuckDB: pipeline/validate/)."""
 
 from __future__ import annotations
 

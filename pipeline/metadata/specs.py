@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import MetadataError
-from pipeline.yamlfile import read_yaml
+from pipeline.common.errors import MetadataError
+from pipeline.common.yamlfile import read_yaml
 
 LOCATOR_KINDS = ("header", "every_table", "contains", "every_paragraph", "infobox")
 SPEC_KEYS = {"produces", "sources", "regular", "prose"}

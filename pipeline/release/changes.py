@@ -12,11 +12,11 @@ import io
 from collections import Counter
 from pathlib import Path
 
-from pipeline.files import read_regular
+from pipeline.common.files import read_regular
 
 FIELDS = ("table_name", "record_key", "column_name", "change_kind", "old_value", "new_value")
 RELEASE_TABLES = ("releases", "release_changes")  # about the releases: never compared, never accepted
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"  # as the CSV files write it (pipeline/publish.py)
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"  # as the CSV files write it (pipeline/publish/)
 
 Values = dict[str, dict[tuple[str, ...], dict[str, str]]]  # table -> key (as text) -> column -> text
 
@@ -107,8 +107,8 @@ def code_changes(root: Path, stage: Path, snapshot, package=None) -> None:
     import sys
 
     from pipeline import metadata
-    from pipeline.errors import PipelineError
-    from pipeline.release.readers import read_json
+    from pipeline.common.errors import PipelineError
+    from pipeline.common.files import read_json
     from pipeline.release.swap import DESCRIPTOR
 
     package = package or metadata.load()
@@ -143,7 +143,7 @@ def code_changes(root: Path, stage: Path, snapshot, package=None) -> None:
 
 def summary(changes: list[dict], limit: int = 20) -> str:
     """The changes in a few lines: counts per table and kind, then the first `limit` values."""
-    from pipeline.errors import escape  # every part comes from a file: a line end in it is escaped too
+    from pipeline.common.errors import escape  # every part comes from a file: a line end in it is escaped too
 
     counts = Counter((c["table_name"], c["change_kind"]) for c in changes)
     lines = [escape(f"  {table}: {n} {kind}") for (table, kind), n in sorted(counts.items())]

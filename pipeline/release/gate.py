@@ -25,8 +25,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import PipelineError
-from pipeline.files import write_atomically
+from pipeline.common.errors import PipelineError
+from pipeline.common.files import write_atomically
 from pipeline.release import changes as diffs
 from pipeline.release import history, records
 from pipeline.release.history import Release
@@ -77,15 +77,27 @@ class Verdict:
     tables: dict[str, list[dict]]
     pending: list[Pending] = field(default_factory=list)
     accepted_now: list[Acceptance] = field(default_factory=list)
+    compared: dict[str, list[dict]] = field(default_factory=dict)
 
-    def require(self, root: Path, *, recorded_only: bool = False) -> None:
-        """Stop unless every release's changes are accepted (or accepted by this run): print them, list
-        them all in build/changes/unaccepted.csv and raise, naming the rows that differ from a record.
-        With `recorded_only`, only where a recorded acceptance differs (publish asks this before it
-        builds; changes not accepted yet stop once the new snapshot has passed every check)."""
-        if not self.pending or self.accepted_now:
-            return
-        if recorded_only and all(item.recorded is None for item in self.pending):
+    @property
+    def published_tables(self) -> dict[str, list[dict]]:
+        """Every table to publish: the snapshot's tables as compared, with the release tables."""
+        return self.compared | self.tables
+
+    @property
+    def may_publish(self) -> bool:
+        """The answer: every release's changes are accepted (recorded, or by this run)."""
+        return not self.pending or bool(self.accepted_now)
+
+    @property
+    def conflicting(self) -> bool:
+        """A recorded acceptance differs from the recomputed changes (and this run accepts nothing)."""
+        return not self.may_publish and any(item.recorded is not None for item in self.pending)
+
+    def require(self, root: Path) -> None:
+        """Stop unless the release may be published: print every release's changes not accepted, list them
+        all in build/changes/unaccepted.csv and raise, naming the rows that differ from a record."""
+        if self.may_publish:
             return
         rows = []
         for item in self.pending:
@@ -199,22 +211,27 @@ def read_history(root: Path, snapshot) -> History:
 def decide(
     root: Path,
     snapshot,
-    tables: dict[str, list[dict]],
+    tables,
     *,
     accept_by: str | None = None,
     package=None,
     read: History | None = None,
 ):
-    """The verdict for publishing `snapshot` (the current one, whose tables are `tables`) in `root`
-    (`read`: its history as read_history read it, else read now)."""
+    """The one question: may `snapshot` (the current one) be published in `root`, and with which changes?
+    The committed history is read and checked first (`read`: as read_history read it), then `tables` (the
+    snapshot's tables, or a function that builds them) are compared. A recorded acceptance that differs
+    from the recomputed changes stops here, before anything is staged; changes not accepted yet are in the
+    answer (`Verdict.may_publish`, `Verdict.require`), for publish to stop on once the new snapshot has
+    passed every check."""
     from pipeline import metadata
 
-    package = package or metadata.load()
     read = read or read_history(root, snapshot)
+    tables = tables() if callable(tables) else tables
+    package = package or metadata.load()
     releases, folder = read.releases, read.folder
     values = _Values(root, package, {snapshot.entry["sha256"]: tables})
     accepted: dict[str, Acceptance | None] = {}
-    verdict = Verdict(folder=folder, releases=releases, tables={})
+    verdict = Verdict(folder=folder, releases=releases, tables={}, compared=tables)
     for release, previous in zip(releases[:-1], releases[1:], strict=True):
         recorded = read.recorded[release.version]
         same = release.snapshot_sha256 == previous.snapshot_sha256
@@ -241,6 +258,8 @@ def decide(
             verdict.accepted_now.append(acceptance)
             accepted[item.release.version] = acceptance
     verdict.tables = _tables(releases, accepted)
+    if verdict.conflicting:
+        verdict.require(root)
     return verdict
 
 
@@ -275,7 +294,7 @@ class _Values:
             self.known[sha] = diffs.values(self.tables[sha], self.package)
         if sha not in self.known:
             from pipeline import derive, extract
-            from pipeline.raw import snapshot_with
+            from pipeline.raw.snapshot import snapshot_with
 
             snapshot = snapshot_with(sha, self.root / "raw" / "manifest.json")
             try:

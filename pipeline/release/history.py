@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import ROOT
-from pipeline.errors import PipelineError
+from pipeline.common.errors import PipelineError
 
 RELEASES = ROOT / "releases"
 FIELDS = ("version", "release_date", "previous_version", "snapshot_sha256", "code_notes", "data_notes")
@@ -79,8 +79,8 @@ def load(root: Path = ROOT, *, today: dt.date | None = None) -> list[Release]:
     to its release date, versions strictly decreasing down the list, each previous_version the entry
     below it, no release dated after today (anywhere on Earth), notes given, and each snapshot one that
     raw/manifest.json lists and that was retrieved by the release date."""
-    from pipeline.raw import load_manifest
-    from pipeline.yamlfile import read_reviewed
+    from pipeline.common.yamlfile import read_reviewed
+    from pipeline.raw.snapshot import load_manifest
 
     path = folder(root) / "releases.yaml"
     entries = read_reviewed(path, FIELDS, "release", "releases")

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import PipelineError
+from pipeline.common.errors import PipelineError
 from pipeline.release.changes import FIELDS as CHANGE_FIELDS
 from pipeline.release.history import SHA256
 
@@ -96,7 +96,7 @@ def recorded_versions(folder: Path) -> list[str]:
 def read(folder: Path, version: str) -> list[Acceptance]:
     """The acceptances recorded for a release, oldest first ([] without a file); each checked for its
     form and its own digest (a record edited after it was written no longer matches it)."""
-    from pipeline.yamlfile import read_reviewed
+    from pipeline.common.yamlfile import read_reviewed
 
     path = path_of(folder, version)
     out = []
@@ -193,7 +193,7 @@ def append(folder: Path, acceptance: Acceptance) -> Path:
     file."""
     import yaml
 
-    from pipeline.files import write_atomically
+    from pipeline.common.files import write_atomically
 
     path = path_of(folder, acceptance.version)
     text = yaml.safe_dump([acceptance.entry()], allow_unicode=True, sort_keys=False, width=120)

@@ -11,9 +11,9 @@ import os
 import shutil
 from pathlib import Path
 
-from pipeline.errors import PipelineError
-from pipeline.files import sha256_file, write_atomically
-from pipeline.release.lock import flock_now
+from pipeline.common.errors import PipelineError
+from pipeline.common.files import sha256_file, write_atomically
+from pipeline.common.lock import flock_now
 
 PROCESSED = "processed"
 DESCRIPTOR = "datapackage.json"

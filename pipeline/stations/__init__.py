@@ -32,7 +32,7 @@ def open_returns(folder: Path, release: Path):
     import duckdb
 
     from pipeline import metadata
-    from pipeline.errors import PipelineError
+    from pipeline.common.errors import PipelineError
 
     package = metadata.load_stations()
     optional = set(package.meta.get("optional", []))
@@ -69,7 +69,7 @@ def release_view(con, release: Path, name: str, stage: str) -> None:
     import duckdb
 
     from pipeline import metadata
-    from pipeline.errors import PipelineError
+    from pipeline.common.errors import PipelineError
     from pipeline.stations.validate import check_columns
 
     path = release / f"{name}.parquet"
@@ -97,7 +97,7 @@ def read_release(release: Path) -> dict[str, list[dict]]:
     """The rows of region_ballots and party_list_results (what the generator needs) from `release`."""
     import duckdb
 
-    from pipeline.errors import PipelineError
+    from pipeline.common.errors import PipelineError
 
     con = duckdb.connect()
     out = {}

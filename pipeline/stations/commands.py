@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline.errors import PipelineError
+from pipeline.common.errors import PipelineError
 
 # What the station commands write (synthetic sets, --json results) never goes into the repository or
 # --root, but for their scratch folder build/: a synthetic file must never be mistaken for a published
@@ -42,7 +42,7 @@ MAX_DESCRIPTOR_BYTES = 2**20  # a station set's datapackage.json is a few KB
 def _descriptor(folder: Path, stage: str) -> dict | None:
     """The folder's datapackage.json (a regular file of at most 1 MiB, read without following it into a
     device or FIFO); None without one. A damaged one is a PipelineError naming it."""
-    from pipeline.release.readers import read_json
+    from pipeline.common.files import read_json
 
     try:
         data = read_json(folder / "datapackage.json", stage, max_bytes=MAX_DESCRIPTOR_BYTES)
@@ -190,7 +190,7 @@ def check_returns(folder: Path, release: Path, *, forensics: bool = True) -> dic
     import duckdb
     import numpy as np
 
-    from pipeline.crosscheck import failure_message, load_checks, sample_checks
+    from pipeline.checks.run import failure_message, load_checks, sample_checks
     from pipeline.stations import CHECKS, open_returns
     from pipeline.stations import forensics as tests
     from pipeline.stations.validate import validate
@@ -274,7 +274,7 @@ def cmd_stations(args) -> int:
         p = "n/a" if row["p_value"] is None else f"{row['p_value']:.3g}"
         print(f"  {row['test_id']:<28} p = {p:<10} stations {row['stations_tested']:>9,}  null: {row['null_model']}")
     if args.json:
-        from pipeline.files import write_atomically
+        from pipeline.common.files import write_atomically
 
         write_atomically(json_path, (json.dumps(result, indent=2, default=str) + "\n").encode("utf-8"))
         print(f"Results and the turnout x leader histogram: {json_path}", file=sys.stderr)

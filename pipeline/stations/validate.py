@@ -6,7 +6,7 @@ package and into the release. The first broken rule raises a PipelineError namin
 from __future__ import annotations
 
 from pipeline import metadata
-from pipeline.errors import PipelineError
+from pipeline.common.errors import PipelineError
 from pipeline.metadata.constraints import count_sql, violations_sql
 
 # The DuckDB types a Parquet column may have for each type of the metadata.

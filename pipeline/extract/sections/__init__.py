@@ -9,11 +9,11 @@ every cell through `Extraction.value` (errata applied, errors naming table, row 
 from __future__ import annotations
 
 from pipeline import metadata
-from pipeline.errors import PipelineError
+from pipeline.common.errors import PipelineError
 from pipeline.extract.context import Extraction
 from pipeline.extract.document import Document
+from pipeline.extract.independent import read_reports
 from pipeline.extract.names import read_names
-from pipeline.extract.reports import read_reports
 from pipeline.extract.sections import debates, districts, infobox, parties, prose, results_by_region, turnout
 from pipeline.extract.specs import read_prose, read_regular
 

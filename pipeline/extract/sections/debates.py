@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from pipeline.errata import format_key
-from pipeline.errors import PipelineError
+from pipeline.common.errors import PipelineError
 from pipeline.extract import inferences
 from pipeline.extract.cells import (
     header_key,
@@ -20,6 +19,7 @@ from pipeline.extract.cells import (
 )
 from pipeline.extract.context import ELECTION_DAY, Extraction
 from pipeline.extract.document import Document
+from pipeline.extract.errata import format_key
 from pipeline.extract.grid import map_columns, require_width
 
 _DEBATE_DAY = re.compile(r"(?:held (?:for|on)|take place on) (?P<day>\d{1,2} [A-Z][a-z]+(?: \d{4})?)")

@@ -1,0 +1,149 @@
+"""Cross-checks: queries in pipeline/checks/ that return the failing rows, run in DuckDB.
+
+A `.sql` file starts with a header of `-- key: value` lines (id, severity, description, tolerance); a
+`.yaml` file gives the same keys and names a shared shape (pipeline/checks/shapes.py) with its parameters.
+The runner sets the DuckDB variable `tolerance` from the header, runs the query and collects the
+rows; every query returns table_name, record_key, column_name, expected, actual, message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from pipeline.checks.shapes import SHAPES
+from pipeline.common.errors import PipelineError
+from pipeline.common.parallel import in_threads
+from pipeline.common.yamlfile import read_yaml
+
+CHECKS = Path(__file__).resolve().parent  # the .sql and .yaml files beside this module
+HEADER = re.compile(r"^--\s*(id|severity|description|table|tolerance):\s*(.+?)\s*$")
+RESULT_COLUMNS = ["table_name", "record_key", "column_name", "expected", "actual", "message"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A cross-check: its header (id, severity, description, table, tolerance) and its query."""
+
+    id: str
+    severity: str
+    description: str
+    table: str
+    tolerance: float
+    sql: str
+    path: Path
+
+
+def load_checks(folder: Path = CHECKS) -> list[Check]:
+    """Every check in `folder`: a `.sql` file with a header of `-- key: value` lines, or a `.yaml` file
+    naming a shape of pipeline/checks/shapes.py and its parameters; in file-name order."""
+    checks = []
+    for path in sorted([*folder.glob("*.sql"), *folder.glob("*.yaml")], key=lambda p: p.stem):
+        if path.suffix == ".sql":
+            sql = path.read_text(encoding="utf-8")
+            header = dict(m.groups() for m in map(HEADER.match, sql.splitlines()) if m)
+        else:
+            header, sql = _render(path)
+        missing = [k for k in ("id", "severity", "description", "table", "tolerance") if k not in header]
+        if missing:
+            raise PipelineError("check", f"{path.name} lacks header lines: {', '.join(missing)}.")
+        if header["id"] != path.stem:
+            raise PipelineError("check", f"{path.name} declares id {header['id']!r}; it must match the file name.")
+        if header["severity"] not in {"error", "warning"}:
+            raise PipelineError("check", f"{path.name}: severity must be error or warning.")
+        checks.append(
+            Check(
+                id=header["id"],
+                severity=header["severity"],
+                description=header["description"],
+                table=header["table"],
+                tolerance=float(header["tolerance"]),
+                sql=sql,
+                path=path,
+            )
+        )
+    return checks
+
+
+def _render(path: Path) -> tuple[dict, str]:
+    """The header and the SQL of a check declared by its shape."""
+
+    spec = read_yaml(path)
+    shape = SHAPES.get(spec.get("shape")) if isinstance(spec, dict) else None
+    if shape is None:
+        raise PipelineError("check", f"{path.name} must name a shape: one of {', '.join(sorted(SHAPES))}.")
+    try:
+        sql = shape(spec)
+    except KeyError as error:
+        raise PipelineError("check", f"{path.name} lacks the parameter {error.args[0]!r} of its shape.") from None
+    return {k: str(v) for k, v in spec.items() if k in ("id", "severity", "description", "table", "tolerance")}, sql
+
+
+@dataclass
+class Finding:
+    """A failing row a check returned."""
+
+    check: Check
+    row: dict
+
+
+def run_checks(con, checks: list[Check] | None = None, *, workers: int = 1) -> list[Finding]:
+    """Run every check on an open DuckDB connection holding the tables; return the failing rows, in the
+    order of the checks. With `workers` > 1 the checks are spread over that many cursors in threads (for
+    committed data only: a cursor does not see the caller's open transaction)."""
+    checks = checks if checks is not None else load_checks()
+    if workers <= 1:
+        return _run(con, checks)
+    chunks = [checks[n::workers] for n in range(workers)]
+    results = in_threads(con, [lambda cursor, chunk=chunk: _run(cursor, chunk) for chunk in chunks])
+    by_check = {id(check): [] for check in checks}
+    for findings in results:
+        for finding in findings:
+            by_check[id(finding.check)].append(finding)
+    return [finding for check in checks for finding in by_check[id(check)]]
+
+
+def _run(con, checks: list[Check]) -> list[Finding]:
+    findings = []
+    for check in checks:
+        con.execute(f"SET VARIABLE tolerance = {check.tolerance!r}")
+        try:
+            cursor = con.execute(check.sql)
+        except Exception as error:  # duckdb raises several error classes
+            raise PipelineError("check", f"the query of check {check.id} failed: {error}".rstrip(".") + ".") from None
+        names = [d[0] for d in cursor.description]
+        if names != RESULT_COLUMNS:
+            raise PipelineError("check", f"check {check.id} returns columns {names}; expected {RESULT_COLUMNS}.")
+        findings += [Finding(check, dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+    return findings
+
+
+def sample_checks(con, checks: list[Check], sample: int = 20) -> tuple[int, list[Finding]]:
+    """For millions of rows: every check's failing rows counted inside DuckDB, and only the first `sample`
+    of them (in the order of the checks) brought into Python. Returns the count and the sample."""
+    total, findings = 0, []
+    for check in checks:
+        con.execute(f"SET VARIABLE tolerance = {check.tolerance!r}")
+        query = check.sql.strip().rstrip(";")
+        try:
+            (count,) = con.execute(f"SELECT count(*) FROM ({query})").fetchone()
+            if count and len(findings) < sample:
+                findings += _run(con, [replace(check, sql=f"SELECT * FROM ({query}) LIMIT {sample - len(findings)}")])
+        except PipelineError:
+            raise
+        except Exception as error:  # duckdb raises several error classes
+            raise PipelineError("check", f"the query of check {check.id} failed: {error}".rstrip(".") + ".") from None
+        total += count
+    return total, [Finding(next(c for c in checks if c.id == f.check.id), f.row) for f in findings]
+
+
+def failure_message(findings: list[Finding], total: int | None = None) -> str:
+    """The findings as one message: check, table, row, column, expected and actual (the first of `total`)."""
+    lines = [
+        f"{f.check.id}: table {f.row['table_name']}, row {f.row['record_key']}, column "
+        f"{f.row['column_name']}: expected {f.row['expected']}, actual {f.row['actual']} ({f.row['message']})"
+        for f in findings
+    ]
+    shown = "" if total is None or total == len(findings) else f", the first {len(findings)} shown"
+    return f"{total or len(findings):,} cross-check failure(s){shown}: " + "; ".join(lines) + "."

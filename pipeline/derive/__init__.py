@@ -1,0 +1,187 @@
+"""Tables computed from the extracted ones: the seat allocation recomputed from the law, and the
+signed seat changes and swings the infobox prints without their sign. Pure functions on records."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from pipeline.common.errors import PipelineError
+from pipeline.common.yamlfile import read_yaml
+from pipeline.metadata.codes import CODES
+
+
+def electoral_rules() -> dict:
+    """The electoral rules (schemas/codes/electoral_rules.yaml): seats, threshold, runner-up rule."""
+    return read_yaml(CODES / "electoral_rules.yaml")
+
+
+def allocate_seats(
+    parties: list[dict], *, seats: int, threshold_pct: float, base_votes: int, runner_up_min_seats: int = 2
+) -> list[dict]:
+    """Largest-remainder (Hare) allocation of `seats` among the parties passing the threshold.
+
+    `parties`: dicts with party_id, votes, list_registered_date (date) and ballot_number.
+    A party passes with at least `threshold_pct` percent of `base_votes`. The Hare quota is the
+    passing parties' votes divided by `seats`; each gets the whole part of votes / quota, and the
+    seats left go to the largest remainders, ties to the list registered earlier (then the lower
+    ballot number). If only one party passes, the party with the next most votes takes part too
+    and is given at least `runner_up_min_seats` seats, taken from the passing party.
+    Exact fractions are used so that ties are real ties, not floating-point accidents.
+    """
+    if seats <= 0 or base_votes <= 0:
+        raise ValueError("seats and base_votes must be positive")
+    rows = [
+        {
+            **p,
+            "vote_share_pct": float(Fraction(100 * p["votes"], base_votes)),
+            "has_passed_threshold": Fraction(100 * p["votes"], base_votes)
+            >= Fraction(threshold_pct).limit_denominator(),
+        }
+        for p in parties
+    ]
+    passing = [r for r in rows if r["has_passed_threshold"]]
+    if not passing:
+        raise ValueError("no party passes the threshold")
+    by_votes = sorted(rows, key=lambda r: (-r["votes"], r["list_registered_date"], r["ballot_number"]))
+    runner_up = None
+    if len(passing) == 1 and len(rows) > 1:
+        runner_up = next(r for r in by_votes if not r["has_passed_threshold"])
+    taking_part = passing + ([runner_up] if runner_up else [])
+    quota = Fraction(sum(r["votes"] for r in taking_part), seats)
+    for r in rows:
+        share = Fraction(r["votes"]) / quota if r in taking_part else None
+        r["quota_votes"] = float(quota) if share is not None else None
+        r["integer_seats_count"] = int(share) if share is not None else 0
+        r["_remainder"] = share - int(share) if share is not None else None
+        r["remainder"] = float(r["_remainder"]) if share is not None else None
+        r["remainder_seats_count"] = 0
+        r["minimum_rule_seats_count"] = 0
+    left = seats - sum(r["integer_seats_count"] for r in rows)
+    order = sorted(taking_part, key=lambda r: (-r["_remainder"], r["list_registered_date"], r["ballot_number"]))
+    for r in order[:left]:
+        r["remainder_seats_count"] = 1
+    for r in rows:
+        r["seats_count"] = r["integer_seats_count"] + r["remainder_seats_count"]
+    if runner_up and runner_up["seats_count"] < runner_up_min_seats:
+        top_up = runner_up_min_seats - runner_up["seats_count"]
+        runner_up["minimum_rule_seats_count"] = top_up
+        runner_up["seats_count"] += top_up
+        passing[0]["minimum_rule_seats_count"] = -top_up
+        passing[0]["seats_count"] -= top_up
+    for r in rows:
+        del r["_remainder"]
+    return rows
+
+
+def seat_allocation(tables: dict[str, list[dict]]) -> list[dict]:
+    """The seat_allocation rows: the law applied to the published national votes."""
+    rules = electoral_rules()
+    votes = {r["option_id"]: r["votes"] for r in tables["national_party_list_results"]}
+    registered = {r["party_id"]: r["list_registered_date"] for r in tables["party_candidates"] if r["party_id"]}
+    ballot = {r["party_id"]: r["ballot_number"] for r in tables["parties"]}
+    published = {r["party_id"]: r["list_seats_count"] for r in tables["national_results"]}
+    parties = [
+        {"party_id": p, "votes": votes[p], "list_registered_date": registered[p], "ballot_number": ballot[p]}
+        for p in ballot
+    ]
+    base = sum(votes.values())  # votes for all options, 'against all' included: the base of the published shares
+    rows = allocate_seats(
+        parties,
+        seats=rules["list_seats_total_count"],
+        threshold_pct=rules["threshold_pct"],
+        base_votes=base,
+        runner_up_min_seats=rules["runner_up_min_seats_count"],
+    )
+    columns = [
+        "party_id",
+        "votes",
+        "vote_share_pct",
+        "has_passed_threshold",
+        "quota_votes",
+        "integer_seats_count",
+        "remainder",
+        "remainder_seats_count",
+        "minimum_rule_seats_count",
+    ]
+    return [
+        {
+            **{c: r[c] for c in columns},
+            "vote_share_pct": round(r["vote_share_pct"], 6),
+            "remainder": None if r["remainder"] is None else round(r["remainder"], 6),
+            "quota_votes": None if r["quota_votes"] is None else round(r["quota_votes"], 3),
+            "allocated_seats_count": r["seats_count"],
+            "published_seats_count": published[r["party_id"]],
+        }
+        for r in rows
+    ]
+
+
+def complete_national_results(tables: dict[str, list[dict]]) -> list[dict]:
+    """Add district seats (counted from the district winners) and the signed seat change and swing."""
+    district_seats = {}
+    for r in tables["district_results"]:
+        if r["candidate_rank"] == 1 and r["candidate_party_id"]:
+            district_seats[r["candidate_party_id"]] = district_seats.get(r["candidate_party_id"], 0) + 1
+    out = []
+    for r in tables["national_results"]:
+        seats, previous = r["seats_count"], r["seats_2021_count"]
+        share, previous_share = r["vote_share_pct"], r["vote_share_2021_pct"]
+        out.append(
+            {
+                **r,
+                "district_seats_count": district_seats.get(r["party_id"], 0),
+                "seat_change_count": None if seats is None or previous is None else seats - previous,
+                "swing_pp": None if share is None or previous_share is None else round(share - previous_share, 2),
+            }
+        )
+    return out
+
+
+def chamber_seats(tables: dict[str, list[dict]]) -> list[dict]:
+    """The chamber as elected: each party's list and district seats, and the independents elected in
+    districts (those whose affiliation the article gives counted beside their party, not in its seats)."""
+    winners = [r for r in tables["district_results"] if r["candidate_rank"] == 1]
+    affiliated: dict[str, int] = {}
+    for r in winners:
+        if r["is_independent"] and r["affiliation_party_id"]:
+            affiliated[r["affiliation_party_id"]] = affiliated.get(r["affiliation_party_id"], 0) + 1
+    rows = [
+        {
+            "seat_holder_id": r["party_id"],
+            "party_id": r["party_id"],
+            "list_seats_count": r["list_seats_count"],
+            "district_seats_count": r["district_seats_count"],
+            "seats_count": r["list_seats_count"] + r["district_seats_count"],
+            "published_seats_count": r["seats_count"],
+            "affiliated_independents_count": affiliated.get(r["party_id"], 0),
+        }
+        for r in tables["national_results"]
+    ]
+    independents = sum(1 for r in winners if r["is_independent"])
+    rows.append(
+        {
+            "seat_holder_id": "independent",
+            "party_id": None,
+            "list_seats_count": 0,
+            "district_seats_count": independents,
+            "seats_count": independents,
+            "published_seats_count": None,
+            "affiliated_independents_count": None,
+        }
+    )
+    return rows
+
+
+def derive(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """The extracted tables with the derived ones added (seat allocation, the chamber, signed changes, rules)."""
+    tables = dict(tables)
+    tables["electoral_rules"] = [electoral_rules()]
+    try:
+        tables["national_results"] = complete_national_results(tables)
+        tables["seat_allocation"] = seat_allocation(tables)
+        tables["chamber_seats"] = chamber_seats(tables)
+    except (KeyError, ValueError) as error:
+        raise PipelineError(
+            "derive", f"cannot compute the derived tables: missing or bad input {error}.", table="seat_allocation"
+        ) from None
+    return tables

@@ -1,0 +1,98 @@
+"""The calibration of the grid tests on synthetic elections of the real shape (forensic_calibration)."""
+
+from __future__ import annotations
+
+from pipeline.forensics.distributions import binomial_tail, clopper_pearson_upper, constrained_tail, grid_distance
+from pipeline.forensics.rows import rounded
+
+
+def calibrate(np, valid, national_shares, params: dict, turnouts=None, registered=None) -> list[dict]:
+    """The grid test on synthetic elections of the real shape (the 20 regions' valid votes, the national
+    shares, regional shares spread around them as much as the real ones are): its rejection rate at alpha
+    when every count is tallied (with a 95 % Clopper-Pearson upper bound), and its power when the counts of
+    k regions are back-computed from two-decimal shares, plainly or 'balanced' (one count per region then
+    set so that the region's counts still sum to its valid votes, as the published ones do)."""
+    rng = np.random.Generator(np.random.PCG64(params["seed"] + 1))
+    settings = params["calibration"]
+    alpha, window = params["alpha"], params["grid"]["window_fraction"]
+    step = params["grid"]["region_share_step_pp"]
+    n = valid.size * national_shares.size
+    critical = next(k for k in range(n + 1) if binomial_tail(k, n, 2 * window) < alpha)  # reject when on-grid >= it
+    scenarios = [("honest", 0, settings["honest_elections"])]
+    scenarios += [
+        (kind, k, settings["elections"])
+        for kind in ("back_computed", "balanced")
+        for k in settings["back_computed_regions"]
+        if k
+    ]
+    rows = []
+    for scenario, k, elections in scenarios:
+        spread = np.exp(settings["share_noise_sd"] * rng.standard_normal((elections, valid.size, national_shares.size)))
+        probabilities = national_shares * spread
+        probabilities /= probabilities.sum(axis=2, keepdims=True)
+        counts = rng.multinomial(valid.astype(np.int64), probabilities).astype(float)
+        if k:
+            chosen = rng.permuted(np.tile(np.arange(valid.size), (elections, 1)), axis=1)[:, :k]
+            mask = np.zeros(counts.shape[:2], bool)
+            np.put_along_axis(mask, chosen, True, axis=1)
+            totals = counts.sum(axis=2, keepdims=True)
+            computed = np.rint(np.round(100 * counts / totals, 2) / 100 * totals)  # from the two-decimal shares
+            if scenario == "balanced":  # the largest count absorbs the difference: the region sums to its total
+                largest = computed.argmax(axis=2)[..., None]
+                gap = totals - computed.sum(axis=2, keepdims=True)
+                np.put_along_axis(computed, largest, np.take_along_axis(computed, largest, axis=2) + gap, axis=2)
+            counts = np.where(mask[:, :, None], computed, counts)
+        exact = 100 * counts / counts.sum(axis=2, keepdims=True)
+        on_grid = (grid_distance(np, exact, step) <= window).sum(axis=(1, 2))
+        rejections = int((on_grid >= critical).sum())
+        rows.append(
+            {
+                "test_id": "share_grid_region",
+                "scenario": scenario,
+                "back_computed_regions_count": k,
+                "elections_count": elections,
+                "alpha": alpha,
+                "rejection_rate": rounded(rejections / elections, 6),
+                "rejection_rate_upper": rounded(clopper_pearson_upper(rejections, elections), 6),
+            }
+        )
+    if turnouts is not None:
+        rows += _calibrate_other_grids(np, rng, valid, national_shares, params, turnouts, registered)
+    return rows
+
+
+def _calibrate_other_grids(np, rng, valid, national_shares, params, turnouts, registered) -> list[dict]:
+    """The false-positive rates of the national share grid and the regional turnout grid on honestly
+    tallied synthetic elections (counts and ballots drawn by multinomial and binomial), at their critical
+    values."""
+    settings, alpha, window = params["calibration"], params["alpha"], params["grid"]["window_fraction"]
+    elections = settings["honest_elections"]
+    options = national_shares.size
+    spread = np.exp(settings["share_noise_sd"] * rng.standard_normal((elections, valid.size, options)))
+    probabilities = national_shares * spread
+    probabilities /= probabilities.sum(axis=2, keepdims=True)
+    counts = rng.multinomial(valid.astype(np.int64), probabilities).sum(axis=1).astype(float)
+    national = 100 * counts / counts.sum(axis=1, keepdims=True)
+    national_on = (grid_distance(np, national, params["grid"]["national_share_step_pp"]) <= window).sum(axis=1)
+    national_critical = next(k for k in range(options + 2) if constrained_tail(np, k, 1, options, window) < alpha)
+    cast = rng.binomial(registered.astype(np.int64), turnouts, size=(elections, turnouts.size))
+    turnout_on = (grid_distance(np, 100 * cast / registered, params["grid"]["turnout_step_pp"]) <= window).sum(axis=1)
+    turnout_critical = next(k for k in range(turnouts.size + 1) if binomial_tail(k, turnouts.size, 2 * window) < alpha)
+    rows = []
+    for test_id, on, critical in (
+        ("share_grid_national", national_on, national_critical),
+        ("turnout_grid_region", turnout_on, turnout_critical),
+    ):
+        rejections = int((on >= critical).sum())
+        rows.append(
+            {
+                "test_id": test_id,
+                "scenario": "honest",
+                "back_computed_regions_count": 0,
+                "elections_count": elections,
+                "alpha": alpha,
+                "rejection_rate": rounded(rejections / elections, 6),
+                "rejection_rate_upper": rounded(clopper_pearson_upper(rejections, elections), 6),
+            }
+        )
+    return rows

@@ -1,0 +1,98 @@
+"""The forensics in a second process, forked before the extraction, so that numpy's import and the
+simulations overlap the parent's work."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+
+from pipeline.common.errors import PipelineError
+from pipeline.forensics import parameters, run
+
+
+class Pending:
+    """The forensics computed in a second process, forked before the extraction so that it imports numpy
+    on the other core meanwhile; it receives the tables with `send`, and `result` waits for its tables.
+    Where fork is not available, everything runs here, in `send`. The result is published only once the
+    validation and the cross-checks have passed."""
+
+    def __init__(self, params: dict | None = None):
+        self._params = params or parameters()
+        self._value, self._pid, self._received = None, None, False
+        if not hasattr(os, "fork"):
+            return
+        results_read, results_write = os.pipe()
+        tables_read, tables_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the second process: it never returns into the caller's code
+            code = 1
+            try:
+                os.close(results_read)
+                os.close(tables_write)
+                _child(tables_read, results_write, self._params)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(results_write)
+        os.close(tables_read)
+        self._pid, self._results, self._tables = pid, results_read, tables_write
+
+    def send(self, tables: dict[str, list[dict]]) -> None:
+        """Hand the tables to the second process (or compute here without one)."""
+        if self._pid is None:
+            self._value = run(tables, self._params)
+            return
+        with os.fdopen(self._tables, "wb") as stream:
+            self._tables = None
+            pickle.dump(tables, stream, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def result(self) -> dict[str, list[dict]]:
+        """The forensics tables (a PipelineError if the second process failed)."""
+        if self._pid is None:
+            return self._value
+        with os.fdopen(self._results, "rb") as stream:
+            self._results = None
+            data = stream.read()
+        self._received = True
+        self.close()
+        status, value = pickle.loads(data) if data else ("error", "the forensics process ended without a result")
+        if status != "ok":
+            raise PipelineError("forensics", f"the forensics step failed: {value}.")
+        self._value = value  # asked again (a release staged twice): the same tables
+        return value
+
+    def close(self) -> None:
+        """End the second process: at once if the build stopped before it asked for the result."""
+        if self._pid is None:
+            return
+        for fd in (self._tables, self._results):
+            if fd is not None:
+                os.close(fd)
+        self._tables = self._results = None
+        if not self._received:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGTERM)
+        os.waitpid(self._pid, 0)
+        self._pid = None
+
+
+def _child(tables_read: int, results_write: int, params: dict) -> None:
+    for fd in range(3, 1 << 12):  # every inherited descriptor but the two pipes: the build lock stays the parent's
+        if fd not in (tables_read, results_write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    os.nice(10)  # the build comes first: this process takes the cores the build leaves idle
+    import numpy  # noqa: F401 (imported while the parent extracts)
+
+    with os.fdopen(tables_read, "rb") as stream:
+        data = stream.read()
+    if not data:  # the parent stopped before the forensics
+        return
+    try:
+        answer = ("ok", run(pickle.loads(data), params))
+    except Exception as error:  # reported by the parent as a clear error
+        answer = ("error", f"{type(error).__name__}: {error}")
+    with contextlib.suppress(OSError), os.fdopen(results_write, "wb") as stream:
+        pickle.dump(answer, stream, protocol=pickle.HIGHEST_PROTOCOL)

@@ -1,0 +1,169 @@
+"""The release's DuckDB database and its CSV and Parquet files: the empty database from the DDL that
+schemas/ generates (keys and a comment on every table and column, the views), the validated tables loaded
+into it, and every table exported in key order (byte-identical on every run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from pipeline import metadata
+from pipeline.common.errors import PipelineError
+from pipeline.release.swap import PROCESSED
+from pipeline.validate import Validated
+
+STORAGE_VERSION = "v1.2.0"  # readable by DuckDB clients from 1.2 on (checked with 1.2.2)
+
+
+BLOCK_SIZE = 16384  # small blocks: the file is ~1 MB instead of ~13 MB; needs storage v1.2.0 or later
+
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+DISABLED_COMPRESSION = "fsst,dictionary"  # string compressions that make the file irreproducible
+
+
+def build_database(validated: Validated, path: Path | str, package: metadata.Package):
+    """Create the DuckDB file at `path` (or ':memory:') from the DDL, attached to the connection holding
+    the validated tables, and load every table into it in one transaction (half the time of a commit per
+    statement on a file); returns the connection, the release its default database."""
+    con = create_database(path, package, transaction=True, con=validated.con)
+    try:
+        load_tables(con, validated, package)
+    except BaseException:
+        con.execute("ROLLBACK")
+        con.close()
+        raise
+    con.execute("COMMIT")
+    return con
+
+
+def create_database(path: Path | str, package: metadata.Package, *, transaction: bool = False, con=None):
+    """An empty database with every table (keys and comments) and view, attached as `release` to `con`
+    (else to a new in-memory connection) and made its default; returns the connection, inside an open
+    transaction if `transaction`."""
+    con = con or duckdb.connect()
+    con.execute("SET threads = 1")  # one thread: row order and files are reproducible
+    # FSST and dictionary string segments carry uninitialised bytes into the file (duckdb/duckdb#23382):
+    # the same table gives a different file on every run, with stray heap contents in it.
+    con.execute(f"SET disabled_compression_methods = '{DISABLED_COMPRESSION}'")
+    con.execute(
+        f"ATTACH {metadata.sql_string(path)} AS release (STORAGE_VERSION '{STORAGE_VERSION}', BLOCK_SIZE {BLOCK_SIZE})"
+    )
+    con.execute("USE release")
+    if transaction:
+        con.execute("BEGIN TRANSACTION")
+    con.execute(metadata.duckdb_ddl(package))
+    create_views(con, package)
+    return con
+
+
+def load_tables(con, validated: Validated, package: metadata.Package) -> None:
+    """Insert every validated table into its table of the release (dependencies first), the keys enforced."""
+
+    for resource in package.resources:
+        if resource.name not in validated.tables:
+            continue  # produced by the cross-checks, loaded after them
+        columns = ", ".join(resource.field_names)
+        try:
+            con.execute(
+                f"INSERT INTO {resource.name} ({columns}) SELECT {columns} FROM {validated.relation(resource.name)}"
+            )
+        except duckdb.ConstraintException as error:
+            raise PipelineError(
+                "publish",
+                f"a key constraint failed while loading: {error}",
+                table=resource.name,
+                hint="Primary and foreign keys are declared in schemas/resources/.",
+            ) from None
+
+
+def create_views(con, package: metadata.Package) -> None:
+    """The convenience views of schemas/views/, each view and view column commented."""
+    con.execute(
+        ";\n".join(
+            f"{view.sql.strip().rstrip(';')};\nCOMMENT ON VIEW {view.name} IS {metadata.sql_string(view.description)}"
+            for view in package.views
+        )
+    )
+    names = {view.name: view for view in package.views}
+    columns = con.execute(  # every view's columns in one query (a query per view costs more than the views)
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE table_name IN (SELECT unnest(?)) "
+        "ORDER BY table_name, column_index",
+        [list(names)],
+    ).fetchall()
+    con.execute(
+        ";\n".join(
+            f"COMMENT ON COLUMN {view}.{column} IS "
+            f"{metadata.sql_string(metadata.view_column_comment(package, names[view], column))}"
+            for view, column in columns
+        )
+    )
+
+
+def export_csv(con, resource: metadata.Resource, folder: Path) -> str:
+    """Write one table as CSV, rows in key order (byte-identical on every run); returns the query."""
+    query = f"SELECT * FROM {resource.name} ORDER BY {', '.join(resource.primary_key)}"
+    con.execute(
+        f"COPY ({query}) TO {metadata.sql_string(folder / f'{resource.name}.csv')} "
+        f"(FORMAT csv, HEADER true, DELIMITER ',', TIMESTAMPFORMAT '{DATETIME_FORMAT}', DATEFORMAT '%Y-%m-%d')"
+    )
+    return query
+
+
+def export_table(con, resource: metadata.Resource, folder: Path) -> None:
+    """Write one table as CSV and Parquet, rows in key order (byte-identical on every run)."""
+    query = export_csv(con, resource, folder)
+    parquet_path = folder / f"{resource.name}.parquet"
+    kv = {"table": resource.name, "description": resource.description}
+    kv |= {f"column:{f.name}": metadata.column_comment(f) for f in resource.fields}
+    kv_sql = ", ".join(f"{metadata.sql_string(k)}: {metadata.sql_string(v)}" for k, v in kv.items())
+    con.execute(
+        f"COPY ({query}) TO {metadata.sql_string(parquet_path)} "
+        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000, KV_METADATA {{{kv_sql}}})"
+    )
+
+
+def export_tables(con, resources: list[metadata.Resource], folder: Path) -> dict[str, dict[str, str]]:
+    """Export these tables and return their example values."""
+    for resource in resources:
+        export_table(con, resource, folder)
+    return _examples(con, resources)
+
+
+def parquet_views(package: metadata.Package) -> str:
+    """SQL that makes every Parquet file a view named like its table, then adds the convenience views,
+    so that any query written for the database runs on the Parquet files alone."""
+    lines = [
+        "-- Generated by `python -m pipeline publish`. Run from the repository root (or the folder holding",
+        "-- processed/), e.g. `duckdb -init docs/parquet_views.sql`, then query the tables by name.",
+        "",
+    ]
+    lines += [
+        f"CREATE OR REPLACE VIEW {r.name} AS SELECT * FROM read_parquet('{PROCESSED}/{r.name}.parquet');"
+        for r in package.resources
+    ]
+    lines += ["", *(v.sql.strip().replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1) for v in package.views), ""]
+    return "\n".join(lines)
+
+
+def _examples(con, resources: list[metadata.Resource]) -> dict[str, dict[str, str]]:
+    """An example value per column: the first non-null value in key order."""
+    queries = []
+    for resource in resources:  # one query for all the tables: a list of the columns' examples each
+        order = ", ".join(resource.primary_key)
+        picks = ", ".join(
+            f"CAST(first({f.name} ORDER BY {order}) FILTER (WHERE {f.name} IS NOT NULL) AS VARCHAR)"
+            for f in resource.fields
+        )
+        queries.append(f"(SELECT [{picks}] FROM {resource.name})")
+    (rows,) = con.execute("SELECT " + ", ".join(queries)).fetchall()
+    return {
+        resource.name: {
+            f.name: "" if v is None else (v if len(v) <= 60 else v[:57] + "...")
+            for f, v in zip(resource.fields, row, strict=True)
+        }
+        for resource, row in zip(resources, rows, strict=True)
+    }

@@ -1,0 +1,142 @@
+"""Publish stage: typed tables -> DuckDB database, CSV and Parquet, datapackage.json, data dictionary.
+
+Everything is written into a staging folder first; the cross-checks run on the staged database; only
+when they pass is the staged release swapped in for processed/ and datapackage.json.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from pipeline import forensics, metadata
+from pipeline.checks.quality import check_gaps, gate
+from pipeline.common.errors import PipelineError
+from pipeline.common.parallel import in_threads
+from pipeline.forensics.process import Pending
+from pipeline.forensics.report import forensics_report
+from pipeline.publish.database import build_database, export_tables, parquet_views
+from pipeline.publish.descriptor import (
+    CHANGES,
+    DICTIONARY,
+    FORENSICS,
+    PARQUET_VIEWS,
+    REPORT,
+    datapackage,
+    descriptor_bytes,
+)
+from pipeline.publish.quality_report import quality_report
+from pipeline.release import docs as release_docs
+from pipeline.release.swap import DESCRIPTOR, PROCESSED
+from pipeline.validate import Validated, validate_table, validate_tables
+
+WORKERS = 2  # threads (each with its own cursor) for the checks and the exports: DuckDB releases the GIL
+
+
+def verify_release(con, validated: Validated, package: metadata.Package, *, workers: int = 1) -> list[dict]:
+    """The release's quality gate on a loaded database: reviewed gaps, then every cross-check, each finding
+    corrected or acknowledged; the quality_checks rows are validated and loaded. Raises on any failure.
+    `workers` > 1 runs the checks in threads (the data must be committed)."""
+
+    check_gaps(validated.tables["source_gaps"])
+    quality = gate(con, validated.tables["errata"], workers=workers)
+    resource = package.produced_by_checks
+    con.execute(f"INSERT INTO {resource.name} SELECT * FROM {validate_table(con, resource, quality)}")
+    return quality
+
+
+def stage_release(
+    validated: Validated, stage: Path, raw_entry: dict, package: metadata.Package | None = None, pending=None
+) -> tuple[list[dict], dict[str, list[dict]]]:
+    """Write a whole release into `stage` after the cross-checks pass; returns the quality_checks rows and
+    the forensics tables.
+    A failure to write (a full disk, a read-only folder) removes the stage and says so."""
+
+    package = package or metadata.load()
+    try:
+        return _stage_release(validated, stage, raw_entry, package, pending)
+    except (OSError, duckdb.Error) as error:
+        if isinstance(error, duckdb.Error) and not _io_failure(error):
+            raise  # a bug (an SQL error): keep the traceback
+        shutil.rmtree(stage, ignore_errors=True)
+        reason = (
+            f"{error.strerror} ({error.filename})"
+            if isinstance(error, OSError) and error.strerror
+            else str(error).splitlines()[0]
+        )
+        raise PipelineError(
+            "publish", f"could not write the new release in {stage}: {reason}; the published release is unchanged."
+        ) from None
+
+
+# How DuckDB reports a failed write (a full disk, a file size limit, a read-only folder), whatever the
+# exception class it uses (IOException, TransactionException on commit, FatalException afterwards).
+_IO_FAILURE = (
+    "could not write",
+    "could not read",
+    "no space left",
+    "file too large",
+    "read-only file system",
+    "permission denied",
+    "disk quota",
+    "failed to commit",
+    "fatal error",
+    "could not open",
+    "could not truncate",
+    "could not fsync",
+    "could not sync",
+    "could not set lock",
+)
+
+
+def _io_failure(error: Exception) -> bool:
+
+    text = str(error).lower()
+    return isinstance(error, (duckdb.IOException, duckdb.FatalException)) or any(p in text for p in _IO_FAILURE)
+
+
+def _stage_release(
+    validated: Validated, stage: Path, raw_entry: dict, package: metadata.Package, pending=None
+) -> tuple[list[dict], dict[str, list[dict]]]:
+    if stage.exists():
+        shutil.rmtree(stage)
+    (stage / PROCESSED).mkdir(parents=True)
+    (stage / DICTIONARY).parent.mkdir(parents=True)
+    database = stage / PROCESSED / package.meta["database"]
+    con = build_database(validated, database, package)
+    try:
+        quality = verify_release(con, validated, package, workers=WORKERS)
+        if pending is None:
+            pending = Pending()
+            pending.send(validated.tables)
+        forensic_tables = pending.result()
+        relations = validate_tables(con, package.produced_by_forensics, forensic_tables)
+        con.execute(";\n".join(f"INSERT INTO {name} SELECT * FROM {relation}" for name, relation in relations.items()))
+        tables = list(package.resources)
+        examples = {}
+        folder = stage / PROCESSED
+        tasks = [lambda cursor, part=tables[n::WORKERS]: export_tables(cursor, part, folder) for n in range(WORKERS)]
+        for part in in_threads(con, tasks):  # each thread exports its share of the tables and their examples
+            examples |= part
+        examples = {resource.name: examples[resource.name] for resource in package.resources}
+        view_columns = {
+            view.name: con.execute(
+                "SELECT column_name, data_type, comment FROM duckdb_columns() "
+                "WHERE table_name = ? ORDER BY column_index",
+                [view.name],
+            ).fetchall()
+            for view in package.views
+        }
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    (stage / DICTIONARY).write_text(metadata.data_dictionary(package, examples, view_columns), encoding="utf-8")
+    (stage / REPORT).write_text(quality_report(package, validated.tables, quality), encoding="utf-8")
+    (stage / PARQUET_VIEWS).write_text(parquet_views(package), encoding="utf-8")
+    (stage / FORENSICS).write_text(forensics_report(forensic_tables, forensics.parameters()), encoding="utf-8")
+    (stage / CHANGES).write_text(release_docs.changes_markdown(validated.tables), encoding="utf-8")
+    descriptor = datapackage(package, stage, raw_entry, validated.tables["releases"][0])
+    (stage / DESCRIPTOR).write_bytes(descriptor_bytes(descriptor))
+    return quality, forensic_tables

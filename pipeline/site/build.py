@@ -1,0 +1,238 @@
+"""Site step: the static data portal in site/, built from the published release only (it reads the
+database and datapackage.json; it never extracts). Charts are the Vega-Lite specs of portal/charts/, each
+with the SQL that gives its data, pre-rendered to SVG (vl-convert) so that every chart shows without
+JavaScript; each chart's data is published beside it as CSV, its spec as JSON, and shown as a table under
+it. The other tables of the pages are the SQL files of portal/tables/. Pages come from the Jinja2
+templates of portal/templates/, listed in portal/pages.yaml. Byte-identical from run to run."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from pipeline import ROOT, metadata
+from pipeline.common.errors import PipelineError
+from pipeline.common.yamlfile import read_yaml
+
+PORTAL = ROOT / "portal"
+_GENERATED_ID = re.compile(r"\b(gradient|clip|pattern)_?(\d+)\b")
+
+
+def build_locked(root: Path = ROOT, *, wait: float | None = None) -> list[Path]:
+    """`python -m pipeline site`: build the site of the release in `root` under the build lock (one
+    writer, and the release does not change meanwhile)."""
+    from pipeline.common.defaults import LOCK_WAIT
+    from pipeline.common.errors import PipelineError
+    from pipeline.common.lock import build_lock
+
+    if not (root / "datapackage.json").is_file():
+        raise PipelineError("site", f"no published release in {root}; run `make` first.")
+    with build_lock(root, "site", wait=LOCK_WAIT if wait is None else wait):
+        return build(root)
+
+
+def build(root: Path = ROOT, out: Path | None = None) -> list[Path]:
+    """Write the site into `out` (default root/site); returns the files written. Every page and file is
+    rendered in memory first; a failure (a query, a spec, a template) is a PipelineError naming its file
+    and leaves the previous site as it was. The caller holds the folder's lock (`python -m pipeline site`)."""
+    out = out or root / "site"
+    files = _render(root)
+    _recover(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        for relative, text in files.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        staging.chmod(0o755)
+        _swap(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out / relative for relative in files]
+
+
+def _render(root: Path) -> dict[str, str]:
+    """Every file of the site, by relative path."""
+    import duckdb
+    import jinja2
+    import vl_convert
+
+    from pipeline.publish import readers
+
+    pages = read_yaml(PORTAL / "pages.yaml")
+    colours = read_yaml(PORTAL / "colours.yaml")
+    descriptor, _ = readers.verified_descriptor(root, "site")
+    database = root / "processed" / metadata.load().meta["database"]
+    con = readers.open_database(database, "site")
+    try:
+        tiles = read_yaml(PORTAL / "tiles.yaml")
+        con.execute("CREATE TEMP TABLE tiles (region_id VARCHAR, short VARCHAR, col INTEGER, row INTEGER)")
+        con.executemany(
+            "INSERT INTO tiles VALUES (?, ?, ?, ?)", [[t["region_id"], t["short"], t["col"], t["row"]] for t in tiles]
+        )
+        charts = {
+            path.name.removesuffix(".vl.json"): _chart(con, vl_convert, path, colours)
+            for path in sorted((PORTAL / "charts").glob("*.vl.json"))
+        }
+        tables = {path.stem: _query(con, path) for path in sorted((PORTAL / "tables").glob("*.sql"))}
+        context = _context(con, descriptor)
+    except duckdb.Error as error:  # a damaged or foreign database that opened (a portal query is named in _query)
+        raise PipelineError(
+            "site",
+            f"cannot read the release's database {database}: {str(error).splitlines()[0]}.",
+            hint="Rebuild the release with `make`.",
+        ) from None
+    finally:
+        con.close()
+    files = {}
+    for name, chart in charts.items():
+        files[f"charts/{name}.vl.json"] = json.dumps(chart["spec"], indent=2, ensure_ascii=False) + "\n"
+        files[f"data/{name}.csv"] = _csv(chart)
+    for name, table in tables.items():
+        files[f"data/{name}.csv"] = _csv(table)
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(PORTAL / "templates"),
+        autoescape=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    for page in pages:
+        try:
+            files[page["file"]] = environment.get_template(page["template"]).render(
+                page=page, pages=pages, charts=charts, tables=tables, **context
+            )
+        except jinja2.TemplateError as error:
+            where = (
+                f"{error.name}:{error.lineno}" if isinstance(error, jinja2.TemplateSyntaxError) else page["template"]
+            )
+            raise PipelineError("site", f"portal/templates/{where}: {type(error).__name__}: {error}") from None
+    files["style.css"] = (PORTAL / "style.css").read_text(encoding="utf-8")
+    return files
+
+
+def _recover(final: Path) -> None:
+    """A swap killed between its two renames left only the previous site: put it back."""
+    previous = final.with_name(final.name + ".previous")
+    if previous.exists() and not final.exists():
+        previous.rename(final)
+
+
+def _query(con, path: Path) -> dict:
+    """The rows of one SQL file, with its name and its leading comment as the description."""
+    import duckdb
+
+    sql = path.read_text(encoding="utf-8")
+    try:
+        cursor = con.execute(sql)
+    except duckdb.Error as error:
+        raise PipelineError("site", f"{path.relative_to(path.parents[1])}: {str(error).splitlines()[0]}") from None
+    columns = [d[0] for d in cursor.description]
+    comment = " ".join(line.removeprefix("--").strip() for line in sql.splitlines() if line.startswith("--"))
+    return {
+        "name": path.name.split(".")[0],
+        "comment": comment,
+        "columns": columns,
+        "rows": [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()],
+    }
+
+
+def _chart(con, vl_convert, path: Path, colours: dict) -> dict:
+    """One chart: its spec with its data (the rows of its SQL file) and the SVG, ids made stable."""
+    where = f"portal/charts/{path.name}"
+    sql = path.with_name(path.name.replace(".vl.json", ".sql"))
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        if not sql.is_file():
+            raise ValueError(f"its data query {sql.name} is missing")
+    except ValueError as error:  # bad JSON included
+        raise PipelineError("site", f"{where}: {error}") from None
+    chart = _query(con, sql)
+    present = {value for row in chart["rows"] for value in row.values() if isinstance(value, str)}
+    spec = _with_colours(spec, {name: colour for name, colour in colours.items() if name in present})
+    spec["data"] = {"values": chart["rows"]}
+    names: dict[str, str] = {}
+
+    def stable(match: re.Match) -> str:
+        # vl-convert numbers gradients and clips per process: numbered again per chart, and named after
+        # the chart, so that two charts on one page never share an id (url(#id) takes the first)
+        return names.setdefault(match.group(0), f"{chart['name']}_{match.group(1)}_{len(names)}")
+
+    try:
+        svg = _GENERATED_ID.sub(stable, vl_convert.vegalite_to_svg(spec))
+    except ValueError as error:
+        raise PipelineError("site", f"{where}: Vega-Lite cannot render it: {str(error).splitlines()[0]}") from None
+    return chart | {"title": spec["title"], "description": spec["description"], "spec": spec, "svg": svg}
+
+
+def _with_colours(node, colours: dict):
+    """The spec with every `"scale": "party_colours"` replaced by the shared party colours (of the
+    parties and options in the chart's data: the legend lists only those)."""
+    if isinstance(node, dict):
+        return {
+            key: {"domain": list(colours), "range": list(colours.values())}
+            if key == "scale" and value == "party_colours"
+            else _with_colours(value, colours)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_with_colours(value, colours) for value in node]
+    return node
+
+
+def _csv(table: dict) -> str:
+    text = io.StringIO()
+    writer = csv.DictWriter(text, table["columns"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(table["rows"])
+    return text.getvalue()
+
+
+def _context(con, descriptor: dict) -> dict:
+    def rows(sql: str) -> list[dict]:
+        cursor = con.execute(sql)
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+    (nation,) = rows(
+        "SELECT *, (SELECT turnout_pct FROM national_turnout_by_hour ORDER BY reported_at DESC LIMIT 1) "
+        "AS turnout_at_22 FROM national_ballots"
+    )
+    (rules,) = rows("SELECT * FROM electoral_rules")
+    (reports,) = rows("SELECT count(*) AS figures, count(DISTINCT publisher_id) AS publishers FROM independent_reports")
+    (checks,) = rows(
+        "SELECT count(DISTINCT check_id) AS total, "
+        "count(DISTINCT check_id) FILTER (WHERE status <> 'passed') AS with_findings, "
+        "count(*) FILTER (WHERE status = 'corrected') AS corrected, "
+        "count(*) FILTER (WHERE status = 'acknowledged') AS acknowledged FROM quality_checks"
+    )
+    tests = {r["test_id"]: r for r in rows("SELECT * FROM forensic_tests WHERE subject_id = 'all'")}
+    return {
+        "nation": nation,
+        "rules": rules,
+        "reports": reports,
+        "checks": checks,
+        "tests": tests,
+        "package": descriptor,
+        "seats": rows(
+            "SELECT coalesce(p.party_short_name, 'Independents') AS holder, s.seats_count AS seats "
+            "FROM chamber_seats AS s LEFT JOIN parties AS p USING (party_id) WHERE s.seats_count > 0 "
+            "ORDER BY s.seats_count DESC, holder"
+        ),
+    }
+
+
+def _swap(staging: Path, final: Path) -> None:
+    """Replace `final` by the complete `staging`: moved aside, moved in, then the old one removed (a kill
+    between the two renames is undone by _recover on the next build)."""
+    previous = final.with_name(final.name + ".previous")
+    if previous.exists():
+        shutil.rmtree(previous)
+    if final.exists():
+        final.rename(previous)
+    staging.rename(final)
+    shutil.rmtree(previous, ignore_errors=True)
