@@ -63,7 +63,7 @@ def _text(limit: int):
 
 
 def _network_options(command, *, deadline: float, cap: str) -> None:
-    """The limits of a network command (README, "Limits"), with their defaults (pipeline/common/defaults.py)."""
+    """The limits of a network command (docs/build.md, "Limits"), with their defaults (pipeline/common/defaults.py)."""
     from pipeline.common.defaults import Limits
 
     options = [  # (option, type, default, metavar, help)

@@ -15,6 +15,7 @@ import duckdb
 import pytest
 import yaml
 
+from pipeline import ROOT
 from pipeline.common.errors import PipelineError
 from pipeline.release import gate, records
 from tests.conftest import (
@@ -382,3 +383,21 @@ def test_a_code_change_that_alters_an_earlier_release_stops_the_build(accepted_c
     assert f"the acceptance of release {NEXT} (" in str(caught.value)
     recorded = gate.read_history(accepted_copy, snapshot).recorded[NEXT]
     assert [a.accepted_by for a in recorded] == ["A. Reviewer"]  # nothing was appended
+
+
+def numbered_rules(text: str) -> list[str]:
+    """The numbered rules ("1. ...") of a text, each as one line of words."""
+    import re
+
+    return [" ".join(rule.split()) for rule in re.findall(r"^\d\. (.*?)(?=^\d\. |\Z)", text, flags=re.M | re.S)]
+
+
+def test_the_release_rules_of_the_docs_are_the_gates_own():
+    """docs/releases.md states the decision in the words of the function that makes it."""
+    docs = (ROOT / "docs" / "releases.md").read_text(encoding="utf-8")
+    start, end = docs.index("<!-- rules:"), docs.index("<!-- /rules -->")
+    block = docs[docs.index("\n", start) + 1 : end]
+    code = gate.__doc__[gate.__doc__.index("1. ") : gate.__doc__.index("The tables releases")]
+    assert len(numbered_rules(code)) == 4
+    assert numbered_rules(block) == numbered_rules(code)
+    assert numbered_rules(block.replace("stops the build", "warns")) != numbered_rules(code)

@@ -10,7 +10,7 @@ DEFAULT_API = "https://en.wikipedia.org/w/api.php"
 TITLE = "2023 Kazakh legislative election"
 PAGE_URL = "https://en.wikipedia.org/wiki/2023_Kazakh_legislative_election"
 
-# Network: what fetch and download accept and how long they wait (README, "Limits").
+# Network: what fetch and download accept and how long they wait (docs/build.md, "Limits").
 MAX_API_BYTES = 16 * 2**20  # the article's parse output is about 1 MB; the longest Wikipedia pages ~5 MB
 MAX_DESCRIPTOR_BYTES = 8 * 2**20  # our datapackage.json is about 0.1 MB
 FETCH_DEADLINE = 300.0

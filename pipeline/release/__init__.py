@@ -1,9 +1,9 @@
 """Releases: the history (releases/releases.yaml: history.py), the values a release changes (changes.py),
 the acceptances of those changes (releases/changes/: records.py), the one decision of whether and with
-which changes a snapshot is published (gate.py), the release documents (docs.py), and the release on
-disk: the build lock (lock.py) and the atomic swap with its recovery (swap.py).
+which changes a snapshot is published (gate.py), the release documents (docs.py), and the atomic swap
+of the release on disk with its recovery (swap.py; the build lock they hold is pipeline/common/lock.py).
 
-The rules, as the README states them ("Releases and versions"):
+The rules, as docs/releases.md states them:
 - The anchor of what was released is the committed history: the release list, the snapshots in raw/ it
   names (every released snapshot stays there) and the acceptances. A published file is never read to
   decide anything.
