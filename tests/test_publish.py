@@ -179,3 +179,33 @@ def test_the_quality_report_counts_agreement_per_family_of_reported_figures(fres
     assert (
         "| acknowledged | reports_agree_with_each_other | report_id=qazmonitor_2023_03_24_exit_poll_eurasian" in report
     )
+
+
+def test_the_build_cache_changes_nothing_published(tmp_path):
+    """The build cache (pipeline/common/cache.py: parsed YAML, the empty database) only saves time: a cold
+    cache, a warm one, a damaged one and one that cannot be written give the committed release, byte for
+    byte."""
+    import os
+
+    cache = tmp_path / "cache"
+    committed = (ROOT / "processed" / "kz_election_2023.duckdb").read_bytes()
+
+    def build(name: str, cache: Path = cache) -> bytes:
+        root = tmp_path / name
+        shutil.copytree(ROOT / "raw", root / "raw")
+        env = os.environ | {"PIPELINE_CACHE": str(cache)}
+        result = subprocess.run(
+            [sys.executable, "-m", "pipeline", "--root", str(root), "publish"], env=env, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        return (root / "processed" / "kz_election_2023.duckdb").read_bytes()
+
+    assert build("cold") == committed
+    entries = sorted(p for p in cache.rglob("*") if p.is_file())
+    assert {p.parent.name for p in entries} == {"yaml", "database"}
+    assert build("warm") == committed
+    for entry in entries:  # every entry damaged: each is made again
+        entry.write_bytes(entry.read_bytes()[:40] + b"damaged")
+    assert build("damaged") == committed
+    (tmp_path / "a file").write_text("not a folder", encoding="utf-8")
+    assert build("unwritable", tmp_path / "a file" / "cache") == committed  # nothing can be stored

@@ -3,12 +3,13 @@ ten times faster than the pure-Python one; the same results)."""
 
 from __future__ import annotations
 
-import copy
-import stat as kinds
+import contextlib
+import pickle
 from pathlib import Path
 
 import yaml
 
+from pipeline.common import cache
 from pipeline.common.errors import PipelineError
 from pipeline.common.files import NotReadable, read_regular
 
@@ -40,28 +41,31 @@ def _mapping_without_repeats(loader, node):
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_repeats)
 
 
-_PARSED: dict = {}  # path -> (size, mtime, contents): a file read again unchanged is not parsed again
-_CACHED_BYTES = 64 * 1024
+_PARSED: dict[str, bytes] = {}  # key -> pickled contents: a file read again unchanged is not parsed again
 
 
 def read_yaml(path: Path, *, strict: bool = False, stage: str = "read"):
     """The parsed contents of a YAML file (safe types only; with `strict`, a key given twice in a mapping is
-    an error). Only a regular file of at most MAX_BYTES is read (never a FIFO or a device). A small file
-    read again while unchanged (same size and modification time) is not parsed again: a copy of the first
-    parse is returned (the mutation suite reads the same reviewed files hundreds of times)."""
-    facts = path.stat()
-    cached = _PARSED.get((path, strict))
-    if cached is not None and cached[:2] == (facts.st_size, facts.st_mtime_ns) and kinds.S_ISREG(facts.st_mode):
-        return copy.deepcopy(cached[2])
+    an error). Only a regular file of at most MAX_BYTES is read (never a FIFO or a device). A file whose
+    bytes were parsed before, in this process or in an earlier build (pipeline/common/cache.py), is not
+    parsed again: a fresh copy of that parse is returned (the mutation suite reads the same reviewed files
+    hundreds of times, and a build about 90)."""
     try:
-        text = read_regular(path, MAX_BYTES).decode("utf-8")
+        data = read_regular(path, MAX_BYTES)
     except NotReadable as error:
         raise PipelineError(stage, f"{error}.") from None
-    contents = yaml.load(text, Loader=_StrictLoader if strict else _LOADER)  # noqa: S506 (a safe loader)
-    if facts.st_size > _CACHED_BYTES:  # a large file is read once per build (the registry keeps its own cache)
-        return contents
-    _PARSED[(path, strict)] = (facts.st_size, facts.st_mtime_ns, contents)
-    return copy.deepcopy(contents)
+    name = cache.key("yaml", yaml.__version__, "strict" if strict else "safe", data) + ".pickle"
+    stored = _PARSED.get(name) or cache.get("yaml", name)
+    if stored is not None:
+        with contextlib.suppress(Exception):  # a damaged entry is parsed again
+            contents = pickle.loads(stored)  # noqa: S301 (the build's own cache, written by this function)
+            _PARSED[name] = stored
+            return contents
+    contents = yaml.load(data.decode("utf-8"), Loader=_StrictLoader if strict else _LOADER)  # noqa: S506 (a safe loader)
+    stored = pickle.dumps(contents, protocol=pickle.HIGHEST_PROTOCOL)
+    _PARSED[name] = stored
+    cache.put("yaml", name, stored)
+    return contents
 
 
 def yaml_reason(error: Exception) -> str:

@@ -8,6 +8,7 @@ text, never by their position in the article.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pipeline.common.errors import PipelineError
 from pipeline.extract.cells import header_key, parse_count_pct, parse_int, parse_pct
@@ -36,7 +37,10 @@ class SourceTable:
         return self.rows[len(self.header_rows()) :]
 
 
+@lru_cache(maxsize=65536)
 def _is_figure(cell: str) -> bool:
+    """Whether a cell holds a count or a percentage (cached: a pure function of the text, asked for every
+    leading cell of every table each time its header is looked for)."""
     for parse in (parse_int, parse_pct, parse_count_pct):
         try:
             parse(cell)

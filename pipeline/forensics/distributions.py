@@ -64,17 +64,12 @@ def clopper_pearson_upper(x: int, n: int, confidence: float = 0.95) -> float:
         return 1.0
     target = (1 - confidence) / 2
 
+    # log C(n, j), computed once (the same operations in the same order as inside the sum: the same floats)
+    coefficients = [math.lgamma(n + 1) - math.lgamma(j + 1) - math.lgamma(n - j + 1) for j in range(x + 1)]
+
     def cdf(p: float) -> float:  # P(X <= x)
-        return sum(
-            math.exp(
-                math.lgamma(n + 1)
-                - math.lgamma(j + 1)
-                - math.lgamma(n - j + 1)
-                + j * math.log(p)
-                + (n - j) * math.log1p(-p)
-            )
-            for j in range(x + 1)
-        )
+        log_p, log_q = math.log(p), math.log1p(-p)
+        return sum(math.exp(c + j * log_p + (n - j) * log_q) for j, c in enumerate(coefficients))
 
     low, high = x / n, 1.0
     for _ in range(60):

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline import metadata
+from pipeline.common import cache
 from pipeline.common.errors import PipelineError
 from pipeline.release.swap import PROCESSED
 from pipeline.validate import Validated
@@ -43,21 +44,75 @@ def build_database(validated: Validated, path: Path | str, package: metadata.Pac
 def create_database(path: Path | str, package: metadata.Package, *, transaction: bool = False, con=None):
     """An empty database with every table (keys and comments) and view, attached as `release` to `con`
     (else to a new in-memory connection) and made its default; returns the connection, inside an open
-    transaction if `transaction`."""
+    transaction if `transaction`. A file starts as a copy of the empty database these schemas define
+    (made once, then taken from the build cache: its 400 comments cost more than the rest of the build's
+    SQL); ':memory:' runs the DDL."""
     con = con or duckdb.connect()
-    con.execute("SET threads = 1")  # one thread: row order and files are reproducible
-    # FSST and dictionary string segments carry uninitialised bytes into the file (duckdb/duckdb#23382):
-    # the same table gives a different file on every run, with stray heap contents in it.
-    con.execute(f"SET disabled_compression_methods = '{DISABLED_COMPRESSION}'")
+    _settings(con)
+    if str(path) != ":memory:":
+        _start_from_empty(Path(path), package)
     con.execute(
         f"ATTACH {metadata.sql_string(path)} AS release (STORAGE_VERSION '{STORAGE_VERSION}', BLOCK_SIZE {BLOCK_SIZE})"
     )
     con.execute("USE release")
+    if str(path) == ":memory:":
+        _define(con, package)
     if transaction:
         con.execute("BEGIN TRANSACTION")
+    return con
+
+
+def _settings(con) -> None:
+    con.execute("SET threads = 1")  # one thread: row order and files are reproducible
+    # FSST and dictionary string segments carry uninitialised bytes into the file (duckdb/duckdb#23382):
+    # the same table gives a different file on every run, with stray heap contents in it.
+    con.execute(f"SET disabled_compression_methods = '{DISABLED_COMPRESSION}'")
+
+
+def _define(con, package: metadata.Package) -> None:
+    """Every table, with its keys and comments, and every view, in one transaction."""
+    con.execute("BEGIN TRANSACTION")
     con.execute(metadata.duckdb_ddl(package))
     create_views(con, package)
-    return con
+    con.execute("COMMIT")
+
+
+def _start_from_empty(path: Path, package: metadata.Package) -> None:
+    """Write the empty release database of these schemas at `path`: a copy of the one in the build cache,
+    else made here (and stored in the cache). Its name in the cache is the sha256 of everything it is
+    made from: the DuckDB version, the storage settings, the DDL, the views and the code that writes
+    their comments."""
+    code = [Path(__file__), *sorted(Path(metadata.__file__).parent.glob("*.py"))]
+    name = (
+        cache.key(
+            duckdb.__version__,
+            STORAGE_VERSION,
+            str(BLOCK_SIZE),
+            DISABLED_COMPRESSION,
+            metadata.duckdb_ddl(package),
+            *(view.sql + view.description for view in package.views),
+            *(file.read_bytes() for file in code),
+        )
+        + ".duckdb"
+    )
+    stored = cache.get("database", name)
+    if stored is not None:
+        path.write_bytes(stored)
+        return
+    con = duckdb.connect()
+    try:
+        _settings(con)
+        con.execute(
+            f"ATTACH {metadata.sql_string(path)} AS release "
+            f"(STORAGE_VERSION '{STORAGE_VERSION}', BLOCK_SIZE {BLOCK_SIZE})"
+        )
+        con.execute("USE release")
+        _define(con, package)
+        con.execute("USE memory")
+        con.execute("DETACH release")
+    finally:
+        con.close()
+    cache.put("database", name, path.read_bytes())
 
 
 def load_tables(con, validated: Validated, package: metadata.Package) -> None:

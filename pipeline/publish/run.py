@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.common import timing
 from pipeline.common.defaults import LOCK_WAIT
 from pipeline.common.errors import PipelineError
 
@@ -49,10 +50,13 @@ def publish(root: Path, *, accept_by: str | None = None, wait: float = LOCK_WAIT
         stage = root / "build" / "staging"
         pending = Pending()  # the forensics, in a second process while this one extracts, validates, checks
         try:
-            verdict = gate.decide(root, snapshot, lambda: source_tables(snapshot), accept_by=accept_by)
+            with timing.stage("extract, derive, release gate"):
+                verdict = gate.decide(root, snapshot, lambda: source_tables(snapshot), accept_by=accept_by)
             tables = verdict.published_tables
             pending.send(tables)
-            quality, forensic = stage_release(validate(tables), stage, snapshot.entry, pending=pending)
+            with timing.stage("validate"):
+                validated = validate(tables)
+            quality, forensic = stage_release(validated, stage, snapshot.entry, pending=pending)
         finally:
             pending.close()
         try:
@@ -64,8 +68,9 @@ def publish(root: Path, *, accept_by: str | None = None, wait: float = LOCK_WAIT
             print("--accept-changes: every release's changes were accepted already.", file=sys.stderr)
         changes.code_changes(root, stage, snapshot)
         documents = root_documents(root, documents, tables, quality)
-        with verdict.recorded():  # the acceptances stay only if the release is swapped in
+        with verdict.recorded(), timing.stage("swap in"):  # the acceptances stay only if the release is swapped in
             swap_in(stage, root)
         write_documents(documents)
+    timing.write()
     published = tables | forensic | {"quality_checks": quality}
     return Published(published, quality, verdict.accepted_now, time.perf_counter() - started)

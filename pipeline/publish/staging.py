@@ -13,6 +13,7 @@ import duckdb
 
 from pipeline import forensics, metadata
 from pipeline.checks.quality import check_gaps, gate
+from pipeline.common import timing
 from pipeline.common.errors import PipelineError
 from pipeline.common.parallel import in_threads
 from pipeline.forensics.process import Pending
@@ -105,33 +106,46 @@ def _stage_release(
     (stage / PROCESSED).mkdir(parents=True)
     (stage / DICTIONARY).parent.mkdir(parents=True)
     database = stage / PROCESSED / package.meta["database"]
-    con = build_database(validated, database, package)
+    with timing.stage("database: create and load"):
+        con = build_database(validated, database, package)
     try:
-        quality = verify_release(con, validated, package, workers=WORKERS)
+        with timing.stage("cross-checks and quality gate"):
+            quality = verify_release(con, validated, package, workers=WORKERS)
         if pending is None:
             pending = Pending()
             pending.send(validated.tables)
-        forensic_tables = pending.result()
-        relations = validate_tables(con, package.produced_by_forensics, forensic_tables)
-        con.execute(";\n".join(f"INSERT INTO {name} SELECT * FROM {relation}" for name, relation in relations.items()))
+        with timing.stage("forensics: wait, validate, load"):
+            forensic_tables = pending.result()
+            relations = validate_tables(con, package.produced_by_forensics, forensic_tables)
+            con.execute(
+                ";\n".join(f"INSERT INTO {name} SELECT * FROM {relation}" for name, relation in relations.items())
+            )
         tables = list(package.resources)
         examples = {}
         folder = stage / PROCESSED
         tasks = [lambda cursor, part=tables[n::WORKERS]: export_tables(cursor, part, folder) for n in range(WORKERS)]
-        for part in in_threads(con, tasks):  # each thread exports its share of the tables and their examples
-            examples |= part
+        with timing.stage("export CSV and Parquet"):
+            for part in in_threads(con, tasks):  # each thread exports its share of the tables and their examples
+                examples |= part
         examples = {resource.name: examples[resource.name] for resource in package.resources}
-        view_columns = {
-            view.name: con.execute(
-                "SELECT column_name, data_type, comment FROM duckdb_columns() "
-                "WHERE table_name = ? ORDER BY column_index",
-                [view.name],
-            ).fetchall()
-            for view in package.views
-        }
-        con.execute("CHECKPOINT")
+        with timing.stage("database: checkpoint"):
+            view_columns = {
+                view.name: con.execute(
+                    "SELECT column_name, data_type, comment FROM duckdb_columns() "
+                    "WHERE table_name = ? ORDER BY column_index",
+                    [view.name],
+                ).fetchall()
+                for view in package.views
+            }
+            con.execute("CHECKPOINT")
     finally:
         con.close()
+    with timing.stage("documents and datapackage.json"):
+        _write_documents(stage, package, validated, quality, forensic_tables, examples, view_columns, raw_entry)
+    return quality, forensic_tables
+
+
+def _write_documents(stage, package, validated, quality, forensic_tables, examples, view_columns, raw_entry) -> None:
     (stage / DICTIONARY).write_text(metadata.data_dictionary(package, examples, view_columns), encoding="utf-8")
     (stage / REPORT).write_text(quality_report(package, validated.tables, quality), encoding="utf-8")
     (stage / PARQUET_VIEWS).write_text(parquet_views(package), encoding="utf-8")
@@ -139,4 +153,3 @@ def _stage_release(
     (stage / CHANGES).write_text(release_docs.changes_markdown(validated.tables), encoding="utf-8")
     descriptor = datapackage(package, stage, raw_entry, validated.tables["releases"][0])
     (stage / DESCRIPTOR).write_bytes(descriptor_bytes(descriptor))
-    return quality, forensic_tables

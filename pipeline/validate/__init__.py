@@ -140,9 +140,13 @@ def _load_and_count(con, resources: list, columns: dict[str, dict], relation=Val
         con.execute(f"CREATE OR REPLACE {kind} {relation(resource.name)} AS SELECT {', '.join(selects)}", values)
     if not resources:
         return {}
-    (counts,) = con.execute(
-        "SELECT " + ", ".join(f"{count_sql(r, relation(r.name))} AS {r.name}" for r in resources)
-    ).fetchall()
+    con.execute("PRAGMA disable_optimizer")  # small tables: the optimizer costs more than it saves
+    try:
+        (counts,) = con.execute(
+            "SELECT " + ", ".join(f"{count_sql(r, relation(r.name))} AS {r.name}" for r in resources)
+        ).fetchall()
+    finally:
+        con.execute("PRAGMA enable_optimizer")
     return dict(zip((r.name for r in resources), counts, strict=True))
 
 
