@@ -10,6 +10,7 @@ import json
 import subprocess
 import tomllib
 import zipfile
+from pathlib import Path
 
 import duckdb
 import jsonschema
@@ -89,7 +90,8 @@ def test_the_bundle_is_byte_identical_complete_and_downloadable(published_copy, 
     if committed.returncode == 0:  # a git checkout: the committed bundle is this release's
         assert committed.stdout == body
     listing = json.loads((first.parent / "datapackage.json").read_text(encoding="utf-8"))
-    (entry,) = listing["resources"]
+    entry, excel = listing["resources"]
+    assert (entry["name"], excel["name"]) == ("bundle", "excel_csv")
     assert entry["bytes"] == len(body) and entry["hash"] == "sha256:" + hashlib.sha256(body).hexdigest()
     top = f"kz-election-2023-{VERSION}"
     with zipfile.ZipFile(first) as archive:
@@ -106,6 +108,26 @@ def test_the_bundle_is_byte_identical_complete_and_downloadable(published_copy, 
         got = run_cli("download", "--base-url", url.rstrip("/") + "/dist", "--dest", str(tmp_path / "take"))
     assert got.returncode == 0, got.stderr
     assert (tmp_path / "take" / first.name).read_bytes() == body
+    assert (tmp_path / "take" / excel["path"]).stat().st_size == excel["bytes"]
+
+
+def test_the_excel_csvs_are_the_published_csvs_with_a_byte_order_mark(published_copy):
+    """Excel reads a CSV without a byte-order mark in the system's code page (the Kazakh and Russian
+    names garbled): dist/ offers every table's CSV with the mark, otherwise byte for byte the published one."""
+    bundle.build(published_copy)
+    listing = json.loads((published_copy / "dist" / "datapackage.json").read_text(encoding="utf-8"))
+    (excel,) = [r for r in listing["resources"] if r["name"] == "excel_csv"]
+    path = published_copy / "dist" / excel["path"]
+    assert excel["hash"] == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    top = f"kz-election-2023-{VERSION}-excel"
+    with zipfile.ZipFile(path) as archive:
+        tables = sorted(n for n in archive.namelist() if n.endswith(".csv"))
+        assert len(tables) == len(list((published_copy / "processed").glob("*.csv"))) == 43
+        for name in tables:
+            published = (published_copy / "processed" / Path(name).name).read_bytes()
+            assert archive.read(name) == b"\xef\xbb\xbf" + published, name
+        names = archive.read(f"{top}/region_names.csv").decode("utf-8-sig")
+        assert "Алматы" in names and "Түркістан облысы" in names
 
 
 def test_the_bundle_packs_only_the_verified_release(published_copy):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pipeline import ROOT
 from pipeline.common.errors import PipelineError
-from pipeline.release.swap import DESCRIPTOR, release_paths
+from pipeline.release.swap import DESCRIPTOR, PROCESSED, release_paths
 
 DIST = "dist"
 
@@ -60,17 +60,14 @@ def build(root: Path = ROOT) -> Path:
         "tables": [(resource.name, resource.title) for resource in schemas.resources],
     }
     stamp = (*map(int, package["created"][:10].split("-")), 0, 0, 0)  # the release date, not the build time
-    data = io.BytesIO()
-    with zipfile.ZipFile(data, "w") as archive:
-        entries = [("README.md", _readme(package).encode("utf-8"))]
-        entries += sorted(members.items())
-        for arcname, content in entries:
-            info = zipfile.ZipInfo(f"{name}/{arcname}", date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o100644 << 16
-            info.create_system = 3  # Unix, whatever the machine
-            archive.writestr(info, content, compresslevel=9)
-    body = data.getvalue()
+    body = _zip([("README.md", _readme(package).encode("utf-8")), *sorted(members.items())], name, stamp)
+    excel_name = f"{name}-excel"
+    excel = [("README.txt", _EXCEL_README.format(version=version).encode("utf-8"))]
+    excel += [
+        (f"{resource.name}.csv", b"\xef\xbb\xbf" + members[f"{PROCESSED}/{resource.name}.csv"])
+        for resource in schemas.resources
+    ]
+    excel_body = _zip(excel, excel_name, stamp)
     dist = root / DIST
     if dist.is_symlink() or (dist.exists() and not dist.is_dir()):
         raise PipelineError("bundle", f"{dist} is not a folder of its own (a link, or a file); remove it.")
@@ -96,16 +93,53 @@ def build(root: Path = ROOT) -> Path:
                 "mediatype": "application/zip",
                 "bytes": len(body),
                 "hash": f"sha256:{hashlib.sha256(body).hexdigest()}",
-            }
+            },
+            {
+                "name": "excel_csv",
+                "type": "file",
+                "title": f"{excel_name}.zip",
+                "description": "Every table as CSV for Excel: the same files with a UTF-8 byte-order mark, so that "
+                "Excel shows the Kazakh and Russian letters (it reads a CSV without one in the system's code page).",
+                "path": f"{excel_name}.zip",
+                "format": "zip",
+                "mediatype": "application/zip",
+                "bytes": len(excel_body),
+                "hash": f"sha256:{hashlib.sha256(excel_body).hexdigest()}",
+            },
         ],
     }
     _replace(bundle, body)
-    older = re.compile(re.escape(meta["name"]) + r"-[0-9]{4}\.[0-9]{2}\.[0-9]{2}(\.[0-9]+)?\.zip")
+    _replace(dist / f"{excel_name}.zip", excel_body)
+    older = re.compile(re.escape(meta["name"]) + r"-[0-9]{4}\.[0-9]{2}\.[0-9]{2}(\.[0-9]+)?(-excel)?\.zip")
     for old in dist.iterdir():  # one bundle: older releases are in the history (regular files named so only)
-        if old != bundle and older.fullmatch(old.name) and old.is_file() and not old.is_symlink():
+        current = old in (bundle, dist / f"{excel_name}.zip")
+        if not current and older.fullmatch(old.name) and old.is_file() and not old.is_symlink():
             old.unlink()
     _replace(dist / DESCRIPTOR, (json.dumps(listing, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return bundle
+
+
+_EXCEL_README = """Every table of the release {version} as CSV for Excel.
+
+These are the CSV files of processed/, byte for byte, after a UTF-8 byte-order mark: Excel then reads them
+as UTF-8, and the Kazakh and Russian names show as they should. The columns are separated by commas (Excel
+set to a language whose list separator is a semicolon: Data > From Text/CSV, then choose the comma). For
+anything but Excel, use the files without the mark (processed/*.csv) or the Parquet files.
+"""
+
+
+def _zip(entries: list[tuple[str, bytes]], top: str, stamp: tuple) -> bytes:
+    """A zip of the entries under the folder `top`, byte-identical from run to run: the entries in the
+    order given, a fixed time and permissions, the same compression."""
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as archive:
+        for arcname, content in entries:
+            info = zipfile.ZipInfo(f"{top}/{arcname}", date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o100644 << 16
+            info.create_system = 3  # Unix, whatever the machine
+            archive.writestr(info, content, compresslevel=9)
+    return data.getvalue()
 
 
 def _package_files(root: Path, version: str) -> dict[str, bytes]:
