@@ -135,12 +135,14 @@ def test_the_bundle_removes_only_its_own_older_bundles(published_copy):
     dist = published_copy / "dist"
     (dist / "kz-election-2023-2026.11.01.zip").mkdir(parents=True)  # a folder named like one: kept
     (dist / "kz-election-2023-2026.11.02.zip").write_bytes(b"an older bundle")
+    (dist / "kz-election-2023-2026.11.02-excel.zip").write_bytes(b"its CSVs for Excel")
     (dist / "kz-election-2023-notes.zip").write_bytes(b"a user's file")
     run = run_main("--root", str(published_copy), "bundle")
     assert run.code == 0, run.err
     assert sorted(p.name for p in dist.iterdir()) == [
         "datapackage.json",
         "kz-election-2023-2026.11.01.zip",
+        "kz-election-2023-2026.11.25-excel.zip",
         "kz-election-2023-2026.11.25.zip",
         "kz-election-2023-notes.zip",
     ]
