@@ -12,7 +12,7 @@ from pipeline import metadata
 from pipeline.common import cache
 from pipeline.common.errors import PipelineError
 from pipeline.release.swap import PROCESSED
-from pipeline.validate import Validated
+from pipeline.validate import Validated, typed_columns
 
 STORAGE_VERSION = "v1.2.0"  # readable by DuckDB clients from 1.2 on (checked with 1.2.2)
 
@@ -181,11 +181,10 @@ def export_table(con, resource: metadata.Resource, folder: Path) -> None:
     )
 
 
-def export_tables(con, resources: list[metadata.Resource], folder: Path) -> dict[str, dict[str, str]]:
+def export_tables(con, resources: list[metadata.Resource], folder: Path) -> None:
     """Export these tables and return their example values."""
     for resource in resources:
         export_table(con, resource, folder)
-    return _examples(con, resources)
 
 
 def parquet_views(package: metadata.Package) -> str:
@@ -204,21 +203,25 @@ def parquet_views(package: metadata.Package) -> str:
     return "\n".join(lines)
 
 
-def _examples(con, resources: list[metadata.Resource]) -> dict[str, dict[str, str]]:
-    """An example value per column: the first non-null value in key order."""
-    queries = []
-    for resource in resources:  # one query for all the tables: a list of the columns' examples each
-        order = ", ".join(resource.primary_key)
-        picks = ", ".join(
-            f"CAST(first({f.name} ORDER BY {order}) FILTER (WHERE {f.name} IS NOT NULL) AS VARCHAR)"
-            for f in resource.fields
-        )
-        queries.append(f"(SELECT [{picks}] FROM {resource.name})")
-    (rows,) = con.execute("SELECT " + ", ".join(queries)).fetchall()
-    return {
-        resource.name: {
-            f.name: "" if v is None else (v if len(v) <= 60 else v[:57] + "...")
-            for f, v in zip(resource.fields, row, strict=True)
-        }
-        for resource, row in zip(resources, rows, strict=True)
-    }
+def examples(package: metadata.Package, tables: dict[str, list[dict]]) -> dict[str, dict[str, str]]:
+    """An example value per column for the data dictionary: the first non-null value in key order, as
+    DuckDB writes it (the text of CAST(value AS VARCHAR)), cut to 60 characters. From the validated
+    records, in Python: one query over every column of every table cost more than all the exports."""
+    out = {}
+    for resource in package.resources:
+        columns = typed_columns(resource, tables[resource.name])
+        keys = [columns[k] for k in resource.primary_key]
+        order = sorted(range(len(tables[resource.name])), key=lambda i, keys=keys: tuple(k[i] for k in keys))
+        out[resource.name] = {}
+        for f in resource.fields:
+            value = next((columns[f.name][i] for i in order if columns[f.name][i] is not None), None)
+            text = "" if value is None else _as_duckdb_text(value)
+            out[resource.name][f.name] = text if len(text) <= 60 else text[:57] + "..."
+    return out
+
+
+def _as_duckdb_text(value) -> str:
+    """A typed value as DuckDB casts it to VARCHAR (a double as its shortest round trip, as Python's repr)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)

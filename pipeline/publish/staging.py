@@ -19,6 +19,7 @@ from pipeline.common.parallel import in_threads
 from pipeline.forensics.process import Pending
 from pipeline.forensics.report import forensics_report
 from pipeline.publish.database import build_database, export_tables, parquet_views
+from pipeline.publish.database import examples as database_examples
 from pipeline.publish.descriptor import (
     CHANGES,
     DICTIONARY,
@@ -121,22 +122,21 @@ def _stage_release(
                 ";\n".join(f"INSERT INTO {name} SELECT * FROM {relation}" for name, relation in relations.items())
             )
         tables = list(package.resources)
-        examples = {}
         folder = stage / PROCESSED
         tasks = [lambda cursor, part=tables[n::WORKERS]: export_tables(cursor, part, folder) for n in range(WORKERS)]
         with timing.stage("export CSV and Parquet"):
-            for part in in_threads(con, tasks):  # each thread exports its share of the tables and their examples
-                examples |= part
-        examples = {resource.name: examples[resource.name] for resource in package.resources}
+            in_threads(con, tasks)  # each thread exports its share of the tables
+        every = validated.tables | forensic_tables | {package.produced_by_checks.name: quality}
+        with timing.stage("data dictionary examples"):
+            examples = database_examples(package, every)
         with timing.stage("database: checkpoint"):
-            view_columns = {
-                view.name: con.execute(
-                    "SELECT column_name, data_type, comment FROM duckdb_columns() "
-                    "WHERE table_name = ? ORDER BY column_index",
-                    [view.name],
-                ).fetchall()
-                for view in package.views
-            }
+            view_columns = {view.name: [] for view in package.views}
+            for view, *column in con.execute(  # every view's columns in one query
+                "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
+                "WHERE table_name IN (SELECT unnest(?)) ORDER BY table_name, column_index",
+                [list(view_columns)],
+            ).fetchall():
+                view_columns[view].append(tuple(column))
             con.execute("CHECKPOINT")
     finally:
         con.close()
