@@ -5,13 +5,18 @@ package uses: pandas, pandera, duckdb, yaml, requests, bs4, lxml, as issue 10 de
 floor of the libraries a build actually loads (found by running one), and a full `publish` into a fresh
 temporary root. Prints the medians and the ratios, then a no-change `make` and the CLI's `--help`.
 The goal (issue 10): the build within 1.3 x its import floor. Since the build no longer loads pandas,
-pandera, requests, bs4 or lxml, the second floor is printed too: the build minus it is the build's own work.
+pandera, requests, bs4 or lxml, the second floor is printed too: the build minus it is the build's own work
+(goal, issue 21: under 0.4 s). Each build also writes its profile, stage by stage (PIPELINE_PROFILE:
+pipeline/common/timing.py), printed as medians. The builds use the build cache as `make` does (warm, after
+the first); one more set of builds with an empty cache each time shows what the first build of a fresh
+clone costs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -25,10 +30,25 @@ FLOOR = "import pandas, pandera.pandas, duckdb, yaml, requests, bs4, lxml"
 GOAL = 1.3
 
 
-def timed(command: list[str], cwd: Path = ROOT) -> float:
+def timed(command: list[str], cwd: Path = ROOT, env: dict | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     return time.perf_counter() - started
+
+
+def profiled(python: str, root: Path, profiles: list, cache: Path | None = None) -> float:
+    """One publish into `root`, timed, its stage profile appended to `profiles`."""
+    target = root / "profile.json"
+    env = os.environ | {"PIPELINE_PROFILE": str(target)} | ({"PIPELINE_CACHE": str(cache)} if cache else {})
+    seconds = timed([python, "-m", "pipeline", "--root", str(root), "publish"], env=env)
+    profiles.append(json.loads(target.read_text(encoding="utf-8")))
+    return seconds
+
+
+def stage_medians(profiles: list[list]) -> dict[str, float]:
+    """The median time of each stage over the runs, in the order of the first run."""
+    names = [name for name, _ in profiles[0]]
+    return {name: round(statistics.median(dict(p)[name] for p in profiles), 3) for name in names}
 
 
 def build_imports(python: str, root: Path) -> list[str]:
@@ -59,7 +79,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     python = sys.executable
-    floors, own_floors, builds = [], [], []
+    floors, own_floors, builds, colds, profiles, cold_profiles = [], [], [], [], [], []
     with tempfile.TemporaryDirectory() as temporary:
         base = Path(temporary)
         loaded = build_imports(python, fresh_root(base, -1))
@@ -68,7 +88,9 @@ def main() -> int:
         for number in range(args.runs):
             floors.append(timed([python, "-c", FLOOR]))
             own_floors.append(timed([python, "-c", own_floor]))
-            builds.append(timed([python, "-m", "pipeline", "--root", str(fresh_root(base, number)), "publish"]))
+            builds.append(profiled(python, fresh_root(base, number), profiles))
+            empty = base / f"cache{number}"
+            colds.append(profiled(python, fresh_root(base, 100 + number), cold_profiles, cache=empty))
     make_noop = timed(["make", "--quiet"])
     helps = [timed([python, "-m", "pipeline", "--help"]) for _ in range(5)]
     figures = {
@@ -79,6 +101,10 @@ def main() -> int:
         "build_imports": loaded,
         "build_import_floor_s": round(statistics.median(own_floors), 3),
         "build_work_s": round(statistics.median(builds) - statistics.median(own_floors), 3),
+        "cold_cache_build_s": round(statistics.median(colds), 3),
+        "cold_cache_build_work_s": round(statistics.median(colds) - statistics.median(own_floors), 3),
+        "stages_s": stage_medians(profiles),
+        "cold_cache_stages_s": stage_medians(cold_profiles),
         "goal_ratio": GOAL,
         "noop_make_s": round(make_noop, 3),
         "help_s": round(statistics.median(helps), 3),
@@ -92,6 +118,17 @@ def main() -> int:
     print(
         f"the build loads only {', '.join(loaded)}: their import floor is {figures['build_import_floor_s']:.3f} s, "
         f"so the build's own work takes {figures['build_work_s']:.3f} s"
+    )
+    print(
+        f"with an empty build cache (a fresh clone's first build): median {figures['cold_cache_build_s']:.3f} s, "
+        f"own work {figures['cold_cache_build_work_s']:.3f} s"
+    )
+    print("the build's own profile, stage by stage (medians; warm cache | empty cache):")
+    for name, seconds in figures["stages_s"].items():
+        print(f"  {name:<36} {seconds:6.3f} s | {figures['cold_cache_stages_s'][name]:6.3f} s")
+    print(
+        f"  {'(the stages in sequence)':<36} {sum(figures['stages_s'].values()):6.3f} s | "
+        f"{sum(figures['cold_cache_stages_s'].values()):6.3f} s"
     )
     print(f"no-change make: {figures['noop_make_s']:.3f} s")
     print(f"python -m pipeline --help: median {figures['help_s']:.3f} s of 5 (goal <= 0.100)")
