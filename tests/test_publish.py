@@ -184,9 +184,9 @@ def test_the_quality_report_counts_agreement_per_family_of_reported_figures(fres
 
 
 def test_the_build_cache_changes_nothing_published(tmp_path):
-    """The build cache (pipeline/common/cache.py: parsed YAML, the empty database) only saves time: a cold
-    cache and a damaged one give the committed release, byte for byte (a warm one is what every other
-    build here uses)."""
+    """The build cache (pipeline/common/cache.py: parsed YAML, the empty database, the forensics) only
+    saves time: a cold cache and a damaged one give the committed release, byte for byte (a warm one is
+    what every other build here uses)."""
     cache = tmp_path / "cache"
     committed = (ROOT / "processed" / "kz_election_2023.duckdb").read_bytes()
 
@@ -202,7 +202,7 @@ def test_the_build_cache_changes_nothing_published(tmp_path):
 
     assert build("cold") == committed
     entries = sorted(p for p in cache.rglob("*") if p.is_file())
-    assert {p.parent.name for p in entries} == {"yaml", "database"}
+    assert {p.parent.name for p in entries} == {"yaml", "database", "forensics"}
     for entry in entries:  # every entry damaged: each is made again
         entry.write_bytes(entry.read_bytes()[:40] + b"damaged")
     assert build("damaged") == committed

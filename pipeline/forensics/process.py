@@ -4,10 +4,13 @@ simulations overlap the parent's work."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pickle
 import signal
+from pathlib import Path
 
+from pipeline.common import cache
 from pipeline.common.errors import PipelineError
 from pipeline.forensics import parameters, run
 
@@ -20,7 +23,7 @@ class Pending:
 
     def __init__(self, params: dict | None = None):
         self._params = params or parameters()
-        self._value, self._pid, self._received = None, None, False
+        self._value, self._pid, self._received, self._key = None, None, False, ""
         if not hasattr(os, "fork"):
             return
         results_read, results_write = os.pipe()
@@ -40,9 +43,19 @@ class Pending:
         self._pid, self._results, self._tables = pid, results_read, tables_write
 
     def send(self, tables: dict[str, list[dict]]) -> None:
-        """Hand the tables to the second process (or compute here without one)."""
+        """Hand the tables to the second process (or compute here without one). Forensics already computed
+        from the same tables, parameters and code (the build cache) are taken as they are, and the second
+        process is ended."""
+        self._key = _cache_key(_canonical(tables), self._params)
+        stored = cache.get("forensics", self._key)
+        if stored is not None:
+            with contextlib.suppress(Exception):  # a damaged entry is computed again
+                self._value = pickle.loads(stored)  # noqa: S301 (the build's own cache, written below)
+                self.close()  # nothing to wait for: the second process is ended at once
+                return
         if self._pid is None:
             self._value = run(tables, self._params)
+            cache.put("forensics", self._key, pickle.dumps(self._value, protocol=pickle.HIGHEST_PROTOCOL))
             return
         with os.fdopen(self._tables, "wb") as stream:
             self._tables = None
@@ -50,7 +63,7 @@ class Pending:
 
     def result(self) -> dict[str, list[dict]]:
         """The forensics tables (a PipelineError if the second process failed)."""
-        if self._pid is None:
+        if self._value is not None or self._pid is None:
             return self._value
         with os.fdopen(self._results, "rb") as stream:
             self._results = None
@@ -61,6 +74,7 @@ class Pending:
         if status != "ok":
             raise PipelineError("forensics", f"the forensics step failed: {value}.")
         self._value = value  # asked again (a release staged twice): the same tables
+        cache.put("forensics", self._key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         return value
 
     def close(self) -> None:
@@ -76,6 +90,24 @@ class Pending:
                 os.kill(self._pid, signal.SIGTERM)
         os.waitpid(self._pid, 0)
         self._pid = None
+
+
+def _canonical(value) -> bytes:
+    """The same bytes for the same values, whatever the order of a record's keys (dates as their repr)."""
+    return json.dumps(value, sort_keys=True, default=repr, ensure_ascii=False).encode("utf-8")
+
+
+def _cache_key(tables: bytes, params: dict) -> str:
+    """The build cache's name for the forensics of these tables: the tables, the parameters, the code of
+    pipeline/forensics/ and numpy's version file (its generator and algorithms decide the draws)."""
+    import importlib.util
+
+    code = sorted(Path(__file__).parent.glob("*.py"))
+    spec = importlib.util.find_spec("numpy")
+    version = Path(spec.origin).parent / "version.py" if spec and spec.origin else None
+    numpy = version.read_bytes() if version and version.is_file() else b"no numpy"
+    parts = [tables, _canonical(params), numpy, *(p.read_bytes() for p in code)]
+    return cache.key("forensics", *parts) + ".pickle"
 
 
 def _child(tables_read: int, results_write: int, params: dict) -> None:
