@@ -16,54 +16,46 @@ from pipeline.forensics import parameters, run
 
 
 class Pending:
-    """The forensics computed in a second process, forked before the extraction so that it imports numpy
-    on the other core meanwhile; it receives the tables with `send`, and `result` waits for its tables.
-    Where fork is not available, everything runs here, in `send`. The result is published only once the
-    validation and the cross-checks have passed."""
+    """The forensics of the tables given to `send`: taken from the build cache when they were computed
+    before from the same tables, parameters and code; else computed in a second process, forked then, so
+    that numpy's import and the simulations run on the other core while this one validates, loads and
+    checks; `result` waits for them. Where fork is not available, everything runs here, in `send`. The
+    result is published only once the validation and the cross-checks have passed."""
 
     def __init__(self, params: dict | None = None):
         self._params = params or parameters()
-        self._value, self._pid, self._received, self._key = None, None, False, ""
-        if not hasattr(os, "fork"):
-            return
-        results_read, results_write = os.pipe()
-        tables_read, tables_write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the second process: it never returns into the caller's code
-            code = 1
-            try:
-                os.close(results_read)
-                os.close(tables_write)
-                _child(tables_read, results_write, self._params)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(results_write)
-        os.close(tables_read)
-        self._pid, self._results, self._tables = pid, results_read, tables_write
+        self._value, self._pid, self._received, self._key, self._results = None, None, False, "", None
 
     def send(self, tables: dict[str, list[dict]]) -> None:
-        """Hand the tables to the second process (or compute here without one). Forensics already computed
-        from the same tables, parameters and code (the build cache) are taken as they are, and the second
-        process is ended."""
+        """Start the forensics of `tables` (or take them from the build cache)."""
         self._key = _cache_key(_canonical(tables), self._params)
         stored = cache.get("forensics", self._key)
         if stored is not None:
             with contextlib.suppress(Exception):  # a damaged entry is computed again
                 self._value = pickle.loads(stored)  # noqa: S301 (the build's own cache, written below)
-                self.close()  # nothing to wait for: the second process is ended at once
                 return
-        if self._pid is None:
+        if not hasattr(os, "fork"):
             self._value = run(tables, self._params)
             cache.put("forensics", self._key, pickle.dumps(self._value, protocol=pickle.HIGHEST_PROTOCOL))
             return
-        with os.fdopen(self._tables, "wb") as stream:
-            self._tables = None
-            pickle.dump(tables, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        results_read, results_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the second process (it holds the tables already): it never returns into the caller
+            code = 1
+            try:
+                os.close(results_read)
+                _child(tables, results_write, self._params)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(results_write)
+        self._pid, self._results = pid, results_read
 
     def result(self) -> dict[str, list[dict]]:
         """The forensics tables (a PipelineError if the second process failed)."""
         if self._value is not None or self._pid is None:
+            if self._value is None:
+                raise PipelineError("forensics", "the forensics were asked for before the tables were sent.")
             return self._value
         with os.fdopen(self._results, "rb") as stream:
             self._results = None
@@ -81,10 +73,9 @@ class Pending:
         """End the second process: at once if the build stopped before it asked for the result."""
         if self._pid is None:
             return
-        for fd in (self._tables, self._results):
-            if fd is not None:
-                os.close(fd)
-        self._tables = self._results = None
+        if self._results is not None:
+            os.close(self._results)
+            self._results = None
         if not self._received:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self._pid, signal.SIGTERM)
@@ -110,20 +101,14 @@ def _cache_key(tables: bytes, params: dict) -> str:
     return cache.key("forensics", *parts) + ".pickle"
 
 
-def _child(tables_read: int, results_write: int, params: dict) -> None:
-    for fd in range(3, 1 << 12):  # every inherited descriptor but the two pipes: the build lock stays the parent's
-        if fd not in (tables_read, results_write):
+def _child(tables: dict[str, list[dict]], results_write: int, params: dict) -> None:
+    for fd in range(3, 1 << 12):  # every inherited descriptor but the result's pipe: the build lock stays the parent's
+        if fd != results_write:
             with contextlib.suppress(OSError):
                 os.close(fd)
     os.nice(10)  # the build comes first: this process takes the cores the build leaves idle
-    import numpy  # noqa: F401 (imported while the parent extracts)
-
-    with os.fdopen(tables_read, "rb") as stream:
-        data = stream.read()
-    if not data:  # the parent stopped before the forensics
-        return
     try:
-        answer = ("ok", run(pickle.loads(data), params))
+        answer = ("ok", run(tables, params))
     except Exception as error:  # reported by the parent as a clear error
         answer = ("error", f"{type(error).__name__}: {error}")
     with contextlib.suppress(OSError), os.fdopen(results_write, "wb") as stream:
