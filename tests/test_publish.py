@@ -184,9 +184,9 @@ def test_the_quality_report_counts_agreement_per_family_of_reported_figures(fres
 
 
 def test_the_build_cache_changes_nothing_published(tmp_path):
-    """The build cache (pipeline/common/cache.py: parsed YAML, the empty database, the forensics) only
-    saves time: a cold cache and a damaged one give the committed release, byte for byte (a warm one is
-    what every other build here uses)."""
+    """The build cache (pipeline/common/cache.py: parsed YAML, the empty database, tables that passed
+    validation, the checks' findings, the forensics) only saves time: a cold cache and a damaged one give
+    the committed release, byte for byte (a warm one is what every other build here uses)."""
     cache = tmp_path / "cache"
     committed = (ROOT / "processed" / "kz_election_2023.duckdb").read_bytes()
 
@@ -202,7 +202,7 @@ def test_the_build_cache_changes_nothing_published(tmp_path):
 
     assert build("cold") == committed
     entries = sorted(p for p in cache.rglob("*") if p.is_file())
-    assert {p.parent.name for p in entries} == {"yaml", "database", "forensics"}
+    assert {p.parent.name for p in entries} == {"yaml", "database", "forensics", "validate", "checks"}
     for entry in entries:  # every entry damaged: each is made again
         entry.write_bytes(entry.read_bytes()[:40] + b"damaged")
     assert build("damaged") == committed
@@ -225,3 +225,27 @@ def test_a_damaged_or_unwritable_cache_is_no_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "a file" / "cache"))
     cache.put("yaml", "a", b"parsed")  # nowhere to write: nothing stored, no error
     assert cache.get("yaml", "a") is None
+
+
+def test_tables_that_passed_before_are_known_by_every_value(tables, tmp_path, monkeypatch):
+    """Validation and the checks' findings are taken from the build cache only for the very tables that
+    passed: one value changed anywhere, or a record's keys in another order, and the fingerprint says so."""
+    import copy
+
+    from pipeline.common import cache
+    from pipeline.common.errors import PipelineError
+    from pipeline.release.gate import recorded_tables
+    from pipeline.validate import validate
+
+    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache"))
+    every = tables | recorded_tables(ROOT)
+    validate(every, fingerprint=cache.fingerprint(every)).close()  # passes, and is remembered
+    assert [p.parent.name for p in (tmp_path / "cache").rglob("*") if p.is_file()] == ["validate"]
+    reordered = copy.deepcopy(every)
+    reordered["regions"][0] = dict(reversed(list(reordered["regions"][0].items())))
+    assert cache.fingerprint(reordered) == cache.fingerprint(every)
+    broken = copy.deepcopy(every)
+    broken["party_list_results"][0]["votes"] = -1
+    assert cache.fingerprint(broken) != cache.fingerprint(every)
+    with pytest.raises(PipelineError, match="party_list_results"):
+        validate(broken, fingerprint=cache.fingerprint(broken))

@@ -159,13 +159,16 @@ def check_gaps(gaps: list[dict], path: Path = GAPS_FILE) -> None:
         )
 
 
-def gate(con, applied_errata: list[dict], checks: list[Check] | None = None, *, workers: int = 1) -> list[dict]:
+def gate(
+    con, applied_errata: list[dict], checks: list[Check] | None = None, *, workers: int = 1, database: str | None = None
+) -> list[dict]:
     """The release's quality gate on a database holding the tables: every cross-check run, each finding
     corrected (an applied erratum that resolves it) or acknowledged; returns the quality_checks rows and
-    raises on an unexplained finding or a stale acknowledgement. Used by publish and by check."""
+    raises on an unexplained finding or a stale acknowledgement. Used by publish and by check (`database`:
+    see run_checks)."""
 
     checks = checks if checks is not None else load_checks()
-    findings = run_checks(con, checks, workers=workers)
+    findings = run_checks(con, checks, workers=workers, database=database)
     return assess(checks, findings, applied_errata, errata_resolves(), load_acknowledgements())
 
 

@@ -8,11 +8,14 @@ rows; every query returns table_name, record_key, column_name, expected, actual,
 
 from __future__ import annotations
 
+import contextlib
+import pickle
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.checks.shapes import SHAPES
+from pipeline.common import cache
 from pipeline.common.errors import PipelineError
 from pipeline.common.parallel import in_threads
 from pipeline.common.yamlfile import read_yaml
@@ -88,11 +91,34 @@ class Finding:
     row: dict
 
 
-def run_checks(con, checks: list[Check] | None = None, *, workers: int = 1) -> list[Finding]:
+def run_checks(
+    con, checks: list[Check] | None = None, *, workers: int = 1, database: str | None = None
+) -> list[Finding]:
     """Run every check on an open DuckDB connection holding the tables; return the failing rows, in the
     order of the checks. With `workers` > 1 the checks are spread over that many cursors in threads (for
-    committed data only: a cursor does not see the caller's open transaction)."""
+    committed data only: a cursor does not see the caller's open transaction). With `database` (a key
+    naming exactly what the database holds: its tables and schemas), the findings of the same checks on
+    the same database with the same DuckDB are taken from the build cache when it has them."""
     checks = checks if checks is not None else load_checks()
+    name = None
+    if database is not None:
+        import duckdb
+
+        queries = [f"{c.id}\n{c.tolerance!r}\n{c.sql}" for c in checks]
+        name = cache.key("findings", database, duckdb.__version__, *queries, *cache.code("checks")) + ".pickle"
+        stored = cache.get("checks", name)
+        if stored is not None:
+            with contextlib.suppress(Exception):  # a damaged entry is run again
+                by_id = {check.id: check for check in checks}
+                return [Finding(by_id[check_id], row) for check_id, row in pickle.loads(stored)]  # noqa: S301
+    findings = _run_all(con, checks, workers)
+    if name is not None:
+        rows = [(finding.check.id, finding.row) for finding in findings]
+        cache.put("checks", name, pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
+    return findings
+
+
+def _run_all(con, checks: list[Check], workers: int) -> list[Finding]:
     if workers <= 1:
         return _run(con, checks)
     chunks = [checks[n::workers] for n in range(workers)]

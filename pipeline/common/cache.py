@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -28,6 +29,18 @@ def key(*parts: bytes | str) -> str:
         data = part.encode("utf-8") if isinstance(part, str) else part
         digest.update(len(data).to_bytes(8, "big") + data)
     return digest.hexdigest()
+
+
+def fingerprint(value) -> str:
+    """The sha256 of a value (tables, parameters) in a canonical form: the same for the same values, whatever
+    the order of a record's keys (dates and other values JSON lacks as their repr)."""
+    text = json.dumps(value, sort_keys=True, default=repr, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def code(*packages: str) -> list[bytes]:
+    """The source of every module of these folders of pipeline/ (part of a key: changed code, new entry)."""
+    return [file.read_bytes() for package in packages for file in sorted((ROOT / "pipeline" / package).glob("*.py"))]
 
 
 def path(kind: str, name: str) -> Path:

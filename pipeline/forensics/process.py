@@ -4,7 +4,6 @@ simulations overlap the parent's work."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import pickle
 import signal
@@ -26,9 +25,10 @@ class Pending:
         self._params = params or parameters()
         self._value, self._pid, self._received, self._key, self._results = None, None, False, "", None
 
-    def send(self, tables: dict[str, list[dict]]) -> None:
-        """Start the forensics of `tables` (or take them from the build cache)."""
-        self._key = _cache_key(_canonical(tables), self._params)
+    def send(self, tables: dict[str, list[dict]], fingerprint: str | None = None) -> None:
+        """Start the forensics of `tables` (or take them from the build cache; `fingerprint`: the tables'
+        cache.fingerprint, if the caller has it)."""
+        self._key = _cache_key(fingerprint or cache.fingerprint(tables), self._params)
         stored = cache.get("forensics", self._key)
         if stored is not None:
             with contextlib.suppress(Exception):  # a damaged entry is computed again
@@ -83,22 +83,15 @@ class Pending:
         self._pid = None
 
 
-def _canonical(value) -> bytes:
-    """The same bytes for the same values, whatever the order of a record's keys (dates as their repr)."""
-    return json.dumps(value, sort_keys=True, default=repr, ensure_ascii=False).encode("utf-8")
-
-
-def _cache_key(tables: bytes, params: dict) -> str:
+def _cache_key(tables: str, params: dict) -> str:
     """The build cache's name for the forensics of these tables: the tables, the parameters, the code of
     pipeline/forensics/ and numpy's version file (its generator and algorithms decide the draws)."""
     import importlib.util
 
-    code = sorted(Path(__file__).parent.glob("*.py"))
     spec = importlib.util.find_spec("numpy")
     version = Path(spec.origin).parent / "version.py" if spec and spec.origin else None
     numpy = version.read_bytes() if version and version.is_file() else b"no numpy"
-    parts = [tables, _canonical(params), numpy, *(p.read_bytes() for p in code)]
-    return cache.key("forensics", *parts) + ".pickle"
+    return cache.key("forensics", tables, cache.fingerprint(params), numpy, *cache.code("forensics")) + ".pickle"
 
 
 def _child(tables: dict[str, list[dict]], results_write: int, params: dict) -> None:

@@ -77,24 +77,27 @@ def _define(con, package: metadata.Package) -> None:
     con.execute("COMMIT")
 
 
+def schema_key(package: metadata.Package) -> str:
+    """A key naming the empty release database of these schemas: the DuckDB version, the storage
+    settings, the DDL, the views and the code that writes their comments."""
+    return cache.key(
+        duckdb.__version__,
+        STORAGE_VERSION,
+        str(BLOCK_SIZE),
+        DISABLED_COMPRESSION,
+        metadata.duckdb_ddl(package),
+        *(view.sql + view.description for view in package.views),
+        Path(__file__).read_bytes(),
+        *cache.code("metadata"),
+    )
+
+
 def _start_from_empty(path: Path, package: metadata.Package) -> None:
     """Write the empty release database of these schemas at `path`: a copy of the one in the build cache,
     else made here (and stored in the cache). Its name in the cache is the sha256 of everything it is
     made from: the DuckDB version, the storage settings, the DDL, the views and the code that writes
     their comments."""
-    code = [Path(__file__), *sorted(Path(metadata.__file__).parent.glob("*.py"))]
-    name = (
-        cache.key(
-            duckdb.__version__,
-            STORAGE_VERSION,
-            str(BLOCK_SIZE),
-            DISABLED_COMPRESSION,
-            metadata.duckdb_ddl(package),
-            *(view.sql + view.description for view in package.views),
-            *(file.read_bytes() for file in code),
-        )
-        + ".duckdb"
-    )
+    name = schema_key(package) + ".duckdb"
     stored = cache.get("database", name)
     if stored is not None:
         path.write_bytes(stored)

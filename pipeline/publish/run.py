@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.common import timing
+from pipeline.common import cache, timing
 from pipeline.common.defaults import LOCK_WAIT
 from pipeline.common.errors import PipelineError
 
@@ -53,10 +53,13 @@ def publish(root: Path, *, accept_by: str | None = None, wait: float = LOCK_WAIT
             with timing.stage("extract, derive, release gate"):
                 verdict = gate.decide(root, snapshot, lambda: source_tables(snapshot), accept_by=accept_by)
             tables = verdict.published_tables
-            pending.send(tables)
+            fingerprint = cache.fingerprint(tables)  # what the build cache knows these tables by
+            pending.send(tables, fingerprint)
             with timing.stage("validate"):
-                validated = validate(tables)
-            quality, forensic = stage_release(validated, stage, snapshot.entry, pending=pending)
+                validated = validate(tables, fingerprint=fingerprint)
+            quality, forensic = stage_release(
+                validated, stage, snapshot.entry, pending=pending, fingerprint=fingerprint
+            )
         finally:
             pending.close()
         try:

@@ -13,12 +13,12 @@ import duckdb
 
 from pipeline import forensics, metadata
 from pipeline.checks.quality import check_gaps, gate
-from pipeline.common import timing
+from pipeline.common import cache, timing
 from pipeline.common.errors import PipelineError
 from pipeline.common.parallel import in_threads
 from pipeline.forensics.process import Pending
 from pipeline.forensics.report import forensics_report
-from pipeline.publish.database import build_database, export_tables, parquet_views
+from pipeline.publish.database import build_database, export_tables, parquet_views, schema_key
 from pipeline.publish.database import examples as database_examples
 from pipeline.publish.descriptor import (
     CHANGES,
@@ -37,20 +37,29 @@ from pipeline.validate import Validated, validate_table, validate_tables
 WORKERS = 2  # threads (each with its own cursor) for the checks and the exports: DuckDB releases the GIL
 
 
-def verify_release(con, validated: Validated, package: metadata.Package, *, workers: int = 1) -> list[dict]:
+def verify_release(
+    con, validated: Validated, package: metadata.Package, *, workers: int = 1, fingerprint: str | None = None
+) -> list[dict]:
     """The release's quality gate on a loaded database: reviewed gaps, then every cross-check, each finding
     corrected or acknowledged; the quality_checks rows are validated and loaded. Raises on any failure.
-    `workers` > 1 runs the checks in threads (the data must be committed)."""
+    `workers` > 1 runs the checks in threads (the data must be committed). `fingerprint`: the tables'
+    cache.fingerprint, whose findings the build cache may hold for this database's schemas."""
 
     check_gaps(validated.tables["source_gaps"])
-    quality = gate(con, validated.tables["errata"], workers=workers)
+    database = cache.key(fingerprint, schema_key(package)) if fingerprint else None
+    quality = gate(con, validated.tables["errata"], workers=workers, database=database)
     resource = package.produced_by_checks
     con.execute(f"INSERT INTO {resource.name} SELECT * FROM {validate_table(con, resource, quality)}")
     return quality
 
 
 def stage_release(
-    validated: Validated, stage: Path, raw_entry: dict, package: metadata.Package | None = None, pending=None
+    validated: Validated,
+    stage: Path,
+    raw_entry: dict,
+    package: metadata.Package | None = None,
+    pending=None,
+    fingerprint: str | None = None,
 ) -> tuple[list[dict], dict[str, list[dict]]]:
     """Write a whole release into `stage` after the cross-checks pass; returns the quality_checks rows and
     the forensics tables.
@@ -58,7 +67,7 @@ def stage_release(
 
     package = package or metadata.load()
     try:
-        return _stage_release(validated, stage, raw_entry, package, pending)
+        return _stage_release(validated, stage, raw_entry, package, pending, fingerprint)
     except (OSError, duckdb.Error) as error:
         if isinstance(error, duckdb.Error) and not _io_failure(error):
             raise  # a bug (an SQL error): keep the traceback
@@ -100,7 +109,7 @@ def _io_failure(error: Exception) -> bool:
 
 
 def _stage_release(
-    validated: Validated, stage: Path, raw_entry: dict, package: metadata.Package, pending=None
+    validated: Validated, stage: Path, raw_entry: dict, package: metadata.Package, pending=None, fingerprint=None
 ) -> tuple[list[dict], dict[str, list[dict]]]:
     if stage.exists():
         shutil.rmtree(stage)
@@ -111,10 +120,10 @@ def _stage_release(
         con = build_database(validated, database, package)
     try:
         with timing.stage("cross-checks and quality gate"):
-            quality = verify_release(con, validated, package, workers=WORKERS)
+            quality = verify_release(con, validated, package, workers=WORKERS, fingerprint=fingerprint)
         if pending is None:
             pending = Pending()
-            pending.send(validated.tables)
+            pending.send(validated.tables, fingerprint)
         with timing.stage("forensics: wait, validate, load"):
             forensic_tables = pending.result()
             relations = validate_tables(con, package.produced_by_forensics, forensic_tables)

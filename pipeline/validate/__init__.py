@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import duckdb
 
 from pipeline import metadata
+from pipeline.common import cache
 from pipeline.common.errors import PipelineError
 from pipeline.common.parallel import in_threads
 from pipeline.metadata.constraints import count_sql, violations_sql
@@ -49,13 +50,16 @@ def validate(
     package: metadata.Package | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
     memo: dict | None = None,
+    fingerprint: str | None = None,
 ) -> Validated:
     """Every table of the package from the source, validated and typed in DuckDB (in `con`, an in-memory
     connection, else a new one); a PipelineError names the first table, row and column that is wrong.
     The Python checks run first, in table order; the loading and the constraint queries then run in
     threads on cursors, and the first broken table in order is reported. With `memo` (a dict the caller
     keeps with `con`), a table whose records passed in `con` before is neither loaded nor checked again:
-    for callers that validate many variants of the same tables (the mutation suite)."""
+    for callers that validate many variants of the same tables (the mutation suite). With `fingerprint`
+    (the tables' cache.fingerprint), tables that passed every check before with the same schemas, code and
+    DuckDB (the build cache) are typed and loaded without checking them again."""
     package = package or metadata.load()
     expected = [r.name for r in package.from_source]
     unknown = sorted(set(tables) - set(expected))
@@ -73,16 +77,25 @@ def validate(
         fresh = [resource for resource in fresh if memo.get(resource.name) != contents[resource.name]]
         for resource in fresh:
             memo.pop(resource.name, None)  # its table is about to change
-    columns = {resource.name: typed_columns(resource, tables[resource.name]) for resource in fresh}
+    passed = None
+    if fingerprint is not None:
+        checks = [count_sql(r, Validated.relation(r.name)) for r in fresh]
+        passed = cache.key("validate", fingerprint, duckdb.__version__, *checks, *cache.code("validate", "metadata"))
+    known = passed is not None and cache.get("validate", passed) == b"passed"
+    columns = {resource.name: typed_columns(resource, tables[resource.name], check=not known) for resource in fresh}
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
     parts = [fresh[n::WORKERS] for n in range(WORKERS)]
-    counted = in_threads(con, [lambda cursor, part=part: _load_and_count(cursor, part, columns) for part in parts])
+    counted = in_threads(
+        con, [lambda cursor, part=part: _load_and_count(cursor, part, columns, count=not known) for part in parts]
+    )
     bad = {name: count for counts in counted for name, count in counts.items()}
     for resource in fresh:
         if bad[resource.name]:
             raise _schema_error(resource, _violations(con, resource, Validated.relation(resource.name)))
     if memo is not None:
         memo.update((resource.name, contents[resource.name]) for resource in fresh)
+    if passed is not None and not known:
+        cache.put("validate", passed, b"passed")
     return Validated({name: tables[name] for name in expected}, con)
 
 
@@ -108,10 +121,12 @@ def _violations(con, resource: metadata.Resource, relation: str) -> list[tuple]:
     return con.execute(violations_sql(resource, relation)).fetchall()
 
 
-def typed_columns(resource: metadata.Resource, records: list[dict]) -> dict[str, list]:
+def typed_columns(resource: metadata.Resource, records: list[dict], *, check: bool = True) -> dict[str, list]:
     """The shape, text and type checks of a table's records (in Python: the first wrong value is named by
-    row and column), then its columns as typed lists, as DuckDB takes them."""
-    _check_shape(resource, records)
+    row and column), then its columns as typed lists, as DuckDB takes them (`check`: False for records
+    that passed before: the shape and text checks are skipped)."""
+    if check:
+        _check_shape(resource, records)
     columns = {}
     for f in resource.fields:
         accept = _ACCEPTS[f.type]
@@ -127,7 +142,9 @@ def typed_columns(resource: metadata.Resource, records: list[dict]) -> dict[str,
     return columns
 
 
-def _load_and_count(con, resources: list, columns: dict[str, dict], relation=Validated.relation) -> dict[str, int]:
+def _load_and_count(
+    con, resources: list, columns: dict[str, dict], relation=Validated.relation, *, count: bool = True
+) -> dict[str, int]:
     """Each table into DuckDB, a typed list per column (ten times faster than SQL literals or row
     binding), then how many rows of each break a constraint or repeat a key, in one query."""
     for resource in resources:
@@ -138,8 +155,8 @@ def _load_and_count(con, resources: list, columns: dict[str, dict], relation=Val
         values = {f"c{number}": columns[resource.name][f.name] for number, f in enumerate(resource.fields)}
         kind = "TEMP TABLE" if relation(resource.name).startswith("temp.") else "TABLE"
         con.execute(f"CREATE OR REPLACE {kind} {relation(resource.name)} AS SELECT {', '.join(selects)}", values)
-    if not resources:
-        return {}
+    if not resources or not count:
+        return dict.fromkeys((r.name for r in resources), 0)
     con.execute("PRAGMA disable_optimizer")  # small tables: the optimizer costs more than it saves
     try:
         (counts,) = con.execute(
