@@ -43,6 +43,12 @@ def code(*packages: str) -> list[bytes]:
     return [file.read_bytes() for package in packages for file in sorted((ROOT / "pipeline" / package).glob("*.py"))]
 
 
+def schemas() -> list[bytes]:
+    """Every file of schemas/ with its path (part of a key: every definition a check reads)."""
+    files = sorted(p for p in (ROOT / "schemas").rglob("*") if p.is_file())
+    return [str(p.relative_to(ROOT)).encode("utf-8") + b"\0" + p.read_bytes() for p in files]
+
+
 def path(kind: str, name: str) -> Path:
     return folder() / kind / name
 
