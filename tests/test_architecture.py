@@ -45,14 +45,32 @@ def part(module: str) -> str:
 
 
 def imports(path: Path) -> set[str]:
-    """The parts of pipeline that a file imports, lazy imports inside functions included."""
+    """The parts of pipeline that a file imports: `from ... import`, relative imports resolved against the
+    file's package, `import pipeline.x`, `pipeline.x` after `import pipeline`, and importlib.import_module
+    or __import__ of a literal name; lazy imports inside functions included."""
+    relative = path.relative_to(PACKAGE.parent).with_suffix("").parts  # ("pipeline", "validate", "x")
+    package = relative[:-1]
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "pipeline":
-            names = [f"pipeline.{a.name}" for a in node.names] if node.module == "pipeline" else [node.module]
-            found |= {part(name) for name in names}
+        names: list[str] = []
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package[: len(package) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            if base == "pipeline":
+                names = [f"pipeline.{a.name}" for a in node.names]
+            elif base.split(".")[0] == "pipeline":
+                names = [base]
         elif isinstance(node, ast.Import):
-            found |= {part(a.name) for a in node.names if a.name.split(".")[0] == "pipeline"}
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "pipeline":
+            names = [f"pipeline.{node.attr}"]
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            function = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if function in ("import_module", "__import__") and isinstance(node.args[0].value, str):
+                names = [node.args[0].value]
+        found |= {part(name) for name in names if name.split(".")[0] == "pipeline"}
     return found - {"ROOT", "pipeline"}
 
 
@@ -96,15 +114,26 @@ def test_every_package_is_a_layer_and_imports_only_the_layers_below_it():
 
 
 def test_an_upward_import_is_found(tmp_path):
-    # validate importing publish (a later stage) breaks the one-way dependency.
-    folder = tmp_path / "validate"
-    folder.mkdir()
-    fake = folder / "x.py"
-    fake.write_text("def f():\n    from pipeline.publish.staging import stage_release\n", encoding="utf-8")
+    # validate importing a later stage breaks the one-way dependency, in any of the forms Python has.
+    folder = tmp_path / "pipeline" / "validate"
+    folder.mkdir(parents=True)
+    sources = {
+        "x.py": "def f():\n    from pipeline.publish.staging import stage_release\n",
+        "y.py": "from ..site import build\n",
+        "z.py": "import importlib\nimportlib.import_module('pipeline.publish.run')\n",
+        "w.py": "import pipeline\n\ndef f():\n    return pipeline.stages.source_tables\n",
+    }
+    for name, text in sources.items():
+        (folder / name).write_text(text, encoding="utf-8")
     global PACKAGE
-    saved, PACKAGE = PACKAGE, tmp_path
+    saved, PACKAGE = PACKAGE, tmp_path / "pipeline"
     try:
-        assert upward_imports([fake]) == ["validate/x.py (validate) imports publish"]
+        assert upward_imports(sorted(folder.glob("*.py"))) == [
+            "validate/w.py (validate) imports stages",
+            "validate/x.py (validate) imports publish",
+            "validate/y.py (validate) imports site",
+            "validate/z.py (validate) imports publish",
+        ]
     finally:
         PACKAGE = saved
 

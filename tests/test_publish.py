@@ -1,5 +1,6 @@
 """The published release: reproducible, self-consistent, valid, and queryable."""
 
+import datetime as dt
 import json
 import os
 import re
@@ -249,3 +250,34 @@ def test_tables_that_passed_before_are_known_by_every_value(tables, tmp_path, mo
     assert cache.fingerprint(broken) != cache.fingerprint(every)
     with pytest.raises(PipelineError, match="party_list_results"):
         validate(broken, fingerprint=cache.fingerprint(broken))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        1e-05,
+        1e16,
+        1e22,
+        -0.0,
+        5e-324,
+        53.9,
+        0.1 + 0.2,
+        2**63 - 1,
+        -(2**63),
+        True,
+        False,
+        "Түркістан",
+        dt.date(2023, 3, 19),
+        dt.datetime(2023, 3, 19, 10, 0),
+        dt.datetime(2023, 3, 19, 10, 0, 0, 500000),
+        dt.datetime(2023, 3, 19, 10, 0, 0, 9970),
+    ],
+)
+def test_the_data_dictionarys_examples_read_as_duckdb_writes_them(value):
+    from pipeline.publish.database import _as_duckdb_text
+
+    con = duckdb.connect()
+    try:
+        assert _as_duckdb_text(value) == con.execute("SELECT CAST(? AS VARCHAR)", [value]).fetchone()[0]
+    finally:
+        con.close()

@@ -105,7 +105,7 @@ def run_checks(
         import duckdb
 
         queries = [f"{c.id}\n{c.tolerance!r}\n{c.sql}" for c in checks]
-        name = cache.key("findings", database, duckdb.__version__, *queries, *cache.code("checks")) + ".pickle"
+        name = cache.key("findings", database, duckdb.__version__, *queries) + ".pickle"
         stored = cache.get("checks", name)
         if stored is not None:
             with contextlib.suppress(Exception):  # a damaged entry is run again

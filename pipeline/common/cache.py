@@ -1,16 +1,25 @@
 """A content-addressed cache of what the build derives from unchanged inputs (the parsed YAML files, the
-empty release database the schemas define), like Python's own __pycache__: build/cache/ of the code's
-repository, or the folder PIPELINE_CACHE names. An entry is named by the sha256 of everything it is made
-from, so a changed input is a new entry and never a stale one. The cache only saves time: a missing,
-unreadable or unwritable cache is the same build, from scratch."""
+empty release database the schemas define, tables that passed validation, the checks' findings, the
+forensics), like Python's own __pycache__: build/cache/ of the code's repository, or the folder
+PIPELINE_CACHE names. An entry is named by the sha256 of everything it is made from, always including
+the whole code of pipeline/ and the interpreter's version, so a changed input or a changed line of code
+is a new entry and never a stale one. The cache only saves time: a missing, unreadable or unwritable cache
+is the same build, from scratch.
+
+Entries are read only from folders that belong to the user running the build and that no one else may
+write to (as pip does for its cache): an entry can hold a pickle, and a pickle can run code."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
+import stat
+import sys
 import tempfile
+import unicodedata
 from pathlib import Path
 
 from pipeline import ROOT
@@ -22,9 +31,21 @@ def folder() -> Path:
     return Path(os.environ.get("PIPELINE_CACHE") or ROOT / "build" / "cache")
 
 
+@functools.cache
+def _code() -> str:
+    """The digest of every module of pipeline/ (and of its checks' SQL and YAML), of the interpreter's
+    version and of its Unicode tables: part of every key, so that no entry outlives the code that made it."""
+    digest = hashlib.sha256(f"{sys.version}\0{unicodedata.unidata_version}".encode())
+    for path in sorted((ROOT / "pipeline").rglob("*")):
+        if path.suffix in (".py", ".sql", ".yaml") and "__pycache__" not in path.parts and path.is_file():
+            digest.update(str(path.relative_to(ROOT)).encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def key(*parts: bytes | str) -> str:
-    """The sha256 of the parts (each length-prefixed, so that no two lists of parts share a key)."""
-    digest = hashlib.sha256()
+    """The sha256 of the parts (each length-prefixed, so that no two lists of parts share a key) and of the
+    code of pipeline/ with the interpreter's version."""
+    digest = hashlib.sha256(_code().encode("ascii"))
     for part in parts:
         data = part.encode("utf-8") if isinstance(part, str) else part
         digest.update(len(data).to_bytes(8, "big") + data)
@@ -38,11 +59,6 @@ def fingerprint(value) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def code(*packages: str) -> list[bytes]:
-    """The source of every module of these folders of pipeline/ (part of a key: changed code, new entry)."""
-    return [file.read_bytes() for package in packages for file in sorted((ROOT / "pipeline" / package).glob("*.py"))]
-
-
 def schemas() -> list[bytes]:
     """Every file of schemas/ with its path (part of a key: every definition a check reads)."""
     files = sorted(p for p in (ROOT / "schemas").rglob("*") if p.is_file())
@@ -53,13 +69,26 @@ def path(kind: str, name: str) -> Path:
     return folder() / kind / name
 
 
+def _private(path: Path) -> bool:
+    """A folder or file that this user owns and that no one else may write to (no link followed)."""
+    try:
+        facts = path.lstat()
+    except OSError:
+        return False
+    owner = not hasattr(os, "getuid") or facts.st_uid == os.getuid()
+    return owner and not facts.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not stat.S_ISLNK(facts.st_mode)
+
+
 def get(kind: str, name: str) -> bytes | None:
-    """The bytes stored under `name`, or None: absent, not a regular file that can be read, or not whole
-    (an entry starts with the sha256 of the bytes it holds, checked here)."""
+    """The bytes stored under `name`, or None: absent, not a regular file that can be read, in a folder
+    someone else may write to, or not whole (an entry starts with the sha256 of the bytes it holds)."""
     from pipeline.common.files import NotReadable, read_regular
 
+    entry_path = path(kind, name)
+    if not all(_private(p) for p in (folder(), entry_path.parent, entry_path)):
+        return None
     try:
-        entry = read_regular(path(kind, name), MAX_BYTES)
+        entry = read_regular(entry_path, MAX_BYTES)
     except (OSError, NotReadable):
         return None
     digest, data = entry[:32], entry[32:]
@@ -67,10 +96,14 @@ def get(kind: str, name: str) -> bytes | None:
 
 
 def put(kind: str, name: str, data: bytes) -> None:
-    """Store `data` under `name` (written whole, then renamed in); a failure to write is ignored."""
+    """Store `data` under `name` (written whole, then renamed in, readable by this user only); a failure to
+    write, or an entry too large to be read back, stores nothing."""
+    if len(data) + 32 > MAX_BYTES:
+        return
     target = path(kind, name)
     with contextlib.suppress(OSError):
-        target.parent.mkdir(parents=True, exist_ok=True)
+        folder().mkdir(parents=True, exist_ok=True, mode=0o700)
+        target.parent.mkdir(exist_ok=True, mode=0o700)
         handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
         try:
             with os.fdopen(handle, "wb") as out:

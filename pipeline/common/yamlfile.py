@@ -54,14 +54,15 @@ def read_yaml(path: Path, *, strict: bool = False, stage: str = "read"):
         data = read_regular(path, MAX_BYTES)
     except NotReadable as error:
         raise PipelineError(stage, f"{error}.") from None
-    name = cache.key("yaml", yaml.__version__, "strict" if strict else "safe", data) + ".pickle"
+    loader = _StrictLoader if strict else _LOADER
+    name = cache.key("yaml", yaml.__version__, loader.__name__, data) + ".pickle"
     stored = _PARSED.get(name) or cache.get("yaml", name)
     if stored is not None:
         with contextlib.suppress(Exception):  # a damaged entry is parsed again
             contents = pickle.loads(stored)  # noqa: S301 (the build's own cache, written by this function)
             _PARSED[name] = stored
             return contents
-    contents = yaml.load(data.decode("utf-8"), Loader=_StrictLoader if strict else _LOADER)  # noqa: S506 (a safe loader)
+    contents = yaml.load(data.decode("utf-8"), Loader=loader)  # noqa: S506 (a safe loader)
     stored = pickle.dumps(contents, protocol=pickle.HIGHEST_PROTOCOL)
     _PARSED[name] = stored
     cache.put("yaml", name, stored)

@@ -1,5 +1,6 @@
-"""The forensics in a second process, forked before the extraction, so that numpy's import and the
-simulations overlap the parent's work."""
+"""The forensics in a second process, forked once the tables are known (and only when the build cache does
+not hold their result), so that numpy's import and the simulations overlap the parent's validation,
+loading and checks."""
 
 from __future__ import annotations
 
@@ -62,7 +63,10 @@ class Pending:
             data = stream.read()
         self._received = True
         self.close()
-        status, value = pickle.loads(data) if data else ("error", "the forensics process ended without a result")
+        try:
+            status, value = pickle.loads(data) if data else ("error", "the forensics process ended without a result")
+        except Exception:  # cut short: killed while it wrote
+            status, value = "error", "the forensics process ended before its result was whole"
         if status != "ok":
             raise PipelineError("forensics", f"the forensics step failed: {value}.")
         self._value = value  # asked again (a release staged twice): the same tables
@@ -84,21 +88,20 @@ class Pending:
 
 
 def _cache_key(tables: str, params: dict) -> str:
-    """The build cache's name for the forensics of these tables: the tables, the parameters, the code of
-    pipeline/forensics/ and numpy's version file (its generator and algorithms decide the draws)."""
+    """The build cache's name for the forensics of these tables: the tables, the parameters and numpy's
+    version file (its generator and algorithms decide the draws); the code is in every key."""
     import importlib.util
 
     spec = importlib.util.find_spec("numpy")
     version = Path(spec.origin).parent / "version.py" if spec and spec.origin else None
     numpy = version.read_bytes() if version and version.is_file() else b"no numpy"
-    return cache.key("forensics", tables, cache.fingerprint(params), numpy, *cache.code("forensics")) + ".pickle"
+    return cache.key("forensics", tables, cache.fingerprint(params), numpy) + ".pickle"
 
 
 def _child(tables: dict[str, list[dict]], results_write: int, params: dict) -> None:
-    for fd in range(3, 1 << 12):  # every inherited descriptor but the result's pipe: the build lock stays the parent's
-        if fd != results_write:
-            with contextlib.suppress(OSError):
-                os.close(fd)
+    # Every inherited descriptor but the result's pipe: the build lock stays the parent's.
+    os.closerange(3, results_write)
+    os.closerange(results_write + 1, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1 << 16)
     os.nice(10)  # the build comes first: this process takes the cores the build leaves idle
     try:
         answer = ("ok", run(tables, params))

@@ -1,6 +1,6 @@
 """The publish command: extract, validate, cross-check and publish the release, under the build lock,
 if the release gate says that this snapshot may be published (pipeline/release/gate.py, `decide`: the
-one question, asked once)."""
+one question, asked once, with the committed history it read first, before anything else)."""
 
 from __future__ import annotations
 
@@ -46,12 +46,15 @@ def publish(root: Path, *, accept_by: str | None = None, wait: float = LOCK_WAIT
         from pipeline.validate import validate
 
         snapshot = current_snapshot(root / "raw" / "manifest.json")
+        history = gate.read_history(root, snapshot)  # the committed history, checked before anything else
         documents = read_root_documents(root)  # a damaged README or CHANGELOG: stop before building
         stage = root / "build" / "staging"
-        pending = Pending()  # the forensics, in a second process while this one extracts, validates, checks
+        pending = Pending()  # the forensics, in a second process while this one validates, loads and checks
         try:
             with timing.stage("extract, derive, release gate"):
-                verdict = gate.decide(root, snapshot, lambda: source_tables(snapshot), accept_by=accept_by)
+                verdict = gate.decide(
+                    root, snapshot, lambda: source_tables(snapshot), accept_by=accept_by, read=history
+                )
             tables = verdict.published_tables
             fingerprint = cache.fingerprint(tables)  # what the build cache knows these tables by
             pending.send(tables, fingerprint)

@@ -10,10 +10,12 @@ names, the acceptances in releases/changes/), never from a published file:
    changes.py). Two releases of the same snapshot change nothing.
 3. A release with changes needs an acceptance whose digest is the digest of exactly those changes,
    that release, its predecessor and both snapshots (pipeline/release/records.py): the last acceptance in
-   releases/changes/VERSION.yaml. A record for a release the list does not have, a record edited after
-   it was written, or a record that differs from the recomputed changes, stops the build naming the rows.
-4. `--accept-changes WHO` appends an acceptance of the recomputed changes to each release that lacks one;
-   without it, a release with unaccepted changes is not published (`Verdict.require`).
+   releases/changes/VERSION.yaml. A record for a release the list does not have, or a record edited after
+   it was written, stops the build; so does a last acceptance that differs from the recomputed changes,
+   naming the rows, before anything is built (unless rule 4 accepts them anew).
+4. `--accept-changes WHO` appends an acceptance of the recomputed changes to each release whose last
+   acceptance does not equal them (none yet, or one that differs), once the new snapshot has passed every
+   check; without it, a release with changes not accepted is not published (`Verdict.require`).
 
 The tables releases and release_changes are the answer's: the recorded acceptances, which equal the
 recomputed changes."""
