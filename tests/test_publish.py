@@ -281,3 +281,30 @@ def test_the_data_dictionarys_examples_read_as_duckdb_writes_them(value):
         assert _as_duckdb_text(value) == con.execute("SELECT CAST(? AS VARCHAR)", [value]).fetchone()[0]
     finally:
         con.close()
+
+
+def test_every_cache_key_changes_with_the_code_and_a_shared_folder_is_not_read(tmp_path, monkeypatch):
+    """A line of pipeline/ changed (here the function that types integers) names every entry anew, so no
+    finding, validation or forensics made by other code is reused; a cache folder others may write to is
+    never read (an entry may hold a pickle)."""
+    from pipeline.common import cache
+
+    copy = tmp_path / "copy"
+    shutil.copytree(ROOT / "pipeline", copy / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "ROOT", copy)
+    cache._code.cache_clear()
+    before = cache.key("findings", "the same database")
+    typing = copy / "pipeline" / "validate" / "__init__.py"
+    typing.write_text(typing.read_text(encoding="utf-8").replace("return value if ok else None", "return value"))
+    cache._code.cache_clear()
+    assert cache.key("findings", "the same database") != before
+    cache._code.cache_clear()
+
+    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache"))
+    cache.put("checks", "a", b"findings")
+    assert cache.get("checks", "a") == b"findings"
+    (tmp_path / "cache").chmod(0o777)  # anyone may now replace an entry: nothing is read from it
+    assert cache.get("checks", "a") is None
+    (tmp_path / "cache").chmod(0o700)
+    (tmp_path / "cache" / "checks").chmod(0o770)
+    assert cache.get("checks", "a") is None
