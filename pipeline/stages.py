@@ -13,7 +13,7 @@ from pipeline.raw.snapshot import Snapshot
 def source_tables(snapshot: Snapshot) -> dict[str, list[dict]]:
     """The tables built from a snapshot: extracted, then the derived tables added (not the release
     tables: those are the release gate's, pipeline/release/gate.py)."""
-    return derive.derive(extract.run(snapshot))
+    return derive.snapshot_tables(snapshot)
 
 
 def current_tables(root: Path):

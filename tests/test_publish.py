@@ -185,9 +185,10 @@ def test_the_quality_report_counts_agreement_per_family_of_reported_figures(fres
 
 
 def test_the_build_cache_changes_nothing_published(tmp_path):
-    """The build cache (pipeline/common/cache.py: parsed YAML, the empty database, tables that passed
-    validation, the checks' findings, the forensics) only saves time: a cold cache and a damaged one give
-    the committed release, byte for byte (a warm one is what every other build here uses)."""
+    """The build cache (pipeline/common/cache.py: parsed YAML, a snapshot's tables, the empty database,
+    tables that passed validation, the checks' findings, the forensics) only saves time: a cold cache and
+    a damaged one give the committed release, byte for byte (a warm one is what every other build here
+    uses)."""
     cache = tmp_path / "cache"
     committed = (ROOT / "processed" / "kz_election_2023.duckdb").read_bytes()
 
@@ -203,7 +204,7 @@ def test_the_build_cache_changes_nothing_published(tmp_path):
 
     assert build("cold") == committed
     entries = sorted(p for p in cache.rglob("*") if p.is_file())
-    assert {p.parent.name for p in entries} == {"yaml", "database", "forensics", "validate", "checks"}
+    assert {p.parent.name for p in entries} == {"yaml", "tables", "database", "forensics", "validate", "checks"}
     for entry in entries:  # every entry damaged: each is made again
         entry.write_bytes(entry.read_bytes()[:40] + b"damaged")
     assert build("damaged") == committed

@@ -185,3 +185,41 @@ def derive(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
             "derive", f"cannot compute the derived tables: missing or bad input {error}.", table="seat_allocation"
         ) from None
     return tables
+
+
+def snapshot_tables(snapshot, *, earlier: bool = False) -> dict[str, list[dict]]:
+    """The tables built from a snapshot (pipeline.raw.snapshot.Snapshot): extracted, then the derived
+    tables added (`earlier`: the snapshot of an earlier release, see extract.run). Taken from the build
+    cache when the same bytes were built before with the same reviewed files (sources/, errata/,
+    schemas/) and code; a snapshot that fails to extract is never cached."""
+    import hashlib
+    import pickle
+
+    from pipeline import ROOT, extract
+    from pipeline.common import cache
+
+    data = snapshot.path.read_bytes()
+    reviewed = sorted(
+        p for folder in ("sources", "errata", "schemas") for p in (ROOT / folder).rglob("*") if p.is_file()
+    )
+    name = (
+        cache.key(
+            "tables",
+            hashlib.sha256(data).hexdigest(),
+            snapshot.path.name,
+            snapshot.format,
+            str(earlier),
+            *(str(p.relative_to(ROOT)).encode("utf-8") + b"\0" + p.read_bytes() for p in reviewed),
+        )
+        + ".pickle"
+    )
+    stored = cache.get("tables", name)
+    if stored is not None:
+        try:
+            return pickle.loads(stored)  # noqa: S301 (the build's own cache, in a folder only this user writes)
+        except Exception:  # a damaged entry: built again
+            pass
+    document = extract.parse_bytes(data, snapshot.path.name, snapshot.format)
+    tables = derive(extract.extract_document(document, earlier=earlier))
+    cache.put("tables", name, pickle.dumps(tables, protocol=pickle.HIGHEST_PROTOCOL))
+    return tables

@@ -295,12 +295,12 @@ class _Values:
         if sha not in self.known and sha in self.tables:
             self.known[sha] = diffs.values(self.tables[sha], self.package)
         if sha not in self.known:
-            from pipeline import derive, extract
+            from pipeline import derive
             from pipeline.raw.snapshot import snapshot_with
 
             snapshot = snapshot_with(sha, self.root / "raw" / "manifest.json")
             try:
-                tables = derive.derive(extract.run(snapshot, earlier=True))
+                tables = derive.snapshot_tables(snapshot, earlier=True)
             except PipelineError as error:
                 raise PipelineError(
                     "releases",
