@@ -45,9 +45,10 @@ def publish(root: Path, *, accept_by: str | None = None, wait: float = LOCK_WAIT
         from pipeline.stages import source_tables
         from pipeline.validate import validate
 
-        snapshot = current_snapshot(root / "raw" / "manifest.json")
-        history = gate.read_history(root, snapshot)  # the committed history, checked before anything else
-        documents = read_root_documents(root)  # a damaged README or CHANGELOG: stop before building
+        with timing.stage("snapshot, history, root documents"):
+            snapshot = current_snapshot(root / "raw" / "manifest.json")
+            history = gate.read_history(root, snapshot)  # the committed history, checked before anything else
+            documents = read_root_documents(root)  # a damaged README or CHANGELOG: stop before building
         stage = root / "build" / "staging"
         pending = Pending()  # the forensics, in a second process while this one validates, loads and checks
         try:
@@ -56,8 +57,9 @@ def publish(root: Path, *, accept_by: str | None = None, wait: float = LOCK_WAIT
                     root, snapshot, lambda: source_tables(snapshot), accept_by=accept_by, read=history
                 )
             tables = verdict.published_tables
-            fingerprint = cache.fingerprint(tables)  # what the build cache knows these tables by
-            pending.send(tables, fingerprint)
+            with timing.stage("fingerprint, forensics started"):
+                fingerprint = cache.fingerprint(tables)  # what the build cache knows these tables by
+                pending.send(tables, fingerprint)
             with timing.stage("validate"):
                 validated = validate(tables, fingerprint=fingerprint)
             quality, forensic = stage_release(
@@ -72,8 +74,9 @@ def publish(root: Path, *, accept_by: str | None = None, wait: float = LOCK_WAIT
             raise
         if accept_by and not verdict.accepted_now:
             print("--accept-changes: every release's changes were accepted already.", file=sys.stderr)
-        changes.code_changes(root, stage, snapshot)
-        documents = root_documents(root, documents, tables, quality)
+        with timing.stage("code changes, changelog, README"):
+            changes.code_changes(root, stage, snapshot)
+            documents = root_documents(root, documents, tables, quality)
         with verdict.recorded(), timing.stage("swap in"):  # the acceptances stay only if the release is swapped in
             swap_in(stage, root)
         write_documents(documents)
