@@ -317,7 +317,53 @@ class Sql:
             self.con = saved
 
 
-class PanderaPolars:
+class _Pandera:
+    """What the two pandera backends share: every table validated lazily, its failures collected by
+    kind; a backend says where its tables are and how its failure cases read."""
+
+    resources: list
+    schemas: dict
+
+    def inputs(self) -> dict:
+        """The tables to validate, by name."""
+        raise NotImplementedError
+
+    def failures(self):
+        """(resource, its schema errors) for every table that fails (every table is validated)."""
+        from pandera.errors import SchemaErrors
+
+        inputs = self.inputs()
+        for r in self.resources:
+            if r.name not in inputs:
+                continue
+            try:
+                self.schemas[r.name].validate(inputs[r.name], lazy=True)
+            except SchemaErrors as errors:
+                yield r, errors.schema_errors
+
+    def validate(self) -> bool:
+        return not list(self.failures())
+
+    def findings(self) -> set[tuple]:
+        out = set()
+        for r, cases in self.failures():
+            for error in cases:
+                kind = pandera_kind(error.check)
+                column = self.column(error) if kind != "unique" else None
+                if kind == "unique":
+                    group = unique_group(str(error), r)
+                    out.update((r.name, ", ".join(group), kind, group_key(group, row)) for row in self.records(error))
+                elif kind in SCHEMA_LEVEL:
+                    out.add((r.name, column, kind, "-"))
+                else:
+                    out.update((r.name, column, kind, text(value)) for value in self.values(error, column))
+        return out
+
+    def production(self) -> None:
+        return None
+
+
+class PanderaPolars(_Pandera):
     def __init__(self, kind: str, resources: list, release: Path):
         import pandera.polars  # noqa: F401  (imported before the schemas are timed)
 
@@ -332,45 +378,20 @@ class PanderaPolars:
 
         self.frames = {r.name: pl.read_parquet(folder / f"{r.name}.parquet") for r in self.resources}
 
-    def validate(self) -> bool:
-        from pandera.errors import SchemaErrors
+    def inputs(self) -> dict:
+        return self.frames
 
-        valid = True
-        for r in self.resources:
-            try:
-                self.schemas[r.name].validate(self.frames[r.name], lazy=True)
-            except SchemaErrors:
-                valid = False
-        return valid
+    def column(self, error) -> str:
+        return error.column_name
 
-    def findings(self) -> set[tuple]:
-        from pandera.errors import SchemaErrors
+    def records(self, error) -> list[dict]:
+        return list(error.failure_cases.iter_rows(named=True))
 
-        out = set()
-        for r in self.resources:
-            try:
-                self.schemas[r.name].validate(self.frames[r.name], lazy=True)
-                continue
-            except SchemaErrors as errors:
-                cases = errors.schema_errors
-            for error in cases:
-                kind = pandera_kind(error.check)
-                if kind == "unique":
-                    group = unique_group(str(error), r)
-                    for row in error.failure_cases.iter_rows(named=True):
-                        out.add((r.name, ", ".join(group), kind, group_key(group, row)))
-                elif kind in SCHEMA_LEVEL:
-                    out.add((r.name, error.column_name, kind, "-"))
-                else:
-                    for (value,) in error.failure_cases.iter_rows():
-                        out.add((r.name, error.column_name, kind, text(value)))
-        return out
-
-    def production(self) -> None:
-        return None
+    def values(self, error, column: str) -> list:
+        return [value for (value,) in error.failure_cases.iter_rows()]
 
 
-class PanderaIbis:
+class PanderaIbis(_Pandera):
     def __init__(self, kind: str, resources: list, release: Path):
         import ibis
         import pandera.ibis  # noqa: F401  (imported before the schemas are timed)
@@ -397,51 +418,24 @@ class PanderaIbis:
         ).fetchall()
         self.empty = {name for name, n in counts if n == 0}
 
-    def validate(self) -> bool:
-        from pandera.errors import SchemaErrors
+    def inputs(self) -> dict:
+        return {name: table for name, table in self.tables.items() if name not in self.empty}
 
-        valid = True
-        for r in self.resources:
-            if r.name in self.empty:
-                continue
-            try:
-                self.schemas[r.name].validate(self.tables[r.name], lazy=True)
-            except SchemaErrors:
-                valid = False
-        return valid
+    def column(self, error) -> str | None:
+        return getattr(error.schema, "name", None)
 
-    def findings(self) -> set[tuple]:
+    def _cases(self, error):
         import ibis
-        from pandera.errors import SchemaErrors
 
-        out = set()
-        for r in self.resources:
-            if r.name in self.empty:
-                continue
-            try:
-                self.schemas[r.name].validate(self.tables[r.name], lazy=True)
-                continue
-            except SchemaErrors as errors:
-                cases = errors.schema_errors
-            for error in cases:
-                kind = pandera_kind(error.check)
-                column = getattr(error.schema, "name", None) if kind != "unique" else None
-                failures = error.failure_cases
-                if isinstance(failures, ibis.Table):
-                    failures = failures.execute()
-                if kind == "unique":
-                    group = unique_group(str(error), r)
-                    for row in failures.to_dict("records"):
-                        out.add((r.name, ", ".join(group), kind, group_key(group, row)))
-                elif kind in SCHEMA_LEVEL:
-                    out.add((r.name, column, kind, "-"))
-                else:  # a check's failures come as {column: value} in a column failure_case
-                    values = failures[column] if column in failures else [d[column] for d in failures["failure_case"]]
-                    out.update((r.name, column, kind, text(value)) for value in values)
-        return out
+        failures = error.failure_cases
+        return failures.execute() if isinstance(failures, ibis.Table) else failures
 
-    def production(self) -> None:
-        return None
+    def records(self, error) -> list[dict]:
+        return self._cases(error).to_dict("records")
+
+    def values(self, error, column: str) -> list:
+        failures = self._cases(error)  # a check's failures come as {column: value} in a column failure_case
+        return list(failures[column]) if column in failures else [d[column] for d in failures["failure_case"]]
 
 
 RUNNERS = {"sql": Sql, "polars": PanderaPolars, "ibis": PanderaIbis}
