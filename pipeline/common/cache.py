@@ -59,10 +59,11 @@ def fingerprint(value) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def schemas() -> list[bytes]:
-    """Every file of schemas/ with its path (part of a key: every definition a check reads)."""
-    files = sorted(p for p in (ROOT / "schemas").rglob("*") if p.is_file())
-    return [str(p.relative_to(ROOT)).encode("utf-8") + b"\0" + p.read_bytes() for p in files]
+def files(*folders: str) -> list[bytes]:
+    """Every file of these folders of the repository (schemas/, sources/, errata/), each with its path:
+    part of a key, for the reviewed files a stage reads."""
+    found = sorted(p for folder in folders for p in (ROOT / folder).rglob("*") if p.is_file())
+    return [str(p.relative_to(ROOT)).encode("utf-8") + b"\0" + p.read_bytes() for p in found]
 
 
 def path(kind: str, name: str) -> Path:

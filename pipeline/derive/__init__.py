@@ -192,27 +192,14 @@ def snapshot_tables(snapshot, *, earlier: bool = False) -> dict[str, list[dict]]
     tables added (`earlier`: the snapshot of an earlier release, see extract.run). Taken from the build
     cache when the same bytes were built before with the same reviewed files (sources/, errata/,
     schemas/) and code; a snapshot that fails to extract is never cached."""
-    import hashlib
     import pickle
 
-    from pipeline import ROOT, extract
+    from pipeline import extract
     from pipeline.common import cache
 
     data = snapshot.path.read_bytes()
-    reviewed = sorted(
-        p for folder in ("sources", "errata", "schemas") for p in (ROOT / folder).rglob("*") if p.is_file()
-    )
-    name = (
-        cache.key(
-            "tables",
-            hashlib.sha256(data).hexdigest(),
-            snapshot.path.name,
-            snapshot.format,
-            str(earlier),
-            *(str(p.relative_to(ROOT)).encode("utf-8") + b"\0" + p.read_bytes() for p in reviewed),
-        )
-        + ".pickle"
-    )
+    reviewed = cache.files("sources", "errata", "schemas")
+    name = cache.key("tables", data, snapshot.path.name, snapshot.format, str(earlier), *reviewed) + ".pickle"
     stored = cache.get("tables", name)
     if stored is not None:
         try:

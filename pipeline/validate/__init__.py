@@ -80,7 +80,7 @@ def validate(
     passed = None
     if fingerprint is not None:
         checks = [count_sql(r, Validated.relation(r.name)) for r in fresh]
-        passed = cache.key("validate", fingerprint, duckdb.__version__, *checks, *cache.schemas())
+        passed = cache.key("validate", fingerprint, duckdb.__version__, *checks, *cache.files("schemas"))
     known = passed is not None and cache.get("validate", passed) == b"passed"
     columns = {resource.name: typed_columns(resource, tables[resource.name], check=not known) for resource in fresh}
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
