@@ -8,8 +8,6 @@ rows; every query returns table_name, record_key, column_name, expected, actual,
 
 from __future__ import annotations
 
-import contextlib
-import pickle
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -106,15 +104,13 @@ def run_checks(
 
         queries = [f"{c.id}\n{c.tolerance!r}\n{c.sql}" for c in checks]
         name = cache.key("findings", database, duckdb.__version__, *queries) + ".pickle"
-        stored = cache.get("checks", name)
-        if stored is not None:
-            with contextlib.suppress(Exception):  # a damaged entry is run again
-                by_id = {check.id: check for check in checks}
-                return [Finding(by_id[check_id], row) for check_id, row in pickle.loads(stored)]  # noqa: S301
+        rows = cache.recall("checks", name)
+        if rows is not cache.MISSING:
+            by_id = {check.id: check for check in checks}
+            return [Finding(by_id[check_id], row) for check_id, row in rows]
     findings = _run_all(con, checks, workers)
     if name is not None:
-        rows = [(finding.check.id, finding.row) for finding in findings]
-        cache.put("checks", name, pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
+        cache.remember("checks", name, [(finding.check.id, finding.row) for finding in findings])
     return findings
 
 

@@ -16,6 +16,7 @@ import functools
 import hashlib
 import json
 import os
+import pickle
 import stat
 import sys
 import tempfile
@@ -113,3 +114,22 @@ def put(kind: str, name: str, data: bytes) -> None:
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+
+
+MISSING = object()  # what recall returns when the cache has no such entry
+
+
+def recall(kind: str, name: str):
+    """The object stored under `name` by remember, or MISSING (absent, damaged, unreadable)."""
+    stored = get(kind, name)
+    if stored is None:
+        return MISSING
+    try:
+        return pickle.loads(stored)  # noqa: S301 (written by remember, in a folder only this user may write)
+    except Exception:  # a damaged entry: made again
+        return MISSING
+
+
+def remember(kind: str, name: str, value) -> None:
+    """Store `value` (pickled) under `name`."""
+    put(kind, name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))

@@ -192,21 +192,15 @@ def snapshot_tables(snapshot, *, earlier: bool = False) -> dict[str, list[dict]]
     tables added (`earlier`: the snapshot of an earlier release, see extract.run). Taken from the build
     cache when the same bytes were built before with the same reviewed files (sources/, errata/,
     schemas/) and code; a snapshot that fails to extract is never cached."""
-    import pickle
-
     from pipeline import extract
     from pipeline.common import cache
 
     data = snapshot.path.read_bytes()
     reviewed = cache.files("sources", "errata", "schemas")
     name = cache.key("tables", data, snapshot.path.name, snapshot.format, str(earlier), *reviewed) + ".pickle"
-    stored = cache.get("tables", name)
-    if stored is not None:
-        try:
-            return pickle.loads(stored)  # noqa: S301 (the build's own cache, in a folder only this user writes)
-        except Exception:  # a damaged entry: built again
-            pass
-    document = extract.parse_bytes(data, snapshot.path.name, snapshot.format)
-    tables = derive(extract.extract_document(document, earlier=earlier))
-    cache.put("tables", name, pickle.dumps(tables, protocol=pickle.HIGHEST_PROTOCOL))
+    tables = cache.recall("tables", name)
+    if tables is cache.MISSING:
+        document = extract.parse_bytes(data, snapshot.path.name, snapshot.format)
+        tables = derive(extract.extract_document(document, earlier=earlier))
+        cache.remember("tables", name, tables)
     return tables

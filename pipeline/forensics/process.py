@@ -30,14 +30,13 @@ class Pending:
         """Start the forensics of `tables` (or take them from the build cache; `fingerprint`: the tables'
         cache.fingerprint, if the caller has it)."""
         self._key = _cache_key(fingerprint or cache.fingerprint(tables), self._params)
-        stored = cache.get("forensics", self._key)
-        if stored is not None:
-            with contextlib.suppress(Exception):  # a damaged entry is computed again
-                self._value = pickle.loads(stored)  # noqa: S301 (the build's own cache, written below)
-                return
+        stored = cache.recall("forensics", self._key)
+        if stored is not cache.MISSING:
+            self._value = stored
+            return
         if not hasattr(os, "fork"):
             self._value = run(tables, self._params)
-            cache.put("forensics", self._key, pickle.dumps(self._value, protocol=pickle.HIGHEST_PROTOCOL))
+            cache.remember("forensics", self._key, self._value)
             return
         results_read, results_write = os.pipe()
         pid = os.fork()
@@ -70,7 +69,7 @@ class Pending:
         if status != "ok":
             raise PipelineError("forensics", f"the forensics step failed: {value}.")
         self._value = value  # asked again (a release staged twice): the same tables
-        cache.put("forensics", self._key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        cache.remember("forensics", self._key, value)
         return value
 
     def close(self) -> None:
