@@ -14,6 +14,7 @@ import pytest
 from pipeline import ROOT
 from pipeline.extract.text import parse_text
 from pipeline.stages import document_tables
+from tests import forkserver
 
 SOURCE = ROOT / "raw" / "2023_Kazakh_legislative_election.txt"
 LONGEST_FIRST = (  # measured (pytest --durations=0, summed per file), longest first
@@ -74,16 +75,22 @@ def make_root(folder: Path, text: str | None = None) -> Path:
     return folder
 
 
-def run_cli(*args: str, root: Path | None = None) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "pipeline"] + (["--root", str(root)] if root else []) + list(args)
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+def run_cli(*args: str, root: Path | None = None, fresh: bool = False) -> subprocess.CompletedProcess:
+    """`python -m pipeline [--root ROOT] ARGS`, its output captured: in a child of the test worker's fork
+    server (tests/forkserver.py: a real process, without the 0.25 s of imports), or with `fresh` in a new
+    interpreter (a hash seed of its own: for the builds that others are compared with byte for byte)."""
+    arguments = (["--root", str(root)] if root else []) + list(args)
+    if fresh:
+        command = [sys.executable, "-m", "pipeline", *arguments]
+        return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return forkserver.run(arguments, cwd=ROOT, timeout=120)
 
 
 @pytest.fixture(scope="session")
 def fresh_build(tmp_path_factory) -> Path:
     """A full publish from the pinned snapshot into a temporary root."""
     root = make_root(tmp_path_factory.mktemp("fresh"))
-    result = run_cli("publish", root=root)
+    result = run_cli("publish", root=root, fresh=True)
     assert result.returncode == 0, result.stderr
     return root
 

@@ -1,0 +1,149 @@
+"""A fork server for the tests' `python -m pipeline` runs: one process per test worker imports the
+libraries and the pipeline's modules once (about 0.25 s of every run: duckdb alone 0.15 s), then forks a
+child for each run, which executes `pipeline/__main__.py` as `python -m pipeline` would, in the folder,
+with the environment, arguments and standard streams of the run. The child is a real process of its own:
+its exit code, its output, its files, its locks and a kill are the same as a fresh interpreter's.
+
+What a forked child shares with the other runs is the interpreter's start: the hash seed, and the modules
+imported before the fork (imported only, never called: no cached state). A test that compares two builds
+for byte-identical output runs one of them in a fresh interpreter (`run_cli(..., fresh=True)`), so that a
+result depending on the hash seed still shows.
+
+`run(args, cwd, timeout)` returns a subprocess.CompletedProcess, as subprocess.run(capture_output=True,
+text=True) does. The server starts on the first run and ends with the test worker (its socket closes).
+"""
+
+from __future__ import annotations
+
+import json
+import locale
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+
+# What a publish, a check and a fetch import (the site's vl-convert is not: its runs are few).
+PRELOAD = (
+    "duckdb",
+    "yaml",
+    "pipeline.cli",
+    "pipeline.publish.run",
+    "pipeline.publish.staging",
+    "pipeline.checks.quality",
+    "pipeline.release.gate",
+    "pipeline.release.swap",
+    "pipeline.forensics.process",
+    "pipeline.stages",
+    "pipeline.validate",
+)
+_SERVER: dict = {}
+
+
+def run(args: list[str], cwd, timeout: float) -> subprocess.CompletedProcess:
+    """`python -m pipeline ARGS` in `cwd`, in a child of the fork server, with this process's
+    environment; its output captured as text, as subprocess.run(capture_output=True, text=True) has it."""
+    server = _server()
+    request = json.dumps({"args": list(args), "cwd": str(cwd), "env": dict(os.environ)}).encode()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            socket.send_fds(server, [request], [out.fileno(), err.fileno()])
+            pid = int(server.recv(64))
+        except OSError:  # the server is gone (a test killed it?): start another, once
+            _SERVER.clear()
+            return run(args, cwd, timeout)
+        server.settimeout(timeout)
+        try:
+            status = int(server.recv(64))
+        except TimeoutError:
+            os.kill(pid, 9)
+            server.settimeout(None)
+            server.recv(64)  # the server reaps the killed child
+            raise subprocess.TimeoutExpired(["python", "-m", "pipeline", *args], timeout) from None
+        finally:
+            server.settimeout(None)
+        outputs = []
+        for stream in (out, err):
+            stream.seek(0)
+            text = stream.read().decode(locale.getpreferredencoding(False))
+            outputs.append(text.replace("\r\n", "\n").replace("\r", "\n"))  # universal newlines, as text=True
+    code = os.waitstatus_to_exitcode(status)
+    return subprocess.CompletedProcess(["python", "-m", "pipeline", *args], code, *outputs)
+
+
+def _server() -> socket.socket:
+    if "socket" not in _SERVER:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.forkserver", str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        )
+        theirs.close()
+        _SERVER.update(socket=ours, process=process)
+    return _SERVER["socket"]
+
+
+def _serve(connection: socket.socket) -> None:
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    null = os.open(os.devnull, os.O_RDONLY)
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 2)
+        except OSError:
+            return
+        if not message:  # the test worker has gone
+            return
+        request = json.loads(message)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            connection.close()
+            _child(request, null, *fds)
+        for fd in fds:
+            os.close(fd)
+        connection.send(str(pid).encode())
+        _, status = os.waitpid(pid, 0)
+        connection.send(str(status).encode())
+
+
+def _child(request: dict, stdin: int, stdout: int, stderr: int) -> None:
+    """Become `python -m pipeline ARGS`: the streams, the folder, the environment, then __main__.py."""
+    import runpy
+    import time
+    import traceback
+
+    code = 1
+    try:
+        for fd, target in ((stdin, 0), (stdout, 1), (stderr, 2)):
+            os.dup2(fd, target)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        time.tzset()
+        sys.argv = ["-m", *request["args"]]
+        runpy.run_module("pipeline", run_name="__main__", alter_sys=True)  # __main__.py leaves by os._exit
+        code = 0
+    except SystemExit as leaving:  # as the interpreter ends on SystemExit
+        if leaving.code is None or isinstance(leaving.code, int):
+            code = leaving.code or 0
+        else:
+            print(leaving.code, file=sys.stderr)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+
+
+if __name__ == "__main__":
+    _serve(socket.socket(fileno=int(sys.argv[1])))
