@@ -155,6 +155,21 @@ def next_release(root: Path, sha: str, version: str = "2026.11.26") -> None:
 
 
 @pytest.fixture()
+def staged_anew(tmp_path, monkeypatch) -> Path:
+    """A build cache holding what the repository's holds but its staged releases, for this test's builds: a
+    publish stages its release anew (validation, database, exports: about a second, not the tenth of a
+    second of a release taken from the cache), for the tests that kill or race a publish midway."""
+    from pipeline.common import cache
+
+    source, target = cache.folder(), tmp_path / "cache"
+    if source.is_dir():
+        shutil.copytree(source, target, ignore=lambda folder, _: ["release"] if Path(folder) == source else [])
+    target.mkdir(mode=0o700, exist_ok=True)
+    monkeypatch.setenv("PIPELINE_CACHE", str(target))
+    return target
+
+
+@pytest.fixture()
 def published_copy(tmp_path, fresh_build) -> Path:
     """A root with a good release already published, for tests that try to break it."""
     root = tmp_path / "root"

@@ -50,13 +50,16 @@ def arm(point: str) -> None:
     elif point == "staged":
         import pipeline.publish.staging
 
-        original_stage = pipeline.publish.staging._stage_release
+        for name in ("_stage_release", "restore_release"):  # staged by the build, or from the build cache
+            original_stage = getattr(pipeline.publish.staging, name)
 
-        def _stage_release(*args, **kwargs):
-            original_stage(*args, **kwargs)
-            _die()
+            def staged(*args, original_stage=original_stage, **kwargs):
+                result = original_stage(*args, **kwargs)
+                if result is not None:  # (restore_release: None when the cache does not hold the release)
+                    _die()
+                return result
 
-        pipeline.publish.staging._stage_release = _stage_release
+            setattr(pipeline.publish.staging, name, staged)
     elif point == "journal-written":
         import pipeline.release.swap
 

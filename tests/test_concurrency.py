@@ -26,6 +26,9 @@ from tests.conftest import run_cli, tree_digest
 
 TRIALS = int(os.environ.get("KZ_CONCURRENCY_TRIALS", "2"))
 
+# Every publish here stages its release anew, as long as it takes to: the kills and races fall midway.
+pytestmark = pytest.mark.usefixtures("staged_anew")
+
 
 @pytest.fixture()
 def root(stale_release, tmp_path) -> Path:

@@ -213,10 +213,30 @@ def stale(stale_release, tmp_path) -> Path:
     return root
 
 
+@pytest.mark.usefixtures("staged_anew")  # the release staged anew: DuckDB writes it
 @pytest.mark.parametrize("limit", [16_384, 65_536, 300_000])  # fails in DuckDB's WAL, its commit, a CSV
 def test_a_full_disk_during_publish_keeps_the_release(stale, limit):
     before = release(stale)
     run = cli("publish", root=stale, preexec_fn=limited(limit))
+    assert_clear_failure(
+        run,
+        "[publish] could not write the new release",
+        "File too large",
+        "the published release is unchanged",
+        within=30,
+    )
+    assert release(stale) == before
+    assert not (stale / "build" / "staging").exists()
+
+
+def test_a_full_disk_while_the_release_is_taken_from_the_cache_keeps_the_release(stale):
+    """The same failure when the staged release comes whole from the build cache (as it does here once a
+    publish of the pinned snapshot has run: the one below, if no other did)."""
+    warm = stale.parent / "warm"
+    shutil.copytree(stale, warm)
+    assert cli("publish", root=warm).code == 0
+    before = release(stale)
+    run = cli("publish", root=stale, preexec_fn=limited(16_384))
     assert_clear_failure(
         run,
         "[publish] could not write the new release",

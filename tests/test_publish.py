@@ -27,7 +27,7 @@ def test_committed_release_equals_a_fresh_build(fresh_build):
     assert differing == [], "run `make` and commit: these published files are stale"
 
 
-def test_rebuilding_is_byte_identical(fresh_build, tmp_path):
+def test_rebuilding_is_byte_identical(fresh_build, tmp_path, staged_anew):
     from tests.conftest import make_root, run_cli
 
     root = make_root(tmp_path)
@@ -186,13 +186,13 @@ def test_the_quality_report_counts_agreement_per_family_of_reported_figures(fres
 
 def test_the_build_cache_changes_nothing_published(tmp_path):
     """The build cache (pipeline/common/cache.py: parsed YAML, a snapshot's tables, the empty database,
-    tables that passed validation, the checks' findings, the forensics) only saves time: a cold cache and
-    a damaged one give the committed release, byte for byte (a warm one is what every other build here
-    uses)."""
+    tables that passed validation, the checks' findings, the forensics, the staged release) only saves
+    time: a cold cache, a warm one (the release taken from it whole) and a damaged one give the same
+    release, byte for byte, and the committed database."""
     cache = tmp_path / "cache"
     committed = (ROOT / "processed" / "kz_election_2023.duckdb").read_bytes()
 
-    def build(name: str) -> bytes:
+    def build(name: str) -> dict:
         root = tmp_path / name
         shutil.copytree(ROOT / "raw", root / "raw")
         env = os.environ | {"PIPELINE_CACHE": str(cache)}
@@ -200,15 +200,36 @@ def test_the_build_cache_changes_nothing_published(tmp_path):
             [sys.executable, "-m", "pipeline", "--root", str(root), "publish"], env=env, capture_output=True, text=True
         )
         assert result.returncode == 0, result.stderr
-        return (root / "processed" / "kz_election_2023.duckdb").read_bytes()
+        return tree_digest(root)
 
-    assert build("cold") == committed
+    cold = build("cold")
+    assert (tmp_path / "cold" / "processed" / "kz_election_2023.duckdb").read_bytes() == committed
     entries = sorted(p for p in cache.rglob("*") if p.is_file())
-    assert {p.parent.name for p in entries} == {"yaml", "tables", "database", "forensics", "validate", "checks"}
+    kinds = {"yaml", "tables", "database", "forensics", "validate", "checks", "release"}
+    assert {p.parent.name for p in entries} == kinds
+    assert build("warm") == cold
     for entry in entries:  # every entry damaged: each is made again
         entry.write_bytes(entry.read_bytes()[:40] + b"damaged")
-    assert build("damaged") == committed
+    assert build("damaged") == cold
     assert all(entry.read_bytes()[40:47] != b"damaged" for entry in entries)
+
+
+def test_the_cache_keeps_the_staged_releases_used_last(tmp_path, monkeypatch):
+    """Staged releases are large (about 4 MB): the cache keeps the few written or taken most recently."""
+    import time
+
+    from pipeline.common import cache
+    from pipeline.publish.staging import KEPT_RELEASES
+
+    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache"))
+    past = time.time_ns() - 10**12
+    for number in range(KEPT_RELEASES + 2):  # written a second apart, long ago
+        cache.remember("release", f"r{number}", number)
+        os.utime(cache.path("release", f"r{number}"), ns=(past + number * 10**9,) * 2)
+    assert cache.recall("release", "r0") == 0  # taken now: the most recent
+    cache.prune("release", KEPT_RELEASES)
+    kept = sorted(p.name for p in (tmp_path / "cache" / "release").iterdir())
+    assert kept == sorted(["r0", *(f"r{n}" for n in range(3, KEPT_RELEASES + 2))])
 
 
 def test_a_damaged_or_unwritable_cache_is_no_cache(tmp_path, monkeypatch):

@@ -124,6 +124,8 @@ def recall(kind: str, name: str):
     stored = get(kind, name)
     if stored is None:
         return MISSING
+    with contextlib.suppress(OSError):
+        os.utime(path(kind, name))  # used now: the last entry prune removes
     try:
         return pickle.loads(stored)  # noqa: S301 (written by remember, in a folder only this user may write)
     except Exception:  # a damaged entry: made again
@@ -133,3 +135,12 @@ def recall(kind: str, name: str):
 def remember(kind: str, name: str, value) -> None:
     """Store `value` (pickled) under `name`."""
     put(kind, name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def prune(kind: str, keep: int) -> None:
+    """Remove all but the `keep` entries of a kind most recently written or recalled (for large entries)."""
+    with contextlib.suppress(OSError):
+        entries = sorted((p.stat().st_mtime_ns, p) for p in (folder() / kind).iterdir() if not p.name.startswith("."))
+        for _, entry in entries[:-keep]:
+            with contextlib.suppress(OSError):
+                entry.unlink()

@@ -29,7 +29,7 @@ class Pending:
     def send(self, tables: dict[str, list[dict]], fingerprint: str | None = None) -> None:
         """Start the forensics of `tables` (or take them from the build cache; `fingerprint`: the tables'
         cache.fingerprint, if the caller has it)."""
-        self._key = _cache_key(fingerprint or cache.fingerprint(tables), self._params)
+        self._key = cache_key(fingerprint or cache.fingerprint(tables), self._params)
         stored = cache.recall("forensics", self._key)
         if stored is not cache.MISSING:
             self._value = stored
@@ -86,7 +86,7 @@ class Pending:
         self._pid = None
 
 
-def _cache_key(tables: str, params: dict) -> str:
+def cache_key(tables: str, params: dict) -> str:
     """The build cache's name for the forensics of these tables: the tables, the parameters and numpy's
     version file (its generator and algorithms decide the draws); the code is in every key."""
     import importlib.util

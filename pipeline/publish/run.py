@@ -39,7 +39,7 @@ def publish(root: Path, *, accept_by: str | None = None, wait: float = LOCK_WAIT
             print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)
         from pipeline.forensics.process import Pending
         from pipeline.publish.root_docs import read_root_documents, root_documents, write_documents
-        from pipeline.publish.staging import stage_release
+        from pipeline.publish.staging import keep_release, release_key, restore_release, stage_release
         from pipeline.raw.snapshot import current_snapshot
         from pipeline.release import changes, gate
         from pipeline.stages import source_tables
@@ -57,14 +57,20 @@ def publish(root: Path, *, accept_by: str | None = None, wait: float = LOCK_WAIT
                     root, snapshot, lambda: source_tables(snapshot), accept_by=accept_by, read=history
                 )
             tables = verdict.published_tables
-            with timing.stage("fingerprint, forensics started"):
+            with timing.stage("fingerprint, staged before?"):
                 fingerprint = cache.fingerprint(tables)  # what the build cache knows these tables by
+                key = release_key(fingerprint, snapshot.entry)
+                restored = restore_release(stage, key)  # the same inputs and code staged before: their files
+            if restored:
+                quality, forensic = restored
+            else:
                 pending.send(tables, fingerprint)
-            with timing.stage("validate"):
-                validated = validate(tables, fingerprint=fingerprint)
-            quality, forensic = stage_release(
-                validated, stage, snapshot.entry, pending=pending, fingerprint=fingerprint
-            )
+                with timing.stage("validate"):
+                    validated = validate(tables, fingerprint=fingerprint)
+                quality, forensic = stage_release(
+                    validated, stage, snapshot.entry, pending=pending, fingerprint=fingerprint
+                )
+                keep_release(stage, key, quality, forensic)
         finally:
             pending.close()
         try:

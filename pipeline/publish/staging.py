@@ -6,6 +6,8 @@ when they pass is the staged release swapped in for processed/ and datapackage.j
 
 from __future__ import annotations
 
+import contextlib
+import json
 import shutil
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from pipeline.common import cache, timing
 from pipeline.common.errors import PipelineError
 from pipeline.common.parallel import in_threads
 from pipeline.forensics.process import Pending
+from pipeline.forensics.process import cache_key as forensics_key
 from pipeline.forensics.report import forensics_report
 from pipeline.publish.database import build_database, export_tables, parquet_views, schema_key
 from pipeline.publish.database import examples as database_examples
@@ -66,8 +69,55 @@ def stage_release(
     A failure to write (a full disk, a read-only folder) removes the stage and says so."""
 
     package = package or metadata.load()
-    try:
+    with _writing(stage):
         return _stage_release(validated, stage, raw_entry, package, pending, fingerprint)
+
+
+def release_key(fingerprint: str, raw_entry: dict) -> str:
+    """What a staged release is made from, as a build cache key: the tables (their fingerprint), the
+    snapshot's manifest entry (in the descriptor), the reviewed files the stage reads (schemas, errata and
+    acknowledgements, the independent reports), the forensics' key (their parameters and numpy's version)
+    and DuckDB's version (its files' bytes); the code is in every key."""
+    folders = cache.files("schemas", "errata", "sources")
+    forensic = forensics_key(fingerprint, forensics.parameters())
+    return cache.key(
+        "release", fingerprint, json.dumps(raw_entry, sort_keys=True), *folders, forensic, duckdb.__version__
+    )
+
+
+def restore_release(stage: Path, key: str) -> tuple[list[dict], dict[str, list[dict]]] | None:
+    """The release staged before from the same inputs by the same code (`keep_release`), written into
+    `stage` as stage_release writes it, with its quality_checks rows and forensics tables; None when the
+    build cache does not hold it. It passed every check when it was made: the same checks on the same rows."""
+    stored = cache.recall("release", key)
+    if stored is cache.MISSING:
+        return None
+    files, quality, forensic_tables = stored
+    with _writing(stage):
+        if stage.exists():
+            shutil.rmtree(stage)
+        for name, data in files.items():
+            target = stage / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    return quality, forensic_tables
+
+
+def keep_release(stage: Path, key: str, quality: list[dict], forensic_tables: dict[str, list[dict]]) -> None:
+    """Remember a staged release that passed every check, for restore_release (the newest few only)."""
+    files = {p.relative_to(stage).as_posix(): p.read_bytes() for p in sorted(stage.rglob("*")) if p.is_file()}
+    cache.remember("release", key, (files, quality, forensic_tables))
+    cache.prune("release", KEPT_RELEASES)
+
+
+KEPT_RELEASES = 8  # staged releases the build cache holds (about 4 MB each), the most recently made
+
+
+@contextlib.contextmanager
+def _writing(stage: Path):
+    """A failure to write the stage (a full disk, a read-only folder) removes it and says so."""
+    try:
+        yield
     except (OSError, duckdb.Error) as error:
         if isinstance(error, duckdb.Error) and not _io_failure(error):
             raise  # a bug (an SQL error): keep the traceback
