@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -161,9 +162,16 @@ def staged_anew(tmp_path, monkeypatch) -> Path:
     second of a release taken from the cache), for the tests that kill or race a publish midway."""
     from pipeline.common import cache
 
+    def link(entry, copy):  # entries are never changed in place (a new one is renamed in): a link will do
+        try:
+            os.link(entry, copy)
+        except OSError:
+            shutil.copy2(entry, copy)
+
     source, target = cache.folder(), tmp_path / "cache"
     if source.is_dir():
-        shutil.copytree(source, target, ignore=lambda folder, _: ["release"] if Path(folder) == source else [])
+        skip = lambda folder, _: ["release"] if Path(folder) == source else []  # noqa: E731
+        shutil.copytree(source, target, ignore=skip, copy_function=link)
     target.mkdir(mode=0o700, exist_ok=True)
     monkeypatch.setenv("PIPELINE_CACHE", str(target))
     return target

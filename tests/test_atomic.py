@@ -19,9 +19,6 @@ from tests.conftest import run_cli, tree_digest
 
 SNAPSHOT = "2023_Kazakh_legislative_election.txt"
 
-# Every publish here stages its release anew, as long as it takes to: the kills and races fall midway.
-pytestmark = pytest.mark.usefixtures("staged_anew")
-
 
 @pytest.fixture()
 def root(stale_release, tmp_path):
@@ -32,7 +29,8 @@ def root(stale_release, tmp_path):
 
 
 def publish_killed_at(root, point):
-    """`python -m pipeline --root ROOT publish`, killed right after the step `point` (tests/crash.py)."""
+    """`python -m pipeline --root ROOT publish`, killed right after the step `point` (tests/crash.py); the
+    release staged anew (a test using this asks for the `staged_anew` fixture), as long as that takes."""
     return subprocess.run(
         [sys.executable, "-m", "tests.crash", point, "--root", str(root), "publish"],
         cwd=ROOT,
@@ -72,7 +70,7 @@ DURING_SWAP = ["journal-written"] + [
 
 
 @pytest.mark.parametrize("point", BEFORE_SWAP)
-def test_killed_while_staging_leaves_processed_untouched(root, point):
+def test_killed_while_staging_leaves_processed_untouched(root, point, staged_anew):
     before = tree_digest(root)
     result = publish_killed_at(root, point)
     assert result.returncode == -signal.SIGKILL
@@ -91,7 +89,7 @@ def test_killed_while_swapping_is_rolled_back_by_the_next_command(root, fresh_bu
 
 
 @pytest.mark.parametrize("point", [f"moved-in:{RELEASE_ITEMS[-1]}", "committed"])
-def test_killed_once_everything_is_in_place_keeps_the_new_release(root, fresh_build, point):
+def test_killed_once_everything_is_in_place_keeps_the_new_release(root, fresh_build, point, staged_anew):
     killed = publish_killed_at(root, point) if point == "committed" else swap_killed_at(root, fresh_build, point)
     assert killed.returncode == -signal.SIGKILL
     run_cli("verify-raw", root=root)  # rolls a complete swap forward
@@ -111,7 +109,7 @@ def test_a_command_does_not_recover_a_swap_another_process_is_doing(root):
 
 
 @pytest.mark.parametrize("delay", [0.5, 0.9, 1.3])
-def test_killed_at_a_random_moment_leaves_one_whole_release(root, fresh_build, delay):
+def test_killed_at_a_random_moment_leaves_one_whole_release(root, fresh_build, delay, staged_anew):
     before, after = tree_digest(root), tree_digest(fresh_build)
     process = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "--root", str(root), "publish"],
