@@ -18,18 +18,20 @@ from pipeline.stages import document_tables
 from tests import forkserver
 
 SOURCE = ROOT / "raw" / "2023_Kazakh_legislative_election.txt"
-LONGEST_FIRST = (  # measured (pytest --durations=0, summed per file), longest first
-    "tests/test_release_gate.py",
-    "tests/test_damaged_inputs.py",
-    "tests/test_hostile.py",
-    "tests/test_mutations.py",
+LONGEST_FIRST = (  # measured (seconds per file, two workers), longest first
     "tests/test_site.py",
-    "tests/test_concurrency.py",
+    "tests/test_hostile.py",
     "tests/test_hostile_download.py",
-    "tests/test_atomic.py",
-    "tests/test_network.py",
-    "tests/test_stations.py",
+    "tests/test_damaged_inputs.py",
     "tests/test_publish.py",
+    "tests/test_mutations.py",
+    "tests/test_stations.py",
+    "tests/test_release_gate.py",
+    "tests/test_atomic.py",
+    "tests/test_concurrency.py",
+    "tests/test_network.py",
+    "tests/test_metadata.py",
+    "tests/test_checks.py",
 )
 
 

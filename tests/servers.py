@@ -5,6 +5,7 @@ Nothing is mocked: the pipeline's client talks to these over loopback sockets.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import socket
 import threading
@@ -133,6 +134,7 @@ def _read_request(conn) -> bytes:
 
 @contextmanager
 def serve_raw(behaviour):
+    getattr(behaviour, "prepare", lambda: None)()  # (what the behaviour sends, made before it is asked for)
     server = _Raw(behaviour)
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()
@@ -208,11 +210,17 @@ def slow_headers(conn, server, path=None):
             time.sleep(0.05)
 
 
+@functools.cache
+def _zeros_gzipped(size: int) -> bytes:
+    return gzip.compress(b"\0" * size, compresslevel=9)
+
+
 def gzip_bomb(size: int):
-    """A behaviour: 200 with a gzip body that inflates to `size` zero bytes."""
-    body = gzip.compress(b"\0" * size, compresslevel=9)
+    """A behaviour: 200 with a gzip body that inflates to `size` zero bytes (compressed when a server is
+    about to send it: a second's work that every test worker would otherwise do while collecting the tests)."""
 
     def behaviour(conn, server, path=None):
+        body = _zeros_gzipped(size)
         _send(
             conn,
             server,
@@ -221,6 +229,7 @@ def gzip_bomb(size: int):
         )
         _send(conn, server, body)
 
+    behaviour.prepare = lambda: _zeros_gzipped(size)
     return behaviour
 
 

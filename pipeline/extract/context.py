@@ -20,6 +20,7 @@ class Extraction:
     def __init__(self, reference: Reference, errata: dict[tuple[str, str, str], Erratum], *, earlier: bool = False):
         self.reference = reference
         self.errata = errata
+        self._corrected = {(table, column) for table, _, column in errata}  # the columns an erratum names
         self.earlier = earlier  # an earlier release's snapshot: the errata it lacks the cells of are not its
         self.applied: list[dict] = []
         self.resolved: list[str] = []  # errata whose cell the source itself now shows corrected
@@ -30,8 +31,8 @@ class Extraction:
         """Parse one source cell, applying a reviewed erratum if one names this cell. An erratum whose cell
         already shows its corrected value is not applied (the source has been corrected since: an erratum
         stays in errata/errata.yaml as long as a released snapshot needs it)."""
-        record_key = format_key(key)
-        erratum = self.errata.get((table, record_key, column))
+        corrected = (table, column) in self._corrected  # (a record's key is formatted only where it may be)
+        erratum = self.errata.get((table, format_key(key), column)) if corrected else None
         if erratum is not None and _spaceless(raw) == _spaceless(erratum.value_after):
             self.resolved.append(erratum.id)
         elif erratum is not None:
@@ -40,7 +41,7 @@ class Extraction:
                     "extract",
                     f"erratum {erratum.id} expects the source to show {erratum.value_before!r} but it shows {raw!r}.",
                     table=table,
-                    row=record_key,
+                    row=format_key(key),
                     column=column,
                     hint="The source changed: review the erratum in errata/errata.yaml again.",
                 )
@@ -48,7 +49,7 @@ class Extraction:
                 {
                     "erratum_id": erratum.id,
                     "table_name": table,
-                    "record_key": record_key,
+                    "record_key": format_key(key),
                     "column_name": column,
                     "value_before": erratum.value_before,
                     "value_after": erratum.value_after,
@@ -60,7 +61,7 @@ class Extraction:
             return parse(raw)
         except ValueError as error:
             raise PipelineError(
-                "extract", f"cannot read the cell: {error}.", table=table, row=record_key, column=column
+                "extract", f"cannot read the cell: {error}.", table=table, row=format_key(key), column=column
             ) from None
 
     def infer(self, table: str, key: dict, column: str, value: Any, reason: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import pickle
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -73,7 +74,7 @@ def validate(
     con = con or duckdb.connect(config={"threads": 1})  # one thread: the release built from it is reproducible
     fresh = [package.resource(name) for name in expected]
     if memo is not None:
-        contents = {name: repr(tables[name]) for name in expected}
+        contents = {name: pickle.dumps(tables[name], protocol=5) for name in expected}  # every type and value
         fresh = [resource for resource in fresh if memo.get(resource.name) != contents[resource.name]]
         for resource in fresh:
             memo.pop(resource.name, None)  # its table is about to change
