@@ -292,19 +292,44 @@ def _vote_cells(lines: list[str], blocks) -> list[tuple[int, int, str, str]]:
     return found
 
 
-_TEMPLATE = {}  # one empty in-memory database per process: every outcome loads into it and rolls back
+_TEMPLATE = {}  # one in-memory release database per process (and one for changed parent tables)
 _VALIDATED: dict = {}  # the tables validated in it, by content: a mutation changes one or two of 29
 
 
-def _database(package):
+def _database(package, name: str = "con"):
     from pipeline.publish.database import create_database
 
-    if "con" not in _TEMPLATE:
-        _TEMPLATE["con"] = create_database(":memory:", package)
-        # One thread: the other test worker has the other core; DuckDB's own threads only add overhead
+    if name not in _TEMPLATE:
+        _TEMPLATE[name] = create_database(":memory:", package)
+        # One thread: the other test workers have the other core; DuckDB's own threads only add overhead
         # here (about 10 % of the suite's CPU time, measured).
-        _TEMPLATE["con"].execute("SET threads = 1")
-    return _TEMPLATE["con"]
+        _TEMPLATE[name].execute("SET threads = 1")
+    return _TEMPLATE[name]
+
+
+def _referenced(package) -> set[str]:
+    """The tables another table's foreign key names."""
+    return {fk["reference"]["resource"] for r in package.resources for fk in r.foreign_keys} - {""}
+
+
+def _load_changed(con, validated, package, changed: set[str]) -> None:
+    """Inside the caller's transaction, on the release database holding the baseline (committed): the
+    changed tables' rows replaced by the mutation's, as load_tables would insert them (the keys enforced).
+    The changed tables are ones no foreign key names (the caller checks): the rest, unchanged, are the
+    rows load_tables would insert again."""
+    from pipeline.publish.database import load_tables
+
+    subset = metadata_subset(package, changed)
+    for resource in subset.resources:
+        con.execute(f"DELETE FROM {resource.name}")
+    load_tables(con, validated, subset)
+
+
+def metadata_subset(package, names: set[str]):
+    """The package with only the named tables (in its order), for load_tables."""
+    import dataclasses
+
+    return dataclasses.replace(package, resources=tuple(r for r in package.resources if r.name in names))
 
 
 def outcome(data: bytes, baseline_tables: dict | None = None):
@@ -329,19 +354,32 @@ def outcome(data: bytes, baseline_tables: dict | None = None):
             return "identical", None
         con = _database(package)
         validated = validate(tables, package, con, memo=_VALIDATED)
-        con.execute("BEGIN TRANSACTION")
-        try:
+        if baseline_tables is None:  # the baseline loaded and kept: a mutation replaces only what it changed
+            con.execute("BEGIN TRANSACTION")
             load_tables(con, validated, package)
-            if baseline_tables is None:
+            con.execute("COMMIT")
+            con.execute("BEGIN TRANSACTION")
+            try:
                 quality = verify_release(con, validated, package)
                 _BASELINE["findings"] = _by_check(run_checks(con))
                 _BASELINE["tables"] = validated.tables
-            else:  # the validated tables, the derived ones included, compared with the baseline's
-                baseline = _BASELINE["tables"]
-                changed = {name for name, rows in validated.tables.items() if rows != baseline.get(name)}
+            finally:
+                con.execute("ROLLBACK")
+        else:  # the validated tables, the derived ones included, compared with the baseline's
+            baseline = _BASELINE["tables"]
+            changed = {name for name, rows in validated.tables.items() if rows != baseline.get(name)}
+            if changed & _referenced(package):  # a parent table changed: everything loaded into an empty one
+                con = _database(package, "parents")
+                validated = validate(tables, package, con)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                if con is _TEMPLATE["con"]:
+                    _load_changed(con, validated, package, changed)
+                else:
+                    load_tables(con, validated, package)
                 quality = _gate_rerunning_only(con, validated, package, changed)
-        finally:
-            con.execute("ROLLBACK")
+            finally:
+                con.execute("ROLLBACK")
     except PipelineError as error:
         return "rejected", error
     signature = {name: _csv(package.resource(name), records) for name, records in tables.items()}

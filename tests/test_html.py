@@ -1,8 +1,16 @@
 """The HTML front end reads the article as Wikipedia serves it into the same tables as the text one."""
 
-from pipeline.extract.html import parse_html
 from pipeline.stages import document_tables
 from tests.html_fixture import render
+
+
+def parse_html(*args, **kwargs):
+    """pipeline.extract.html.parse_html, imported when a test runs (it loads pandas: 0.2 s that the test
+    workers that do not run these tests would spend collecting them)."""
+    from pipeline.extract.html import parse_html
+
+    return parse_html(*args, **kwargs)
+
 
 ROWSPAN_REASON = "The region cell spans several district rows"
 

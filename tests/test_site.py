@@ -2,7 +2,8 @@
 real browser (Debian's headless Chromium, driven by Playwright) from a local HTTP server and from
 file://: no console error, no failed request, no request outside the site, every chart drawn with the
 marks its data asks for, the figures shown equal to the database's, and a text alternative for every
-image. A screenshot of each page is saved in build/screenshots/ (test output, not committed)."""
+image. With KZ_SCREENSHOTS=1, a screenshot of each page is saved in build/screenshots/ (test output, not
+committed; 1.6 s of the browser's time, so not by default)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from pipeline.site import build as site
 from tests.conftest import committed_digest, database, run_cli, tree_digest
 from tests.servers import serve_folder
 
-SCREENSHOTS = ROOT / "build" / "screenshots"
+SCREENSHOTS = ROOT / "build" / "screenshots" if os.environ.get("KZ_SCREENSHOTS") == "1" else None
 PAGES = [page["file"] for page in read_yaml(ROOT / "portal" / "pages.yaml")]
 # The marks each chart must draw (CSS selector inside its figure), and the SQL that counts them.
 MARKS = {
@@ -94,7 +95,8 @@ def browser():
 @pytest.fixture(scope="module")
 def visits(built, browser):
     """Every page opened over HTTP and from file://, with what the browser reported."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    if SCREENSHOTS:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     results = {}
     with serve_folder(built) as (url, _):
         for scheme, base in (("http", url.rstrip("/") + "/"), ("file", built.as_uri() + "/")):
