@@ -292,11 +292,12 @@ def _vote_cells(lines: list[str], blocks) -> list[tuple[int, int, str, str]]:
     return found
 
 
-_TEMPLATE = {}  # one in-memory release database per process (and one for changed parent tables)
-_VALIDATED: dict = {}  # the tables validated in it, by content: a mutation changes one or two of 29
+_TEMPLATE = {}  # in-memory release databases, one per process: "baseline" (loaded) and "empty"
+_VALIDATED: dict = {}  # the tables validated in "baseline", by content: a mutation changes one or two of 29
+_VALIDATED_EMPTY: dict = {}  # the same for "empty"
 
 
-def _database(package, name: str = "con"):
+def _database(package, name: str):
     from pipeline.publish.database import create_database
 
     if name not in _TEMPLATE:
@@ -336,8 +337,10 @@ def outcome(data: bytes, baseline_tables: dict | None = None):
     """('published', signature) or ('rejected', PipelineError); other exceptions propagate. The real
     stages: extract, validate, load into the release's DDL (in a transaction rolled back afterwards),
     and the release's quality gate. Where the extracted tables equal `baseline_tables` (the unmutated
-    article's), the later stages, which depend only on them, would give the baseline's outcome:
-    ('identical', None) without running them."""
+    article's, whose outcome this process computed before), the later stages, which depend only on them,
+    would give the baseline's outcome: ('identical', None) without running them; otherwise only the
+    tables that differ from the baseline's are loaded (into a database holding the baseline) and only the
+    checks that read them run again."""
     from pipeline import metadata
     from pipeline.checks.run import run_checks
     from pipeline.common.errors import PipelineError
@@ -352,31 +355,29 @@ def outcome(data: bytes, baseline_tables: dict | None = None):
         tables = document_tables(parse_bytes(data, "mutated.txt"))
         if baseline_tables is not None and tables == baseline_tables:
             return "identical", None
-        con = _database(package)
-        validated = validate(tables, package, con, memo=_VALIDATED)
-        if baseline_tables is None:  # the baseline loaded and kept: a mutation replaces only what it changed
-            con.execute("BEGIN TRANSACTION")
-            load_tables(con, validated, package)
-            con.execute("COMMIT")
+        changed = None
+        if baseline_tables is not None:  # the validated tables, the derived ones included, against the baseline's
+            changed = {name for name, rows in tables.items() if rows != _BASELINE["tables"].get(name)}
+        if changed is None or changed & _referenced(package):  # everything loaded into an empty database
+            con = _database(package, "empty")
+            validated = validate(tables, package, con, memo=_VALIDATED_EMPTY)
             con.execute("BEGIN TRANSACTION")
             try:
-                quality = verify_release(con, validated, package)
-                _BASELINE["findings"] = _by_check(run_checks(con))
-                _BASELINE["tables"] = validated.tables
+                load_tables(con, validated, package)
+                if changed is None:
+                    quality = verify_release(con, validated, package)
+                    _BASELINE["findings"] = _by_check(run_checks(con))
+                    _BASELINE["tables"] = validated.tables
+                else:
+                    quality = _gate_rerunning_only(con, validated, package, changed)
             finally:
                 con.execute("ROLLBACK")
-        else:  # the validated tables, the derived ones included, compared with the baseline's
-            baseline = _BASELINE["tables"]
-            changed = {name for name, rows in validated.tables.items() if rows != baseline.get(name)}
-            if changed & _referenced(package):  # a parent table changed: everything loaded into an empty one
-                con = _database(package, "parents")
-                validated = validate(tables, package, con)
+        else:  # only the changed tables replaced, in the database holding the baseline
+            con = _baseline_database(package)
+            validated = validate(tables, package, con, memo=_VALIDATED)
             con.execute("BEGIN TRANSACTION")
             try:
-                if con is _TEMPLATE["con"]:
-                    _load_changed(con, validated, package, changed)
-                else:
-                    load_tables(con, validated, package)
+                _load_changed(con, validated, package, changed)
                 quality = _gate_rerunning_only(con, validated, package, changed)
             finally:
                 con.execute("ROLLBACK")
@@ -385,6 +386,21 @@ def outcome(data: bytes, baseline_tables: dict | None = None):
     signature = {name: _csv(package.resource(name), records) for name, records in tables.items()}
     signature["quality_checks"] = repr(sorted(map(repr, quality)))
     return "published", signature
+
+
+def _baseline_database(package):
+    """The release database with the baseline's tables loaded and committed (once per process)."""
+    from pipeline.publish.database import load_tables
+    from pipeline.validate import validate
+
+    con = _database(package, "baseline")
+    if "loaded" not in _BASELINE:
+        validated = validate(_BASELINE["tables"], package, con, memo=_VALIDATED)
+        con.execute("BEGIN TRANSACTION")
+        load_tables(con, validated, package)
+        con.execute("COMMIT")
+        _BASELINE["loaded"] = True
+    return con
 
 
 _BASELINE: dict = {}  # the unmutated article's validated tables, and its findings by check id
@@ -446,7 +462,11 @@ def run_suite(data: bytes) -> tuple[list[tuple[Mutation, str, object]], dict]:
     from pipeline.extract import parse_bytes
     from pipeline.stages import document_tables
 
-    _, baseline = outcome(data)
+    if "baseline" in _TEMPLATE:  # a database loaded with another baseline: started again
+        _TEMPLATE.pop("baseline").close()
+    _BASELINE.clear()
+    _VALIDATED.clear()
+    _, baseline = outcome(data)  # (outcome without baseline_tables records the baseline's tables and findings)
     baseline_tables = document_tables(parse_bytes(data, "mutated.txt"))
     results = []
     for mutation in generate(data.decode("utf-8")):
