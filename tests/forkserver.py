@@ -10,7 +10,9 @@ for byte-identical output runs one of them in a fresh interpreter (`run_cli(...,
 result depending on the hash seed still shows.
 
 `run(args, cwd, timeout)` returns a subprocess.CompletedProcess, as subprocess.run(capture_output=True,
-text=True) does. The server starts on the first run and ends with the test worker (its socket closes).
+text=True) does; it also runs another module (tests.crash), with another environment or a file size limit.
+Only the output's encoding cannot change (PYTHONIOENCODING): it is the server's. The server starts on
+the first run and ends with the test worker (its socket closes).
 """
 
 from __future__ import annotations
@@ -40,18 +42,29 @@ PRELOAD = (
 _SERVER: dict = {}
 
 
-def run(args: list[str], cwd, timeout: float) -> subprocess.CompletedProcess:
-    """`python -m pipeline ARGS` in `cwd`, in a child of the fork server, with this process's
-    environment; its output captured as text, as subprocess.run(capture_output=True, text=True) has it."""
+def run(
+    args: list[str],
+    cwd,
+    timeout: float,
+    *,
+    env: dict | None = None,
+    module: str = "pipeline",
+    max_file_bytes: int | None = None,
+) -> subprocess.CompletedProcess:
+    """`python -m MODULE ARGS` (by default the pipeline) in `cwd`, in a child of the fork server, with
+    `env` (by default this process's environment); its output captured as text, as
+    subprocess.run(capture_output=True, text=True) has it. `max_file_bytes`: the child's files may grow
+    to that size, then writes fail with EFBIG (as on a full disk; SIGXFSZ ignored)."""
     server = _server()
-    request = json.dumps({"args": list(args), "cwd": str(cwd), "env": dict(os.environ)}).encode()
+    request = {"args": list(args), "cwd": str(cwd), "env": dict(os.environ if env is None else env)}
+    request = json.dumps(request | {"module": module, "max_file_bytes": max_file_bytes}).encode()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         try:
             socket.send_fds(server, [request], [out.fileno(), err.fileno()])
             pid = int(server.recv(64))
         except OSError:  # the server is gone (a test killed it?): start another, once
             _SERVER.clear()
-            return run(args, cwd, timeout)
+            return run(args, cwd, timeout, env=env, module=module, max_file_bytes=max_file_bytes)
         server.settimeout(timeout)
         try:
             status = int(server.recv(64))
@@ -59,7 +72,7 @@ def run(args: list[str], cwd, timeout: float) -> subprocess.CompletedProcess:
             os.kill(pid, 9)
             server.settimeout(None)
             server.recv(64)  # the server reaps the killed child
-            raise subprocess.TimeoutExpired(["python", "-m", "pipeline", *args], timeout) from None
+            raise subprocess.TimeoutExpired(["python", "-m", module, *args], timeout) from None
         finally:
             server.settimeout(None)
         outputs = []
@@ -68,7 +81,7 @@ def run(args: list[str], cwd, timeout: float) -> subprocess.CompletedProcess:
             text = stream.read().decode(locale.getpreferredencoding(False))
             outputs.append(text.replace("\r\n", "\n").replace("\r", "\n"))  # universal newlines, as text=True
     code = os.waitstatus_to_exitcode(status)
-    return subprocess.CompletedProcess(["python", "-m", "pipeline", *args], code, *outputs)
+    return subprocess.CompletedProcess(["python", "-m", module, *args], code, *outputs)
 
 
 def _server() -> socket.socket:
@@ -126,8 +139,14 @@ def _child(request: dict, stdin: int, stdout: int, stderr: int) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         time.tzset()
+        if request["max_file_bytes"] is not None:
+            import resource
+            import signal
+
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (request["max_file_bytes"],) * 2)
         sys.argv = ["-m", *request["args"]]
-        runpy.run_module("pipeline", run_name="__main__", alter_sys=True)  # __main__.py leaves by os._exit
+        runpy.run_module(request["module"], run_name="__main__", alter_sys=True)  # (pipeline's leaves by os._exit)
         code = 0
     except SystemExit as leaving:  # as the interpreter ends on SystemExit
         if leaving.code is None or isinstance(leaving.code, int):

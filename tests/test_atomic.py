@@ -15,6 +15,7 @@ import pytest
 
 from pipeline import ROOT
 from pipeline.release.swap import RELEASE_ITEMS
+from tests import forkserver
 from tests.conftest import run_cli, tree_digest
 
 SNAPSHOT = "2023_Kazakh_legislative_election.txt"
@@ -31,13 +32,7 @@ def root(stale_release, tmp_path):
 def publish_killed_at(root, point):
     """`python -m pipeline --root ROOT publish`, killed right after the step `point` (tests/crash.py); the
     release staged anew (a test using this asks for the `staged_anew` fixture), as long as that takes."""
-    return subprocess.run(
-        [sys.executable, "-m", "tests.crash", point, "--root", str(root), "publish"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return forkserver.run([point, "--root", str(root), "publish"], ROOT, 120, module="tests.crash")
 
 
 def stage_copy(root, fresh_build):
@@ -53,13 +48,7 @@ def stage_copy(root, fresh_build):
 def swap_killed_at(root, fresh_build, point):
     """Stage the fresh build's release in root/build/staging, then swap it in, killed at `point`."""
     stage_copy(root, fresh_build)
-    return subprocess.run(
-        [sys.executable, "-m", "tests.crash", point, "--swap-only", str(root)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return forkserver.run([point, "--swap-only", str(root)], ROOT, 60, module="tests.crash")
 
 
 BEFORE_SWAP = ["exporting", "staged"]

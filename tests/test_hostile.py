@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -24,6 +22,7 @@ import pytest
 from pipeline import ROOT
 from pipeline.common.defaults import MAX_API_BYTES, TITLE
 from pipeline.release.swap import RELEASE_ITEMS
+from tests import forkserver
 from tests.conftest import tree
 from tests.hostile import RETRIED, SHORT, Run, assert_clear_failure, run_main, sha256
 from tests.servers import (
@@ -180,22 +179,17 @@ def test_a_full_disk_after_the_snapshot_is_moved_into_raw_leaves_no_orphan(root_
 # --- publish, check and the command line on a broken machine --------------------------------------
 
 
-def limited(max_file_bytes: int):
-    """preexec_fn: files may grow to max_file_bytes, then writes fail with EFBIG (as on a full disk)."""
-
-    def apply():
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # inherited by the exec'd program
-        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
-
-    return apply
-
-
-def cli(*args, root: Path | None = None, env: dict | None = None, preexec_fn=None, stdout=subprocess.PIPE):
-    command = [sys.executable, "-m", "pipeline"] + (["--root", str(root)] if root else []) + list(args)
+def cli(*args, root: Path | None = None, env: dict | None = None, max_file_bytes: int | None = None) -> Run:
+    """`python -m pipeline ARGS` in a real process (a child of the fork server, tests/forkserver.py; a new
+    interpreter where `env` sets the output's encoding, which the server's children share). With
+    `max_file_bytes`, files may grow to that size, then writes fail with EFBIG (as on a full disk)."""
+    arguments = (["--root", str(root)] if root else []) + list(args)
     started = time.monotonic()
-    result = subprocess.run(
-        command, cwd=ROOT, stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=120, env=env, preexec_fn=preexec_fn
-    )
+    if env is not None and "PYTHONIOENCODING" in env:
+        command = [sys.executable, "-m", "pipeline", *arguments]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    else:
+        result = forkserver.run(arguments, ROOT, 120, env=env, max_file_bytes=max_file_bytes)
     return Run(result.returncode, result.stdout or "", result.stderr, time.monotonic() - started)
 
 
@@ -217,7 +211,7 @@ def stale(stale_release, tmp_path) -> Path:
 @pytest.mark.parametrize("limit", [16_384, 65_536, 300_000])  # fails in DuckDB's WAL, its commit, a CSV
 def test_a_full_disk_during_publish_keeps_the_release(stale, limit):
     before = release(stale)
-    run = cli("publish", root=stale, preexec_fn=limited(limit))
+    run = cli("publish", root=stale, max_file_bytes=limit)
     assert_clear_failure(
         run,
         "[publish] could not write the new release",
@@ -236,7 +230,7 @@ def test_a_full_disk_while_the_release_is_taken_from_the_cache_keeps_the_release
     shutil.copytree(stale, warm)
     assert cli("publish", root=warm).code == 0
     before = release(stale)
-    run = cli("publish", root=stale, preexec_fn=limited(16_384))
+    run = cli("publish", root=stale, max_file_bytes=16_384)
     assert_clear_failure(
         run,
         "[publish] could not write the new release",

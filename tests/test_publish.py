@@ -14,6 +14,7 @@ import pytest
 
 from pipeline import ROOT, metadata
 from pipeline.publish.descriptor import DOC_RESOURCES
+from tests import forkserver
 from tests.conftest import committed_digest, database, tree_digest
 
 VENV_BIN = Path(sys.executable).parent
@@ -212,9 +213,7 @@ def test_the_build_cache_changes_nothing_published(tmp_path):
         root = tmp_path / name
         shutil.copytree(ROOT / "raw", root / "raw")
         env = os.environ | {"PIPELINE_CACHE": str(cache)}
-        result = subprocess.run(
-            [sys.executable, "-m", "pipeline", "--root", str(root), "publish"], env=env, capture_output=True, text=True
-        )
+        result = forkserver.run(["--root", str(root), "publish"], ROOT, 120, env=env)
         assert result.returncode == 0, result.stderr
         return tree_digest(root)
 
