@@ -229,22 +229,32 @@ def test_the_build_cache_changes_nothing_published(tmp_path):
     assert all(entry.read_bytes()[40:47] != b"damaged" for entry in entries)
 
 
-def test_the_cache_keeps_the_staged_releases_used_last(tmp_path, monkeypatch):
-    """Staged releases are large (about 4 MB): the cache keeps the few written or taken most recently."""
+def test_the_cache_keeps_the_entries_used_last(tmp_path, monkeypatch):
+    """The cache stays bounded: of each kind it keeps the entries written or read most recently (cache.KEPT:
+    eight staged releases of about 4 MB each), pruned at a build's first write of the kind."""
     import time
 
     from pipeline.common import cache
-    from pipeline.publish.staging import KEPT_RELEASES
 
     monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(cache, "_PRUNED", set())
+    kept = cache.KEPT["release"]
     past = time.time_ns() - 10**12
-    for number in range(KEPT_RELEASES + 2):  # written a second apart, long ago
+    for number in range(kept + 2):  # written a second apart, long ago
         cache.remember("release", f"r{number}", number)
         os.utime(cache.path("release", f"r{number}"), ns=(past + number * 10**9,) * 2)
-    assert cache.recall("release", "r0") == 0  # taken now: the most recent
-    cache.prune("release", KEPT_RELEASES)
-    kept = sorted(p.name for p in (tmp_path / "cache" / "release").iterdir())
-    assert kept == sorted(["r0", *(f"r{n}" for n in range(3, KEPT_RELEASES + 2))])
+    assert cache.recall("release", "r0") == 0  # read now: the most recent
+    cache.prune("release")
+    names = sorted(p.name for p in (tmp_path / "cache" / "release").iterdir())
+    assert names == sorted(["r0", *(f"r{n}" for n in range(3, kept + 2))])
+    for number in range(cache.KEPT_OTHERWISE + 5):  # another kind: pruned at the first write only
+        cache.put("checks", f"c{number}", b"x")
+        os.utime(cache.path("checks", f"c{number}"), ns=(past + number * 10**9,) * 2)
+    assert len(list((tmp_path / "cache" / "checks").iterdir())) == cache.KEPT_OTHERWISE + 5
+    monkeypatch.setattr(cache, "_PRUNED", set())  # the next build
+    cache.put("checks", "new", b"x")
+    assert len(list((tmp_path / "cache" / "checks").iterdir())) == cache.KEPT_OTHERWISE
+    assert (tmp_path / "cache" / "checks" / "new").exists() and not (tmp_path / "cache" / "checks" / "c0").exists()
 
 
 def test_a_damaged_or_unwritable_cache_is_no_cache(tmp_path, monkeypatch):

@@ -94,7 +94,11 @@ def get(kind: str, name: str) -> bytes | None:
     except (OSError, NotReadable):
         return None
     digest, data = entry[:32], entry[32:]
-    return data if len(digest) == 32 and hashlib.sha256(data).digest() == digest else None
+    if len(digest) != 32 or hashlib.sha256(data).digest() != digest:
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(entry_path)  # used now: the last entry prune removes
+    return data
 
 
 def put(kind: str, name: str, data: bytes) -> None:
@@ -114,6 +118,9 @@ def put(kind: str, name: str, data: bytes) -> None:
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+    if kind not in _PRUNED:  # the cache stays bounded: the oldest entries go, once per build and kind
+        _PRUNED.add(kind)
+        prune(kind)
 
 
 MISSING = object()  # what recall returns when the cache has no such entry
@@ -124,8 +131,6 @@ def recall(kind: str, name: str):
     stored = get(kind, name)
     if stored is None:
         return MISSING
-    with contextlib.suppress(OSError):
-        os.utime(path(kind, name))  # used now: the last entry prune removes
     try:
         return pickle.loads(stored)  # noqa: S301 (written by remember, in a folder only this user may write)
     except Exception:  # a damaged entry: made again
@@ -137,8 +142,16 @@ def remember(kind: str, name: str, value) -> None:
     put(kind, name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def prune(kind: str, keep: int) -> None:
-    """Remove all but the `keep` entries of a kind most recently written or recalled (for large entries)."""
+# The entries kept of each kind, the most recently written or read (a build reads about 90 YAML files
+# and one entry of every other kind; a staged release is about 4 MB).
+KEPT = {"yaml": 256, "release": 8}
+KEPT_OTHERWISE = 32
+_PRUNED: set[str] = set()  # the kinds pruned by this process (once each: at its first write of the kind)
+
+
+def prune(kind: str, keep: int | None = None) -> None:
+    """Remove all but the `keep` (by default KEPT) entries of a kind most recently written or read."""
+    keep = keep if keep is not None else KEPT.get(kind, KEPT_OTHERWISE)
     with contextlib.suppress(OSError):
         entries = sorted((p.stat().st_mtime_ns, p) for p in (folder() / kind).iterdir() if not p.name.startswith("."))
         for _, entry in entries[:-keep]:

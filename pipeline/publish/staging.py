@@ -104,13 +104,10 @@ def restore_release(stage: Path, key: str) -> tuple[list[dict], dict[str, list[d
 
 
 def keep_release(stage: Path, key: str, quality: list[dict], forensic_tables: dict[str, list[dict]]) -> None:
-    """Remember a staged release that passed every check, for restore_release (the newest few only)."""
+    """Remember a staged release that passed every check, for restore_release (the cache keeps the few used
+    last: cache.KEPT)."""
     files = {p.relative_to(stage).as_posix(): p.read_bytes() for p in sorted(stage.rglob("*")) if p.is_file()}
     cache.remember("release", key, (files, quality, forensic_tables))
-    cache.prune("release", KEPT_RELEASES)
-
-
-KEPT_RELEASES = 8  # staged releases the build cache holds (about 4 MB each), the most recently made
 
 
 @contextlib.contextmanager
