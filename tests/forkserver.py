@@ -17,6 +17,8 @@ the first run and ends with the test worker (its socket closes).
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import locale
 import os
@@ -25,20 +27,11 @@ import subprocess
 import sys
 import tempfile
 
-# What a publish, a check and a fetch import (the site's vl-convert is not: its runs are few).
-PRELOAD = (
-    "duckdb",
-    "yaml",
-    "pipeline.cli",
-    "pipeline.publish.run",
-    "pipeline.publish.staging",
-    "pipeline.checks.quality",
-    "pipeline.release.gate",
-    "pipeline.release.swap",
-    "pipeline.forensics.process",
-    "pipeline.stages",
-    "pipeline.validate",
-)
+# What the commands import: the libraries (numpy for the forensics, requests for fetch and download) and
+# every module of pipeline/ but the portal's (vl-convert: its builds are few) and the HTML front end's
+# (pandas: only `fetch` reads HTML).
+LIBRARIES = ("duckdb", "yaml", "numpy", "requests")
+SKIPPED = ("pipeline.site", "pipeline.__main__", "pipeline.extract.html")
 _SERVER: dict = {}
 
 
@@ -95,13 +88,26 @@ def _server() -> socket.socket:
         )
         theirs.close()
         _SERVER.update(socket=ours, process=process)
+        atexit.register(_stop)
     return _SERVER["socket"]
+
+
+def _stop() -> None:
+    """End the server with the test worker (its socket closed, it leaves), and wait for it."""
+    if "socket" in _SERVER:
+        _SERVER["socket"].close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            _SERVER["process"].wait(timeout=10)
 
 
 def _serve(connection: socket.socket) -> None:
     import importlib
+    import pkgutil
 
-    for name in PRELOAD:
+    import pipeline
+
+    modules = (m.name for m in pkgutil.walk_packages(pipeline.__path__, "pipeline.") if not m.name.startswith(SKIPPED))
+    for name in (*LIBRARIES, *modules):
         importlib.import_module(name)
     null = os.open(os.devnull, os.O_RDONLY)
     while True:
