@@ -18,7 +18,7 @@ from pipeline.stages import document_tables
 from tests import forkserver
 
 SOURCE = ROOT / "raw" / "2023_Kazakh_legislative_election.txt"
-LONGEST_FIRST = (  # measured (seconds per file, two workers), longest first
+LONGEST_FIRST = (  # measured (seconds per file), longest first
     "tests/test_site.py",
     "tests/test_hostile.py",
     "tests/test_hostile_download.py",
@@ -36,7 +36,7 @@ LONGEST_FIRST = (  # measured (seconds per file, two workers), longest first
 
 
 def pytest_collection_modifyitems(items):
-    """The longest tests first, so that the two workers finish together."""
+    """The longest tests first, so that the workers finish together."""
 
     def rank(item) -> int:
         return next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)), len(LONGEST_FIRST))
