@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -81,7 +82,7 @@ def make_root(folder: Path, text: str | None = None) -> Path:
 def run_cli(*args: str, root: Path | None = None, fresh: bool = False) -> subprocess.CompletedProcess:
     """`python -m pipeline [--root ROOT] ARGS`, its output captured: in a child of the test worker's fork
     server (tests/forkserver.py: a real process, without the 0.25 s of imports), or with `fresh` in a new
-    interpreter (a hash seed of its own: for the builds that others are compared with byte for byte)."""
+    interpreter (a hash seed of its own: for a build compared with another byte for byte)."""
     arguments = (["--root", str(root)] if root else []) + list(args)
     if fresh:
         command = [sys.executable, "-m", "pipeline", *arguments]
@@ -160,22 +161,33 @@ def next_release(root: Path, sha: str, version: str = "2026.11.26") -> None:
 @pytest.fixture()
 def staged_anew(tmp_path, monkeypatch) -> Path:
     """A build cache holding what the repository's holds but its staged releases, for this test's builds: a
-    publish stages its release anew (validation, database, exports: about a second, not the tenth of a
-    second of a release taken from the cache), for the tests that kill or race a publish midway."""
+    publish stages its release anew (validation, database, exports: more than half a second, not the tenth
+    of a second of a release taken from the cache), until it has staged one itself; for the tests that kill
+    or race a publish midway."""
+    target = without_staged_releases(tmp_path / "cache")
+    monkeypatch.setenv("PIPELINE_CACHE", str(target))
+    return target
+
+
+def without_staged_releases(target: Path) -> Path:
+    """A copy of the repository's build cache but its staged releases, in `target`. Entries are linked, not
+    copied (the cache never changes one in place); one that another test worker's build prunes meanwhile
+    is simply not there."""
     from pipeline.common import cache
 
-    def link(entry, copy):  # entries are never changed in place (a new one is renamed in): a link will do
-        try:
-            os.link(entry, copy)
-        except OSError:
-            shutil.copy2(entry, copy)
-
-    source, target = cache.folder(), tmp_path / "cache"
-    if source.is_dir():
-        skip = lambda folder, _: ["release"] if Path(folder) == source else []  # noqa: E731
-        shutil.copytree(source, target, ignore=skip, copy_function=link)
-    target.mkdir(mode=0o700, exist_ok=True)
-    monkeypatch.setenv("PIPELINE_CACHE", str(target))
+    source = cache.folder()
+    target.mkdir(mode=0o700)
+    kinds = [k for k in source.iterdir() if k.is_dir() and k.name != "release"] if source.is_dir() else []
+    for kind in kinds:
+        (target / kind.name).mkdir(mode=0o700)
+        for entry in kind.iterdir():
+            if entry.name.startswith("."):  # (an entry being written)
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                try:
+                    os.link(entry, target / kind.name / entry.name)
+                except OSError:  # (another file system)
+                    shutil.copy2(entry, target / kind.name / entry.name)
     return target
 
 

@@ -4,10 +4,13 @@ child for each run, which executes `pipeline/__main__.py` as `python -m pipeline
 with the environment, arguments and standard streams of the run. The child is a real process of its own:
 its exit code, its output, its files, its locks and a kill are the same as a fresh interpreter's.
 
-What a forked child shares with the other runs is the interpreter's start: the hash seed, and the modules
-imported before the fork (imported only, never called: no cached state). A test that compares two builds
-for byte-identical output runs one of them in a fresh interpreter (`run_cli(..., fresh=True)`), so that a
-result depending on the hash seed still shows.
+What a forked child shares with the other runs is the interpreter's start: the hash seed, what the
+environment sets for an interpreter's start only (a run that sets it otherwise runs in a new interpreter:
+STARTUP), the modules imported before the fork (imported only, never called: no cached state) and the
+digest of their code, which the build cache's keys hold (taken when they were imported, so that a file
+edited during a run cannot label the old code's results as the new code's). The test that compares two
+builds for byte-identical output stages one anew in a new interpreter (`run_cli(..., fresh=True)`), so
+that a result depending on the hash seed still shows.
 
 `run(args, cwd, timeout)` returns a subprocess.CompletedProcess, as subprocess.run(capture_output=True,
 text=True) does; it also runs another module (tests.crash), with another environment or a file size limit.
@@ -49,18 +52,21 @@ def run(
     subprocess.run(capture_output=True, text=True) has it. `max_file_bytes`: the child's files may grow
     to that size, then writes fail with EFBIG (as on a full disk; SIGXFSZ ignored)."""
     server = _server()
-    request = {"args": list(args), "cwd": str(cwd), "env": dict(os.environ if env is None else env)}
+    environment = dict(os.environ if env is None else env)
+    if any(environment.get(name) != _SERVER["startup"].get(name) for name in STARTUP):
+        return _fresh(args, cwd, timeout, environment, module, max_file_bytes)
+    request = {"args": list(args), "cwd": str(cwd), "env": environment}
     request = json.dumps(request | {"module": module, "max_file_bytes": max_file_bytes}).encode()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         try:
             socket.send_fds(server, [request], [out.fileno(), err.fileno()])
-            pid = int(server.recv(64))
+            pid = int(_answer(server))
         except OSError:  # the server is gone (a test killed it?): start another, once
             _SERVER.clear()
             return run(args, cwd, timeout, env=env, module=module, max_file_bytes=max_file_bytes)
         server.settimeout(timeout)
         try:
-            status = int(server.recv(64))
+            status = int(_answer(server))
         except TimeoutError:
             os.kill(pid, 9)
             server.settimeout(None)
@@ -77,6 +83,50 @@ def run(
     return subprocess.CompletedProcess(["python", "-m", module, *args], code, *outputs)
 
 
+# What an interpreter reads only when it starts: a run whose environment sets one of them otherwise than
+# the server's runs in a new interpreter.
+STARTUP = (
+    "PYTHONHASHSEED",
+    "PYTHONIOENCODING",
+    "PYTHONUTF8",
+    "PYTHONWARNINGS",
+    "PYTHONDEVMODE",
+    "PYTHONOPTIMIZE",
+    "PYTHONPATH",
+    "PYTHONSAFEPATH",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+)
+
+
+def _fresh(args, cwd, timeout, env, module, max_file_bytes) -> subprocess.CompletedProcess:
+    def limit():
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes,) * 2)
+
+    command = [sys.executable, "-m", module, *args]
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=limit if max_file_bytes is not None else None,
+    )
+
+
+def _answer(server: socket.socket) -> bytes:
+    data = server.recv(64)
+    if not data:
+        raise RuntimeError("the tests' fork server has ended: its traceback is above, in the test worker's output")
+    return data
+
+
 def _server() -> socket.socket:
     if "socket" not in _SERVER:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -87,8 +137,10 @@ def _server() -> socket.socket:
             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
         )
         theirs.close()
-        _SERVER.update(socket=ours, process=process)
-        atexit.register(_stop)
+        if not _SERVER.get("stopping"):
+            atexit.register(_stop)
+        _SERVER.update(socket=ours, process=process, stopping=True)
+        _SERVER["startup"] = {name: os.environ.get(name) for name in STARTUP}
     return _SERVER["socket"]
 
 
@@ -109,6 +161,9 @@ def _serve(connection: socket.socket) -> None:
     modules = (m.name for m in pkgutil.walk_packages(pipeline.__path__, "pipeline.") if not m.name.startswith(SKIPPED))
     for name in (*LIBRARIES, *modules):
         importlib.import_module(name)
+    from pipeline.common import cache
+
+    cache._code()  # the digest of the code imported here, not of the files as a later edit leaves them
     null = os.open(os.devnull, os.O_RDONLY)
     while True:
         try:
@@ -141,6 +196,8 @@ def _child(request: dict, stdin: int, stdout: int, stderr: int) -> None:
     try:
         for fd, target in ((stdin, 0), (stdout, 1), (stderr, 2)):
             os.dup2(fd, target)
+        for fd in (stdin, stdout, stderr):
+            os.close(fd)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])

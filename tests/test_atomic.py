@@ -5,6 +5,7 @@ The kills before the swap and at random moments run whole publishes. The kills a
 swap run the swap alone (`pipeline.release.swap_in`, the function publish calls once the release is
 staged) on a staged copy of a fresh build: the same code at the same points, without rebuilding."""
 
+import os
 import shutil
 import signal
 import subprocess
@@ -16,7 +17,7 @@ import pytest
 from pipeline import ROOT
 from pipeline.release.swap import RELEASE_ITEMS
 from tests import forkserver
-from tests.conftest import run_cli, tree_digest
+from tests.conftest import run_cli, tree_digest, without_staged_releases
 
 SNAPSHOT = "2023_Kazakh_legislative_election.txt"
 
@@ -97,8 +98,20 @@ def test_a_command_does_not_recover_a_swap_another_process_is_doing(root):
     assert (root / "build" / "swap-journal.json").exists()
 
 
-@pytest.mark.parametrize("delay", [0.5, 0.9, 1.3])
-def test_killed_at_a_random_moment_leaves_one_whole_release(root, fresh_build, delay, staged_anew):
+@pytest.fixture(scope="module")
+def publish_seconds(stale_release, tmp_path_factory) -> float:
+    """How long a publish of `root` takes here, staging its release anew (measured once)."""
+    folder = tmp_path_factory.mktemp("reference")
+    shutil.copytree(stale_release, folder / "root")
+    env = os.environ | {"PIPELINE_CACHE": str(without_staged_releases(folder / "cache"))}
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "pipeline", "--root", str(folder / "root"), "publish"], env=env, check=True)
+    return time.monotonic() - started
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.3, 0.55])
+def test_killed_at_a_random_moment_leaves_one_whole_release(root, fresh_build, fraction, staged_anew, publish_seconds):
+    """Killed at a fraction of the time a publish takes here: while it imports, stages, or swaps."""
     before, after = tree_digest(root), tree_digest(fresh_build)
     process = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "--root", str(root), "publish"],
@@ -106,7 +119,8 @@ def test_killed_at_a_random_moment_leaves_one_whole_release(root, fresh_build, d
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    time.sleep(delay)
+    time.sleep(fraction * publish_seconds)
+    assert process.poll() is None, f"the publish ended within {fraction * publish_seconds:.2f} s: the kill came late"
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=60)
     run_cli("verify-raw", root=root)  # recovers if the kill fell inside the swap

@@ -26,7 +26,8 @@ from tests.conftest import run_cli, tree_digest
 
 TRIALS = int(os.environ.get("KZ_CONCURRENCY_TRIALS", "2"))
 
-# Every publish here stages its release anew, as long as it takes to: the kills and races fall midway.
+# A publish here finds in its build cache everything but the staged release (until one stages it): the
+# first stages it anew, as long as that takes, and the others race it.
 pytestmark = pytest.mark.usefixtures("staged_anew")
 
 

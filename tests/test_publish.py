@@ -29,10 +29,11 @@ def test_committed_release_equals_a_fresh_build(fresh_build):
 
 
 def test_rebuilding_is_byte_identical(fresh_build, tmp_path, staged_anew):
+    """A release staged anew, in a new interpreter (a hash seed of its own), equals the fresh build."""
     from tests.conftest import make_root, run_cli
 
     root = make_root(tmp_path)
-    assert run_cli("publish", root=root).returncode == 0
+    assert run_cli("publish", root=root, fresh=True).returncode == 0
     assert tree_digest(root) == tree_digest(fresh_build)
 
 
@@ -244,7 +245,12 @@ def test_the_cache_keeps_the_entries_used_last(tmp_path, monkeypatch):
         cache.remember("release", f"r{number}", number)
         os.utime(cache.path("release", f"r{number}"), ns=(past + number * 10**9,) * 2)
     assert cache.recall("release", "r0") == 0  # read now: the most recent
+    for name, age in ((".tmp-killed", 7200), (".tmp-writing", 0)):  # a write cut short two hours ago, one going on
+        (tmp_path / "cache" / "release" / name).write_bytes(b"part")
+        os.utime(tmp_path / "cache" / "release" / name, ns=((time.time_ns() - age * 10**9),) * 2)
     cache.prune("release")
+    assert sorted(p.name for p in (tmp_path / "cache" / "release").glob(".*")) == [".tmp-writing"]
+    (tmp_path / "cache" / "release" / ".tmp-writing").unlink()
     names = sorted(p.name for p in (tmp_path / "cache" / "release").iterdir())
     assert names == sorted(["r0", *(f"r{n}" for n in range(3, kept + 2))])
     for number in range(cache.KEPT_OTHERWISE + 5):  # another kind: pruned at the first write only

@@ -20,6 +20,7 @@ import pickle
 import stat
 import sys
 import tempfile
+import time
 import unicodedata
 from pathlib import Path
 
@@ -153,7 +154,14 @@ def prune(kind: str, keep: int | None = None) -> None:
     """Remove all but the `keep` (by default KEPT) entries of a kind most recently written or read."""
     keep = keep if keep is not None else KEPT.get(kind, KEPT_OTHERWISE)
     with contextlib.suppress(OSError):
-        entries = sorted((p.stat().st_mtime_ns, p) for p in (folder() / kind).iterdir() if not p.name.startswith("."))
-        for _, entry in entries[:-keep]:
+        entries, abandoned = [], time.time() - 3600
+        for entry in (folder() / kind).iterdir():
+            facts = entry.stat()
+            if not entry.name.startswith("."):
+                entries.append((facts.st_mtime_ns, entry))
+            elif facts.st_mtime < abandoned:  # a write cut short an hour ago or more (a killed build)
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+        for _, entry in sorted(entries)[:-keep]:
             with contextlib.suppress(OSError):
                 entry.unlink()

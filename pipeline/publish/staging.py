@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -99,7 +100,11 @@ def restore_release(stage: Path, key: str) -> tuple[list[dict], dict[str, list[d
         for name, data in files.items():
             target = stage / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            with target.open("wb") as out:
+                out.write(data)
+                if target.suffix == ".duckdb":  # on disk, as DuckDB's checkpoint leaves a staged database
+                    out.flush()
+                    os.fsync(out.fileno())
     return quality, forensic_tables
 
 
