@@ -131,15 +131,7 @@ def polars_schema(resource):
         "date": pl.Date,
         "datetime": pl.Datetime("us"),
     }
-    columns = {
-        f.name: pa.Column(
-            dtypes[f.type],
-            checks=value_checks(pa.Check, f),
-            nullable=not (f.required or f.name in resource.primary_key),
-        )
-        for f in resource.fields
-    }
-    return pa.DataFrameSchema(columns, unique=unique_groups(resource), strict=True, name=resource.name)
+    return _schema(pa, dtypes, resource)
 
 
 def ibis_schema(resource):
@@ -156,6 +148,11 @@ def ibis_schema(resource):
         "date": dt.Date(),
         "datetime": dt.Timestamp(scale=6),
     }
+    return _schema(pa, dtypes, resource)
+
+
+def _schema(pa, dtypes: dict, resource):
+    """A DataFrameSchema of `resource` in the pandera backend `pa`, with the backend's types `dtypes`."""
     columns = {
         f.name: pa.Column(
             dtypes[f.type],

@@ -62,7 +62,7 @@ def run(
             socket.send_fds(server, [request], [out.fileno(), err.fileno()])
             pid = int(_answer(server))
         except OSError:  # the server is gone (a test killed it?): start another, once
-            _SERVER.clear()
+            _SERVER.pop("socket")
             return run(args, cwd, timeout, env=env, module=module, max_file_bytes=max_file_bytes)
         server.settimeout(timeout)
         try:
@@ -101,13 +101,6 @@ STARTUP = (
 
 
 def _fresh(args, cwd, timeout, env, module, max_file_bytes) -> subprocess.CompletedProcess:
-    def limit():
-        import resource
-        import signal
-
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes,) * 2)
-
     command = [sys.executable, "-m", module, *args]
     return subprocess.run(
         command,
@@ -116,8 +109,17 @@ def _fresh(args, cwd, timeout, env, module, max_file_bytes) -> subprocess.Comple
         capture_output=True,
         text=True,
         timeout=timeout,
-        preexec_fn=limit if max_file_bytes is not None else None,
+        preexec_fn=(lambda: _limit_file_size(max_file_bytes)) if max_file_bytes is not None else None,
     )
+
+
+def _limit_file_size(max_file_bytes: int) -> None:
+    """This process's files may grow to `max_file_bytes`, then writes fail with EFBIG (SIGXFSZ ignored)."""
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes,) * 2)
 
 
 def _answer(server: socket.socket) -> bytes:
@@ -137,9 +139,9 @@ def _server() -> socket.socket:
             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
         )
         theirs.close()
-        if not _SERVER.get("stopping"):
+        if not _SERVER.get("registered"):  # (once, whatever the number of servers started)
             atexit.register(_stop)
-        _SERVER.update(socket=ours, process=process, stopping=True)
+        _SERVER.update(socket=ours, process=process, registered=True)
         _SERVER["startup"] = {name: os.environ.get(name) for name in STARTUP}
     return _SERVER["socket"]
 
@@ -203,11 +205,7 @@ def _child(request: dict, stdin: int, stdout: int, stderr: int) -> None:
         os.environ.update(request["env"])
         time.tzset()
         if request["max_file_bytes"] is not None:
-            import resource
-            import signal
-
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-            resource.setrlimit(resource.RLIMIT_FSIZE, (request["max_file_bytes"],) * 2)
+            _limit_file_size(request["max_file_bytes"])
         sys.argv = ["-m", *request["args"]]
         runpy.run_module(request["module"], run_name="__main__", alter_sys=True)  # (pipeline's leaves by os._exit)
         code = 0
