@@ -1,6 +1,8 @@
 """Every cross-check fires on tampered data (coverage guards included); on the real snapshot each
 ends in the status the quality report gives it."""
 
+import re
+
 import pytest
 
 from pipeline import metadata
@@ -698,3 +700,32 @@ def test_reported_figures_agree_within_the_rounding_of_both(con):
     con.execute(reported("test_close", "national_ballots", "country_code=KZ", "turnout_pct", "54,26", 54.26, 2))
     found = {r["record_key"].split(",")[0] for r in new_findings(con, "reports_agree")}
     assert found == {"report_id=test_close"}
+
+
+def test_a_checks_findings_are_known_by_the_tables_it_reads():
+    """A check's findings are taken from the build before only while the tables it reads are unchanged: the
+    tables named in its query or in a view it names (the view's own tables); one table changed changes the
+    key of exactly the checks that read it; a query that may read more than tables (a table function, the
+    catalog, the clock) is run on every build."""
+    from dataclasses import replace
+
+    from pipeline.checks.run import Contents, _cache_name
+    from pipeline.common import cache
+
+    package = metadata.load()
+    prints = {r.name: f"rows of {r.name}" for r in package.resources}
+    views = {view.name: view.sql for view in package.views}
+    contents = Contents("schema", prints, views, cache.Memo())
+    checks = load_checks()
+    before = {check.id: _cache_name(check, contents) for check in checks}
+    assert all(before.values())
+    changed = Contents("schema", prints | {"party_list_results": "other rows"}, views, cache.Memo())
+    after = {check.id: _cache_name(check, changed) for check in checks}
+    reads = {check.id for check in checks if before[check.id] != after[check.id]}
+    named = re.compile(r"\bparty_list_results(_named|_wide)?\b")  # the table, or a view over it
+    assert reads == {c.id for c in checks if named.search(re.sub(r"--[^\n]*", "", c.sql))}
+    assert "seat_allocation_matches" not in reads and reads  # some checks read it, others do not
+    via_view = replace(checks[0], sql="SELECT * FROM party_list_results_named -- a view over party_list_results")
+    assert _cache_name(via_view, contents) != _cache_name(via_view, changed)
+    for impure in ("SELECT * FROM read_csv('x.csv')", "SELECT * FROM duckdb_tables()", "SELECT now()"):
+        assert _cache_name(replace(checks[0], sql=impure), contents) is None

@@ -15,7 +15,7 @@ import pytest
 from pipeline import ROOT, metadata
 from pipeline.publish.descriptor import DOC_RESOURCES
 from tests import forkserver
-from tests.conftest import committed_digest, database, tree_digest
+from tests.conftest import committed_digest, database, make_root, tree_digest
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -203,10 +203,10 @@ def test_the_quality_report_counts_agreement_per_family_of_reported_figures(fres
 
 
 def test_the_build_cache_changes_nothing_published(tmp_path):
-    """The build cache (pipeline/common/cache.py: parsed YAML, a snapshot's tables, the empty database,
-    tables that passed validation, the checks' findings, the forensics, the staged release) only saves
-    time: a cold cache, a warm one (the release taken from it whole) and a damaged one give the same
-    release, byte for byte, and the committed database."""
+    """The build cache (pipeline/common/cache.py: parsed YAML, the parsed snapshot, the schemas, the
+    independent reports, a snapshot's tables, the empty database, the forensics, the staged release with
+    its build's record) only saves time: a cold cache, a warm one (the release taken from it whole) and a
+    damaged one give the same release, byte for byte, and the committed database."""
     cache = tmp_path / "cache"
     committed = (ROOT / "processed" / "kz_election_2023.duckdb").read_bytes()
 
@@ -221,13 +221,75 @@ def test_the_build_cache_changes_nothing_published(tmp_path):
     cold = build("cold")
     assert (tmp_path / "cold" / "processed" / "kz_election_2023.duckdb").read_bytes() == committed
     entries = sorted(p for p in cache.rglob("*") if p.is_file())
-    kinds = {"yaml", "tables", "database", "forensics", "validate", "checks", "release"}
+    kinds = {"yaml", "document", "package", "reports", "tables", "database", "forensics", "release"}
     assert {p.parent.name for p in entries} == kinds
     assert build("warm") == cold
     for entry in entries:  # every entry damaged: each is made again
         entry.write_bytes(entry.read_bytes()[:40] + b"damaged")
     assert build("damaged") == cold
     assert all(entry.read_bytes()[40:47] != b"damaged" for entry in entries)
+
+
+def test_a_build_takes_what_did_not_change_from_the_build_before(tmp_path, monkeypatch):
+    """One erratum's evidence reworded (one table of 43 changes): the build that starts from the build
+    before (its record, kept in the build cache with its staged release: the tables that passed, the
+    checks' findings, each table's files) publishes byte for byte what a build without that record
+    publishes. And it did take what did not change from the record: a file planted there for an unchanged
+    table is published, a finding planted for every check is reported by a check that does not read the
+    errata."""
+    import copy
+
+    import pipeline.stages
+    from pipeline.common import cache
+    from pipeline.common.errors import PipelineError
+    from pipeline.publish.run import publish
+    from pipeline.publish.staging import LATEST
+
+    def build(name: str, folder: Path) -> Path:
+        monkeypatch.setenv("PIPELINE_CACHE", str(folder))
+        root = make_root(tmp_path / name)
+        publish(root)
+        return root
+
+    def copied(name: str, *, record: bool = True) -> Path:
+        folder = tmp_path / name
+        shutil.copytree(tmp_path / "before", folder, ignore=None if record else shutil.ignore_patterns(LATEST))
+        return folder
+
+    build("first", tmp_path / "before")
+    source_tables = pipeline.stages.source_tables
+
+    def reworded(snapshot):
+        tables = copy.deepcopy(source_tables(snapshot))
+        tables["errata"][0]["evidence"] += " Reviewed again."
+        return tables
+
+    monkeypatch.setattr(pipeline.stages, "source_tables", reworded)
+    anew = tree_digest(build("anew", copied("no-record", record=False)))
+    assert anew != tree_digest(tmp_path / "first")
+    assert tree_digest(build("after", copied("record"))) == anew
+
+    def plant(name: str, change) -> Path:
+        """A copy of the cache the first build left, its record changed."""
+        folder = copied(name)
+        monkeypatch.setenv("PIPELINE_CACHE", str(folder))
+        key = cache.recall("release", LATEST)
+        files, quality, forensic, record = cache.recall("release", key)
+        change(files, record)
+        cache.remember("release", key, (files, quality, forensic, record))
+        return folder
+
+    def planted_file(files, record):
+        files["processed/regions.csv"] += b"planted\n"
+
+    def planted_findings(files, record):
+        finding = dict.fromkeys(("table_name", "record_key", "column_name", "expected", "actual"), "x")
+        record["findings"] = {key: [finding | {"message": "planted"}] for key in record["findings"]}
+
+    root = build("planted", plant("with-a-file", planted_file))
+    assert (root / "processed" / "regions.csv").read_bytes().endswith(b"planted\n")
+    with pytest.raises(PipelineError, match="planted"):
+        build("planted-findings", plant("with-findings", planted_findings))
 
 
 def test_the_cache_keeps_the_entries_used_last(tmp_path, monkeypatch):
@@ -282,8 +344,8 @@ def test_a_damaged_or_unwritable_cache_is_no_cache(tmp_path, monkeypatch):
 
 
 def test_tables_that_passed_before_are_known_by_every_value(tables, tmp_path, monkeypatch):
-    """Validation and the checks' findings are taken from the build cache only for the very tables that
-    passed: one value changed anywhere, or a record's keys in another order, and the fingerprint says so."""
+    """A table is taken as validated from the build before only if its very rows passed: one value changed
+    anywhere changes its fingerprint (and no other table's), a record's keys in another order do not."""
     import copy
 
     from pipeline.common import cache
@@ -293,16 +355,20 @@ def test_tables_that_passed_before_are_known_by_every_value(tables, tmp_path, mo
 
     monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache"))
     every = tables | recorded_tables(ROOT)
-    validate(every, fingerprint=cache.fingerprint(every)).close()  # passes, and is remembered
-    assert [p.parent.name for p in (tmp_path / "cache").rglob("*") if p.is_file()] == ["validate"]
+    prints, passed = cache.fingerprints(every), cache.Memo()
+    validate(every, prints=prints, passed=passed).close()  # passes: every table recorded
+    assert len(passed.now) == len(every) == 37  # the 43 tables but those the forensics and checks make
     reordered = copy.deepcopy(every)
     reordered["regions"][0] = dict(reversed(list(reordered["regions"][0].items())))
-    assert cache.fingerprint(reordered) == cache.fingerprint(every)
+    assert cache.fingerprints(reordered) == prints
     broken = copy.deepcopy(every)
     broken["party_list_results"][0]["votes"] = -1
-    assert cache.fingerprint(broken) != cache.fingerprint(every)
+    changed = cache.fingerprints(broken)
+    assert [name for name in every if changed[name] != prints[name]] == ["party_list_results"]
+    again = cache.Memo(passed.now)
     with pytest.raises(PipelineError, match="party_list_results"):
-        validate(broken, fingerprint=cache.fingerprint(broken))
+        validate(broken, prints=changed, passed=again)
+    assert len(again.now) == 36  # every other table was taken as it passed before
 
 
 @pytest.mark.parametrize(

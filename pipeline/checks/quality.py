@@ -160,15 +160,15 @@ def check_gaps(gaps: list[dict], path: Path = GAPS_FILE) -> None:
 
 
 def gate(
-    con, applied_errata: list[dict], checks: list[Check] | None = None, *, workers: int = 1, database: str | None = None
+    con, applied_errata: list[dict], checks: list[Check] | None = None, *, workers: int = 1, contents=None
 ) -> list[dict]:
     """The release's quality gate on a database holding the tables: every cross-check run, each finding
     corrected (an applied erratum that resolves it) or acknowledged; returns the quality_checks rows and
-    raises on an unexplained finding or a stale acknowledgement. Used by publish and by check (`database`:
-    see run_checks)."""
+    raises on an unexplained finding or a stale acknowledgement. Used by publish and by check (`contents`:
+    what the database holds, see run_checks)."""
 
     checks = checks if checks is not None else load_checks()
-    findings = run_checks(con, checks, workers=workers, database=database)
+    findings = run_checks(con, checks, workers=workers, contents=contents)
     return assess(checks, findings, applied_errata, errata_resolves(), load_acknowledgements())
 
 

@@ -89,29 +89,64 @@ class Finding:
     row: dict
 
 
-def run_checks(
-    con, checks: list[Check] | None = None, *, workers: int = 1, database: str | None = None
-) -> list[Finding]:
-    """Run every check on an open DuckDB connection holding the tables; return the failing rows, in the
-    order of the checks. With `workers` > 1 the checks are spread over that many cursors in threads (for
-    committed data only: a cursor does not see the caller's open transaction). With `database` (a key
-    naming exactly what the database holds: its tables and schemas), the findings of the same checks on
-    the same database with the same DuckDB are taken from the build cache when it has them."""
-    checks = checks if checks is not None else load_checks()
-    name = None
-    if database is not None:
-        import duckdb
+@dataclass(frozen=True)
+class Contents:
+    """What a database holds: the key of its schemas (tables, types, views), each table's
+    cache.fingerprint by name (every table of the database, the empty ones too), and the SQL of each view;
+    with the checks' findings in the build before, by key (`findings`, which records this build's too)."""
 
-        queries = [f"{c.id}\n{c.tolerance!r}\n{c.sql}" for c in checks]
-        name = cache.key("findings", database, duckdb.__version__, *queries) + ".pickle"
-        rows = cache.recall("checks", name)
+    schema: str
+    tables: dict[str, str]
+    views: dict[str, str]
+    findings: cache.Memo
+
+
+def run_checks(con, checks: list[Check] | None = None, *, workers: int = 1, contents: Contents | None = None):
+    """Run every check on an open DuckDB connection holding the tables; return the failing rows (a list of
+    Finding), in the order of the checks. With `workers` > 1 the checks are spread over that many cursors in
+    threads (for committed data only: a cursor does not see the caller's open transaction). With
+    `contents` (what the database holds), a check's findings are taken from the build before when the same
+    query ran there on the same rows of the tables it reads, with the same schemas and DuckDB: a change to
+    one table runs again only the checks that read it."""
+    checks = checks if checks is not None else load_checks()
+    names = {check.id: _cache_name(check, contents) for check in checks} if contents is not None else {}
+    known = {}
+    for check in checks:
+        rows = contents.findings.get(names[check.id]) if names.get(check.id) else cache.MISSING
         if rows is not cache.MISSING:
-            by_id = {check.id: check for check in checks}
-            return [Finding(by_id[check_id], row) for check_id, row in rows]
-    findings = _run_all(con, checks, workers)
-    if name is not None:
-        cache.remember("checks", name, [(finding.check.id, finding.row) for finding in findings])
-    return findings
+            known[check.id] = [Finding(check, row) for row in rows]
+    ran = _run_all(con, [check for check in checks if check.id not in known], workers)
+    for check in checks:
+        if check.id not in known:
+            known[check.id] = [finding for finding in ran if finding.check is check]
+            if names.get(check.id):
+                contents.findings.put(names[check.id], [finding.row for finding in known[check.id]])
+    return [finding for check in checks for finding in known[check.id]]
+
+
+_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+_COMMENT = re.compile(r"--[^\n]*")
+# Names in a query that read more than the tables (a table function, the catalog, the clock, chance): a
+# check naming one is run on every build.
+_IMPURE = {"information_schema", "now", "random", "uuid", "gen_random_uuid", "glob", "getenv", "setseed", "query"}
+_IMPURE_PREFIXES = ("read_", "duckdb_", "pragma_", "current_", "sqlite_", "pg_")
+
+
+def _cache_name(check: Check, contents: Contents) -> str | None:
+    """The key of a check's findings in a build's record: the query, its tolerance, the database's schemas and
+    the fingerprints of the tables the query reads (named in it, or in a view it names); None for a query
+    that may read more than tables."""
+    reads, seen, pending = set(), set(), {check.sql}
+    while pending:
+        names = set(_NAME.findall(_COMMENT.sub("", pending.pop()).lower()))
+        if names & _IMPURE or any(name.startswith(_IMPURE_PREFIXES) for name in names):
+            return None
+        reads |= names & contents.tables.keys()
+        for view in (names & contents.views.keys()) - seen:
+            seen.add(view)
+            pending.add(contents.views[view])
+    tables = [f"{name}\0{contents.tables[name]}" for name in sorted(reads)]
+    return cache.key("finding", contents.schema, check.id, repr(check.tolerance), check.sql, *tables)
 
 
 def _run_all(con, checks: list[Check], workers: int) -> list[Finding]:

@@ -61,11 +61,49 @@ def fingerprint(value) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def files(*folders: str) -> list[bytes]:
-    """Every file of these folders of the repository (schemas/, sources/, errata/), each with its path:
-    part of a key, for the reviewed files a stage reads."""
-    found = sorted(p for folder in folders for p in (ROOT / folder).rglob("*") if p.is_file())
-    return [str(p.relative_to(ROOT)).encode("utf-8") + b"\0" + p.read_bytes() for p in found]
+def fingerprints(tables: dict[str, list]) -> dict[str, str]:
+    """Each table's fingerprint, by name: a step that reads a few tables keys its work on theirs alone, so
+    that a change to one table redoes only the work that reads it (the whole set: fingerprint(fingerprints))."""
+    return {name: fingerprint(rows) for name, rows in tables.items()}
+
+
+def files(*folders: str | Path) -> list[bytes]:
+    """Every file of these folders (of the repository: schemas/, sources/, errata/; or any folder), each
+    with its path in the folder: part of a key, for the reviewed files a step reads. Read once per process
+    while the files' sizes and times are those read (a build asks for the schemas several times)."""
+    found = []
+    for folder in folders:
+        base = ROOT / folder
+        paths = sorted(p for p in base.rglob("*") if p.is_file())
+        stamp = tuple((str(p), *_stamp(p)) for p in paths)
+        if _FILES.get(base, (None,))[0] != stamp:
+            _FILES[base] = (stamp, [_name(p).encode("utf-8") + b"\0" + p.read_bytes() for p in paths])
+        found += _FILES[base][1]
+    return found
+
+
+_FILES: dict[Path, tuple] = {}
+
+
+def _name(path: Path) -> str:
+    """A file's name in a key: its path in the repository (the same in every clone), or where it is."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    facts = path.stat()
+    return facts.st_mtime_ns, facts.st_size
+
+
+def computed(kind: str, parts: list, make):
+    """What make() returns, taken from the build cache when it was made before from the same parts (and
+    code); stored there when not. Nothing is stored when make raises."""
+    name = key(kind, *parts) + ".pickle"
+    value = recall(kind, name)
+    if value is MISSING:
+        value = make()
+        remember(kind, name, value)
+    return value
 
 
 def path(kind: str, name: str) -> Path:
@@ -127,6 +165,27 @@ def put(kind: str, name: str, data: bytes) -> None:
 MISSING = object()  # what recall returns when the cache has no such entry
 
 
+class Memo:
+    """What the build before found, by key (from its record, which the build cache keeps with its staged
+    release), and what this build finds, by key (its record, for the next build): a step asks for each
+    of its keys, and this build's record holds every key it used, found before or made now. One file for
+    a build's record rather than one per table or check: small files cost more to write than to compute."""
+
+    def __init__(self, earlier: dict | None = None):
+        self.earlier, self.now = dict(earlier or {}), {}
+
+    def get(self, key: str):
+        """What the build before found under `key` (then in this build's record too), or MISSING."""
+        value = self.earlier.get(key, MISSING)
+        if value is not MISSING:
+            self.now[key] = value
+        return value
+
+    def put(self, key: str, value) -> None:
+        """What this build found under `key`."""
+        self.now[key] = value
+
+
 def recall(kind: str, name: str):
     """The object stored under `name` by remember, or MISSING (absent, damaged, unreadable)."""
     stored = get(kind, name)
@@ -143,8 +202,8 @@ def remember(kind: str, name: str, value) -> None:
     put(kind, name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-# The entries kept of each kind, the most recently written or read (a build reads about 90 YAML files
-# and one entry of every other kind; a staged release is about 4 MB).
+# The entries kept of each kind, the most recently written or read (a build reads about 90 YAML files and
+# one entry of every other kind; a staged release is about 4 MB).
 KEPT = {"yaml": 256, "release": 8}
 KEPT_OTHERWISE = 32
 _PRUNED: set[str] = set()  # the kinds pruned by this process (once each: at its first write of the kind)

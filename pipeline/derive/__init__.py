@@ -200,7 +200,11 @@ def snapshot_tables(snapshot, *, earlier: bool = False) -> dict[str, list[dict]]
     name = cache.key("tables", data, snapshot.path.name, snapshot.format, str(earlier), *reviewed) + ".pickle"
     tables = cache.recall("tables", name)
     if tables is cache.MISSING:
-        document = extract.parse_bytes(data, snapshot.path.name, snapshot.format)
+        document = cache.computed(  # the snapshot parsed before (an erratum or a report changed)
+            "document",
+            [data, snapshot.path.name, snapshot.format],
+            lambda: extract.parse_bytes(data, snapshot.path.name, snapshot.format),
+        )
         tables = derive(extract.extract_document(document, earlier=earlier))
         cache.remember("tables", name, tables)
     return tables

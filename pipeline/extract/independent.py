@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from pipeline import ROOT, metadata
+from pipeline.common import cache
 from pipeline.common.errors import PipelineError
 from pipeline.common.yamlfile import read_yaml
 
@@ -40,12 +41,15 @@ _CACHE: dict = {}
 
 def read_reports(package: metadata.Package, folder: Path = SOURCES) -> dict[str, list[dict]]:
     """The tables `publishers` and `independent_reports` from `folder` (read once per process and
-    content: the mutation suite extracts many variants of the article, never of the reports)."""
+    content: the mutation suite extracts many variants of the article, never of the reports; and taken
+    from the build cache when the same files were read before against the same schemas by the same code)."""
     files = [folder / "publishers.yaml", *sorted((folder / "reports").glob("*.yaml"))]
     stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files if p.exists())
     if stamp not in _CACHE:
         _CACHE.clear()
-        _CACHE[stamp] = _read(package, files[0], files[1:])
+        contents = [str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes() for p in files if p.exists()]
+        parts = [*contents, *cache.files(metadata.model.SCHEMAS)]  # the reports, and the schemas they are read against
+        _CACHE[stamp] = cache.computed("reports", parts, lambda: _read(package, files[0], files[1:]))
     publishers, figures = _CACHE[stamp]
     return {"publishers": [dict(r) for r in publishers], "independent_reports": [dict(r) for r in figures]}
 

@@ -22,6 +22,15 @@ from pipeline import ROOT
 from pipeline.common.yamlfile import read_yaml
 
 PARAMETERS = ROOT / "forensics" / "parameters.yaml"
+# The validated tables the forensics read: they are given these alone, and their result is known by these.
+INPUTS = (
+    "region_ballots",
+    "party_list_results",
+    "national_party_list_results",
+    "national_ballots",
+    "exit_polls",
+    "opinion_polls",
+)
 TABLES = ("forensic_tests", "forensic_region_shares", "forensic_region_summary", "poll_errors", "forensic_calibration")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pipeline.common import cache
 from pipeline.common.errors import PipelineError
-from pipeline.forensics import parameters, run
+from pipeline.forensics import INPUTS, parameters, run
 
 
 class Pending:
@@ -26,10 +26,12 @@ class Pending:
         self._params = params or parameters()
         self._value, self._pid, self._received, self._key, self._results = None, None, False, "", None
 
-    def send(self, tables: dict[str, list[dict]], fingerprint: str | None = None) -> None:
-        """Start the forensics of `tables` (or take them from the build cache; `fingerprint`: the tables'
-        cache.fingerprint, if the caller has it)."""
-        self._key = cache_key(fingerprint or cache.fingerprint(tables), self._params)
+    def send(self, tables: dict[str, list[dict]], prints: dict[str, str] | None = None) -> None:
+        """Start the forensics of `tables` (or take them from the build cache; `prints`: the tables'
+        cache.fingerprints, if the caller has them). The forensics are given the tables they read
+        (forensics.INPUTS) and no other, and are known by those alone."""
+        tables = {name: tables[name] for name in INPUTS}
+        self._key = cache_key(prints or cache.fingerprints(tables), self._params)
         stored = cache.recall("forensics", self._key)
         if stored is not cache.MISSING:
             self._value = stored
@@ -86,15 +88,17 @@ class Pending:
         self._pid = None
 
 
-def cache_key(tables: str, params: dict) -> str:
-    """The build cache's name for the forensics of these tables: the tables, the parameters and numpy's
-    version file (its generator and algorithms decide the draws); the code is in every key."""
+def cache_key(prints: dict[str, str], params: dict) -> str:
+    """The build cache's name for the forensics of these tables (their cache.fingerprints; only those of the
+    tables the forensics read count), the parameters and numpy's version file (its generator and
+    algorithms decide the draws); the code is in every key."""
     import importlib.util
 
     spec = importlib.util.find_spec("numpy")
     version = Path(spec.origin).parent / "version.py" if spec and spec.origin else None
     numpy = version.read_bytes() if version and version.is_file() else b"no numpy"
-    return cache.key("forensics", tables, cache.fingerprint(params), numpy) + ".pickle"
+    read = cache.fingerprint({name: prints[name] for name in INPUTS})
+    return cache.key("forensics", read, cache.fingerprint(params), numpy) + ".pickle"
 
 
 def _child(tables: dict[str, list[dict]], results_write: int, params: dict) -> None:

@@ -224,7 +224,14 @@ def load_stations(schemas: Path = SCHEMAS) -> Package:
 
 @lru_cache(maxsize=1)
 def load(schemas: Path = SCHEMAS) -> Package:
-    """The package as schemas/ defines it, checked: fields, resources, views and extraction specs."""
+    """The package as schemas/ defines it, checked: fields, resources, views and extraction specs (taken
+    from the build cache when these very files were read before by the same code)."""
+    from pipeline.common import cache
+
+    return cache.computed("package", cache.files(schemas), lambda: _load(schemas))
+
+
+def _load(schemas: Path) -> Package:
     resources = {p.stem: read_yaml(p) for p in sorted((schemas / "resources").glob("*.yaml"))}
     package = build_package(read_yaml(schemas / "package.yaml"), read_yaml(schemas / "fields.yaml"), resources)
     specs = load_specs(schemas / "extract")

@@ -160,33 +160,63 @@ def create_views(con, package: metadata.Package) -> None:
     )
 
 
-def export_csv(con, resource: metadata.Resource, folder: Path) -> str:
-    """Write one table as CSV, rows in key order (byte-identical on every run); returns the query."""
-    query = f"SELECT * FROM {resource.name} ORDER BY {', '.join(resource.primary_key)}"
-    con.execute(
+def export_query(resource: metadata.Resource) -> str:
+    """A table's rows in key order, as its files hold them."""
+    return f"SELECT * FROM {resource.name} ORDER BY {', '.join(resource.primary_key)}"
+
+
+def _copies(resource: metadata.Resource, folder: Path) -> list[str]:
+    """The statements that write a table's CSV and Parquet files into `folder`."""
+    query = export_query(resource)
+    kv = {"table": resource.name, "description": resource.description}
+    kv |= {f"column:{f.name}": metadata.column_comment(f) for f in resource.fields}
+    kv_sql = ", ".join(f"{metadata.sql_string(k)}: {metadata.sql_string(v)}" for k, v in kv.items())
+    return [
         f"COPY ({query}) TO {metadata.sql_string(folder / f'{resource.name}.csv')} "
-        f"(FORMAT csv, HEADER true, DELIMITER ',', TIMESTAMPFORMAT '{DATETIME_FORMAT}', DATEFORMAT '%Y-%m-%d')"
-    )
-    return query
+        f"(FORMAT csv, HEADER true, DELIMITER ',', TIMESTAMPFORMAT '{DATETIME_FORMAT}', DATEFORMAT '%Y-%m-%d')",
+        f"COPY ({query}) TO {metadata.sql_string(folder / f'{resource.name}.parquet')} "
+        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000, KV_METADATA {{{kv_sql}}})",
+    ]
+
+
+def export_key(resource: metadata.Resource, known: str) -> str:
+    """A table's files' key in a build's record: `known` (a key naming the database's schemas and the
+    table's rows) and the statements that write them."""
+    return cache.key("export", known, *_copies(resource, Path("/")))
+
+
+def restore_exports(
+    resources: list[metadata.Resource], folder: Path, keys: dict[str, str], exports: cache.Memo, files: dict
+) -> list[metadata.Resource]:
+    """Write into `folder` the files of the tables the build before exported from the same rows by the same
+    statements (`keys`: each table's export_key; `exports`: the build before's files of each key, by name
+    in `files`, its staged release); returns the tables still to export, whose files the caller records."""
+    anew = []
+    for resource in resources:
+        names = exports.get(keys[resource.name])
+        if names is cache.MISSING or not all(name in files for name in names):
+            anew.append(resource)
+            continue
+        for name in names:
+            (folder / Path(name).name).write_bytes(files[name])
+    return anew
 
 
 def export_table(con, resource: metadata.Resource, folder: Path) -> None:
     """Write one table as CSV and Parquet, rows in key order (byte-identical on every run)."""
-    query = export_csv(con, resource, folder)
-    parquet_path = folder / f"{resource.name}.parquet"
-    kv = {"table": resource.name, "description": resource.description}
-    kv |= {f"column:{f.name}": metadata.column_comment(f) for f in resource.fields}
-    kv_sql = ", ".join(f"{metadata.sql_string(k)}: {metadata.sql_string(v)}" for k, v in kv.items())
-    con.execute(
-        f"COPY ({query}) TO {metadata.sql_string(parquet_path)} "
-        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000, KV_METADATA {{{kv_sql}}})"
-    )
+    for statement in _copies(resource, folder):
+        con.execute(statement)
 
 
 def export_tables(con, resources: list[metadata.Resource], folder: Path) -> None:
-    """Export these tables and return their example values."""
+    """Export these tables."""
     for resource in resources:
         export_table(con, resource, folder)
+
+
+def exported_files(resource: metadata.Resource, folder: str) -> list[str]:
+    """The names of a table's files in the release (`folder`: where they are, as the release names it)."""
+    return [f"{folder}/{resource.name}.csv", f"{folder}/{resource.name}.parquet"]
 
 
 def parquet_views(package: metadata.Package) -> str:

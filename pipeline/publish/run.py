@@ -39,7 +39,7 @@ def publish(root: Path, *, accept_by: str | None = None, wait: float = LOCK_WAIT
             print("Recovered: a publish was interrupted; the previous release is back in place.", file=sys.stderr)
         from pipeline.forensics.process import Pending
         from pipeline.publish.root_docs import read_root_documents, root_documents, write_documents
-        from pipeline.publish.staging import keep_release, release_key, restore_release, stage_release
+        from pipeline.publish.staging import Earlier, keep_release, release_key, restore_release, stage_release
         from pipeline.raw.snapshot import current_snapshot
         from pipeline.release import changes, gate
         from pipeline.stages import source_tables
@@ -58,19 +58,22 @@ def publish(root: Path, *, accept_by: str | None = None, wait: float = LOCK_WAIT
                 )
             tables = verdict.published_tables
             with timing.stage("fingerprint, staged before?"):
-                fingerprint = cache.fingerprint(tables)  # what the build cache knows these tables by
-                key = release_key(fingerprint, snapshot.entry)
+                prints = cache.fingerprints(tables)  # what the build cache knows each table by
+                key = release_key(prints, snapshot.entry)
                 restored = restore_release(stage, key)  # the same inputs and code staged before: their files
             if restored:
                 quality, forensic = restored
             else:
-                pending.send(tables, fingerprint)
+                pending.send(tables, prints)
+                with timing.stage("the build before"):
+                    earlier = Earlier.load()  # what did not change since the build before is taken from it
                 with timing.stage("validate"):
-                    validated = validate(tables, fingerprint=fingerprint)
+                    validated = validate(tables, prints=prints, passed=earlier.passed)
                 quality, forensic = stage_release(
-                    validated, stage, snapshot.entry, pending=pending, fingerprint=fingerprint
+                    validated, stage, snapshot.entry, pending=pending, prints=prints, earlier=earlier
                 )
-                keep_release(stage, key, quality, forensic)
+                with timing.stage("keep the staged release"):
+                    keep_release(stage, key, quality, forensic, earlier)
         finally:
             pending.close()
         try:

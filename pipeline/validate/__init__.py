@@ -51,16 +51,18 @@ def validate(
     package: metadata.Package | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
     memo: dict | None = None,
-    fingerprint: str | None = None,
+    prints: dict[str, str] | None = None,
+    passed: cache.Memo | None = None,
 ) -> Validated:
     """Every table of the package from the source, validated and typed in DuckDB (in `con`, an in-memory
     connection, else a new one); a PipelineError names the first table, row and column that is wrong.
     The Python checks run first, in table order; the loading and the constraint queries then run in
     threads on cursors, and the first broken table in order is reported. With `memo` (a dict the caller
     keeps with `con`), a table whose records passed in `con` before is neither loaded nor checked again:
-    for callers that validate many variants of the same tables (the mutation suite). With `fingerprint`
-    (the tables' cache.fingerprint), tables that passed every check before with the same schemas, code and
-    DuckDB (the build cache) are typed and loaded without checking them again."""
+    for callers that validate many variants of the same tables (the mutation suite). With `prints` (the
+    tables' cache.fingerprints) and `passed` (the tables that passed in the build before, by key), a table
+    whose very rows passed every check before with the same schemas, code and DuckDB is typed and loaded
+    without checking it again; `passed` then records every table that passed."""
     package = package or metadata.load()
     expected = [r.name for r in package.from_source]
     unknown = sorted(set(tables) - set(expected))
@@ -78,16 +80,13 @@ def validate(
         fresh = [resource for resource in fresh if memo.get(resource.name) != contents[resource.name]]
         for resource in fresh:
             memo.pop(resource.name, None)  # its table is about to change
-    passed = None
-    if fingerprint is not None:
-        checks = [count_sql(r, Validated.relation(r.name)) for r in fresh]
-        passed = cache.key("validate", fingerprint, duckdb.__version__, *checks, *cache.files("schemas"))
-    known = passed is not None and cache.get("validate", passed) == b"passed"
-    columns = {resource.name: typed_columns(resource, tables[resource.name], check=not known) for resource in fresh}
+    keys = _passed_keys(fresh, prints) if prints is not None and passed is not None else {}
+    known = {name for name, key in keys.items() if passed.get(key) is True}
+    columns = {r.name: typed_columns(r, tables[r.name], check=r.name not in known) for r in fresh}
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
     parts = [fresh[n::WORKERS] for n in range(WORKERS)]
     counted = in_threads(
-        con, [lambda cursor, part=part: _load_and_count(cursor, part, columns, count=not known) for part in parts]
+        con, [lambda cursor, part=part: _load_and_count(cursor, part, columns, skip=known) for part in parts]
     )
     bad = {name: count for counts in counted for name, count in counts.items()}
     for resource in fresh:
@@ -95,9 +94,19 @@ def validate(
             raise _schema_error(resource, _violations(con, resource, Validated.relation(resource.name)))
     if memo is not None:
         memo.update((resource.name, contents[resource.name]) for resource in fresh)
-    if passed is not None and not known:
-        cache.put("validate", passed, b"passed")
+    for key in keys.values():
+        passed.put(key, True)
     return Validated({name: tables[name] for name in expected}, con)
+
+
+def _passed_keys(resources: list[metadata.Resource], prints: dict[str, str]) -> dict[str, str]:
+    """Each table's key in a build's record of the tables that passed: its rows (fingerprint), its
+    constraint query, every schema file, DuckDB's version (and, as in every key, the code)."""
+    schemas = cache.key(duckdb.__version__, *cache.files("schemas"))
+    return {
+        r.name: cache.key("validate", prints[r.name], count_sql(r, Validated.relation(r.name)), schemas)
+        for r in resources
+    }
 
 
 def validate_table(con: duckdb.DuckDBPyConnection, resource: metadata.Resource, records: list[dict]) -> str:
@@ -144,28 +153,37 @@ def typed_columns(resource: metadata.Resource, records: list[dict], *, check: bo
 
 
 def _load_and_count(
-    con, resources: list, columns: dict[str, dict], relation=Validated.relation, *, count: bool = True
+    con, resources: list, columns: dict[str, dict], relation=Validated.relation, *, skip: set[str] = frozenset()
 ) -> dict[str, int]:
     """Each table into DuckDB, a typed list per column (ten times faster than SQL literals or row
-    binding), then how many rows of each break a constraint or repeat a key, in one query."""
+    binding), then how many rows of each break a constraint or repeat a key, in one query (but those of
+    the tables in `skip`, which passed before: 0)."""
     for resource in resources:
-        selects = [
-            f"unnest($c{number}::{metadata.DUCKDB_TYPES[f.type]}[]) AS {f.name}"
-            for number, f in enumerate(resource.fields)
-        ]
-        values = {f"c{number}": columns[resource.name][f.name] for number, f in enumerate(resource.fields)}
+        query, values = _typed_select(resource, columns[resource.name])
         kind = "TEMP TABLE" if relation(resource.name).startswith("temp.") else "TABLE"
-        con.execute(f"CREATE OR REPLACE {kind} {relation(resource.name)} AS SELECT {', '.join(selects)}", values)
-    if not resources or not count:
-        return dict.fromkeys((r.name for r in resources), 0)
+        con.execute(f"CREATE OR REPLACE {kind} {relation(resource.name)} AS {query}", values)
+    counted = [r for r in resources if r.name not in skip]
+    found = dict.fromkeys((r.name for r in resources), 0)
+    if not counted:
+        return found
     con.execute("PRAGMA disable_optimizer")  # small tables: the optimizer costs more than it saves
     try:
         (counts,) = con.execute(
-            "SELECT " + ", ".join(f"{count_sql(r, relation(r.name))} AS {r.name}" for r in resources)
+            "SELECT " + ", ".join(f"{count_sql(r, relation(r.name))} AS {r.name}" for r in counted)
         ).fetchall()
     finally:
         con.execute("PRAGMA enable_optimizer")
-    return dict(zip((r.name for r in resources), counts, strict=True))
+    return found | dict(zip((r.name for r in counted), counts, strict=True))
+
+
+def _typed_select(resource: metadata.Resource, columns: dict[str, list]) -> tuple[str, dict]:
+    """A query giving a table's rows from its typed columns (a list per column, passed as parameters: ten
+    times faster than SQL literals or row binding), and its parameters."""
+    selects = [
+        f"unnest($c{number}::{metadata.DUCKDB_TYPES[f.type]}[]) AS {f.name}" for number, f in enumerate(resource.fields)
+    ]
+    values = {f"c{number}": columns[f.name] for number, f in enumerate(resource.fields)}
+    return f"SELECT {', '.join(selects)}", values
 
 
 def _string(value):
