@@ -34,7 +34,7 @@ GOAL = 1.3
 
 def timed(command: list[str], cwd: Path = ROOT, env: dict | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, env=env)
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     return time.perf_counter() - started
 
 

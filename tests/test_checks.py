@@ -1,8 +1,6 @@
 """Every cross-check fires on tampered data (coverage guards included); on the real snapshot each
 ends in the status the quality report gives it."""
 
-import re
-
 import pytest
 
 from pipeline import metadata
@@ -702,14 +700,16 @@ def test_reported_figures_agree_within_the_rounding_of_both(con):
     assert found == {"report_id=test_close"}
 
 
-def test_a_checks_findings_are_known_by_the_tables_it_reads():
-    """A check's findings are taken from the build before only while the tables it reads are unchanged: the
-    tables named in its query or in a view it names (the view's own tables); one table changed changes the
-    key of exactly the checks that read it; a query that may read more than tables (a table function, the
-    catalog, the clock) is run on every build."""
+def test_a_checks_findings_are_known_by_the_tables_it_reads(con):
+    """A check's findings are taken from the build before only while the tables it reads are unchanged. The
+    tables its key holds (named in its query, or in a view it names) include every table DuckDB's plan
+    scans for it; one table changed changes the key of exactly the checks that read it; a query that may
+    read more than tables (a file, a table function, the catalog, the clock, chance, a variable other than
+    its tolerance) is run on every build, whatever its comments and strings say."""
+    import json
     from dataclasses import replace
 
-    from pipeline.checks.run import Contents, _cache_name
+    from pipeline.checks.run import Contents, _cache_name, reads
     from pipeline.common import cache
 
     package = metadata.load()
@@ -717,15 +717,37 @@ def test_a_checks_findings_are_known_by_the_tables_it_reads():
     views = {view.name: view.sql for view in package.views}
     contents = Contents("schema", prints, views, cache.Memo())
     checks = load_checks()
-    before = {check.id: _cache_name(check, contents) for check in checks}
-    assert all(before.values())
+    con.execute("SET VARIABLE tolerance = 0.5")
+
+    def scanned(node) -> set[str]:  # the tables a plan scans (views expanded by DuckDB)
+        if isinstance(node, list):
+            return set().union(*map(scanned, node)) if node else set()
+        if not isinstance(node, dict):
+            return set()
+        table = node.get("extra_info", {}).get("Table") if isinstance(node.get("extra_info"), dict) else None
+        return ({table.rsplit(".", 1)[-1]} if table else set()) | scanned(node.get("children", []))
+
+    for check in checks:
+        (_, plan), *_ = con.execute("EXPLAIN (FORMAT json) " + check.sql).fetchall()
+        tables = scanned(json.loads(plan))
+        assert tables and tables <= reads(check.sql, contents), check.id
+
     changed = Contents("schema", prints | {"party_list_results": "other rows"}, views, cache.Memo())
-    after = {check.id: _cache_name(check, changed) for check in checks}
-    reads = {check.id for check in checks if before[check.id] != after[check.id]}
-    named = re.compile(r"\bparty_list_results(_named|_wide)?\b")  # the table, or a view over it
-    assert reads == {c.id for c in checks if named.search(re.sub(r"--[^\n]*", "", c.sql))}
-    assert "seat_allocation_matches" not in reads and reads  # some checks read it, others do not
-    via_view = replace(checks[0], sql="SELECT * FROM party_list_results_named -- a view over party_list_results")
-    assert _cache_name(via_view, contents) != _cache_name(via_view, changed)
-    for impure in ("SELECT * FROM read_csv('x.csv')", "SELECT * FROM duckdb_tables()", "SELECT now()"):
-        assert _cache_name(replace(checks[0], sql=impure), contents) is None
+    keyed = {c.id for c in checks if _cache_name(c, contents) != _cache_name(c, changed)}
+    assert keyed == {c.id for c in checks if "party_list_results" in reads(c.sql, contents)}
+    assert "pct_party_list_share" in keyed and "seat_allocation_matches" not in keyed
+
+    pure = "SELECT a, 'b' FROM parties WHERE x <> '--' AND y = getvariable('tolerance') -- now() FROM 'x.csv'"
+    assert reads(pure, contents) == {"parties"}
+    for impure in (
+        "SELECT * FROM 'x.csv'",
+        "SELECT 1 FROM parties, 'x.csv'",
+        "SELECT 1 FROM (SELECT 'a') AS s JOIN 'x.parquet' ON true",
+        "SELECT * FROM read_csv('x.csv')",
+        "SELECT * FROM duckdb_tables()",
+        "SELECT 1 FROM parties WHERE x <> '--' AND now() > 1",
+        "SELECT today()",
+        "SELECT getvariable('other')",
+        "SELECT nextval('s')",
+    ):
+        assert _cache_name(replace(checks[0], sql=impure), contents) is None, impure

@@ -231,19 +231,22 @@ def test_the_build_cache_changes_nothing_published(tmp_path):
 
 
 def test_a_build_takes_what_did_not_change_from_the_build_before(tmp_path, monkeypatch):
-    """One erratum's evidence reworded (one table of 43 changes): the build that starts from the build
+    """One party's ideology reworded (one table of 43 changes): the build that starts from the build
     before (its record, kept in the build cache with its staged release: the tables that passed, the
     checks' findings, each table's files) publishes byte for byte what a build without that record
-    publishes. And it did take what did not change from the record: a file planted there for an unchanged
-    table is published, a finding planted for every check is reported by a check that does not read the
-    errata."""
+    publishes. And it took from the record exactly what did not change: a file planted there for an
+    unchanged table is published, and of findings planted for every check, those of the checks that do not
+    read the parties are reported while the checks that read them ran again."""
     import copy
 
     import pipeline.stages
+    from pipeline.checks.run import Contents, load_checks, reads
     from pipeline.common import cache
     from pipeline.common.errors import PipelineError
     from pipeline.publish.run import publish
     from pipeline.publish.staging import LATEST
+
+    package = metadata.load()
 
     def build(name: str, folder: Path) -> Path:
         monkeypatch.setenv("PIPELINE_CACHE", str(folder))
@@ -261,7 +264,7 @@ def test_a_build_takes_what_did_not_change_from_the_build_before(tmp_path, monke
 
     def reworded(snapshot):
         tables = copy.deepcopy(source_tables(snapshot))
-        tables["errata"][0]["evidence"] += " Reviewed again."
+        tables["parties"][1]["ideology_text"] += " (reviewed again)"
         return tables
 
     monkeypatch.setattr(pipeline.stages, "source_tables", reworded)
@@ -288,8 +291,12 @@ def test_a_build_takes_what_did_not_change_from_the_build_before(tmp_path, monke
 
     root = build("planted", plant("with-a-file", planted_file))
     assert (root / "processed" / "regions.csv").read_bytes().endswith(b"planted\n")
-    with pytest.raises(PipelineError, match="planted"):
+    with pytest.raises(PipelineError, match="planted") as failure:
         build("planted-findings", plant("with-findings", planted_findings))
+    reported = set(re.findall(r"(\w+): table x, row x", failure.value.message))
+    contents = Contents("", {r.name: "" for r in package.resources}, {v.name: v.sql for v in package.views}, None)
+    unchanged = {check.id for check in load_checks() if "parties" not in reads(check.sql, contents)}
+    assert reported == unchanged and 0 < len(unchanged) < len(load_checks())  # the others ran again
 
 
 def test_the_cache_keeps_the_entries_used_last(tmp_path, monkeypatch):

@@ -124,29 +124,75 @@ def run_checks(con, checks: list[Check] | None = None, *, workers: int = 1, cont
     return [finding for check in checks for finding in known[check.id]]
 
 
-_NAME = re.compile(r"[a-z_][a-z0-9_]*")
-_COMMENT = re.compile(r"--[^\n]*")
-# Names in a query that read more than the tables (a table function, the catalog, the clock, chance): a
-# check naming one is run on every build.
-_IMPURE = {"information_schema", "now", "random", "uuid", "gen_random_uuid", "glob", "getenv", "setseed", "query"}
-_IMPURE_PREFIXES = ("read_", "duckdb_", "pragma_", "current_", "sqlite_", "pg_")
+# Names in a query that read more than the tables (a table function, the catalog, a sequence, the clock,
+# chance, a setting): a check naming one is run on every build.
+_IMPURE = {
+    "information_schema", "now", "today", "random", "uuid", "uuidv4", "uuidv7", "gen_random_uuid", "glob",
+    "getenv", "setseed", "query", "query_table", "localtime", "localtimestamp", "transaction_timestamp",
+    "nextval", "currval", "range_table", "current_setting",
+}  # fmt: skip
+_CLAUSES = {"select", "where", "group", "order", "having", "limit", "qualify", "window", "on", "using", "union"}
+_IMPURE_PREFIXES = ("read_", "duckdb_", "pragma_", "current_", "get_current", "sqlite_", "pg_", "parquet_", "sniff_")
+
+
+def _names(sql: str) -> set[str] | None:
+    """The names a query uses (DuckDB's tokenizer: not the words of its comments or strings), or None when
+    it may read more than tables: an impure name, a string read as a table (`FROM 'file.csv'`), or a
+    variable other than the check's tolerance."""
+    import duckdb
+
+    tokens, data = duckdb.tokenize(sql), sql.encode("utf-8")  # a token's position counts bytes
+    names, words, tables, outer = set(), [], False, []  # tables: in a FROM clause (where a string is a file)
+    for number, (start, kind) in enumerate(tokens):
+        end = tokens[number + 1][0] if number + 1 < len(tokens) else len(data)
+        text = data[start:end].decode("utf-8").strip()
+        word = text.strip('"').lower()
+        if kind == duckdb.token_type.comment:
+            continue
+        if kind == duckdb.token_type.string_const:
+            if tables and words and words[-1] in ("from", "join", ","):
+                return None
+            if words[-2:] == ["getvariable", "("] and text != "'tolerance'":
+                return None
+        if kind in (duckdb.token_type.identifier, duckdb.token_type.keyword):
+            names.add(word)
+        if word in ("from", "join"):
+            tables = True
+        elif word in _CLAUSES:
+            tables = False
+        elif word == "(":
+            outer.append(tables)
+        elif word == ")" and outer:
+            tables = outer.pop()
+        words.append(word)
+    if names & _IMPURE or any(name.startswith(_IMPURE_PREFIXES) for name in names):
+        return None
+    return names
+
+
+def reads(sql: str, contents: Contents) -> set[str] | None:
+    """The tables a query reads: those it names, and those of the views it names (recursively); None when
+    it may read more than tables (see _names)."""
+    found, seen, pending = set(), set(), {sql}
+    while pending:
+        names = _names(pending.pop())
+        if names is None:
+            return None
+        found |= names & contents.tables.keys()
+        for view in (names & contents.views.keys()) - seen:
+            seen.add(view)
+            pending.add(contents.views[view])
+    return found
 
 
 def _cache_name(check: Check, contents: Contents) -> str | None:
     """The key of a check's findings in a build's record: the query, its tolerance, the database's schemas and
-    the fingerprints of the tables the query reads (named in it, or in a view it names); None for a query
-    that may read more than tables."""
-    reads, seen, pending = set(), set(), {check.sql}
-    while pending:
-        names = set(_NAME.findall(_COMMENT.sub("", pending.pop()).lower()))
-        if names & _IMPURE or any(name.startswith(_IMPURE_PREFIXES) for name in names):
-            return None
-        reads |= names & contents.tables.keys()
-        for view in (names & contents.views.keys()) - seen:
-            seen.add(view)
-            pending.add(contents.views[view])
-    tables = [f"{name}\0{contents.tables[name]}" for name in sorted(reads)]
-    return cache.key("finding", contents.schema, check.id, repr(check.tolerance), check.sql, *tables)
+    the fingerprints of the tables it reads; None for a query that may read more than tables."""
+    tables = reads(check.sql, contents)
+    if tables is None:
+        return None
+    rows = [f"{name}\0{contents.tables[name]}" for name in sorted(tables)]
+    return cache.key("finding", contents.schema, check.id, repr(check.tolerance), check.sql, *rows)
 
 
 def _run_all(con, checks: list[Check], workers: int) -> list[Finding]:

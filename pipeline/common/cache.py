@@ -1,10 +1,10 @@
 """A content-addressed cache of what the build derives from unchanged inputs (the parsed YAML files, the
-empty release database the schemas define, tables that passed validation, the checks' findings, the
-forensics), like Python's own __pycache__: build/cache/ of the code's repository, or the folder
-PIPELINE_CACHE names. An entry is named by the sha256 of everything it is made from, always including
-the whole code of pipeline/ and the interpreter's version, so a changed input or a changed line of code
-is a new entry and never a stale one. The cache only saves time: a missing, unreadable or unwritable cache
-is the same build, from scratch.
+parsed snapshot, the schemas, the independent reports, a snapshot's tables, the empty release database the
+schemas define, the forensics, the staged release with its build's record), like Python's own
+__pycache__: build/cache/ of the code's repository, or the folder PIPELINE_CACHE names. An entry is named
+by the sha256 of everything it is made from, always including the whole code of pipeline/ and the
+interpreter's version, so a changed input or a changed line of code is a new entry and never a stale one.
+The cache only saves time: a missing, unreadable or unwritable cache is the same build, from scratch.
 
 Entries are read only from folders that belong to the user running the build and that no one else may
 write to (as pip does for its cache): an entry can hold a pickle, and a pickle can run code."""
@@ -69,8 +69,9 @@ def fingerprints(tables: dict[str, list]) -> dict[str, str]:
 
 def files(*folders: str | Path) -> list[bytes]:
     """Every file of these folders (of the repository: schemas/, sources/, errata/; or any folder), each
-    with its path in the folder: part of a key, for the reviewed files a step reads. Read once per process
-    while the files' sizes and times are those read (a build asks for the schemas several times)."""
+    with its path in the repository (or where it is): part of a key, for the reviewed files a step reads.
+    Read once per process while each file's inode, size and times are those read (a build asks for the
+    schemas several times; a rewrite changes the change time, which no one can set back)."""
     found = []
     for folder in folders:
         base = ROOT / folder
@@ -90,9 +91,9 @@ def _name(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def _stamp(path: Path) -> tuple[int, int]:
+def _stamp(path: Path) -> tuple[int, ...]:
     facts = path.stat()
-    return facts.st_mtime_ns, facts.st_size
+    return facts.st_ino, facts.st_size, facts.st_mtime_ns, facts.st_ctime_ns
 
 
 def computed(kind: str, parts: list, make):
@@ -110,6 +111,11 @@ def path(kind: str, name: str) -> Path:
     return folder() / kind / name
 
 
+def _named(name) -> bool:
+    """A name an entry may have: a file name in its kind's folder (never a path elsewhere, never hidden)."""
+    return isinstance(name, str) and bool(name) and "/" not in name and "\\" not in name and not name.startswith(".")
+
+
 def _private(path: Path) -> bool:
     """A folder or file that this user owns and that no one else may write to (no link followed)."""
     try:
@@ -125,6 +131,8 @@ def get(kind: str, name: str) -> bytes | None:
     someone else may write to, or not whole (an entry starts with the sha256 of the bytes it holds)."""
     from pipeline.common.files import NotReadable, read_regular
 
+    if not _named(name):
+        return None
     entry_path = path(kind, name)
     if not all(_private(p) for p in (folder(), entry_path.parent, entry_path)):
         return None
@@ -140,11 +148,12 @@ def get(kind: str, name: str) -> bytes | None:
     return data
 
 
-def put(kind: str, name: str, data: bytes) -> None:
+def put(kind: str, name: str, data: bytes) -> bool:
     """Store `data` under `name` (written whole, then renamed in, readable by this user only); a failure to
-    write, or an entry too large to be read back, stores nothing."""
-    if len(data) + 32 > MAX_BYTES:
-        return
+    write, or an entry too large to be read back, stores nothing. Whether it was stored."""
+    if len(data) + 32 > MAX_BYTES or not _named(name):
+        return False
+    stored = False
     target = path(kind, name)
     with contextlib.suppress(OSError):
         folder().mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -154,12 +163,14 @@ def put(kind: str, name: str, data: bytes) -> None:
             with os.fdopen(handle, "wb") as out:
                 out.write(hashlib.sha256(data).digest() + data)
             os.replace(temporary, target)
+            stored = True
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
     if kind not in _PRUNED:  # the cache stays bounded: the oldest entries go, once per build and kind
         _PRUNED.add(kind)
         prune(kind)
+    return stored
 
 
 MISSING = object()  # what recall returns when the cache has no such entry
@@ -197,9 +208,9 @@ def recall(kind: str, name: str):
         return MISSING
 
 
-def remember(kind: str, name: str, value) -> None:
-    """Store `value` (pickled) under `name`."""
-    put(kind, name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+def remember(kind: str, name: str, value) -> bool:
+    """Store `value` (pickled) under `name`; whether it was stored."""
+    return put(kind, name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 # The entries kept of each kind, the most recently written or read (a build reads about 90 YAML files and

@@ -3,7 +3,7 @@ statement, so two cores do twice the work (checks, exports, loading the validate
 
 from __future__ import annotations
 
-import threading
+from concurrent.futures import ThreadPoolExecutor
 
 
 def in_threads(con, tasks: list) -> list:
@@ -19,27 +19,7 @@ def in_threads(con, tasks: list) -> list:
         finally:
             cursor.close()
 
-    return _all(run, tasks)
-
-
-def _all(function, items: list) -> list:
-    """function(item) for each item, each in its own thread; the results in order, or the first item's
-    exception (in the order of the items) once every thread has ended."""
-    results: list = [None] * len(items)
-    errors: list = [None] * len(items)
-
-    def work(number):
-        try:
-            results[number] = function(items[number])
-        except BaseException as error:  # raised in the caller's thread
-            errors[number] = error
-
-    threads = [threading.Thread(target=work, args=(number,)) for number in range(len(items))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for error in errors:
-        if error is not None:
-            raise error
-    return results
+    if not tasks:
+        return []
+    with ThreadPoolExecutor(len(tasks)) as pool:  # its exit waits for every thread, an interrupt too
+        return list(pool.map(run, tasks))

@@ -197,14 +197,23 @@ def snapshot_tables(snapshot, *, earlier: bool = False) -> dict[str, list[dict]]
 
     data = snapshot.path.read_bytes()
     reviewed = cache.files("sources", "errata", "schemas")
-    name = cache.key("tables", data, snapshot.path.name, snapshot.format, str(earlier), *reviewed) + ".pickle"
+    parsing = [data, snapshot.path.name, snapshot.format, *_front_end_versions(snapshot.format)]
+    name = cache.key("tables", *parsing, str(earlier), *reviewed) + ".pickle"
     tables = cache.recall("tables", name)
     if tables is cache.MISSING:
         document = cache.computed(  # the snapshot parsed before (an erratum or a report changed)
-            "document",
-            [data, snapshot.path.name, snapshot.format],
-            lambda: extract.parse_bytes(data, snapshot.path.name, snapshot.format),
+            "document", parsing, lambda: extract.parse_bytes(data, snapshot.path.name, snapshot.format)
         )
         tables = derive(extract.extract_document(document, earlier=earlier))
         cache.remember("tables", name, tables)
     return tables
+
+
+def _front_end_versions(fmt: str) -> list[str]:
+    """The versions of the libraries that parse a snapshot of this format (an HTML snapshot: pandas,
+    Beautiful Soup and lxml; a text snapshot: the code alone, in every key)."""
+    if fmt != "html":
+        return []
+    from importlib import metadata as distributions
+
+    return [f"{name} {distributions.version(name)}" for name in ("pandas", "beautifulsoup4", "lxml")]

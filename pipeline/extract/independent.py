@@ -47,11 +47,19 @@ def read_reports(package: metadata.Package, folder: Path = SOURCES) -> dict[str,
     stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files if p.exists())
     if stamp not in _CACHE:
         _CACHE.clear()
-        contents = [str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes() for p in files if p.exists()]
-        parts = [*contents, *cache.files(metadata.model.SCHEMAS)]  # the reports, and the schemas they are read against
-        _CACHE[stamp] = cache.computed("reports", parts, lambda: _read(package, files[0], files[1:]))
+        _CACHE[stamp] = _read_cached(package, files)
     publishers, figures = _CACHE[stamp]
     return {"publishers": [dict(r) for r in publishers], "independent_reports": [dict(r) for r in figures]}
+
+
+def _read_cached(package: metadata.Package, files: list[Path]) -> tuple[list, list]:
+    """_read, taken from the build cache when the same files were read against the same schemas (the
+    package's source) by the same code and YAML library."""
+    if not package.source:  # a package made in memory: nothing to know it by
+        return _read(package, files[0], files[1:])
+    contents = [str(p.relative_to(files[0].parent)).encode() + b"\0" + p.read_bytes() for p in files if p.exists()]
+    parts = [package.source, yaml.__version__, *contents]
+    return cache.computed("reports", parts, lambda: _read(package, files[0], files[1:]))
 
 
 def _read(package: metadata.Package, publishers_file: Path, report_files: list[Path]) -> tuple[list, list]:

@@ -91,6 +91,7 @@ class Package:
     defined_fields: tuple[str, ...]
     views: tuple[View, ...] = ()
     specs: dict = field(default_factory=dict)  # extraction specs (schemas/extract/) by name
+    source: str = ""  # the key of the schema files it was read from (the build cache's); "" if made in memory
 
     @property
     def from_source(self) -> list[Resource]:
@@ -226,12 +227,15 @@ def load_stations(schemas: Path = SCHEMAS) -> Package:
 def load(schemas: Path = SCHEMAS) -> Package:
     """The package as schemas/ defines it, checked: fields, resources, views and extraction specs (taken
     from the build cache when these very files were read before by the same code)."""
+    import yaml
+
     from pipeline.common import cache
 
-    return cache.computed("package", cache.files(schemas), lambda: _load(schemas))
+    source = cache.key("schemas", yaml.__version__, *cache.files(schemas))
+    return cache.computed("package", [source], lambda: _load(schemas, source))
 
 
-def _load(schemas: Path) -> Package:
+def _load(schemas: Path, source: str) -> Package:
     resources = {p.stem: read_yaml(p) for p in sorted((schemas / "resources").glob("*.yaml"))}
     package = build_package(read_yaml(schemas / "package.yaml"), read_yaml(schemas / "fields.yaml"), resources)
     specs = load_specs(schemas / "extract")
@@ -242,6 +246,7 @@ def _load(schemas: Path) -> Package:
         defined_fields=package.defined_fields,
         views=load_views(schemas / "views"),
         specs=specs,
+        source=source,
     )
 
 

@@ -189,12 +189,12 @@ def restore_exports(
     resources: list[metadata.Resource], folder: Path, keys: dict[str, str], exports: cache.Memo, files: dict
 ) -> list[metadata.Resource]:
     """Write into `folder` the files of the tables the build before exported from the same rows by the same
-    statements (`keys`: each table's export_key; `exports`: the build before's files of each key, by name
-    in `files`, its staged release); returns the tables still to export, whose files the caller records."""
+    statements (`keys`: each table's export_key; `exports`: the keys the build before exported; `files`:
+    its staged release, by name); returns the tables still to export, whose keys the caller records."""
     anew = []
     for resource in resources:
-        names = exports.get(keys[resource.name])
-        if names is cache.MISSING or not all(name in files for name in names):
+        names = [f"{folder.name}/{resource.name}.{suffix}" for suffix in ("csv", "parquet")]
+        if exports.get(keys[resource.name]) is not True or not all(name in files for name in names):
             anew.append(resource)
             continue
         for name in names:
@@ -212,11 +212,6 @@ def export_tables(con, resources: list[metadata.Resource], folder: Path) -> None
     """Export these tables."""
     for resource in resources:
         export_table(con, resource, folder)
-
-
-def exported_files(resource: metadata.Resource, folder: str) -> list[str]:
-    """The names of a table's files in the release (`folder`: where they are, as the release names it)."""
-    return [f"{folder}/{resource.name}.csv", f"{folder}/{resource.name}.parquet"]
 
 
 def parquet_views(package: metadata.Package) -> str:

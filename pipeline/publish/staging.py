@@ -28,7 +28,6 @@ from pipeline.publish.database import (
     build_database,
     export_key,
     export_tables,
-    exported_files,
     parquet_views,
     restore_exports,
     schema_key,
@@ -67,16 +66,21 @@ def verify_release(
     tables did not change is not run again."""
 
     check_gaps(validated.tables["source_gaps"])
-    contents = _contents(package, prints, findings) if prints and findings is not None else None
+    contents = _contents(con, package, prints, findings) if prints and findings is not None else None
     quality = gate(con, validated.tables["errata"], workers=workers, contents=contents)
     resource = package.produced_by_checks
     con.execute(f"INSERT INTO {resource.name} SELECT * FROM {validate_table(con, resource, quality)}")
     return quality
 
 
-def _contents(package: metadata.Package, prints: dict[str, str], findings: cache.Memo) -> Contents:
-    """What the release database holds while the checks run: the validated tables (the tables made
-    afterwards, by the forensics and the checks, are still empty)."""
+def _contents(con, package: metadata.Package, prints: dict[str, str], findings: cache.Memo) -> Contents | None:
+    """What the release database holds while the checks run: the validated tables, and the tables made
+    afterwards (by the forensics and the checks) empty; None if one of those is not (nothing to know the
+    database by)."""
+    later = [r.name for r in package.resources if r.name not in prints]
+    (rows,) = con.execute("SELECT " + " + ".join(f"(SELECT count(*) FROM {name})" for name in later)).fetchone()
+    if rows:
+        return None
     empty = cache.fingerprint([])
     return Contents(
         schema_key(package),
@@ -152,8 +156,8 @@ def keep_release(
     last: cache.KEPT), with the record of its build (`earlier`, completed by this build), from which the
     next build starts."""
     files = {p.relative_to(stage).as_posix(): p.read_bytes() for p in sorted(stage.rglob("*")) if p.is_file()}
-    cache.remember("release", key, (files, quality, forensic_tables, earlier.record()))
-    cache.remember("release", LATEST, key)
+    if cache.remember("release", key, (files, quality, forensic_tables, earlier.record())):
+        cache.remember("release", LATEST, key)  # only once the release it names is stored
 
 
 LATEST = "latest.pickle"  # the build cache's name for the key of the release staged or restored last
@@ -270,7 +274,7 @@ def _stage_release(
                 keys = _export_keys(package, every, prints)
                 anew = restore_exports(anew, folder, keys, earlier.exports, earlier.files)
                 for resource in anew:
-                    earlier.exports.put(keys[resource.name], exported_files(resource, PROCESSED))
+                    earlier.exports.put(keys[resource.name], True)
             parts = [anew[n::WORKERS] for n in range(WORKERS)]
             in_threads(con, [lambda cursor, part=part: export_tables(cursor, part, folder) for part in parts if part])
         with timing.stage("data dictionary examples"):

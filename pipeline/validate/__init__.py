@@ -80,7 +80,7 @@ def validate(
         fresh = [resource for resource in fresh if memo.get(resource.name) != contents[resource.name]]
         for resource in fresh:
             memo.pop(resource.name, None)  # its table is about to change
-    keys = _passed_keys(fresh, prints) if prints is not None and passed is not None else {}
+    keys = _passed_keys(package, fresh, prints) if prints is not None and passed is not None else {}
     known = {name for name, key in keys.items() if passed.get(key) is True}
     columns = {r.name: typed_columns(r, tables[r.name], check=r.name not in known) for r in fresh}
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
@@ -99,10 +99,13 @@ def validate(
     return Validated({name: tables[name] for name in expected}, con)
 
 
-def _passed_keys(resources: list[metadata.Resource], prints: dict[str, str]) -> dict[str, str]:
+def _passed_keys(package: metadata.Package, resources: list, prints: dict[str, str]) -> dict[str, str]:
     """Each table's key in a build's record of the tables that passed: its rows (fingerprint), its
-    constraint query, every schema file, DuckDB's version (and, as in every key, the code)."""
-    schemas = cache.key(duckdb.__version__, *cache.files("schemas"))
+    constraint query, the schema files the package was read from, DuckDB's version (and, as in every key,
+    the code); none for a package made in memory."""
+    if not package.source:
+        return {}
+    schemas = cache.key(duckdb.__version__, package.source)
     return {
         r.name: cache.key("validate", prints[r.name], count_sql(r, Validated.relation(r.name)), schemas)
         for r in resources
