@@ -204,9 +204,10 @@ def test_the_quality_report_counts_agreement_per_family_of_reported_figures(fres
 
 def test_the_build_cache_changes_nothing_published(tmp_path):
     """The build cache (pipeline/common/cache.py: parsed YAML, the parsed snapshot, the schemas, the
-    independent reports, a snapshot's tables, the empty database, the forensics, the staged release with
-    its build's record) only saves time: a cold cache, a warm one (the release taken from it whole) and a
-    damaged one give the same release, byte for byte, and the committed database."""
+    independent reports, a snapshot's tables, the empty database, the tables each check reads, the
+    forensics, the staged release with its build's record) only saves time: a cold cache, a warm one (the
+    release taken from it whole) and a damaged one give the same release, byte for byte, and the committed
+    database."""
     cache = tmp_path / "cache"
     committed = (ROOT / "processed" / "kz_election_2023.duckdb").read_bytes()
 
@@ -221,7 +222,7 @@ def test_the_build_cache_changes_nothing_published(tmp_path):
     cold = build("cold")
     assert (tmp_path / "cold" / "processed" / "kz_election_2023.duckdb").read_bytes() == committed
     entries = sorted(p for p in cache.rglob("*") if p.is_file())
-    kinds = {"yaml", "document", "package", "reports", "tables", "database", "forensics", "release"}
+    kinds = {"yaml", "document", "package", "reports", "tables", "database", "reads", "forensics", "release"}
     assert {p.parent.name for p in entries} == kinds
     assert build("warm") == cold
     for entry in entries:  # every entry damaged: each is made again

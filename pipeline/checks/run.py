@@ -8,6 +8,7 @@ rows; every query returns table_name, record_key, column_name, expected, actual,
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -109,7 +110,7 @@ def run_checks(con, checks: list[Check] | None = None, *, workers: int = 1, cont
     query ran there on the same rows of the tables it reads, with the same schemas and DuckDB: a change to
     one table runs again only the checks that read it."""
     checks = checks if checks is not None else load_checks()
-    names = {check.id: _cache_name(check, contents) for check in checks} if contents is not None else {}
+    names = _cache_names(checks, contents) if contents is not None else {}
     known = {}
     for check in checks:
         rows = contents.findings.get(names[check.id]) if names.get(check.id) else cache.MISSING
@@ -135,17 +136,19 @@ _CLAUSES = {"select", "where", "group", "order", "having", "limit", "qualify", "
 _IMPURE_PREFIXES = ("read_", "duckdb_", "pragma_", "current_", "get_current", "sqlite_", "pg_", "parquet_", "sniff_")
 
 
-def _names(sql: str) -> set[str] | None:
+@functools.lru_cache(maxsize=256)
+def _names(sql: str) -> frozenset[str] | None:
     """The names a query uses (DuckDB's tokenizer: not the words of its comments or strings), or None when
     it may read more than tables: an impure name, a string read as a table (`FROM 'file.csv'`), or a
     variable other than the check's tolerance."""
     import duckdb
 
     tokens, data = duckdb.tokenize(sql), sql.encode("utf-8")  # a token's position counts bytes
+    text_of = sql if len(data) == len(sql) else None  # all ASCII: the positions are the text's
     names, words, tables, outer = set(), [], False, []  # tables: in a FROM clause (where a string is a file)
     for number, (start, kind) in enumerate(tokens):
         end = tokens[number + 1][0] if number + 1 < len(tokens) else len(data)
-        text = data[start:end].decode("utf-8").strip()
+        text = (text_of[start:end] if text_of is not None else data[start:end].decode("utf-8")).strip()
         word = text.strip('"').lower()
         if kind == duckdb.token_type.comment:
             continue
@@ -167,7 +170,7 @@ def _names(sql: str) -> set[str] | None:
         words.append(word)
     if names & _IMPURE or any(name.startswith(_IMPURE_PREFIXES) for name in names):
         return None
-    return names
+    return frozenset(names)
 
 
 def reads(sql: str, contents: Contents) -> set[str] | None:
@@ -185,10 +188,18 @@ def reads(sql: str, contents: Contents) -> set[str] | None:
     return found
 
 
-def _cache_name(check: Check, contents: Contents) -> str | None:
+def _cache_names(checks: list[Check], contents: Contents) -> dict[str, str | None]:
+    """Each check's _cache_name. The tables each check reads are found once for these checks, views and
+    tables (then taken from the build cache: reading 28 queries token by token costs more than a check)."""
+    shape = [contents.schema, *(c.sql for c in checks), *sorted(contents.views.items()), *sorted(contents.tables)]
+    tables = cache.computed("reads", [repr(shape)], lambda: {c.id: reads(c.sql, contents) for c in checks})
+    return {check.id: _cache_name(check, contents, tables[check.id]) for check in checks}
+
+
+def _cache_name(check: Check, contents: Contents, tables=cache.MISSING) -> str | None:
     """The key of a check's findings in a build's record: the query, its tolerance, the database's schemas and
     the fingerprints of the tables it reads; None for a query that may read more than tables."""
-    tables = reads(check.sql, contents)
+    tables = reads(check.sql, contents) if tables is cache.MISSING else tables
     if tables is None:
         return None
     rows = [f"{name}\0{contents.tables[name]}" for name in sorted(tables)]
