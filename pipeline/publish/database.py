@@ -230,20 +230,37 @@ def parquet_views(package: metadata.Package) -> str:
     return "\n".join(lines)
 
 
-def examples(package: metadata.Package, tables: dict[str, list[dict]]) -> dict[str, dict[str, str]]:
+def examples(
+    package: metadata.Package, tables: dict[str, list[dict]], keys: dict[str, str] | None = None, memo=None
+) -> dict[str, dict[str, str]]:
     """An example value per column for the data dictionary: the first non-null value in key order, as
     DuckDB writes it (the text of CAST(value AS VARCHAR)), cut to 60 characters. From the validated
-    records, in Python: one query over every column of every table cost more than all the exports."""
+    records, in Python: one query over every column of every table cost more than all the exports. With
+    `keys` (each table's export_key) and `memo` (a cache.Memo of the build before's examples), a table's
+    examples are taken from the build before when its key did not change."""
     out = {}
     for resource in package.resources:
-        columns = typed_columns(resource, tables[resource.name])
-        keys = [columns[k] for k in resource.primary_key]
-        order = sorted(range(len(tables[resource.name])), key=lambda i, keys=keys: tuple(k[i] for k in keys))
-        out[resource.name] = {}
-        for f in resource.fields:
-            value = next((columns[f.name][i] for i in order if columns[f.name][i] is not None), None)
-            text = "" if value is None else _as_duckdb_text(value)
-            out[resource.name][f.name] = text if len(text) <= 60 else text[:57] + "..."
+        key = keys.get(resource.name) if keys and memo is not None else None
+        known = memo.get(key) if key else cache.MISSING
+        if known is not cache.MISSING:
+            out[resource.name] = known
+            continue
+        out[resource.name] = _examples(resource, tables[resource.name])
+        if key:
+            memo.put(key, out[resource.name])
+    return out
+
+
+def _examples(resource: metadata.Resource, records: list[dict]) -> dict[str, str]:
+    """A table's example value per column (see examples)."""
+    columns = typed_columns(resource, records)
+    keys = [columns[k] for k in resource.primary_key]
+    order = sorted(range(len(records)), key=lambda i: tuple(k[i] for k in keys))
+    out = {}
+    for f in resource.fields:
+        value = next((columns[f.name][i] for i in order if columns[f.name][i] is not None), None)
+        text = "" if value is None else _as_duckdb_text(value)
+        out[f.name] = text if len(text) <= 60 else text[:57] + "..."
     return out
 
 

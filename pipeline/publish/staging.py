@@ -160,20 +160,22 @@ def keep_release(
         cache.remember("release", LATEST, key)  # only once the release it names is stored
 
 
+RECORDED = ("passed", "findings", "exports", "examples")  # what a build's record holds, by key
 LATEST = "latest.pickle"  # the build cache's name for the key of the release staged or restored last
 
 
 @dataclass
 class Earlier:
     """The build before this one, as the build cache kept it (the release staged or restored last): its
-    staged files, and its record of the tables that passed validation, the checks' findings and each
-    table's files, by key (cache.Memo); the memos record this build's for the next. Empty when the cache
-    holds no build."""
+    staged files, and its record of the tables that passed validation, the checks' findings, each table's
+    files and its columns' examples, by key (cache.Memo); the memos record this build's for the next. Empty
+    when the cache holds no build."""
 
     files: dict[str, bytes] = field(default_factory=dict)
     passed: cache.Memo = field(default_factory=cache.Memo)
     findings: cache.Memo = field(default_factory=cache.Memo)
     exports: cache.Memo = field(default_factory=cache.Memo)
+    examples: cache.Memo = field(default_factory=cache.Memo)
 
     @classmethod
     def load(cls) -> Earlier:
@@ -181,12 +183,12 @@ class Earlier:
         stored = cache.recall("release", key) if isinstance(key, str) else cache.MISSING
         try:
             files, _, _, record = stored
-            return cls(files, *(cache.Memo(record[kind]) for kind in ("passed", "findings", "exports")))
+            return cls(files, *(cache.Memo(record[kind]) for kind in RECORDED))
         except (TypeError, ValueError, KeyError):  # none, or kept by other code
             return cls()
 
     def record(self) -> dict[str, dict]:
-        return {"passed": self.passed.now, "findings": self.findings.now, "exports": self.exports.now}
+        return {kind: getattr(self, kind).now for kind in RECORDED}
 
 
 @contextlib.contextmanager
@@ -269,7 +271,7 @@ def _stage_release(
         with timing.stage("export CSV and Parquet"):
             # The files the build before exported from the same rows are copied from it; DuckDB writes the
             # others, on two threads.
-            anew = list(package.resources)
+            anew, keys = list(package.resources), None
             if prints:
                 keys = _export_keys(package, every, prints)
                 anew = restore_exports(anew, folder, keys, earlier.exports, earlier.files)
@@ -278,7 +280,7 @@ def _stage_release(
             parts = [anew[n::WORKERS] for n in range(WORKERS)]
             in_threads(con, [lambda cursor, part=part: export_tables(cursor, part, folder) for part in parts if part])
         with timing.stage("data dictionary examples"):
-            examples = database_examples(package, every)
+            examples = database_examples(package, every, keys, earlier.examples)
         with timing.stage("database: checkpoint"):
             con.execute("CHECKPOINT")
     finally:
