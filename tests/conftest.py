@@ -230,6 +230,24 @@ def committed_digest(*paths: str) -> dict[str, str]:
     return out
 
 
+def scanned_tables(con, sql: str) -> set[str]:
+    """The tables DuckDB's plan for a query scans (views expanded), with the variable `tolerance` set: what
+    the build's own reading of a check (pipeline/checks/run.py, reads) is tested against."""
+    con.execute("SET VARIABLE tolerance = 0.5")
+    (_, plan), *_ = con.execute("EXPLAIN (FORMAT json) " + sql).fetchall()
+
+    def scans(node) -> set[str]:
+        if isinstance(node, list):
+            return set().union(set(), *map(scans, node))
+        if not isinstance(node, dict):
+            return set()
+        info = node.get("extra_info")
+        table = info.get("Table") if isinstance(info, dict) else None
+        return ({table.rsplit(".", 1)[-1]} if table else set()) | scans(node.get("children", []))
+
+    return scans(json.loads(plan))
+
+
 def tree_digest(root: Path, folder: str | None = None) -> dict[str, str]:
     """sha256 of every published file under a root (processed/, datapackage.json, the release's docs), or of every file
     in one folder of it (e.g. site)."""

@@ -327,10 +327,12 @@ def _load_changed(con, validated, package, changed: set[str]) -> None:
 
 
 def metadata_subset(package, names: set[str]):
-    """The package with only the named tables (in its order), for load_tables."""
+    """The package with only the named tables (in its order), for load_tables (no longer the package its
+    schema files make: `source` cleared, so that the build cache knows it by nothing)."""
     import dataclasses
 
-    return dataclasses.replace(package, resources=tuple(r for r in package.resources if r.name in names))
+    resources = tuple(r for r in package.resources if r.name in names)
+    return dataclasses.replace(package, resources=resources, source="")
 
 
 def outcome(data: bytes, baseline_tables: dict | None = None):

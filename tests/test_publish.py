@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from pipeline import ROOT, metadata
-from pipeline.publish.descriptor import DOC_RESOURCES
+from pipeline.publish.descriptor import DICTIONARY, DOC_RESOURCES
 from tests import forkserver
 from tests.conftest import committed_digest, database, make_root, tree_digest
 
@@ -290,8 +290,14 @@ def test_a_build_takes_what_did_not_change_from_the_build_before(tmp_path, monke
         finding = dict.fromkeys(("table_name", "record_key", "column_name", "expected", "actual"), "x")
         record["findings"] = {key: [finding | {"message": "planted"}] for key in record["findings"]}
 
+    def planted_examples(files, record):
+        record["examples"] = {key: dict.fromkeys(names, "planted-example") for key, names in record["examples"].items()}
+
     root = build("planted", plant("with-a-file", planted_file))
     assert (root / "processed" / "regions.csv").read_bytes().endswith(b"planted\n")
+    dictionary = (build("planted-examples", plant("with-examples", planted_examples)) / DICTIONARY).read_text()
+    sections = dict(re.findall(r"^## (\w+)\n(.*?)(?=^## |\Z)", dictionary, re.MULTILINE | re.DOTALL))
+    assert "planted-example" in sections["regions"] and "planted-example" not in sections["parties"]
     with pytest.raises(PipelineError, match="planted") as failure:
         build("planted-findings", plant("with-findings", planted_findings))
     reported = set(re.findall(r"(\w+): table x, row x", failure.value.message))
@@ -435,3 +441,40 @@ def test_every_cache_key_changes_with_the_code_and_a_shared_folder_is_not_read(t
     (tmp_path / "cache").chmod(0o700)
     (tmp_path / "cache" / "checks").chmod(0o770)
     assert cache.get("checks", "a") is None
+
+
+def test_the_build_before_is_named_only_once_its_release_is_stored_and_names_are_never_paths(tmp_path, monkeypatch):
+    """The pointer to the build before is written only once the release it names is stored (an entry too
+    large to keep leaves the last good one named); a name or kind that is a path, hidden or holds a NUL is
+    neither read nor written; the checks are known by their tables only while the tables made after them
+    are still empty."""
+    from pipeline.common import cache
+    from pipeline.publish.database import create_database
+    from pipeline.publish.staging import LATEST, Earlier, _contents, keep_release
+
+    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache"))
+    stage = tmp_path / "stage"
+    stage.mkdir()
+    (stage / "a.csv").write_bytes(b"x" * 1000)
+    keep_release(stage, "first", [], {}, Earlier())
+    assert cache.recall("release", LATEST) == "first"
+    monkeypatch.setattr(cache, "MAX_BYTES", 500)
+    keep_release(stage, "second", [], {}, Earlier())
+    monkeypatch.setattr(cache, "MAX_BYTES", 64 * 2**20)
+    assert cache.recall("release", LATEST) == "first" and cache.recall("release", "second") is cache.MISSING
+    assert Earlier.load().files == {"a.csv": b"x" * 1000}
+
+    (tmp_path / "outside").write_bytes(b"not an entry")
+    for kind, name in [("release", "../../outside"), ("release", "a/b"), ("release", ".hidden"), ("release", "a\0b"),
+                       ("../escape", "entry"), ("", "entry")]:  # fmt: skip
+        assert cache.put(kind, name, b"data") is False
+        assert cache.get(kind, name) is None
+    assert not (tmp_path / "escape").exists()
+
+    package = metadata.load()
+    con = create_database(":memory:", package)
+    prints = {r.name: "rows" for r in package.from_source if r.name != "regions"}
+    assert _contents(con, package, prints, cache.Memo()) is not None  # regions is empty: known as such
+    con.execute("INSERT INTO regions VALUES ('KZ-10', 'Abai Region', 'region')")
+    assert _contents(con, package, prints, cache.Memo()) is None
+    con.close()

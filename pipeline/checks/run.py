@@ -8,7 +8,6 @@ rows; every query returns table_name, record_key, column_name, expected, actual,
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -125,75 +124,130 @@ def run_checks(con, checks: list[Check] | None = None, *, workers: int = 1, cont
     return [finding for check in checks for finding in known[check.id]]
 
 
-# Names in a query that read more than the tables (a table function, the catalog, a sequence, the clock,
-# chance, a setting): a check naming one is run on every build.
+# Functions whose result is not the tables' (the clock, chance, a sequence, a setting, the catalog, a file):
+# a check that calls one runs on every build.
 _IMPURE = {
-    "information_schema", "now", "today", "random", "uuid", "uuidv4", "uuidv7", "gen_random_uuid", "glob",
-    "getenv", "setseed", "query", "query_table", "localtime", "localtimestamp", "transaction_timestamp",
-    "nextval", "currval", "range_table", "current_setting",
+    "now", "today", "random", "uuid", "uuidv4", "uuidv7", "gen_random_uuid", "glob", "getenv", "setseed",
+    "query", "query_table", "localtime", "localtimestamp", "transaction_timestamp", "nextval", "currval",
+    "txid_current", "version",
 }  # fmt: skip
-_CLAUSES = {"select", "where", "group", "order", "having", "limit", "qualify", "window", "on", "using", "union"}
 _IMPURE_PREFIXES = ("read_", "duckdb_", "pragma_", "current_", "get_current", "sqlite_", "pg_", "parquet_", "sniff_")
-
-
-@functools.lru_cache(maxsize=256)
-def _names(sql: str) -> frozenset[str] | None:
-    """The names a query uses (DuckDB's tokenizer: not the words of its comments or strings), or None when
-    it may read more than tables: an impure name, a string read as a table (`FROM 'file.csv'`), or a
-    variable other than the check's tolerance."""
-    import duckdb
-
-    tokens, data = duckdb.tokenize(sql), sql.encode("utf-8")  # a token's position counts bytes
-    text_of = sql if len(data) == len(sql) else None  # all ASCII: the positions are the text's
-    names, words, tables, outer = set(), [], False, []  # tables: in a FROM clause (where a string is a file)
-    for number, (start, kind) in enumerate(tokens):
-        end = tokens[number + 1][0] if number + 1 < len(tokens) else len(data)
-        text = (text_of[start:end] if text_of is not None else data[start:end].decode("utf-8")).strip()
-        word = text.strip('"').lower()
-        if kind == duckdb.token_type.comment:
-            continue
-        if kind == duckdb.token_type.string_const:
-            if tables and words and words[-1] in ("from", "join", ","):
-                return None
-            if words[-2:] == ["getvariable", "("] and text != "'tolerance'":
-                return None
-        if kind in (duckdb.token_type.identifier, duckdb.token_type.keyword):
-            names.add(word)
-        if word in ("from", "join"):
-            tables = True
-        elif word in _CLAUSES:
-            tables = False
-        elif word == "(":
-            outer.append(tables)
-        elif word == ")" and outer:
-            tables = outer.pop()
-        words.append(word)
-    if names & _IMPURE or any(name.startswith(_IMPURE_PREFIXES) for name in names):
-        return None
-    return frozenset(names)
+# What a query may be made of to be known by its tables (DuckDB's parse tree, json_serialize_sql): its nodes,
+# their modifiers and orders, and these kinds of table reference; anything else (a table function, a
+# SUMMARIZE, a sample) makes it run on every build.
+_REFERENCES = {"BASE_TABLE", "JOIN", "SUBQUERY", "EMPTY", "EXPRESSION_LIST", "PIVOT"}
+_ORDERS = {"ORDER_DEFAULT", "ASCENDING", "DESCENDING"}
+_SCHEMAS = {"", "main", "release", "memory", "validated", "temp"}  # where the database's tables are
+_VIEW = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+\S+\s+AS\s+(.*)", re.DOTALL | re.IGNORECASE)
 
 
 def reads(sql: str, contents: Contents) -> set[str] | None:
-    """The tables a query reads: those it names, and those of the views it names (recursively); None when
-    it may read more than tables (see _names)."""
-    found, seen, pending = set(), set(), {sql}
+    """The tables a query reads (DuckDB's parser: the base tables it names, and those of the views it
+    names, recursively); None when it may read or return more than the tables' rows: more than one
+    statement or not a SELECT, a name that is no table, view or common table expression of its own (DuckDB
+    reads `FROM "f.csv"` as a file), a table function, a sample, a table at a version, a function of the
+    clock, chance, a sequence or the catalog, a variable other than its tolerance."""
+    found, seen, pending = set(), set(), [sql]
     while pending:
-        names = _names(pending.pop())
-        if names is None:
+        tree = _parse(pending.pop())
+        if tree is None:
             return None
-        found |= names & contents.tables.keys()
-        for view in (names & contents.views.keys()) - seen:
-            seen.add(view)
-            pending.add(contents.views[view])
+        ctes = set(_cte_names(tree))
+        for kind, node in _nodes(tree):
+            if kind == "table":
+                name = node["table_name"].lower()
+                if node["catalog_name"].lower() not in _SCHEMAS or node["schema_name"].lower() not in _SCHEMAS:
+                    return None
+                if node.get("at_clause") or node.get("sample"):
+                    return None
+                if name in contents.tables:
+                    found.add(name)
+                elif name in contents.views:
+                    if name not in seen:
+                        seen.add(name)
+                        match = _VIEW.search(contents.views[name])
+                        if match is None:
+                            return None
+                        pending.append(match.group(1))
+                elif name not in ctes:
+                    return None
+            elif kind == "impure":
+                return None
     return found
 
 
+_PARSER = None
+
+
+def _parse(sql: str) -> list | None:
+    """A query's parse tree (one SELECT statement), or None."""
+    import json
+
+    import duckdb
+
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = duckdb.connect()
+    try:
+        (text,) = _PARSER.execute("SELECT json_serialize_sql(?::VARCHAR)", [sql]).fetchone()
+    except duckdb.Error:
+        return None
+    tree = json.loads(text)
+    if tree.get("error") or len(tree.get("statements", [])) != 1:
+        return None
+    return tree["statements"]
+
+
+def _cte_names(node):
+    if isinstance(node, dict):
+        for entry in (node.get("cte_map") or {}).get("map", []):
+            yield entry["key"].lower()
+        for value in node.values():
+            yield from _cte_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _cte_names(value)
+
+
+def _nodes(node):
+    """("table", ref) for each base table a parse tree names, ("impure", part) for any part that reads or
+    returns more than tables' rows."""
+    if isinstance(node, list):
+        for value in node:
+            yield from _nodes(value)
+        return
+    if not isinstance(node, dict):
+        return
+    kind = node.get("type")
+    if "class" in node:  # an expression
+        if node["class"] == "FUNCTION" and not _pure(node):
+            yield "impure", node
+    elif isinstance(kind, str):
+        if node.get("sample"):
+            yield "impure", node
+        elif kind == "BASE_TABLE":
+            yield "table", node
+        elif not (kind in _REFERENCES or kind in _ORDERS or kind.endswith(("_NODE", "_MODIFIER"))):
+            yield "impure", node
+    for value in node.values():
+        yield from _nodes(value)
+
+
+def _pure(function: dict) -> bool:
+    name = function["function_name"].lower()
+    if name == "getvariable":  # the check's tolerance, which is in its key, and no other variable
+        (argument,) = function["arguments"] or [None]
+        literal = (argument or {}).get("expression", {}).get("literal", {})
+        return len(function["arguments"]) == 1 and literal == {"kind": "STRING", "text": "tolerance"}
+    return name not in _IMPURE and not name.startswith(_IMPURE_PREFIXES)
+
+
 def _cache_names(checks: list[Check], contents: Contents) -> dict[str, str | None]:
-    """Each check's _cache_name. The tables each check reads are found once for these checks, views and
-    tables (then taken from the build cache: reading 28 queries token by token costs more than a check)."""
+    """Each check's _cache_name. The tables each query reads are found once for these queries, views and
+    tables (then taken from the build cache: parsing 28 queries costs about what running them does)."""
     shape = [contents.schema, *(c.sql for c in checks), *sorted(contents.views.items()), *sorted(contents.tables)]
-    tables = cache.computed("reads", [repr(shape)], lambda: {c.id: reads(c.sql, contents) for c in checks})
-    return {check.id: _cache_name(check, contents, tables[check.id]) for check in checks}
+    tables = cache.computed("reads", [repr(shape)], lambda: {c.sql: reads(c.sql, contents) for c in checks})
+    return {check.id: _cache_name(check, contents, tables[check.sql]) for check in checks}
 
 
 def _cache_name(check: Check, contents: Contents, tables=cache.MISSING) -> str | None:

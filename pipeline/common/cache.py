@@ -77,9 +77,9 @@ def files(*folders: str | Path) -> list[bytes]:
     for folder in folders:
         base = ROOT / folder
         paths = sorted(p for p in base.rglob("*") if p.is_file())
-        stamp = tuple((str(p), *_stamp(p)) for p in paths)
-        if _FILES.get(base, (None,))[0] != stamp:
-            _FILES[base] = (stamp, [_name(p).encode("utf-8") + b"\0" + p.read_bytes() for p in paths])
+        stamps = tuple((str(p), *stamp(p)) for p in paths)
+        if _FILES.get(base, (None,))[0] != stamps:
+            _FILES[base] = (stamps, [_name(p).encode("utf-8") + b"\0" + p.read_bytes() for p in paths])
         found += _FILES[base][1]
     return found
 
@@ -92,7 +92,8 @@ def _name(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def _stamp(path: Path) -> tuple[int, ...]:
+def stamp(path: Path) -> tuple[int, ...]:
+    """What tells a file rewritten from the same file: its inode, size, and modification and change times."""
     facts = path.stat()
     return facts.st_ino, facts.st_size, facts.st_mtime_ns, facts.st_ctime_ns
 
@@ -112,9 +113,13 @@ def path(kind: str, name: str) -> Path:
     return folder() / kind / name
 
 
-def _named(name) -> bool:
-    """A name an entry may have: a file name in its kind's folder (never a path elsewhere, never hidden)."""
-    return isinstance(name, str) and bool(name) and "/" not in name and "\\" not in name and not name.startswith(".")
+def _named(*names) -> bool:
+    """Names a kind and an entry may have: file names in the cache's folder (never a path elsewhere, never
+    hidden, no NUL)."""
+    return all(
+        isinstance(name, str) and name and not name.startswith(".") and not set(name) & {"/", "\\", "\0"}
+        for name in names
+    )
 
 
 def _private(path: Path) -> bool:
@@ -132,7 +137,7 @@ def get(kind: str, name: str) -> bytes | None:
     someone else may write to, or not whole (an entry starts with the sha256 of the bytes it holds)."""
     from pipeline.common.files import NotReadable, read_regular
 
-    if not _named(name):
+    if not _named(kind, name):
         return None
     entry_path = path(kind, name)
     if not all(_private(p) for p in (folder(), entry_path.parent, entry_path)):
@@ -152,7 +157,7 @@ def get(kind: str, name: str) -> bytes | None:
 def put(kind: str, name: str, data: bytes) -> bool:
     """Store `data` under `name` (written whole, then renamed in, readable by this user only); a failure to
     write, or an entry too large to be read back, stores nothing. Whether it was stored."""
-    if len(data) + 32 > MAX_BYTES or not _named(name):
+    if len(data) + 32 > MAX_BYTES or not _named(kind, name):
         return False
     stored = False
     target = path(kind, name)

@@ -211,9 +211,13 @@ def snapshot_tables(snapshot, *, earlier: bool = False) -> dict[str, list[dict]]
 
 def _front_end_versions(fmt: str) -> list[str]:
     """The versions of the libraries that parse a snapshot of this format (an HTML snapshot: pandas,
-    Beautiful Soup and lxml; a text snapshot: the code alone, in every key)."""
+    Beautiful Soup and its CSS selectors, lxml and the libxml2 it runs; a text snapshot: the code alone, in
+    every key)."""
     if fmt != "html":
         return []
     from importlib import metadata as distributions
 
-    return [f"{name} {distributions.version(name)}" for name in ("pandas", "beautifulsoup4", "lxml")]
+    from lxml import etree
+
+    names = ("pandas", "beautifulsoup4", "soupsieve", "lxml")
+    return [*(f"{name} {distributions.version(name)}" for name in names), f"libxml2 {etree.LIBXML_VERSION}"]

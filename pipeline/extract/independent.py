@@ -44,7 +44,7 @@ def read_reports(package: metadata.Package, folder: Path = SOURCES) -> dict[str,
     content: the mutation suite extracts many variants of the article, never of the reports; and taken
     from the build cache when the same files were read before against the same schemas by the same code)."""
     files = [folder / "publishers.yaml", *sorted((folder / "reports").glob("*.yaml"))]
-    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files if p.exists())
+    stamp = (package.source or id(package), *((str(p), *cache.stamp(p)) for p in files if p.exists()))
     if stamp not in _CACHE:
         _CACHE.clear()
         _CACHE[stamp] = _read_cached(package, files)

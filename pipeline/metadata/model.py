@@ -91,7 +91,9 @@ class Package:
     defined_fields: tuple[str, ...]
     views: tuple[View, ...] = ()
     specs: dict = field(default_factory=dict)  # extraction specs (schemas/extract/) by name
-    source: str = ""  # the key of the schema files it was read from (the build cache's); "" if made in memory
+    # The key of the schema files it was read from (the build cache knows a package by it); "" if it was made
+    # in memory. A package derived from another (dataclasses.replace) must clear it.
+    source: str = ""
 
     @property
     def from_source(self) -> list[Resource]:

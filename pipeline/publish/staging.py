@@ -78,8 +78,8 @@ def _contents(con, package: metadata.Package, prints: dict[str, str], findings: 
     afterwards (by the forensics and the checks) empty; None if one of those is not (nothing to know the
     database by)."""
     later = [r.name for r in package.resources if r.name not in prints]
-    (rows,) = con.execute("SELECT " + " + ".join(f"(SELECT count(*) FROM {name})" for name in later)).fetchone()
-    if rows:
+    counts = " + ".join(f"(SELECT count(*) FROM {name})" for name in later) or "0"
+    if con.execute(f"SELECT {counts}").fetchone()[0]:
         return None
     empty = cache.fingerprint([])
     return Contents(
