@@ -229,3 +229,38 @@ def test_the_against_all_correlation_fires_when_against_all_falls_with_turnout(t
     assert honest["p_value"] > 0.01
     assert falling[("turnout_against_all_correlation", "all")]["observed_value"] < -0.8
     assert falling[("turnout_against_all_correlation", "all")]["p_value"] < 0.001
+
+
+def test_every_result_names_whose_numbers_it_reads(real, tables):
+    """Each test says whose numbers it reads and how many of them independent reports also give: the
+    regional grid reads the article's table alone (no report gives a regional count), the national grid
+    the article's eight counts, which reports give, and its two ballot counts, which none does. A report of
+    one regional count would show in every regional test that reads it, and a test that does not say what
+    it reads is an error."""
+    from pipeline.forensics import provenance
+
+    tests = by_test(real)
+
+    def whose(result, test_id, subject="all"):
+        row = result[(test_id, subject)]
+        return row["numbers_source"], row["input_cells_count"], row["reported_cells_count"]
+
+    assert whose(tests, "share_grid_region") == ("article", 200, 0)  # 160 counts, 20 regions' ballots twice
+    assert whose(tests, "counts_reproducible") == ("article", 360, 0)
+    assert whose(tests, "share_grid_national") == ("article_partly_reported", 10, 8)
+    assert whose(tests, "poll_error", "sotsis_a_exit_2023_03_19") == ("article_partly_reported", 18, 16)
+    assert "no independent report gives any of the 200 values" in provenance.phrase(tests[("share_grid_region", "all")])
+
+    reported = copy.deepcopy(tables)
+    reported["independent_reports"].append(
+        reported["independent_reports"][0]
+        | {"published_table_name": "party_list_results", "published_column_name": "votes"}
+        | {"published_record_key": "region_id=KZ-11, option_id=amanat"}
+    )
+    again = by_test({"forensic_tests": provenance.attach(copy.deepcopy(real["forensic_tests"]), reported, PARAMETERS)})
+    assert whose(again, "share_grid_region") == ("article_partly_reported", 200, 1)
+    assert whose(again, "turnout_share_correlation") == ("article_partly_reported", 80, 2)  # amanat's count too
+    assert whose(again, "turnout_against_all_correlation") == whose(tests, "turnout_against_all_correlation")
+    assert whose(again, "turnout_grid_region") == whose(tests, "turnout_grid_region")
+    with pytest.raises(KeyError, match="what the forensic test a_new_test reads"):
+        provenance.reads("a_new_test", "all", PARAMETERS)

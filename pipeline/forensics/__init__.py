@@ -4,8 +4,9 @@ reading the article, so the tests it suggests are exploratory). Every result is 
 published numbers; none shows who produced them or why.
 
 The regional tests and tables (regions.py), the polls (polls.py), the calibration (calibration.py), the
-null distributions (distributions.py), how a result is written (rows.py), the readable report
-(report.py), and the second process that computes them during the build (process.py).
+null distributions (distributions.py), how a result is written (rows.py), whose numbers each test reads
+(provenance.py), the readable report (report.py), and the second process that computes them during the
+build (process.py).
 
 References: Klimek, Yegorov, Hanel and Thurner, 'Statistical detection of systematic election
 irregularities', PNAS 109 (2012); Kobak, Shpilkin and Pshenichnikov, 'Integer percentages as electoral
@@ -30,6 +31,7 @@ INPUTS = (
     "national_ballots",
     "exit_polls",
     "opinion_polls",
+    "independent_reports",  # which of the cells the tests read independent reports give (provenance.py)
 )
 TABLES = ("forensic_tests", "forensic_region_shares", "forensic_region_summary", "poll_errors", "forensic_calibration")
 
@@ -44,7 +46,7 @@ def run(tables: dict[str, list[dict]], params: dict | None = None) -> dict[str, 
     tests draw from one generator in a fixed order: grid tests, then the associations."""
     import numpy as np
 
-    from pipeline.forensics import calibration, polls, regions
+    from pipeline.forensics import calibration, polls, provenance, regions
 
     params = params or parameters()
     rng = np.random.Generator(np.random.PCG64(params["seed"]))
@@ -53,7 +55,7 @@ def run(tables: dict[str, list[dict]], params: dict | None = None) -> dict[str, 
     poll_rows = polls.poll_errors(tables, data.national_shares, data.options)
     region_shares, summary = regions.region_tables(data)
     return {
-        "forensic_tests": tests + polls.poll_tests(poll_rows),
+        "forensic_tests": provenance.attach(tests + polls.poll_tests(poll_rows), tables, params),
         "forensic_region_shares": region_shares,
         "forensic_region_summary": summary,
         "poll_errors": poll_rows,

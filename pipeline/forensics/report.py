@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pipeline.common import markdown
 from pipeline.forensics.distributions import binomial_tail
+from pipeline.forensics.provenance import phrase
 
 
 def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
@@ -17,6 +18,9 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
         if draws and value <= 1 / draws:
             return f"p < {1 / draws:.4g}, none of {draws:,} draws as extreme"
         return f"p = {value:.3g}"
+
+    def whose(test_id: str) -> str:
+        return phrase(tests[(test_id, "all")])
 
     grid, window = params["grid"], params["grid"]["window_fraction"]
     tested = sum(1 for t in forensic["forensic_tests"] if t["p_value"] is not None)
@@ -43,6 +47,8 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
             "expected under the null": t["expected_value"],
             "p-value": t["p_value"],
             "how": t["p_value_method"],
+            "whose numbers": f"{t['numbers_source']} ({t['reported_cells_count']} of {t['input_cells_count']} "
+            "values also reported)",
         }
         for t in forensic["forensic_tests"]
     ]
@@ -58,6 +64,19 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
         "",
         "## What the results show, and what they cannot",
         "",
+        "**Whose numbers.** Every test reads the article's tables, as corrected by the reviewed errata; the "
+        "column `numbers_source` of `forensic_tests` says for each test how many of the values it reads an "
+        "independent report also gives (`independent_reports`). For the regional tests that is none: no "
+        "publisher other than Wikipedia was found giving the commission's regional counts "
+        "(`sources/reports/regions_and_districts.yaml`), so the regional results below are properties of the article's "
+        "table, and cannot tell counts the commission published with this pattern from a table compiled "
+        "this way by the article's editors. One lead: qmonitor.kz (https://qmonitor.kz/politics/5068) writes "
+        "that the commission's final message gave only absolute figures this time («только абсолютные "
+        "цифры») and computed the regional shares itself. Every one of the article's 160 regional shares is "
+        "its count over the region's valid votes rounded to two decimals, as shares computed from the "
+        "counts would be. The national counts differ: several publishers report all eight, and the national "
+        "test reads them.",
+        "",
         "The family of tests was defined with the step: the primary tests are the regional grid "
         "(`share_grid_region`, and `share_grid_region_constrained`, the same count under a null that keeps each "
         "region's shares summing to 100), the reproducibility of counts among the shares on the grid "
@@ -71,19 +90,21 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
         f"{share_grid['units_count']} regional party-list shares lie within {window:.0%} of a step of the grid of "
         f"their published precision ({grid['region_share_step_pp']} pp), where {share_grid['expected_value']:.0f} "
         "would if their fractional parts were uniform: the exact tail under that null, with each region's "
-        f"shares summing to 100, is {p('share_grid_region')}. A simulation of the same null averages "
+        f"shares summing to 100, is {p('share_grid_region')} (whose numbers: {whose('share_grid_region')}). "
+        f"A simulation of the same null averages "
         f"{tests[('share_grid_region_constrained', 'all')]['expected_value']:.0f} shares on the grid "
         f"({p('share_grid_region_constrained')}).",
         f"- **Among the shares on the grid, the counts are the ones the shares give back.** Of the "
         f"{tests[('counts_reproducible', 'all')]['units_count']} shares on the grid, "
         f"{tests[('counts_reproducible', 'all')]['observed_value']:.0f} have counts equal to their published share "
         "times the valid votes, rounded; if they were near the grid by chance about "
-        f"{tests[('counts_reproducible', 'all')]['expected_value']:.0f} would ({p('counts_reproducible')}). This "
-        "is what separates counts computed from shares from shares that merely sit near the grid.",
+        f"{tests[('counts_reproducible', 'all')]['expected_value']:.0f} would ({p('counts_reproducible')}; "
+        f"{whose('counts_reproducible')}). This is what separates counts computed from shares from shares that "
+        "merely sit near the grid.",
         f"- **Regional turnouts**: {tests[('turnout_grid_region', 'all')]['observed_value']:.0f} of 20 lie on the "
-        f"0.01 pp grid where 2 would by chance ({p('turnout_grid_region')}). **National shares** (exploratory): "
-        f"{tests[('share_grid_national', 'all')]['observed_value']:.0f} of 8 lie on the 0.1 pp grid "
-        f"({p('share_grid_national')}).",
+        f"0.01 pp grid where 2 would by chance ({p('turnout_grid_region')}; {whose('turnout_grid_region')}). "
+        f"**National shares** (exploratory): {tests[('share_grid_national', 'all')]['observed_value']:.0f} of 8 lie "
+        f"on the 0.1 pp grid ({p('share_grid_national')}; {whose('share_grid_national')}).",
         "- **These are properties of the published numbers.** The regional counts are consistent with counts "
         "derived from two-decimal shares; counting votes would give this pattern with a probability below 1e-100 "
         "under the models above. The tests do not show who produced the numbers, at what stage, or why: a "
@@ -125,7 +146,10 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
         "",
         "## The tests",
         "",
-        *markdown.table(rows, ["test", "units", "statistic", "observed", "expected under the null", "p-value", "how"]),
+        *markdown.table(
+            rows,
+            ["test", "units", "statistic", "observed", "expected under the null", "p-value", "how", "whose numbers"],
+        ),
         "",
         "## Calibration of the grid tests",
         "",

@@ -18,6 +18,7 @@ from pathlib import Path
 from pipeline import ROOT, metadata
 from pipeline.common.errors import PipelineError
 from pipeline.common.yamlfile import read_yaml
+from pipeline.forensics.provenance import phrase
 
 PORTAL = ROOT / "portal"
 _GENERATED_ID = re.compile(r"\b(gradient|clip|pattern)_?(\d+)\b")
@@ -210,7 +211,10 @@ def _context(con, descriptor: dict) -> dict:
         "count(*) FILTER (WHERE status = 'corrected') AS corrected, "
         "count(*) FILTER (WHERE status = 'acknowledged') AS acknowledged FROM quality_checks"
     )
-    tests = {r["test_id"]: r for r in rows("SELECT * FROM forensic_tests WHERE subject_id = 'all'")}
+    tests = {
+        r["test_id"]: r | {"numbers_text": phrase(r)}  # whose numbers, in the sentence that gives the result
+        for r in rows("SELECT * FROM forensic_tests WHERE subject_id = 'all'")
+    }
     return {
         "nation": nation,
         "rules": rules,
