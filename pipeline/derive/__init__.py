@@ -116,6 +116,50 @@ def seat_allocation(tables: dict[str, list[dict]]) -> list[dict]:
     ]
 
 
+# The regional figures of the commission's final party-list result: each option's votes and each region's
+# ballots; what the regional forensic tests read.
+REGIONAL_CELLS = (
+    ("party_list_results", ("region_id", "option_id"), "votes"),
+    ("region_ballots", ("region_id",), "ballots_cast_count"),
+    ("region_ballots", ("region_id",), "invalid_ballots_count"),
+    ("region_ballots", ("region_id",), "registered_voters_count"),
+)
+
+
+def report_coverage(tables: dict[str, list[dict]]) -> list[dict]:
+    """The report_coverage rows: for every regional cell, the independent figures that give it, and for one
+    none gives, the latest search that looked for it (report_searches)."""
+    figures: dict[tuple, list[dict]] = {}
+    for r in tables["independent_reports"]:
+        figures.setdefault(
+            (r["published_table_name"], r["published_record_key"], r["published_column_name"]), []
+        ).append(r)
+    searches: dict[tuple, dict] = {}
+    for s in sorted(tables["report_searches"], key=lambda s: (s["searched_date"], s["search_id"])):
+        searches[(s["published_table_name"], s["published_column_name"])] = s  # the latest wins
+    rows = []
+    for table, key, column in REGIONAL_CELLS:
+        for record in tables[table]:
+            record_key = ", ".join(f"{c}={record[c]}" for c in key)
+            found = figures.get((table, record_key, column), [])
+            search = searches.get((table, column)) if not found else None
+            rows.append(
+                {
+                    "region_id": record["region_id"],
+                    "published_table_name": table,
+                    "published_record_key": record_key,
+                    "published_column_name": column,
+                    "reports_count": len(found),
+                    "publishers_count": len({f["publisher_id"] for f in found}),
+                    "coverage_status": "reported" if found else "not_found",
+                    "search_id": search["search_id"] if search else None,
+                }
+            )
+    return sorted(
+        rows, key=lambda r: (r["published_table_name"], r["published_record_key"], r["published_column_name"])
+    )
+
+
 def complete_national_results(tables: dict[str, list[dict]]) -> list[dict]:
     """Add district seats (counted from the district winners) and the signed seat change and swing."""
     district_seats = {}
@@ -176,6 +220,7 @@ def derive(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
     """The extracted tables with the derived ones added (seat allocation, the chamber, signed changes, rules)."""
     tables = dict(tables)
     tables["electoral_rules"] = [electoral_rules()]
+    tables["report_coverage"] = report_coverage(tables)
     try:
         tables["national_results"] = complete_national_results(tables)
         tables["seat_allocation"] = seat_allocation(tables)

@@ -220,6 +220,49 @@ def _key_text(value, kind: str, path: Path, where: str) -> str:
     return str(value)
 
 
+SEARCH_KEYS = {"search_id", "searched_date", "quantities", "where", "queries", "outcome"}
+
+
+def read_searches(package: metadata.Package, path: Path = SOURCES / "searches.yaml") -> dict[str, list[dict]]:
+    """The table report_searches from the reviewed search log (sources/searches.yaml): one row per search and
+    quantity (a published table's column) it looked for."""
+    rows, seen = [], set()
+    for number, entry in enumerate(_entries(path, "searches"), start=1):
+        where = f"search #{number}"
+        _keys(entry, SEARCH_KEYS, set(), path, where)
+        if not isinstance(entry["search_id"], str) or entry["search_id"] in seen:
+            raise _error(path, where, "search_id must be text, and unique", "report_searches")
+        seen.add(entry["search_id"])
+        if not isinstance(entry["searched_date"], datetime.date):
+            raise _error(path, where, "searched_date must be a date (YYYY-MM-DD)", "report_searches")
+        queries = entry["queries"]
+        if not isinstance(queries, list) or not queries or not all(isinstance(q, str) and q for q in queries):
+            raise _error(path, where, "queries must be a list of the queries as typed", "report_searches")
+        for quantity in entry["quantities"] if isinstance(entry["quantities"], list) else [None]:
+            table, _, column = str(quantity).partition(".")
+            if table not in {r.name for r in package.resources} or column not in package.resource(table).field_names:
+                raise _error(
+                    path, where, f"{quantity!r} is not a published table's column (table.column)", "report_searches"
+                )
+            rows.append(
+                {
+                    "search_id": entry["search_id"],
+                    "published_table_name": table,
+                    "published_column_name": column,
+                    "searched_date": entry["searched_date"],
+                    "searched_where_text": " ".join(str(entry["where"]).split()),
+                    "queries_count": len(queries),
+                    "queries_text": " | ".join(queries),
+                    "outcome_text": " ".join(str(entry["outcome"]).split()),
+                }
+            )
+    return {
+        "report_searches": sorted(
+            rows, key=lambda r: (r["search_id"], r["published_table_name"], r["published_column_name"])
+        )
+    }
+
+
 def _entries(path: Path, list_key: str) -> list:
     if not path.exists():
         return []
@@ -239,9 +282,9 @@ def _keys(entry, required: set, optional: set, path: Path, where: str) -> None:
         raise _error(path, where, listed)
 
 
-def _error(path: Path | str, where: str, message: str) -> PipelineError:
+def _error(path: Path | str, where: str, message: str, table: str = "independent_reports") -> PipelineError:
     name = path.relative_to(ROOT) if isinstance(path, Path) and path.is_relative_to(ROOT) else path
-    return PipelineError("extract", f"{name}{', ' + where if where else ''}: {message}.", table="independent_reports")
+    return PipelineError("extract", f"{name}{', ' + where if where else ''}: {message}.", table=table)
 
 
 def read_source(path: Path):

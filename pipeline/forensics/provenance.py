@@ -67,7 +67,7 @@ def phrase(test: dict) -> str:
     """Whose numbers a test read, as the sentence that gives its result says it."""
     n, k = test["input_cells_count"], test["reported_cells_count"]
     if test["numbers_source"] == "article":
-        return f"the article's tables alone: no independent report gives any of the {n} values it reads"
+        return f"the article's tables alone: no independent report gives any of the {n} values the test reads"
     if test["numbers_source"] == "article_partly_reported":
-        return f"the article's tables; independent reports give {k} of the {n} values it reads"
-    return f"the article's tables; independent reports give all {n} values it reads"
+        return f"the article's tables; independent reports give {k} of the {n} values the test reads"
+    return f"the article's tables; independent reports give all {n} values the test reads"

@@ -12,7 +12,7 @@ from pipeline import metadata
 from pipeline.common.errors import PipelineError
 from pipeline.extract.context import Extraction
 from pipeline.extract.document import Document
-from pipeline.extract.independent import read_reports
+from pipeline.extract.independent import read_reports, read_searches
 from pipeline.extract.names import read_names
 from pipeline.extract.sections import debates, districts, infobox, parties, prose, results_by_region, turnout
 from pipeline.extract.specs import read_prose, read_regular
@@ -54,6 +54,7 @@ def extract_tables(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
                 raise PipelineError("extract", "two parsers produce the same table.", table=name)
             tables[name] = records
     tables |= read_reports(package)  # the second source: independent reports (sources/)
+    tables |= read_searches(package)  # and what was searched for where no report was found
     tables |= read_names([r["region_id"] for r in tables["regions"]], ctx.reference.party_ids)
     ctx.check_errata_used()
     order = {r.name: number for number, r in enumerate(package.resources)}
