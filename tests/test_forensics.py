@@ -249,7 +249,9 @@ def test_every_result_names_whose_numbers_it_reads(real, tables):
     assert whose(tests, "counts_reproducible") == ("article", 360, 0)
     assert whose(tests, "share_grid_national") == ("article_partly_reported", 10, 8)
     assert whose(tests, "poll_error", "sotsis_a_exit_2023_03_19") == ("article_partly_reported", 18, 16)
-    assert "no independent report gives any of the 200 values the test reads" in provenance.phrase(tests[("share_grid_region", "all")])
+    assert "no independent report gives any of the 200 values the test reads" in provenance.phrase(
+        tests[("share_grid_region", "all")]
+    )
 
     reported = copy.deepcopy(tables)
     reported["independent_reports"].append(

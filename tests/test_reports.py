@@ -204,3 +204,80 @@ def test_a_damaged_registry_file_is_a_clear_error(tmp_path, damage, message):
         path.write_text(text.replace(damage, "    published_date: 2023-02-30\n"), encoding="utf-8")
     with pytest.raises(PipelineError, match=message):
         read_reports(metadata.load(), folder)
+
+
+def test_every_regional_figure_says_whether_a_report_gives_it_and_what_was_searched(tables):
+    """report_coverage: the 220 regional figures of the final result (160 votes, 20 regions' ballots cast,
+    invalid ballots and registered voters); one is given by an independent report (Shymkent's registered
+    voters), each other one names the search that looked for it (report_searches, sources/searches.yaml),
+    which says where the leads are."""
+    coverage = {
+        (r["published_table_name"], r["published_record_key"], r["published_column_name"]): r
+        for r in tables["report_coverage"]
+    }
+    assert len(coverage) == 220
+    shymkent = coverage[("region_ballots", "region_id=KZ-79", "registered_voters_count")]
+    assert (shymkent["coverage_status"], shymkent["reports_count"], shymkent["search_id"]) == ("reported", 1, None)
+    amanat = coverage[("party_list_results", "region_id=KZ-11, option_id=amanat", "votes")]
+    assert (amanat["coverage_status"], amanat["reports_count"]) == ("not_found", 0)
+    searches = {
+        (s["search_id"], s["published_table_name"], s["published_column_name"]): s for s in tables["report_searches"]
+    }
+    missing = [r for r in coverage.values() if r["coverage_status"] == "not_found"]
+    assert len(missing) == 219
+    assert all((r["search_id"], r["published_table_name"], r["published_column_name"]) in searches for r in missing)
+    search = searches[("regional_results_2026_12_07", "party_list_results", "votes")]
+    assert search["queries_count"] == len(search["queries_text"].split(" | ")) == 14
+    assert "https://qmonitor.kz/politics/5068" in search["outcome_text"]
+
+
+def test_a_report_of_a_regional_figure_shows_in_its_coverage(tables):
+    """A figure reported for Akmola's Amanat votes makes its cell 'reported', with no search named; the
+    other cells keep theirs."""
+    from pipeline.derive import report_coverage
+
+    reported = dict(tables)
+    figure = tables["independent_reports"][0] | {"published_table_name": "party_list_results"}
+    figure |= {"published_record_key": "region_id=KZ-11, option_id=amanat", "published_column_name": "votes"}
+    reported["independent_reports"] = [*tables["independent_reports"], figure, figure | {"publisher_id": "other"}]
+    rows = {(r["published_record_key"], r["published_column_name"]): r for r in report_coverage(reported)}
+    akmola = rows[("region_id=KZ-11, option_id=amanat", "votes")]
+    assert (akmola["coverage_status"], akmola["reports_count"], akmola["publishers_count"], akmola["search_id"]) == (
+        "reported",
+        2,
+        2,
+        None,
+    )
+    assert rows[("region_id=KZ-10, option_id=amanat", "votes")]["search_id"] == "regional_results_2026_12_07"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda e: e.pop("queries"), "lacks queries"),
+        (lambda e: e.update(queries=[]), "queries must be a list"),
+        (lambda e: e.update(quantities=["party_list_results.no_such_column"]), "is not a published table's column"),
+        (lambda e: e.update(searched_date="yesterday"), "searched_date must be a date"),
+    ],
+)
+def test_a_wrong_search_is_refused_naming_the_file_and_the_search(tmp_path, change, message):
+    import yaml
+
+    from pipeline.extract.independent import read_searches
+
+    entry = {
+        "search_id": "s",
+        "searched_date": datetime.date(2026, 12, 7),
+        "quantities": ["party_list_results.votes"],
+        "where": "somewhere",
+        "queries": ["a query"],
+        "outcome": "nothing",
+    }
+    path = tmp_path / "searches.yaml"
+    path.write_text(yaml.safe_dump({"searches": [entry]}), encoding="utf-8")
+    assert read_searches(metadata.load(), path)["report_searches"][0]["queries_text"] == "a query"
+    change(entry)
+    path.write_text(yaml.safe_dump({"searches": [entry]}), encoding="utf-8")
+    with pytest.raises(PipelineError, match=f"search #1: .*{message}") as error:
+        read_searches(metadata.load(), path)
+    assert error.value.table == "report_searches"

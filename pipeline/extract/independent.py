@@ -227,9 +227,9 @@ def read_searches(package: metadata.Package, path: Path = SOURCES / "searches.ya
     """The table report_searches from the reviewed search log (sources/searches.yaml): one row per search and
     quantity (a published table's column) it looked for."""
     rows, seen = [], set()
-    for number, entry in enumerate(_entries(path, "searches"), start=1):
+    for number, entry in enumerate(_entries(path, "searches", "report_searches"), start=1):
         where = f"search #{number}"
-        _keys(entry, SEARCH_KEYS, set(), path, where)
+        _keys(entry, SEARCH_KEYS, set(), path, where, "report_searches")
         if not isinstance(entry["search_id"], str) or entry["search_id"] in seen:
             raise _error(path, where, "search_id must be text, and unique", "report_searches")
         seen.add(entry["search_id"])
@@ -263,23 +263,23 @@ def read_searches(package: metadata.Package, path: Path = SOURCES / "searches.ya
     }
 
 
-def _entries(path: Path, list_key: str) -> list:
+def _entries(path: Path, list_key: str, table: str = "independent_reports") -> list:
     if not path.exists():
         return []
     content = read_source(path)
     entries = content.get(list_key) if isinstance(content, dict) else None
     if not isinstance(entries, list):
-        raise _error(path, "", f"the file must hold a list under '{list_key}'")
+        raise _error(path, "", f"the file must hold a list under '{list_key}'", table)
     return entries
 
 
-def _keys(entry, required: set, optional: set, path: Path, where: str) -> None:
+def _keys(entry, required: set, optional: set, path: Path, where: str, table: str = "independent_reports") -> None:
     if not isinstance(entry, dict):
-        raise _error(path, where, "must be a mapping")
+        raise _error(path, where, "must be a mapping", table)
     missing, unknown = sorted(required - set(entry)), sorted(set(entry) - required - optional)
     if missing or unknown:
         listed = f"lacks {', '.join(missing) or 'nothing'}; unknown keys {', '.join(unknown) or 'none'}"
-        raise _error(path, where, listed)
+        raise _error(path, where, listed, table)
 
 
 def _error(path: Path | str, where: str, message: str, table: str = "independent_reports") -> PipelineError:
