@@ -169,15 +169,15 @@ def staged_anew(tmp_path, monkeypatch) -> Path:
     return target
 
 
-def without_staged_releases(target: Path) -> Path:
-    """A copy of the repository's build cache but its staged releases, in `target`. Entries are linked, not
-    copied (the cache never changes one in place); one that another test worker's build prunes meanwhile
-    is simply not there."""
+def without_staged_releases(target: Path, source: Path | None = None, skip: tuple[str, ...] = ("release",)) -> Path:
+    """A copy of the repository's build cache (or of `source`) but its staged releases (the kinds in
+    `skip`), in `target`. Entries are linked, not copied (the cache never changes one in place: a new
+    entry replaces the name); one that another test worker's build prunes meanwhile is simply not there."""
     from pipeline.common import cache
 
-    source = cache.folder()
+    source = source or cache.folder()
     target.mkdir(mode=0o700)
-    kinds = [k for k in source.iterdir() if k.is_dir() and k.name != "release"] if source.is_dir() else []
+    kinds = [k for k in source.iterdir() if k.is_dir() and k.name not in skip] if source.is_dir() else []
     for kind in kinds:
         (target / kind.name).mkdir(mode=0o700)
         for entry in kind.iterdir():

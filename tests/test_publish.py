@@ -15,7 +15,7 @@ import pytest
 from pipeline import ROOT, metadata
 from pipeline.publish.descriptor import DICTIONARY, DOC_RESOURCES
 from tests import forkserver
-from tests.conftest import committed_digest, database, make_root, tree_digest
+from tests.conftest import committed_digest, database, make_root, tree_digest, without_staged_releases
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -256,11 +256,12 @@ def test_a_build_takes_what_did_not_change_from_the_build_before(tmp_path, monke
         return root
 
     def copied(name: str, *, record: bool = True) -> Path:
-        folder = tmp_path / name
-        shutil.copytree(tmp_path / "before", folder, ignore=None if record else shutil.ignore_patterns(LATEST))
+        folder = without_staged_releases(tmp_path / name, tmp_path / "before", skip=())
+        if not record:
+            (folder / "release" / LATEST).unlink()
         return folder
 
-    build("first", tmp_path / "before")
+    build("first", without_staged_releases(tmp_path / "before", skip=()))  # the repository's, if it holds it
     source_tables = pipeline.stages.source_tables
 
     def reworded(snapshot):
@@ -283,19 +284,17 @@ def test_a_build_takes_what_did_not_change_from_the_build_before(tmp_path, monke
         cache.remember("release", key, (files, quality, forensic, record))
         return folder
 
-    def planted_file(files, record):
-        files["processed/regions.csv"] += b"planted\n"
-
     def planted_findings(files, record):
         finding = dict.fromkeys(("table_name", "record_key", "column_name", "expected", "actual"), "x")
         record["findings"] = {key: [finding | {"message": "planted"}] for key in record["findings"]}
 
-    def planted_examples(files, record):
+    def planted_file_and_examples(files, record):
+        files["processed/regions.csv"] += b"planted\n"
         record["examples"] = {key: dict.fromkeys(names, "planted-example") for key, names in record["examples"].items()}
 
-    root = build("planted", plant("with-a-file", planted_file))
+    root = build("planted", plant("with-a-file", planted_file_and_examples))
     assert (root / "processed" / "regions.csv").read_bytes().endswith(b"planted\n")
-    dictionary = (build("planted-examples", plant("with-examples", planted_examples)) / DICTIONARY).read_text()
+    dictionary = (root / DICTIONARY).read_text()
     sections = dict(re.findall(r"^## (\w+)\n(.*?)(?=^## |\Z)", dictionary, re.MULTILINE | re.DOTALL))
     assert "planted-example" in sections["regions"] and "planted-example" not in sections["parties"]
     with pytest.raises(PipelineError, match="planted") as failure:
