@@ -207,17 +207,18 @@ def test_a_damaged_registry_file_is_a_clear_error(tmp_path, damage, message):
 
 
 def test_every_regional_figure_says_whether_a_report_gives_it_and_what_was_searched(tables):
-    """report_coverage: the 220 regional figures of the final result (160 votes, 20 regions' ballots cast,
-    invalid ballots and registered voters); one is given by an independent report (Shymkent's registered
-    voters), each other one names the search that looked for it (report_searches, sources/searches.yaml),
-    which says where the leads are."""
+    """report_coverage: the 220 regional figures the article gives for the final result (160 votes, 20
+    regions' ballots cast, invalid ballots and registered voters); one is given by an independent report,
+    with another value (Shymkent's registered voters), each other one names the search that looked for it
+    (report_searches, sources/searches.yaml), which says where the leads are."""
     coverage = {
         (r["published_table_name"], r["published_record_key"], r["published_column_name"]): r
         for r in tables["report_coverage"]
     }
     assert len(coverage) == 220
     shymkent = coverage[("region_ballots", "region_id=KZ-79", "registered_voters_count")]
-    assert (shymkent["coverage_status"], shymkent["reports_count"], shymkent["search_id"]) == ("reported", 1, None)
+    # the city commission's roll on election day, not the final protocol's (acknowledged: A028)
+    assert (shymkent["coverage_status"], shymkent["reports_count"], shymkent["search_id"]) == ("disagrees", 1, None)
     amanat = coverage[("party_list_results", "region_id=KZ-11, option_id=amanat", "votes")]
     assert (amanat["coverage_status"], amanat["reports_count"]) == ("not_found", 0)
     searches = {
@@ -232,23 +233,26 @@ def test_every_regional_figure_says_whether_a_report_gives_it_and_what_was_searc
 
 
 def test_a_report_of_a_regional_figure_shows_in_its_coverage(tables):
-    """A figure reported for Akmola's Amanat votes makes its cell 'reported', with no search named; the
-    other cells keep theirs."""
+    """Figures reported for Akmola's Amanat votes, one with the article's value, make its cell 'agrees',
+    with no search named; one with another value makes Abai's 'disagrees'; the other cells keep theirs."""
     from pipeline.derive import report_coverage
 
     reported = dict(tables)
     figure = tables["independent_reports"][0] | {"published_table_name": "party_list_results"}
     figure |= {"published_record_key": "region_id=KZ-11, option_id=amanat", "published_column_name": "votes"}
-    reported["independent_reports"] = [*tables["independent_reports"], figure, figure | {"publisher_id": "other"}]
+    figure |= {"reported_value": 204_078.0, "reported_decimals": 0, "reported_multiplier": 1}
+    abai = figure | {"published_record_key": "region_id=KZ-10, option_id=amanat", "reported_value": 158_000.0}
+    reported["independent_reports"] = [*tables["independent_reports"], figure, figure | {"publisher_id": "other"}, abai]
     rows = {(r["published_record_key"], r["published_column_name"]): r for r in report_coverage(reported)}
     akmola = rows[("region_id=KZ-11, option_id=amanat", "votes")]
     assert (akmola["coverage_status"], akmola["reports_count"], akmola["publishers_count"], akmola["search_id"]) == (
-        "reported",
+        "agrees",
         2,
         2,
         None,
     )
-    assert rows[("region_id=KZ-10, option_id=amanat", "votes")]["search_id"] == "regional_results_2026_12_07"
+    assert rows[("region_id=KZ-10, option_id=amanat", "votes")]["coverage_status"] == "disagrees"
+    assert rows[("region_id=KZ-15, option_id=amanat", "votes")]["search_id"] == "regional_results_2026_12_07"
 
 
 @pytest.mark.parametrize(
@@ -256,7 +260,10 @@ def test_a_report_of_a_regional_figure_shows_in_its_coverage(tables):
     [
         (lambda e: e.pop("queries"), "lacks queries"),
         (lambda e: e.update(queries=[]), "queries must be a list"),
-        (lambda e: e.update(quantities=["party_list_results.no_such_column"]), "is not a published table's column"),
+        (lambda e: e.update(quantities=["party_list_results.no_such_column"]), "is not a column of a table from"),
+        (lambda e: e.update(quantities=["forensic_tests.p_value"]), "is not a column of a table from"),
+        (lambda e: e.update(quantities=[]), "quantities must be a list"),
+        (lambda e: e.update(outcome=None), "outcome must be text"),
         (lambda e: e.update(searched_date="yesterday"), "searched_date must be a date"),
     ],
 )

@@ -116,8 +116,8 @@ def seat_allocation(tables: dict[str, list[dict]]) -> list[dict]:
     ]
 
 
-# The regional figures of the commission's final party-list result: each option's votes and each region's
-# ballots; what the regional forensic tests read.
+# The regional figures the article gives for the final party-list result: each option's votes and each
+# region's ballots (the regional forensic tests read these, and the published shares).
 REGIONAL_CELLS = (
     ("party_list_results", ("region_id", "option_id"), "votes"),
     ("region_ballots", ("region_id",), "ballots_cast_count"),
@@ -127,8 +127,11 @@ REGIONAL_CELLS = (
 
 
 def report_coverage(tables: dict[str, list[dict]]) -> list[dict]:
-    """The report_coverage rows: for every regional cell, the independent figures that give it, and for one
-    none gives, the latest search that looked for it (report_searches)."""
+    """The report_coverage rows: for every regional cell, the independent figures that give it and whether
+    one agrees with the article's value, and for one none gives, the latest search that looked for it
+    (report_searches)."""
+    from pipeline.extract.independent import agrees
+
     figures: dict[tuple, list[dict]] = {}
     for r in tables["independent_reports"]:
         figures.setdefault(
@@ -151,7 +154,13 @@ def report_coverage(tables: dict[str, list[dict]]) -> list[dict]:
                     "published_column_name": column,
                     "reports_count": len(found),
                     "publishers_count": len({f["publisher_id"] for f in found}),
-                    "coverage_status": "reported" if found else "not_found",
+                    "coverage_status": (
+                        "not_found"
+                        if not found
+                        else "agrees"
+                        if any(agrees(f, record[column]) for f in found)
+                        else "disagrees"
+                    ),
                     "search_id": search["search_id"] if search else None,
                 }
             )

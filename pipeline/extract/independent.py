@@ -220,6 +220,19 @@ def _key_text(value, kind: str, path: Path, where: str) -> str:
     return str(value)
 
 
+def agrees(figure: dict, value, decimals: int | None = None) -> bool:
+    """Whether an independent figure gives this published value (with `decimals`, as the package publishes
+    it; None for a count): equal within the rounding of both, half a unit of the coarser last decimal,
+    times the figure's multiplier (a count in thousands agrees within 500), as the check reports_agree
+    compares them."""
+    reported = figure["reported_value"]
+    if reported is None or value is None:
+        return False
+    places = figure["reported_decimals"] or 0
+    places = places if decimals is None else min(places, decimals)
+    return abs(reported - value) <= 0.5 * 10**-places * (figure["reported_multiplier"] or 1) + 1e-9
+
+
 SEARCH_KEYS = {"search_id", "searched_date", "quantities", "where", "queries", "outcome"}
 
 
@@ -235,15 +248,19 @@ def read_searches(package: metadata.Package, path: Path = SOURCES / "searches.ya
         seen.add(entry["search_id"])
         if not isinstance(entry["searched_date"], datetime.date):
             raise _error(path, where, "searched_date must be a date (YYYY-MM-DD)", "report_searches")
-        queries = entry["queries"]
+        queries, quantities = entry["queries"], entry["quantities"]
         if not isinstance(queries, list) or not queries or not all(isinstance(q, str) and q for q in queries):
             raise _error(path, where, "queries must be a list of the queries as typed", "report_searches")
-        for quantity in entry["quantities"] if isinstance(entry["quantities"], list) else [None]:
+        if not isinstance(quantities, list) or not quantities:
+            raise _error(path, where, "quantities must be a list of table.column", "report_searches")
+        for key in ("where", "outcome"):
+            if not isinstance(entry[key], str) or not entry[key].strip():
+                raise _error(path, where, f"{key} must be text", "report_searches")
+        for quantity in quantities:
             table, _, column = str(quantity).partition(".")
-            if table not in {r.name for r in package.resources} or column not in package.resource(table).field_names:
-                raise _error(
-                    path, where, f"{quantity!r} is not a published table's column (table.column)", "report_searches"
-                )
+            if table not in {r.name for r in package.from_source} or column not in package.resource(table).field_names:
+                message = f"{quantity!r} is not a column of a table from the sources (table.column)"
+                raise _error(path, where, message, "report_searches")
             rows.append(
                 {
                     "search_id": entry["search_id"],

@@ -1,5 +1,6 @@
 """Whose numbers each forensic test reads: the cells (a table's value by row and column) of the validated
-tables it takes its values from, and how many of them an independent report gives (independent_reports).
+tables it takes its values from, and how many of them an independent report gives with the same value
+(independent_reports, within the figure's rounding: extract.independent.agrees).
 Today every test reads the article's tables, corrected by the errata; a cell an independent report gives
 is one the quality gate compared with that report (pipeline/checks/reports_agree_with_each_other.sql and
 the other cross-checks of the reports)."""
@@ -7,6 +8,9 @@ the other cross-checks of the reports)."""
 from __future__ import annotations
 
 from pipeline import metadata
+from pipeline.checks.run import CHECKS
+from pipeline.common.yamlfile import read_yaml
+from pipeline.extract.independent import agrees
 
 # The regional valid votes (ballots cast less invalid ballots) and turnout (ballots cast over registered
 # voters), and their national counterparts, as the tests compute them (regions.prepare).
@@ -43,19 +47,28 @@ def attach(tests: list[dict], tables: dict[str, list[dict]], params: dict) -> li
     """The rows of forensic_tests with whose numbers each test reads: numbers_source, input_cells_count and
     reported_cells_count."""
     package = metadata.load()
-    reported = {
-        (r["published_table_name"], r["published_record_key"], r["published_column_name"])
-        for r in tables["independent_reports"]
-    }
+    figures: dict[tuple, list[dict]] = {}
+    for r in tables["independent_reports"]:
+        figures.setdefault(
+            (r["published_table_name"], r["published_record_key"], r["published_column_name"]), []
+        ).append(r)
+    options = {r["option_id"] for r in tables["national_party_list_results"]}
+    decimals = read_yaml(CHECKS / "reports_agree.yaml")["published"]  # as the check compares them
     for test in tests:
-        cells = set()
+        cells: dict[tuple, bool] = {}  # each cell the test reads: whether a report gives its value
         for table, where, columns in reads(test["test_id"], test["subject_id"], params):
             key = package.resource(table).primary_key
             for row in tables[table]:
                 if all(row[column] == value for column, value in where.items()):
+                    if table in ("exit_polls", "opinion_polls") and row["option_id"] not in options:
+                        continue  # the undecided: the poll errors read only the options with an official share
                     record = ", ".join(f"{column}={row[column]}" for column in key)
-                    cells |= {(table, record, column) for column in columns}
-        found = len(cells & reported)
+                    for column in columns:
+                        cell = (table, record, column)
+                        places = decimals.get(table, {}).get(column)
+                        places = None if places == "exact" else places
+                        cells[cell] = any(agrees(f, row[column], places) for f in figures.get(cell, []))
+        found = sum(cells.values())
         test["numbers_source"] = (
             "article" if not found else "article_and_reports" if found == len(cells) else "article_partly_reported"
         )

@@ -22,6 +22,12 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
     def whose(test_id: str) -> str:
         return phrase(tests[(test_id, "all")])
 
+    regional = [t for t in forensic["forensic_tests"] if t["unit_level"] == "region"]
+    given = sum(t["reported_cells_count"] for t in regional)
+    regional_reported = (
+        "none" if not given else f"{given} values in all, of {sum(t['input_cells_count'] for t in regional)}"
+    )
+
     grid, window = params["grid"], params["grid"]["window_fraction"]
     tested = sum(1 for t in forensic["forensic_tests"] if t["p_value"] is not None)
     calibration = forensic["forensic_calibration"]
@@ -66,17 +72,17 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
         "",
         "**Whose numbers.** Every test reads the article's tables, as corrected by the reviewed errata; the "
         "column `numbers_source` of `forensic_tests` says for each test how many of the values it reads an "
-        "independent report also gives (`independent_reports`). For the regional tests that is none: no "
-        "publisher other than Wikipedia was found giving the commission's regional counts (table "
-        "`report_coverage`: which of the 220 regional figures reports give; `report_searches`: what was searched, "
-        "where and when), so the regional results below are properties of the article's "
-        "table, and cannot tell counts the commission published with this pattern from a table compiled "
-        "this way by the article's editors. One lead: qmonitor.kz (https://qmonitor.kz/politics/5068) writes "
-        "that the commission's final message gave only absolute figures this time («только абсолютные "
-        "цифры») and computed the regional shares itself. Every one of the article's 160 regional shares is "
-        "its count over the region's valid votes rounded to two decimals, as shares computed from the "
-        "counts would be. The national counts differ: several publishers report all eight, and the national "
-        "test reads them.",
+        "independent report also gives, with the same value (`independent_reports`). For the regional tests "
+        f"that is {regional_reported}: no publisher other than Wikipedia was found giving the regional results of "
+        "the final count (table `report_coverage`: which of the 220 regional figures reports give; "
+        "`report_searches`: what was searched, where and when), so the regional results below are properties "
+        "of the article's table. They cannot tell counts the commission published with this pattern from a "
+        "table compiled this way by the article's editors. One lead: qmonitor.kz "
+        "(https://qmonitor.kz/politics/5068) writes that the commission's official message gave only absolute "
+        "figures this time («только абсолютные цифры»), and that qmonitor computed the regional shares itself. "
+        "Every one of the article's 160 regional shares is its count over the region's valid votes rounded to "
+        "two decimals, as shares computed from the counts would be. The national counts differ: several "
+        "publishers report all eight with the article's values, and the national test reads them.",
         "",
         "The family of tests was defined with the step: the primary tests are the regional grid "
         "(`share_grid_region`, and `share_grid_region_constrained`, the same count under a null that keeps each "
