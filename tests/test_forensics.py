@@ -268,3 +268,30 @@ def test_every_result_names_whose_numbers_it_reads(real, tables):
     assert whose(again, "turnout_grid_region") == whose(tests, "turnout_grid_region")
     with pytest.raises(KeyError, match="what the forensic test a_new_test reads"):
         provenance.reads("a_new_test", "all", PARAMETERS)
+
+
+def test_what_each_test_is_said_to_read_is_what_it_reads(tables):
+    """provenance.reads, checked against the tests themselves: a column no test is said to read (the
+    published regional turnouts) changes no result; the published regional shares, which only
+    counts_reproducible is said to read, change its result and no other."""
+    from pipeline.forensics import provenance
+
+    def results(changed) -> dict:
+        out = by_test(forensics.run({name: changed[name] for name in forensics.INPUTS}, FAST))
+        keep = ("observed_value", "expected_value", "p_value", "interval_low", "interval_high")
+        return {key: tuple(row[k] for k in keep) for key, row in out.items()}
+
+    def said_to_read(key, column) -> bool:
+        return any(column in columns for _, _, columns in provenance.reads(*key, FAST))
+
+    base = results(tables)
+    turnouts = copy.deepcopy(tables)
+    for row in turnouts["region_ballots"]:
+        row["turnout_pct"] = round(row["turnout_pct"] + 0.37, 2)
+    assert not any(said_to_read(key, "turnout_pct") for key in base)
+    assert results(turnouts) == base
+    shares = copy.deepcopy(tables)
+    for row in shares["party_list_results"]:
+        row["vote_share_pct"] = round(row["vote_share_pct"] + 0.01, 2)
+    changed = {key for key, value in results(shares).items() if value != base[key]}
+    assert changed == {key for key in base if said_to_read(key, "vote_share_pct")} == {("counts_reproducible", "all")}
