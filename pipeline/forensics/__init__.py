@@ -47,6 +47,7 @@ def run(tables: dict[str, list[dict]], params: dict | None = None) -> dict[str, 
     import numpy as np
 
     from pipeline.forensics import calibration, polls, provenance, regions
+    from pipeline.forensics.rows import with_role
 
     params = params or parameters()
     rng = np.random.Generator(np.random.PCG64(params["seed"]))
@@ -55,7 +56,9 @@ def run(tables: dict[str, list[dict]], params: dict | None = None) -> dict[str, 
     poll_rows = polls.poll_errors(tables, data.national_shares, data.options)
     region_shares, summary = regions.region_tables(data)
     return {
-        "forensic_tests": provenance.attach(tests + polls.poll_tests(poll_rows), tables, params),
+        "forensic_tests": [
+            with_role(row) for row in provenance.attach(tests + polls.poll_tests(poll_rows), tables, params)
+        ],
         "forensic_region_shares": region_shares,
         "forensic_region_summary": summary,
         "poll_errors": poll_rows,

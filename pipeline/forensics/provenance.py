@@ -24,7 +24,10 @@ _NATION_SHARES = [
 
 def reads(test_id: str, subject_id: str, params: dict) -> list[tuple[str, dict, tuple[str, ...]]]:
     """What a test reads: (table, the rows it takes (column: value), the columns), for each table."""
-    if test_id in ("share_grid_region", "share_grid_region_constrained"):
+    test_id = test_id.removesuffix("_unweighted")
+    if test_id in ("share_grid_region", "share_grid_region_constrained") or test_id.startswith(
+        "share_grid_region_window_"
+    ):
         return [("party_list_results", {}, ("votes",)), _REGION_VALID]
     if test_id == "counts_reproducible":
         return [("party_list_results", {}, ("votes", "vote_share_pct")), _REGION_VALID]

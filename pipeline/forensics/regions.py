@@ -129,6 +129,22 @@ def grid_tests(np, d: Regions, params: dict, rng) -> list[dict]:
         reading=f"{k} of {n} exact regional shares lie on the two-decimal grid where {n * chance:.0f} are expected "
         "if their fractional parts are uniform.",
     )
+    # share_grid_region_window_*: the same exact tail for other windows (1, 2, 5 and 10 % of a step),
+    # chosen after reading the numbers: how much the result depends on the window.
+    for fraction in params["grid"]["robustness_windows"]:
+        near = int((d.distance <= fraction).sum())
+        add(
+            f"share_grid_region_window_{round(fraction * 100):02d}",
+            "region",
+            n,
+            f"regional shares within {fraction:.0%} of a 0.01 pp step of the grid",
+            near,
+            n * 2 * fraction,
+            constrained_tail(np, near, len(regions), len(options), fraction),
+            "exact tail P(X >= observed), the null of share_grid_region with this window",
+            reading=f"{near} of {n} regional shares lie within {fraction:.0%} of a step of the grid, where "
+            f"{n * 2 * fraction:.0f} are expected.",
+        )
     steps = params["perturbation_grid_steps"]  # a grid step is valid / 10,000 votes
     reach = np.maximum(1, np.rint(steps * valid * grid["region_share_step_pp"] / 100)).astype(np.int64)
     shift = np.rint((2 * rng.random((draws, *votes.shape)) - 1) * reach[None, :, None])
@@ -229,22 +245,29 @@ def association_tests(np, d: Regions, params: dict, rng) -> list[dict]:
         ("against_all", "turnout_against_all_correlation"),
     ):
         share = shares[:, options.index(option)]
-        observed = weighted_r(np, turnout[None], share[None], registered)[0]
         permuted = rng.permuted(np.tile(share, (draws, 1)), axis=1)
-        null = weighted_r(np, np.tile(turnout, (draws, 1)), permuted, registered)
-        add(
-            test_id,
-            "region",
-            len(regions),
-            f"correlation of turnout and the {option} share, weighted by registered voters",
-            float(observed),
-            0.0,
-            (1 + int((np.abs(null) >= abs(observed)).sum())) / (draws + 1),
-            f"permutation, {draws} draws (two-sided)",
-            draws,
-            reading="With 20 regions this is a scatter plot, not a fingerprint: aggregation can dilute or create "
-            "such a correlation.",
-        )
+        # weighted by registered voters, and unweighted on the same permutations: both shown, as neither
+        # was fixed before reading the numbers
+        for suffix, weights, how in (
+            ("", registered, "weighted by registered voters"),
+            ("_unweighted", None, "unweighted"),
+        ):
+            weights = np.ones_like(registered) if weights is None else weights
+            observed = weighted_r(np, turnout[None], share[None], weights)[0]
+            null = weighted_r(np, np.tile(turnout, (draws, 1)), permuted, weights)
+            add(
+                test_id + suffix,
+                "region",
+                len(regions),
+                f"correlation of turnout and the {option} share, {how}",
+                float(observed),
+                0.0,
+                (1 + int((np.abs(null) >= abs(observed)).sum())) / (draws + 1),
+                f"permutation, {draws} draws (two-sided)",
+                draws,
+                reading="With 20 regions this is a scatter plot, not a fingerprint: aggregation can dilute or "
+                "create such a correlation.",
+            )
 
     # second_digit_region: the mean second digit of the regional counts against Benford's law.
     digits = np.array([int(str(int(v))[1]) for v in votes.ravel() if v >= 10])
@@ -269,7 +292,9 @@ def association_tests(np, d: Regions, params: dict, rng) -> list[dict]:
         draws,
         float(np.quantile(boot, 0.025)),
         float(np.quantile(boot, 0.975)),
-        f"{digits.size} counts can reveal only gross departures from Benford's second-digit law.",
+        f"Descriptive: regional totals have no valid null model for second digits (Benford's law is for "
+        f"precinct counts), so this stays outside the family of tests; {digits.size} counts could reveal only "
+        "gross departures.",
     )
 
     return tests

@@ -29,7 +29,11 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
     )
 
     grid, window = params["grid"], params["grid"]["window_fraction"]
-    tested = sum(1 for t in forensic["forensic_tests"] if t["p_value"] is not None)
+    family = [t for t in forensic["forensic_tests"] if t["test_role"] in ("primary", "exploratory")]
+    tested = sum(1 for t in family if t["p_value"] is not None)
+    windows = sorted(
+        (t for t in forensic["forensic_tests"] if t["test_role"] == "robustness"), key=lambda t: t["test_id"]
+    )
     calibration = forensic["forensic_calibration"]
     honest = next(r for r in calibration if r["scenario"] == "honest" and r["test_id"] == "share_grid_region")
     cells = tests[("share_grid_region", "all")]["units_count"]
@@ -84,13 +88,15 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
         "two decimals, as shares computed from the counts would be. The national counts differ: several "
         "publishers report all eight with the article's values, and the national test reads them.",
         "",
-        "The family of tests was defined with the step: the primary tests are the regional grid "
-        "(`share_grid_region`, and `share_grid_region_constrained`, the same count under a null that keeps each "
-        "region's shares summing to 100), the reproducibility of counts among the shares on the grid "
-        "(`counts_reproducible`) and the regional turnout grid (`turnout_grid_region`). The national grid, the "
-        "two correlations and the second-digit test are exploratory: the national grid test was suggested by "
-        "the observation it tests (the article's Analysis section reports it), and the parameters were set "
-        "after reading the article.",
+        "**Every test here is post hoc** (`is_post_hoc`): the article's Analysis section names the hundredths "
+        "and the turnout, so every grid test was suggested by what it tests, and the parameters were set after "
+        "reading the article. Within that, the family of tests (`test_role`): the primary tests are the "
+        "regional grid (`share_grid_region`, and `share_grid_region_constrained`, the same count under a null "
+        "that keeps each region's shares summing to 100), the reproducibility of counts among the shares on the "
+        "grid (`counts_reproducible`) and the regional turnout grid (`turnout_grid_region`); the national grid "
+        "and the two correlations (weighted and unweighted) are exploratory; the regional grid with other "
+        "windows is a robustness check; the second digits and the poll errors are descriptive, outside the "
+        "family. The parameters of any election not read yet are to be fixed before reading it.",
         "",
         f"- **The regional shares sit on the two-decimal grid.** Recomputed exactly from the published counts "
         f"(votes over valid votes, ballots cast less invalid), {share_grid['observed_value']:.0f} of the "
@@ -98,6 +104,12 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
         f"their published precision ({grid['region_share_step_pp']} pp), where {share_grid['expected_value']:.0f} "
         "would if their fractional parts were uniform: the exact tail under that null, with each region's "
         f"shares summing to 100, is {p('share_grid_region')} (whose numbers: {whose('share_grid_region')}). "
+        "The window was chosen after reading the numbers; with windows of "
+        + ", ".join(f"{t['test_id'][-2:].lstrip('0')} %" for t in windows)
+        + " of a step, "
+        + ", ".join(f"{t['observed_value']:.0f}" for t in windows)
+        + " shares are on the grid, and the p-value is at most "
+        f"{max(t['p_value'] for t in windows):.2g} for every one of them. "
         f"A simulation of the same null averages "
         f"{tests[('share_grid_region_constrained', 'all')]['expected_value']:.0f} shares on the grid "
         f"({p('share_grid_region_constrained')}).",
@@ -121,19 +133,24 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
         "power against it.",
         f"- **Turnout against the leading party's share** (exploratory) is a scatter plot at this level "
         f"(weighted r = {tests[('turnout_share_correlation', 'all')]['observed_value']:.2f}, "
-        f"{p('turnout_share_correlation')}; for 'against all' r = "
+        f"{p('turnout_share_correlation')}; unweighted r = "
+        f"{tests[('turnout_share_correlation_unweighted', 'all')]['observed_value']:.2f}, "
+        f"{p('turnout_share_correlation_unweighted')}). For 'against all', weighted r = "
         f"{tests[('turnout_against_all_correlation', 'all')]['observed_value']:.2f}, "
-        f"{p('turnout_against_all_correlation')}, which does not reach even the uncorrected level "
-        f"{params['alpha']}): aggregation to 20 regions can dilute or create such a correlation, so it is not the "
-        "station-level fingerprint of Klimek et al.",
-        f"- **Second digits** (exploratory): the regional counts' mean second digit is "
+        f"{p('turnout_against_all_correlation')}, and unweighted r = "
+        f"{tests[('turnout_against_all_correlation_unweighted', 'all')]['observed_value']:.2f}, "
+        f"{p('turnout_against_all_correlation_unweighted')}: neither weighting was fixed before reading the "
+        "numbers, so both are shown, and neither reaches the corrected level below. Aggregation to 20 regions "
+        "can dilute or create such a correlation, so it is not the station-level fingerprint of Klimek et al.",
+        f"- **Second digits** (descriptive, outside the family: regional totals have no valid null model for "
+        "them): the regional counts' mean second digit is "
         f"{tests[('second_digit_region', 'all')]['observed_value']:.2f} against Benford's "
         f"{tests[('second_digit_region', 'all')]['expected_value']:.3f} ({p('second_digit_region')}). Mebane "
         "proposed the test for precinct counts, not regional totals; 160 counts can reveal only gross "
         "departures; honest counts need not follow Benford's law (Deckert, Myagkov and Ordeshook); and counts "
         "computed from shares carry whatever second digits the shares give, so the test has no power against "
         "back-computation.",
-        f"- **Several tests**: {tested} tests with a p-value are reported, and a level corrected for their number "
+        f"- **Several tests**: the family holds {tested} tests with a p-value, and a level corrected for their number "
         f"(Bonferroni: {params['alpha']} / {tested} = {params['alpha'] / tested:.5f}) applies to any one of them. "
         "The primary results stay far below it. The primary tests are not independent evidence of one another: "
         "the constrained null and the reproducibility test look at the same shares.",
