@@ -44,6 +44,7 @@ CREATE OR REPLACE VIEW release_changes AS SELECT * FROM read_parquet('processed/
 CREATE OR REPLACE VIEW forensic_tests AS SELECT * FROM read_parquet('processed/forensic_tests.parquet');
 CREATE OR REPLACE VIEW forensic_region_shares AS SELECT * FROM read_parquet('processed/forensic_region_shares.parquet');
 CREATE OR REPLACE VIEW forensic_region_summary AS SELECT * FROM read_parquet('processed/forensic_region_summary.parquet');
+CREATE OR REPLACE VIEW forensic_region_rounding AS SELECT * FROM read_parquet('processed/forensic_region_rounding.parquet');
 CREATE OR REPLACE VIEW poll_errors AS SELECT * FROM read_parquet('processed/poll_errors.parquet');
 CREATE OR REPLACE VIEW forensic_calibration AS SELECT * FROM read_parquet('processed/forensic_calibration.parquet');
 

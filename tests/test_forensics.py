@@ -317,3 +317,51 @@ def test_every_test_has_its_role_and_the_grid_result_holds_for_every_window(real
     unweighted = tests[("turnout_against_all_correlation_unweighted", "all")]
     weighted = tests[("turnout_against_all_correlation", "all")]
     assert unweighted["observed_value"] != weighted["observed_value"] and 0.005 < unweighted["p_value"] < 0.02
+
+
+def test_the_rounding_model_finds_the_regions_computed_from_shares_by_itself(real, tables):
+    """forensic_region_rounding: 18 regions prefer 'computed from two-decimal shares' with Amanat balancing
+    the total and reject 'tallied' after Holm's adjustment; Almaty Region and Turkistan prefer 'tallied', as
+    the review found by reading them. Akmola's row recomputed independently, in exact fractions."""
+    from fractions import Fraction
+
+    rows = {r["region_id"]: r for r in real["forensic_region_rounding"]}
+    computed = {g for g, r in rows.items() if r["preferred_model"] == "computed_from_shares"}
+    assert len(computed) == 18 and set(rows) - computed == {"KZ-19", "KZ-61"}
+    assert {rows[g]["balancing_option_id"] for g in computed} == {"amanat"}
+    assert all(rows[g]["adjusted_p_value"] < 0.01 for g in computed)
+    assert rows["KZ-19"]["exact_counts_count"] == rows["KZ-61"]["exact_counts_count"] == 0
+
+    (ballots,) = [b for b in tables["region_ballots"] if b["region_id"] == "KZ-11"]
+    step = Fraction(ballots["ballots_cast_count"] - ballots["invalid_ballots_count"], 10_000)
+    counts = [r["votes"] for r in tables["party_list_results"] if r["region_id"] == "KZ-11"]
+    exact = sum(1 for c in counts if c == math.floor(math.floor(c / step + Fraction(1, 2)) * step + Fraction(1, 2)))
+    chance = 1 / step
+    tail = sum(math.comb(8, j) * chance**j * (1 - chance) ** (8 - j) for j in range(exact, 9))
+    akmola = rows["KZ-11"]
+    assert (akmola["exact_counts_count"], float(step)) == (exact, pytest.approx(akmola["vote_step"]))
+    assert akmola["p_value"] == pytest.approx(float(tail), rel=1e-5)
+    ordered = sorted(rows.values(), key=lambda r: r["p_value"])  # Holm: the smallest times 20, then 19...
+    assert ordered[0]["adjusted_p_value"] == pytest.approx(20 * ordered[0]["p_value"], rel=1e-5)
+
+
+def test_the_rounding_model_prefers_tallied_for_counted_votes_and_computed_for_computed_ones(tables):
+    """On a synthetic election tallied honestly no region rejects 'tallied' after the adjustment; on the same
+    election compiled from its two-decimal shares (each count but the leader's computed from its share of
+    the region's valid votes, the leader's the balance) every region prefers 'computed from shares', with
+    the leader balancing."""
+    counted = synthetic(tables)
+    honest = forensics.run(counted, FAST)["forensic_region_rounding"]
+    assert not [r for r in honest if r["adjusted_p_value"] < 0.01]
+    compiled = copy.deepcopy(counted)
+    for ballot in compiled["region_ballots"]:
+        valid = ballot["ballots_cast_count"] - ballot["invalid_ballots_count"]
+        rows = [r for r in compiled["party_list_results"] if r["region_id"] == ballot["region_id"]]
+        leader = max(rows, key=lambda r: r["votes"])
+        for row in rows:
+            if row is not leader:
+                row["votes"] = round(round(100 * row["votes"] / valid, 2) / 100 * valid)
+        leader["votes"] = valid - sum(r["votes"] for r in rows if r is not leader)
+    computed = forensics.run(compiled, FAST)["forensic_region_rounding"]
+    assert all(r["preferred_model"] == "computed_from_shares" for r in computed)
+    assert {r["balancing_option_id"] for r in computed} == {"amanat"}

@@ -3,10 +3,10 @@ their calibration on synthetic elections (parameters: forensics/parameters.yaml,
 reading the article, so the tests it suggests are exploratory). Every result is a property of the
 published numbers; none shows who produced them or why.
 
-The regional tests and tables (regions.py), the polls (polls.py), the calibration (calibration.py), the
-null distributions (distributions.py), how a result is written (rows.py), whose numbers each test reads
-(provenance.py), the readable report (report.py), and the second process that computes them during the
-build (process.py).
+The regional tests and tables (regions.py), the per-region rounding model (rounding.py), the polls
+(polls.py), the calibration (calibration.py), the null distributions (distributions.py), how a result is
+written (rows.py), whose numbers each test reads (provenance.py), the readable report (report.py), and the
+second process that computes them during the build (process.py).
 
 References: Klimek, Yegorov, Hanel and Thurner, 'Statistical detection of systematic election
 irregularities', PNAS 109 (2012); Kobak, Shpilkin and Pshenichnikov, 'Integer percentages as electoral
@@ -33,7 +33,14 @@ INPUTS = (
     "opinion_polls",
     "independent_reports",  # which of the cells the tests read independent reports give (provenance.py)
 )
-TABLES = ("forensic_tests", "forensic_region_shares", "forensic_region_summary", "poll_errors", "forensic_calibration")
+TABLES = (
+    "forensic_tests",
+    "forensic_region_shares",
+    "forensic_region_summary",
+    "forensic_region_rounding",
+    "poll_errors",
+    "forensic_calibration",
+)
 
 
 def parameters(path: Path = PARAMETERS) -> dict:
@@ -46,7 +53,7 @@ def run(tables: dict[str, list[dict]], params: dict | None = None) -> dict[str, 
     tests draw from one generator in a fixed order: grid tests, then the associations."""
     import numpy as np
 
-    from pipeline.forensics import calibration, polls, provenance, regions
+    from pipeline.forensics import calibration, polls, provenance, regions, rounding
     from pipeline.forensics.rows import with_role
 
     params = params or parameters()
@@ -61,6 +68,7 @@ def run(tables: dict[str, list[dict]], params: dict | None = None) -> dict[str, 
         ],
         "forensic_region_shares": region_shares,
         "forensic_region_summary": summary,
+        "forensic_region_rounding": rounding.region_rounding(data, params),
         "poll_errors": poll_rows,
         "forensic_calibration": calibration.calibrate(
             np, data.valid, data.national_shares / 100, params, data.cast / data.registered, data.registered
