@@ -14,7 +14,7 @@ from pipeline.forensics.distributions import (
     poisson_binomial_tail,
     weighted_r,
 )
-from pipeline.forensics.rows import rounded, test_row
+from pipeline.forensics.rows import rounded, test_row, window_id
 
 
 @dataclass
@@ -134,7 +134,7 @@ def grid_tests(np, d: Regions, params: dict, rng) -> list[dict]:
     for fraction in params["grid"]["robustness_windows"]:
         near = int((d.distance <= fraction).sum())
         add(
-            f"share_grid_region_window_{round(fraction * 100):02d}",
+            window_id(fraction),
             "region",
             n,
             f"regional shares within {fraction:.0%} of a 0.01 pp step of the grid",

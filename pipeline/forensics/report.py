@@ -5,6 +5,7 @@ from __future__ import annotations
 from pipeline.common import markdown
 from pipeline.forensics.distributions import binomial_tail
 from pipeline.forensics.provenance import phrase
+from pipeline.forensics.rows import window_percent
 
 
 def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
@@ -32,7 +33,8 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
     family = [t for t in forensic["forensic_tests"] if t["test_role"] in ("primary", "exploratory")]
     tested = sum(1 for t in family if t["p_value"] is not None)
     windows = sorted(
-        (t for t in forensic["forensic_tests"] if t["test_role"] == "robustness"), key=lambda t: t["test_id"]
+        (t for t in forensic["forensic_tests"] if t["test_role"] == "robustness"),
+        key=lambda t: float(window_percent(t["test_id"])),
     )
     calibration = forensic["forensic_calibration"]
     honest = next(r for r in calibration if r["scenario"] == "honest" and r["test_id"] == "share_grid_region")
@@ -105,11 +107,12 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
         "would if their fractional parts were uniform: the exact tail under that null, with each region's "
         f"shares summing to 100, is {p('share_grid_region')} (whose numbers: {whose('share_grid_region')}). "
         "The window was chosen after reading the numbers; with windows of "
-        + ", ".join(f"{t['test_id'][-2:].lstrip('0')} %" for t in windows)
+        + ", ".join(f"{window_percent(t['test_id'])} %" for t in windows)
         + " of a step, "
         + ", ".join(f"{t['observed_value']:.0f}" for t in windows)
         + " shares are on the grid, and the p-value is at most "
-        f"{max(t['p_value'] for t in windows):.2g} for every one of them. "
+        f"{max(t['p_value'] for t in windows):.2g} for every one of them (the narrowest window is under half a "
+        "vote wide in most regions, so it catches only part of the counts that are exactly a share's count). "
         f"A simulation of the same null averages "
         f"{tests[('share_grid_region_constrained', 'all')]['expected_value']:.0f} shares on the grid "
         f"({p('share_grid_region_constrained')}).",
@@ -227,20 +230,34 @@ def _rounding_section(rows: list[dict], params: dict) -> list[str]:
     """The per-region rounding model: what it prefers where, and its table."""
     computed = [r for r in rows if r["preferred_model"] == "computed_from_shares"]
     rejected = [r for r in rows if r["adjusted_p_value"] < params["alpha"]]
-    balancing = sorted({r["balancing_option_id"] for r in computed})
+    named = [r for r in computed if r["balancing_option_id"]]
+    balancing = sorted({r["balancing_option_id"] for r in named})
     tallied = ", ".join(r["region_id"] for r in rows if r["preferred_model"] == "tallied") or "none"
     return [
-        "For each region, the likelihood of its eight counts under 'tallied' against 'computed from shares with "
-        f"{params['rounding']['share_decimals']} decimals, one option balancing the total', on the counts' exact "
-        "distances in votes from the counts such shares give (no window; `pipeline/forensics/rounding.py`; "
-        f"a count off its share's count under 'computed' with probability {params['rounding']['slip']}). "
-        f"{len(computed)} of {len(rows)} regions prefer 'computed from shares', each with "
-        f"{' or '.join(balancing) or 'no option'} as the balancing option; {tallied} prefer 'tallied'. Under "
-        "'tallied' (a count is exactly a share's count with probability one in the votes a step is worth), "
-        f"{len(rejected)} regions reject at alpha {params['alpha']} after Holm's adjustment for the scan over "
-        f"{len(rows)} regions. The numbers are the article's table's (no independent report gives a regional "
-        "count); the model and its parameters were set after reading them; what it prefers is a property of "
-        "the published numbers, not of who computed them or why.",
+        "For each region, a profile likelihood ratio of 'computed from shares with "
+        f"{params['rounding']['share_decimals']} decimals, one option balancing the total' against 'tallied', on "
+        "the counts' exact distances in votes from the counts such shares give (no window; "
+        "`pipeline/forensics/rounding.py`): the product over the counts but the balancing one, maximised over "
+        "which option balances (at most log10 8 above the ratio averaged over the options), with a count off its "
+        f"share's count under 'computed' with probability {params['rounding']['slip']}, a parameter set after "
+        "reading the numbers, which alone sets the ratio where no count fits. The null model 'tallied': each "
+        "count's place within a step of the grid is uniform, independent of the others but for their sum, which "
+        "fixes the last one; a count is then exactly a share's count with probability one in the votes a step is "
+        "worth. The p-value is the bound P(at least k - 1 of the other seven counts on it), a binomial tail; "
+        f"Holm's step-down adjusts it for the scan over {len(rows)} regions.",
+        "",
+        f"{len(computed)} of {len(rows)} regions prefer 'computed from shares', and {len(rejected)} reject "
+        f"'tallied' at alpha {params['alpha']} after the adjustment; {tallied} prefer 'tallied'. Where exactly "
+        f"one count is off its share's count ({len(named)} regions), the data name the balancing option: "
+        f"{' and '.join(balancing) or 'none'}; where all or several are off, they do not. The p-values are "
+        "nominal: the test, the decimals and the denominator were chosen after reading the article. The scan "
+        "restates the regional grid result region by region (a count exactly a share's count is a share on the "
+        "grid), so it is not independent evidence and stays outside the family of `forensic_tests`. Rejecting "
+        "'tallied' is not evidence for one way of computing: any process that puts counts on the grid does "
+        "the same (the commission's, or an editor rebuilding counts from shares), and counts computed from "
+        "shares differ from whatever they were computed from by at most half a step, 4 to 30 votes here, so "
+        "the pattern says nothing about the size of any change. The numbers are the article's table's (no "
+        "independent report gives a regional count).",
         "",
         *markdown.table(
             rows,

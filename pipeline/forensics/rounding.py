@@ -35,10 +35,8 @@ def region_rounding(d, params: dict) -> list[dict]:
         # each count's log ratio "computed" / "tallied" (distance 0: (1 - slip) u + slip; else slip)
         hit, miss = math.log10((1 - slip) * step + slip), math.log10(slip)
         terms = [hit if x == 0 else miss for x in distances]
-        # the balancing option: one that does not fit (its term left out raises the ratio most), the largest
-        # such count where several do not (the leader, the residual a compiler would take)
-        balancing = max(range(len(counts)), key=lambda j: (-terms[j], counts[j]))
-        ratio = sum(terms) - terms[balancing]
+        misses = [j for j, x in enumerate(distances) if x != 0]
+        ratio = sum(terms) - min(terms)  # the profile ratio: the option that fits worst is left out
         rows.append(
             {
                 "region_id": region,
@@ -47,8 +45,8 @@ def region_rounding(d, params: dict) -> list[dict]:
                 "exact_counts_count": exact,
                 "likelihood_ratio_log10": rounded(ratio, 4),
                 "preferred_model": "computed_from_shares" if ratio > 0 else "tallied",
-                "balancing_option_id": d.options[balancing],
-                "p_value": p_value(binomial_tail(exact, len(counts), min(1.0, 1 / step))),
+                "balancing_option_id": d.options[misses[0]] if len(misses) == 1 else None,
+                "p_value": p_value(binomial_tail(max(exact - 1, 0), len(counts) - 1, min(1.0, 1 / step))),
             }
         )
     return _holm(rows)

@@ -32,28 +32,38 @@ def test_row(test_id, level, n, statistic, observed, expected, p, method, count=
     }
 
 
-# Each test's role, fixed here with the code: the primary tests and the exploratory ones form the family a
-# multiple-testing correction counts; robustness rows restate a primary test with other parameters, and
-# descriptive rows have no valid null model (the poll errors; the second digits of regional totals).
+# Each test's role, fixed here with the code, and whether it is post hoc (suggested by the numbers it tests,
+# or its parameters set after reading them: every test of this election, whose article names the
+# hundredths and the turnout). The primary and exploratory tests form the family a multiple-testing
+# correction counts; robustness rows restate a primary test with other parameters; descriptive rows have no
+# valid null model (the poll errors; the second digits of regional totals).
 ROLES = {
-    "share_grid_region": "primary",
-    "share_grid_region_constrained": "primary",
-    "counts_reproducible": "primary",
-    "turnout_grid_region": "primary",
-    "share_grid_national": "exploratory",
-    "turnout_share_correlation": "exploratory",
-    "turnout_share_correlation_unweighted": "exploratory",
-    "turnout_against_all_correlation": "exploratory",
-    "turnout_against_all_correlation_unweighted": "exploratory",
-    "second_digit_region": "descriptive",
-    "poll_error": "descriptive",
+    "share_grid_region": ("primary", True),
+    "share_grid_region_constrained": ("primary", True),
+    "counts_reproducible": ("primary", True),
+    "turnout_grid_region": ("primary", True),
+    "share_grid_national": ("exploratory", True),
+    "turnout_share_correlation": ("exploratory", True),
+    "turnout_share_correlation_unweighted": ("exploratory", True),
+    "turnout_against_all_correlation": ("exploratory", True),
+    "turnout_against_all_correlation_unweighted": ("exploratory", True),
+    "second_digit_region": ("descriptive", True),
+    "poll_error": ("descriptive", True),
 }
-# Every test of this election was suggested by the numbers it tests or had its parameters set after reading
-# them: the article's Analysis section names the hundredths and the turnout (issue 22's review).
-POST_HOC = True
+WINDOWS = "share_grid_region_window_"  # the robustness rows of share_grid_region, one per window
 
 
 def with_role(test: dict) -> dict:
     """A row of forensic_tests with its role in the family of tests and whether it is post hoc."""
-    role = "robustness" if test["test_id"].startswith("share_grid_region_window_") else ROLES[test["test_id"]]
-    return test | {"test_role": role, "is_post_hoc": POST_HOC}
+    role, post_hoc = ("robustness", True) if test["test_id"].startswith(WINDOWS) else ROLES[test["test_id"]]
+    return test | {"test_role": role, "is_post_hoc": post_hoc}
+
+
+def window_id(fraction: float) -> str:
+    """The test_id of share_grid_region with another window (a fraction of a step): its percent, '.' as '_'."""
+    return WINDOWS + f"{fraction * 100:g}".replace(".", "_")
+
+
+def window_percent(test_id: str) -> str:
+    """The window of a robustness row, in percent of a step, as its test_id gives it."""
+    return test_id.removeprefix(WINDOWS).replace("_", ".")
