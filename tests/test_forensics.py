@@ -99,8 +99,10 @@ def test_the_published_returns(real):
 
 def test_the_grid_test_is_calibrated(real):
     """Tallied honestly, the grid test rejects at alpha 0.01 in at most 2 % of synthetic elections (the 95 %
-    upper bound included); with 10 or more of the 20 regions' counts back-computed from two-decimal shares,
-    plainly or balanced, it detects it at least 95 % of the time."""
+    upper bound included); with 3 or more of the 20 regions' counts back-computed from two-decimal shares,
+    plainly or balanced (the compiler's reconstruction), it detects it at least 95 % of the time, at every k
+    from the one docs/forensics.md claims on. The synthetic shares are taken over the regions' valid votes,
+    as the test takes them."""
     rows = {
         (r["scenario"], r["back_computed_regions_count"]): r
         for r in real["forensic_calibration"]
@@ -110,10 +112,13 @@ def test_the_grid_test_is_calibrated(real):
         (honest,) = [r for r in real["forensic_calibration"] if r["test_id"] == test_id and r["scenario"] == "honest"]
         assert honest["elections_count"] >= 200 and honest["rejection_rate_upper"] <= 0.02, honest
     for scenario in ("back_computed", "balanced"):
-        powered = [rows[(scenario, k)] for k in (10, 12, 15, 20)]  # the rows must exist
-        assert all(r["rejection_rate"] >= 0.95 for r in powered), scenario
-        rates = [r["rejection_rate"] for (name, _), r in sorted(rows.items()) if name == scenario]
-        assert rates[0] < 0.95  # one region alone is hard to detect: the power curve is not flat
+        rates = {k: r["rejection_rate"] for (name, k), r in rows.items() if name == scenario}
+        claimed = min(k for k, rate in rates.items() if rate >= 0.95)  # as the report computes it
+        assert claimed == 3 and all(rates[k] >= 0.95 for k in rates if k >= claimed), (scenario, rates)
+        assert rates[1] < 0.95  # one region alone is hard to detect: the power curve is not flat
+    from pipeline.forensics.report import forensics_report
+
+    assert "from k = 3 on, and from k = 3 on when" in forensics_report(real, PARAMETERS)
 
 
 def test_the_tails_are_exact():

@@ -11,7 +11,9 @@ def calibrate(np, valid, national_shares, params: dict, turnouts=None, registere
     shares, regional shares spread around them as much as the real ones are): its rejection rate at alpha
     when every count is tallied (with a 95 % Clopper-Pearson upper bound), and its power when the counts of
     k regions are back-computed from two-decimal shares, plainly or 'balanced' (one count per region then
-    set so that the region's counts still sum to its valid votes, as the published ones do)."""
+    set so that the region's counts still sum to its valid votes, as the published ones do: the compiler's
+    reconstruction, the largest count the residual). The shares are taken over each region's valid votes, as
+    the test takes them, not over the sum of the computed counts."""
     rng = np.random.Generator(np.random.PCG64(params["seed"] + 1))
     settings = params["calibration"]
     alpha, window = params["alpha"], params["grid"]["window_fraction"]
@@ -42,7 +44,8 @@ def calibrate(np, valid, national_shares, params: dict, turnouts=None, registere
                 gap = totals - computed.sum(axis=2, keepdims=True)
                 np.put_along_axis(computed, largest, np.take_along_axis(computed, largest, axis=2) + gap, axis=2)
             counts = np.where(mask[:, :, None], computed, counts)
-        exact = 100 * counts / counts.sum(axis=2, keepdims=True)
+        # the test's denominator: the region's valid votes (ballots cast less invalid), whatever the counts sum to
+        exact = 100 * counts / valid[None, :, None]
         on_grid = (grid_distance(np, exact, step) <= window).sum(axis=(1, 2))
         rejections = int((on_grid >= critical).sum())
         rows.append(
