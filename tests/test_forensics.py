@@ -119,6 +119,13 @@ def test_the_grid_test_is_calibrated(real):
     from pipeline.forensics.report import forensics_report
 
     assert "from k = 3 on, and from k = 3 on when" in forensics_report(real, PARAMETERS)
+    scan = {
+        (r["scenario"], r["back_computed_regions_count"]): r
+        for r in real["forensic_calibration"]
+        if r["test_id"] == "region_rounding_scan"
+    }  # the per-region scan: its family-wise false positives, and its power against one compiled region
+    assert scan[("honest", 0)]["elections_count"] >= 1000 and scan[("honest", 0)]["rejection_rate_upper"] <= 0.02
+    assert scan[("balanced", 1)]["rejection_rate"] >= 0.95 > rows[("balanced", 1)]["rejection_rate"]
 
 
 def test_the_tails_are_exact():

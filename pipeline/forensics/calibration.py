@@ -47,21 +47,43 @@ def calibrate(np, valid, national_shares, params: dict, turnouts=None, registere
         # the test's denominator: the region's valid votes (ballots cast less invalid), whatever the counts sum to
         exact = 100 * counts / valid[None, :, None]
         on_grid = (grid_distance(np, exact, step) <= window).sum(axis=(1, 2))
-        rejections = int((on_grid >= critical).sum())
-        rows.append(
-            {
-                "test_id": "share_grid_region",
-                "scenario": scenario,
-                "back_computed_regions_count": k,
-                "elections_count": elections,
-                "alpha": alpha,
-                "rejection_rate": rounded(rejections / elections, 6),
-                "rejection_rate_upper": rounded(clopper_pearson_upper(rejections, elections), 6),
-            }
-        )
+        for test_id, rejections in (
+            ("share_grid_region", int((on_grid >= critical).sum())),
+            ("region_rounding_scan", int(_scan_rejects(np, counts, valid, params).sum())),
+        ):
+            rows.append(
+                {
+                    "test_id": test_id,
+                    "scenario": scenario,
+                    "back_computed_regions_count": k,
+                    "elections_count": elections,
+                    "alpha": alpha,
+                    "rejection_rate": rounded(rejections / elections, 6),
+                    "rejection_rate_upper": rounded(clopper_pearson_upper(rejections, elections), 6),
+                }
+            )
     if turnouts is not None:
         rows += _calibrate_other_grids(np, rng, valid, national_shares, params, turnouts, registered)
     return rows
+
+
+def _scan_rejects(np, counts, valid, params: dict):
+    """Whether the per-region rounding scan (rounding.py: in each region the bound P(at least k - 1 of the
+    other counts exactly a share's count), Holm over the regions) rejects 'tallied' in at least one region
+    of each synthetic election."""
+    decimals, alpha = params["rounding"]["share_decimals"], params["alpha"]
+    step = valid * 10.0 ** -(decimals + 2)
+    distance = np.abs(counts - np.rint(np.rint(counts / step[None, :, None]) * step[None, :, None]))
+    exact = (distance == 0).sum(axis=2)  # elections x regions
+    options = counts.shape[2]
+    # the bound for every region and number of exact counts, then looked up
+    table = np.array(
+        [[binomial_tail(max(e - 1, 0), options - 1, min(1.0, 1 / u)) for e in range(options + 1)] for u in step]
+    )
+    p = table[np.arange(valid.size)[None, :], exact]
+    ordered = np.sort(p, axis=1)
+    thresholds = alpha / (valid.size - np.arange(valid.size))
+    return ordered[:, 0] <= thresholds[0]  # Holm rejects something exactly when its first step does
 
 
 def _calibrate_other_grids(np, rng, valid, national_shares, params, turnouts, registered) -> list[dict]:

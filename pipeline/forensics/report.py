@@ -195,7 +195,7 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
         "",
         "## Regions tallied or computed from shares",
         "",
-        *_rounding_section(forensic["forensic_region_rounding"], params),
+        *_rounding_section(forensic["forensic_region_rounding"], params, calibration),
         "",
         "## Regions",
         "",
@@ -226,8 +226,19 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
     return "\n".join(lines)
 
 
-def _rounding_section(rows: list[dict], params: dict) -> list[str]:
-    """The per-region rounding model: what it prefers where, and its table."""
+def _rounding_section(rows: list[dict], params: dict, calibration: list[dict]) -> list[str]:
+    """The per-region rounding model: what it prefers where, its calibration, and its table."""
+    scan = {
+        (r["scenario"], r["back_computed_regions_count"]): r
+        for r in calibration
+        if r["test_id"] == "region_rounding_scan"
+    }
+    honest, one = scan[("honest", 0)], scan[("balanced", 1)]
+    pooled = next(
+        r
+        for r in calibration
+        if (r["test_id"], r["scenario"], r["back_computed_regions_count"]) == ("share_grid_region", "balanced", 1)
+    )
     computed = [r for r in rows if r["preferred_model"] == "computed_from_shares"]
     rejected = [r for r in rows if r["adjusted_p_value"] < params["alpha"]]
     named = [r for r in computed if r["balancing_option_id"]]
@@ -244,7 +255,12 @@ def _rounding_section(rows: list[dict], params: dict) -> list[str]:
         "count's place within a step of the grid is uniform, independent of the others but for their sum, which "
         "fixes the last one; a count is then exactly a share's count with probability one in the votes a step is "
         "worth. The p-value is the bound P(at least k - 1 of the other seven counts on it), a binomial tail; "
-        f"Holm's step-down adjusts it for the scan over {len(rows)} regions.",
+        f"Holm's step-down adjusts it for the scan over {len(rows)} regions. Calibrated on the synthetic "
+        f"elections of `forensic_calibration` (test `region_rounding_scan`): tallied honestly, the scan rejects "
+        f"in {honest['rejection_rate']:.1%} of {honest['elections_count']:,} (95 % upper bound "
+        f"{honest['rejection_rate_upper']:.1%}); with one region's counts compiled from its two-decimal shares "
+        f"(balanced), in {one['rejection_rate']:.0%} of {one['elections_count']}, where the pooled grid test "
+        f"detects it in {pooled['rejection_rate']:.0%}.",
         "",
         f"{len(computed)} of {len(rows)} regions prefer 'computed from shares', and {len(rejected)} reject "
         f"'tallied' at alpha {params['alpha']} after the adjustment; {tallied} prefer 'tallied'. Where exactly "
