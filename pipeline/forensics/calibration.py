@@ -27,6 +27,7 @@ def calibrate(np, valid, national_shares, params: dict, turnouts=None, registere
         for k in settings["back_computed_regions"]
         if k
     ]
+    bounds = _scan_bounds(valid, national_shares.size, params)
     rows = []
     for scenario, k, elections in scenarios:
         spread = np.exp(settings["share_noise_sd"] * rng.standard_normal((elections, valid.size, national_shares.size)))
@@ -49,7 +50,7 @@ def calibrate(np, valid, national_shares, params: dict, turnouts=None, registere
         on_grid = (grid_distance(np, exact, step) <= window).sum(axis=(1, 2))
         for test_id, rejections in (
             ("share_grid_region", int((on_grid >= critical).sum())),
-            ("region_rounding_scan", int(_scan_rejects(np, counts, valid, params).sum())),
+            ("region_rounding_scan", int(_scan_rejects(np, counts, valid, params, bounds).sum())),
         ):
             rows.append(
                 {
@@ -67,23 +68,21 @@ def calibrate(np, valid, national_shares, params: dict, turnouts=None, registere
     return rows
 
 
-def _scan_rejects(np, counts, valid, params: dict):
-    """Whether the per-region rounding scan (rounding.py: in each region the bound P(at least k - 1 of the
-    other counts exactly a share's count), Holm over the regions) rejects 'tallied' in at least one region
+def _scan_bounds(valid, options: int, params: dict) -> list[list[float]]:
+    """The per-region scan's p-value (rounding.py: the bound P(at least e - 1 of the other counts exactly a
+    share's count)) for every region and number e of exact counts."""
+    step = valid * 10.0 ** -(params["rounding"]["share_decimals"] + 2)
+    return [[binomial_tail(max(e - 1, 0), options - 1, min(1.0, 1 / u)) for e in range(options + 1)] for u in step]
+
+
+def _scan_rejects(np, counts, valid, params: dict, bounds: list[list[float]]):
+    """Whether the per-region rounding scan (Holm over the regions) rejects 'tallied' in at least one region
     of each synthetic election."""
-    decimals, alpha = params["rounding"]["share_decimals"], params["alpha"]
-    step = valid * 10.0 ** -(decimals + 2)
+    step = valid * 10.0 ** -(params["rounding"]["share_decimals"] + 2)
     distance = np.abs(counts - np.rint(np.rint(counts / step[None, :, None]) * step[None, :, None]))
     exact = (distance == 0).sum(axis=2)  # elections x regions
-    options = counts.shape[2]
-    # the bound for every region and number of exact counts, then looked up
-    table = np.array(
-        [[binomial_tail(max(e - 1, 0), options - 1, min(1.0, 1 / u)) for e in range(options + 1)] for u in step]
-    )
-    p = table[np.arange(valid.size)[None, :], exact]
-    ordered = np.sort(p, axis=1)
-    thresholds = alpha / (valid.size - np.arange(valid.size))
-    return ordered[:, 0] <= thresholds[0]  # Holm rejects something exactly when its first step does
+    p = np.array(bounds)[np.arange(valid.size)[None, :], exact]
+    return p.min(axis=1) <= params["alpha"] / valid.size  # Holm rejects something exactly when its first step does
 
 
 def _calibrate_other_grids(np, rng, valid, national_shares, params, turnouts, registered) -> list[dict]:
