@@ -25,6 +25,7 @@ LONGEST_FIRST = (  # measured (seconds per file), longest first
     "tests/test_hostile_download.py",
     "tests/test_damaged_inputs.py",
     "tests/test_publish.py",
+    "tests/test_build_cache.py",
     "tests/test_mutations.py",
     "tests/test_stations.py",
     "tests/test_release_gate.py",
