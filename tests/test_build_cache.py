@@ -34,7 +34,18 @@ def test_the_build_cache_changes_nothing_published(tmp_path):
     cold = build("cold")
     assert (tmp_path / "cold" / "processed" / "kz_election_2023.duckdb").read_bytes() == committed
     entries = sorted(p for p in cache.rglob("*") if p.is_file())
-    kinds = {"yaml", "document", "package", "reports", "tables", "database", "reads", "forensics", "release"}
+    kinds = {
+        "yaml",
+        "document",
+        "package",
+        "reports",
+        "tables",
+        "database",
+        "reads",
+        "forensics",
+        "calibration",
+        "release",
+    }
     assert {p.parent.name for p in entries} == kinds
     assert build("warm") == cold
     for entry in entries:  # every entry damaged: each is made again

@@ -1,11 +1,11 @@
 """A content-addressed cache of what the build derives from unchanged inputs (the parsed YAML files, the
 parsed snapshot, the schemas, the independent reports, a snapshot's tables, the empty release database the
-schemas define, the tables each check reads, the forensics, the staged release with its build's record),
-like Python's own __pycache__: build/cache/ of the code's repository, or the folder PIPELINE_CACHE names.
-An entry is named by the sha256 of everything it is made from, always including the whole code of
-pipeline/ and the interpreter's version, so a changed input or a changed line of code is a new entry and
-never a stale one. The cache only saves time: a missing, unreadable or unwritable cache is the same build,
-from scratch.
+schemas define, the tables each check reads, the forensics and their calibration, the staged release with
+its build's record), like Python's own __pycache__: build/cache/ of the code's repository, or the folder
+PIPELINE_CACHE names. An entry is named by the sha256 of everything it is made from, always including the
+whole code of pipeline/ and the interpreter's version, so a changed input or a changed line of code is a
+new entry and never a stale one. The cache only saves time: a missing, unreadable or unwritable cache is the
+same build, from scratch.
 
 Entries are read only from folders that belong to the user running the build and that no one else may
 write to (as pip does for its cache): an entry can hold a pickle, and a pickle can run code."""

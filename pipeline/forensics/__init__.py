@@ -70,7 +70,7 @@ def run(tables: dict[str, list[dict]], params: dict | None = None) -> dict[str, 
         "forensic_region_summary": summary,
         "forensic_region_rounding": rounding.region_rounding(data, params),
         "poll_errors": poll_rows,
-        "forensic_calibration": calibration.calibrate(
+        "forensic_calibration": calibration.calibrated(
             np, data.valid, data.national_shares / 100, params, data.cast / data.registered, data.registered
         ),
     }
