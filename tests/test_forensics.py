@@ -326,6 +326,9 @@ def test_every_test_has_its_role_and_the_grid_result_holds_for_every_window(real
     assert windows[5]["p_value"] == tests[("share_grid_region", "all")]["p_value"]
     assert max(w["p_value"] for w in windows.values()) < 1.5e-78 and windows[1]["p_value"] > 1e-100
     assert all(w["test_role"] == "robustness" for w in windows.values())
+    kinds = {key[0]: t["interval_kind"] for key, t in tests.items() if t["interval_low"] is not None}
+    assert kinds == {"share_grid_region_constrained": "null_range_99", "second_digit_region": "confidence_95"}
+    assert all(t["interval_kind"] is None for t in real["forensic_tests"] if t["interval_low"] is None)
     unweighted = tests[("turnout_against_all_correlation_unweighted", "all")]
     weighted = tests[("turnout_against_all_correlation", "all")]
     assert unweighted["observed_value"] != weighted["observed_value"] and 0.005 < unweighted["p_value"] < 0.02

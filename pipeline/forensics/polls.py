@@ -53,6 +53,7 @@ def poll_tests(poll_rows: list[dict]) -> list[dict]:
                 "expected_value": None,
                 "interval_low": None,
                 "interval_high": None,
+                "interval_kind": None,
                 "p_value": None,
                 "p_value_method": "descriptive (no null model)",
                 "draws_count": None,

@@ -170,6 +170,7 @@ def grid_tests(np, d: Regions, params: dict, rng) -> list[dict]:
         f"Under the null with the regions' sum constraint, {simulated.mean():.0f} shares lie on the grid on average "
         f"(99 % range {np.quantile(simulated, 0.005):.0f} to {np.quantile(simulated, 0.995):.0f}); none of "
         f"{draws:,} draws reaches {k}.",
+        interval="null_range_99",
     )
 
     national_on = grid_distance(np, national_shares, grid["national_share_step_pp"]) <= window
@@ -295,6 +296,7 @@ def association_tests(np, d: Regions, params: dict, rng) -> list[dict]:
         f"Descriptive: regional totals have no valid null model for second digits (Benford's law is for "
         f"precinct counts), so this stays outside the family of tests; {digits.size} counts could reveal only "
         "gross departures.",
+        interval="confidence_95",
     )
 
     return tests

@@ -13,8 +13,23 @@ def rounded(value, digits: int = 6):
     return None if value is None else round(float(value), digits)
 
 
-def test_row(test_id, level, n, statistic, observed, expected, p, method, count=None, low=None, high=None, reading=""):
-    """One row of forensic_tests for a test of the whole set of units (subject `all`)."""
+def test_row(
+    test_id,
+    level,
+    n,
+    statistic,
+    observed,
+    expected,
+    p,
+    method,
+    count=None,
+    low=None,
+    high=None,
+    reading="",
+    interval=None,
+):
+    """One row of forensic_tests for a test of the whole set of units (subject `all`); `interval`: what its
+    interval is (null_range_99, confidence_95), where it states one."""
     return {
         "test_id": test_id,
         "subject_id": "all",
@@ -25,6 +40,7 @@ def test_row(test_id, level, n, statistic, observed, expected, p, method, count=
         "expected_value": rounded(expected),
         "interval_low": rounded(low),
         "interval_high": rounded(high),
+        "interval_kind": interval,
         "p_value": p_value(p),
         "p_value_method": method,
         "draws_count": count,
