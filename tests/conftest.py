@@ -27,7 +27,6 @@ LONGEST_FIRST = (  # measured (seconds per file), longest first
     "tests/test_publish.py",
     "tests/test_build_cache.py",
     "tests/test_mutations.py",
-    "tests/test_mutations_second_half.py",
     "tests/test_stations.py",
     "tests/test_release_gate.py",
     "tests/test_atomic.py",

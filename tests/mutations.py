@@ -459,9 +459,8 @@ def _csv(resource, records: list[dict]) -> str:
     return out.getvalue()
 
 
-def run_suite(data: bytes, part: int = 0, parts: int = 1) -> tuple[list[tuple[Mutation, str, object]], dict]:
-    """Every mutation with its result: 'identical', 'rejected' or 'changed' (with `parts` > 1, the share
-    `part` of them, every parts-th from the part-th: the test workers each run a share)."""
+def run_suite(data: bytes) -> tuple[list[tuple[Mutation, str, object]], dict]:
+    """Every mutation with its result: 'identical', 'rejected' or 'changed'."""
     from pipeline.extract import parse_bytes
     from pipeline.stages import document_tables
 
@@ -472,7 +471,7 @@ def run_suite(data: bytes, part: int = 0, parts: int = 1) -> tuple[list[tuple[Mu
     _, baseline = outcome(data)  # (outcome without baseline_tables records the baseline's tables and findings)
     baseline_tables = document_tables(parse_bytes(data, "mutated.txt"))
     results = []
-    for mutation in list(generate(data.decode("utf-8")))[part::parts]:
+    for mutation in generate(data.decode("utf-8")):
         status, detail = outcome(mutation.apply(data), baseline_tables)
         if status == "published":
             status = "identical" if detail == baseline else "changed"
