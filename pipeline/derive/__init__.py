@@ -130,20 +130,17 @@ def report_coverage(tables: dict[str, list[dict]]) -> list[dict]:
     """The report_coverage rows: for every regional cell, the independent figures that give it and whether
     one agrees with the article's value, and for one none gives, the latest search that looked for it
     (report_searches)."""
-    from pipeline.extract.independent import agrees
+    from pipeline.extract.errata import format_key
+    from pipeline.extract.independent import agrees, figures_by_cell
 
-    figures: dict[tuple, list[dict]] = {}
-    for r in tables["independent_reports"]:
-        figures.setdefault(
-            (r["published_table_name"], r["published_record_key"], r["published_column_name"]), []
-        ).append(r)
+    figures = figures_by_cell(tables["independent_reports"])
     searches: dict[tuple, dict] = {}
     for s in sorted(tables["report_searches"], key=lambda s: (s["searched_date"], s["search_id"])):
         searches[(s["published_table_name"], s["published_column_name"])] = s  # the latest wins
     rows = []
     for table, key, column in REGIONAL_CELLS:
         for record in tables[table]:
-            record_key = ", ".join(f"{c}={record[c]}" for c in key)
+            record_key = format_key({c: record[c] for c in key})
             found = figures.get((table, record_key, column), [])
             search = searches.get((table, column)) if not found else None
             rows.append(

@@ -220,6 +220,16 @@ def _key_text(value, kind: str, path: Path, where: str) -> str:
     return str(value)
 
 
+def figures_by_cell(figures: list[dict]) -> dict[tuple[str, str, str], list[dict]]:
+    """The rows of independent_reports by the published cell they give: (table, record key, column)."""
+    cells: dict[tuple[str, str, str], list[dict]] = {}
+    for f in figures:
+        cells.setdefault((f["published_table_name"], f["published_record_key"], f["published_column_name"]), []).append(
+            f
+        )
+    return cells
+
+
 def agrees(figure: dict, value, decimals: int | None = None) -> bool:
     """Whether an independent figure gives this published value (with `decimals`, as the package publishes
     it; None for a count): equal within the rounding of both, half a unit of the coarser last decimal,

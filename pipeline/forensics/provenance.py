@@ -10,7 +10,8 @@ from __future__ import annotations
 from pipeline import metadata
 from pipeline.checks.run import CHECKS
 from pipeline.common.yamlfile import read_yaml
-from pipeline.extract.independent import agrees
+from pipeline.extract.errata import format_key
+from pipeline.extract.independent import agrees, figures_by_cell
 
 # The regional valid votes (ballots cast less invalid ballots) and turnout (ballots cast over registered
 # voters), and their national counterparts, as the tests compute them (regions.prepare).
@@ -50,11 +51,7 @@ def attach(tests: list[dict], tables: dict[str, list[dict]], params: dict) -> li
     """The rows of forensic_tests with whose numbers each test reads: numbers_source, input_cells_count and
     reported_cells_count."""
     package = metadata.load()
-    figures: dict[tuple, list[dict]] = {}
-    for r in tables["independent_reports"]:
-        figures.setdefault(
-            (r["published_table_name"], r["published_record_key"], r["published_column_name"]), []
-        ).append(r)
+    figures = figures_by_cell(tables["independent_reports"])
     options = {r["option_id"] for r in tables["national_party_list_results"]}
     decimals = read_yaml(CHECKS / "reports_agree.yaml")["published"]  # as the check compares them
     for test in tests:
@@ -65,7 +62,7 @@ def attach(tests: list[dict], tables: dict[str, list[dict]], params: dict) -> li
                 if all(row[column] == value for column, value in where.items()):
                     if table in ("exit_polls", "opinion_polls") and row["option_id"] not in options:
                         continue  # the undecided: the poll errors read only the options with an official share
-                    record = ", ".join(f"{column}={row[column]}" for column in key)
+                    record = format_key({column: row[column] for column in key})
                     for column in columns:
                         cell = (table, record, column)
                         places = decimals.get(table, {}).get(column)
