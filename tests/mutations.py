@@ -415,20 +415,19 @@ def _by_check(findings) -> dict:
     return grouped
 
 
-def _reads(sql: str, package, seen: frozenset = frozenset()) -> set[str] | None:
-    """The tables a query reads (views replaced by the tables they read), by the names it mentions: a
-    superset, which is safe. None when it could read any table (the catalogue)."""
-    if re.search(r"information_schema|duckdb_\w+\(", sql):
-        return None
-    names = set(re.findall(r"[a-z_][a-z0-9_]*", sql.lower()))
-    tables = {r.name for r in package.resources} & names
-    for view in package.views:
-        if view.name in names and view.name not in seen:  # (a view's SQL names the view itself)
-            inner = _reads(view.sql, package, seen | {view.name})
-            if inner is None:
-                return None
-            tables |= inner
-    return tables
+_READS: dict[tuple, set[str] | None] = {}
+
+
+def _reads(sql: str, package) -> set[str] | None:
+    """The tables a query reads, as the build itself finds them (pipeline.checks.run.reads: DuckDB's parse
+    tree, views expanded); None when it may read more than tables. Once per query and package."""
+    from pipeline.checks.run import Contents, reads
+
+    memo = (sql, package.source or id(package))  # a package made in memory: known by itself
+    if memo not in _READS:
+        tables = {r.name: "" for r in package.resources}
+        _READS[memo] = reads(sql, Contents("", tables, {view.name: view.sql for view in package.views}, None))
+    return _READS[memo]
 
 
 def _gate_rerunning_only(con, validated, package, changed: set[str]) -> list[dict]:
