@@ -128,6 +128,38 @@ def test_the_grid_test_is_calibrated(real):
     assert scan[("balanced", 1)]["rejection_rate"] >= 0.95 > rows[("balanced", 1)]["rejection_rate"]
 
 
+def test_back_computed_regions_do_not_put_the_national_shares_on_their_grid_but_national_targets_do(real):
+    """The review's point, measured on the synthetic elections of forensic_calibration: with every region
+    balanced from its two-decimal shares the national 0.1 grid test rejects in at most 2 % of them (at any k),
+    while national targets set first, with one or two residual regions, make all three tests reject."""
+    rows = {
+        (r["test_id"], r["scenario"], r["back_computed_regions_count"]): r["rejection_rate"]
+        for r in real["forensic_calibration"]
+    }
+    assert max(rate for (t, s, _), rate in rows.items() if (t, s) == ("share_grid_national", "balanced")) <= 0.02
+    assert rows[("share_grid_national", "balanced", 20)] <= 0.01
+    for test_id in ("share_grid_national", "share_grid_region", "region_rounding_scan"):
+        assert rows[(test_id, "national_targets", 18)] >= 0.95 and rows[(test_id, "national_targets", 19)] >= 0.95
+
+
+def test_national_targets_are_met_exactly_and_every_region_still_sums_to_its_valid_votes():
+    import numpy as np
+
+    from pipeline.forensics.calibration import _balance, _residual
+
+    rng = np.random.Generator(np.random.PCG64(5))
+    valid = np.array([52_341.0, 180_007.0, 99_999.0, 240_113.0, 77_777.0])
+    counts = rng.multinomial(valid.astype(np.int64), [0.55, 0.2, 0.15, 0.1], size=(3, 5)).astype(float)
+    mask = np.array([[True, True, False, True, True]] * 2 + [[True, False, True, False, True]])
+    totals = counts.sum(axis=2, keepdims=True)
+    computed = _balance(np, np.rint(np.round(100 * counts / totals, 2) / 100 * totals), totals)
+    out = _residual(np, counts, computed, mask, valid, PARAMETERS)
+    assert (out.sum(axis=2) == valid).all()  # every region, computed or residual, sums to its valid votes
+    national = 100 * out.sum(axis=1) / valid.sum()
+    assert np.abs(national * 10 - np.rint(national * 10)).max() < 0.01  # on the 0.1 grid, up to a few votes
+    assert (out[mask] == computed[mask]).all() and (out >= 0).all()
+
+
 def test_the_tails_are_exact():
     from fractions import Fraction
 

@@ -26,7 +26,11 @@ def calibrate(np, valid, national_shares, params: dict, turnouts=None, registere
     k regions are back-computed from two-decimal shares, plainly or 'balanced' (one count per region then
     set so that the region's counts still sum to its valid votes, as the published ones do: the compiler's
     reconstruction, the largest count the residual). The shares are taken over each region's valid votes, as
-    the test takes them, not over the sum of the computed counts."""
+    the test takes them, not over the sum of the computed counts. A last scenario, 'national_targets', fixes
+    the national shares first, on the national grid, then balances every region but the residual ones (one
+    or two, chosen at random) from two-decimal shares and gives the residual regions what the targets leave:
+    a compiler who starts from the national result. Every scenario that back-computes also reports the
+    national grid test's rejection rate, so that the two kinds of compilation can be told apart."""
     rng = np.random.Generator(np.random.PCG64(params["seed"] + 1))
     settings = params["calibration"]
     alpha, window = params["alpha"], params["grid"]["window_fraction"]
@@ -40,7 +44,9 @@ def calibrate(np, valid, national_shares, params: dict, turnouts=None, registere
         for k in settings["back_computed_regions"]
         if k
     ]
+    scenarios += [("national_targets", valid.size - r, settings["elections"]) for r in settings["residual_regions"]]
     bounds = _scan_bounds(valid, national_shares.size, params)
+    national_critical = _national_critical(np, national_shares.size, params)
     rows = []
     for scenario, k, elections in scenarios:
         spread = np.exp(settings["share_noise_sd"] * rng.standard_normal((elections, valid.size, national_shares.size)))
@@ -53,18 +59,23 @@ def calibrate(np, valid, national_shares, params: dict, turnouts=None, registere
             np.put_along_axis(mask, chosen, True, axis=1)
             totals = counts.sum(axis=2, keepdims=True)
             computed = np.rint(np.round(100 * counts / totals, 2) / 100 * totals)  # from the two-decimal shares
-            if scenario == "balanced":  # the largest count absorbs the difference: the region sums to its total
-                largest = computed.argmax(axis=2)[..., None]
-                gap = totals - computed.sum(axis=2, keepdims=True)
-                np.put_along_axis(computed, largest, np.take_along_axis(computed, largest, axis=2) + gap, axis=2)
-            counts = np.where(mask[:, :, None], computed, counts)
+            if scenario != "back_computed":  # the largest count absorbs the difference: the region sums to its total
+                computed = _balance(np, computed, totals)
+            if scenario == "national_targets":
+                computed = _residual(np, counts, computed, mask, valid, params)
+            counts = np.where(mask[:, :, None], computed, counts) if scenario != "national_targets" else computed
         # the test's denominator: the region's valid votes (ballots cast less invalid), whatever the counts sum to
         exact = 100 * counts / valid[None, :, None]
         on_grid = (grid_distance(np, exact, step) <= window).sum(axis=(1, 2))
-        for test_id, rejections in (
+        tests = [
             ("share_grid_region", int((on_grid >= critical).sum())),
             ("region_rounding_scan", int(_scan_rejects(np, counts, valid, params, bounds).sum())),
-        ):
+        ]
+        if k:  # (the honest elections' national rate comes from _calibrate_other_grids)
+            national = 100 * counts.sum(axis=1) / valid.sum()
+            national_on = (grid_distance(np, national, params["grid"]["national_share_step_pp"]) <= window).sum(axis=1)
+            tests.append(("share_grid_national", int((national_on >= national_critical).sum())))
+        for test_id, rejections in tests:
             rows.append(
                 {
                     "test_id": test_id,
@@ -77,8 +88,46 @@ def calibrate(np, valid, national_shares, params: dict, turnouts=None, registere
                 }
             )
     if turnouts is not None:
-        rows += _calibrate_other_grids(np, rng, valid, national_shares, params, turnouts, registered)
+        other = np.random.Generator(np.random.PCG64(params["seed"] + 2))  # (its own draws: scenarios may be added)
+        rows += _calibrate_other_grids(np, other, valid, national_shares, params, turnouts, registered)
     return rows
+
+
+def _balance(np, computed, totals):
+    """The counts with each region's largest one changed so that the region's counts sum to its total."""
+    largest = computed.argmax(axis=-1)[..., None]
+    gap = totals - computed.sum(axis=-1, keepdims=True)
+    np.put_along_axis(computed, largest, np.take_along_axis(computed, largest, axis=-1) + gap, axis=-1)
+    return computed
+
+
+def _residual(np, counts, computed, mask, valid, params: dict):
+    """'national_targets': the national counts set from the honest national shares rounded to the national
+    grid (balanced to the valid votes), the regions of `mask` balanced from their two-decimal shares (in
+    `computed`), and the other, residual, regions given the honest counts plus what the targets still need,
+    shared in proportion to their valid votes (each balanced to its valid votes; the last takes the rest)."""
+    total = valid.sum()
+    scale = 100 / params["grid"]["national_share_step_pp"]
+    national = counts.sum(axis=1)
+    targets = _balance(
+        np, np.rint(np.round(scale * national / total) / scale * total), np.full((len(counts), 1), total)
+    )
+    out = np.where(mask[:, :, None], computed, counts)
+    need = targets - out.sum(axis=1)  # elections x options; sums to zero over the options
+    residual = ~mask
+    weights = np.where(residual, valid[None, :], 0.0)
+    weights /= weights.sum(axis=1, keepdims=True)
+    share = _balance(np, np.rint(need[:, None, :] * weights[:, :, None]), np.zeros((*mask.shape, 1)))
+    last = (np.cumsum(residual, axis=1) == residual.sum(axis=1, keepdims=True)) & residual
+    share = np.where(last[:, :, None], 0.0, share)
+    share += last[:, :, None] * (need - share.sum(axis=1))[:, None, :]
+    return np.maximum(out + share, 0.0)
+
+
+def _national_critical(np, options: int, params: dict) -> int:
+    """The national grid test's critical value: reject when this many shares or more are on the grid."""
+    window = params["grid"]["window_fraction"]
+    return next(k for k in range(options + 2) if constrained_tail(np, k, 1, options, window) < params["alpha"])
 
 
 def _scan_bounds(valid, options: int, params: dict) -> list[list[float]]:
@@ -111,7 +160,7 @@ def _calibrate_other_grids(np, rng, valid, national_shares, params, turnouts, re
     counts = rng.multinomial(valid.astype(np.int64), probabilities).sum(axis=1).astype(float)
     national = 100 * counts / counts.sum(axis=1, keepdims=True)
     national_on = (grid_distance(np, national, params["grid"]["national_share_step_pp"]) <= window).sum(axis=1)
-    national_critical = next(k for k in range(options + 2) if constrained_tail(np, k, 1, options, window) < alpha)
+    national_critical = _national_critical(np, options, params)
     cast = rng.binomial(registered.astype(np.int64), turnouts, size=(elections, turnouts.size))
     turnout_on = (grid_distance(np, 100 * cast / registered, params["grid"]["turnout_step_pp"]) <= window).sum(axis=1)
     turnout_critical = next(k for k in range(turnouts.size + 1) if binomial_tail(k, turnouts.size, 2 * window) < alpha)

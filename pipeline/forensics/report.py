@@ -42,6 +42,28 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
     critical = next(k for k in range(cells + 1) if binomial_tail(k, cells, 2 * window) < params["alpha"])
     size = binomial_tail(critical, cells, 2 * window)
 
+    def row(test_id: str, scenario: str, k: int) -> dict:
+        return next(
+            r
+            for r in calibration
+            if (r["test_id"], r["scenario"], r["back_computed_regions_count"]) == (test_id, scenario, k)
+        )
+
+    def rate(test_id: str, scenario: str, k: int, column: str = "rejection_rate") -> str:
+        return f"{row(test_id, scenario, k)[column]:.1%}"
+
+    def max_k(scenario: str) -> int:
+        return max(r["back_computed_regions_count"] for r in calibration if r["scenario"] == scenario)
+
+    def max_rate(test_id: str, scenario: str) -> str:
+        rates = [r["rejection_rate"] for r in calibration if (r["test_id"], r["scenario"]) == (test_id, scenario)]
+        return f"{max(rates):.1%}"
+
+    def count(scenario: str, k: int) -> str:
+        return f"{row('share_grid_region', scenario, k)['elections_count']:,}"
+
+    valid_regions = len(forensic["forensic_region_rounding"])
+
     def smallest(scenario: str) -> int:
         powered = [
             r
@@ -165,11 +187,29 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
         "when each region's counts are balanced to sum to its valid votes, as the published ones do. The "
         "national and turnout grid tests reject honest elections in "
         + " and ".join(
-            f"{r['rejection_rate']:.1%} (upper bound {r['rejection_rate_upper']:.1%})"
-            for r in calibration
-            if r["scenario"] == "honest" and r["test_id"] != "share_grid_region"
+            f"{rate(test_id, 'honest', 0)} (upper bound {rate(test_id, 'honest', 0, 'rejection_rate_upper')})"
+            for test_id in ("share_grid_national", "turnout_grid_region")
         )
         + " of them.",
+        f"- **Regions back-computed, or national targets first?** Back-computing regions does not put the "
+        f"national shares on their 0.1 grid: with every region balanced from its shares, the national grid test "
+        f"rejects in {rate('share_grid_national', 'balanced', max_k('balanced'))} of "
+        f"{count('balanced', max_k('balanced'))} synthetic elections (at most "
+        f"{max_rate('share_grid_national', 'balanced')} at any k). When the national shares are set first on "
+        "the grid and every region but the residual ones is balanced from its shares ('national_targets'), the "
+        "national grid test, the regional grid test and the per-region scan reject in "
+        + " and ".join(
+            f"{rate('share_grid_national', 'national_targets', k)}, {rate('share_grid_region', 'national_targets', k)}"
+            f" and {rate('region_rounding_scan', 'national_targets', k)} of them with {valid_regions - k} residual "
+            f"region{'s' if valid_regions - k > 1 else ''}"
+            for k in sorted(
+                {r["back_computed_regions_count"] for r in calibration if r["scenario"] == "national_targets"},
+                reverse=True,
+            )
+        )
+        + ". The published numbers show both patterns (the national shares on the grid, two regions off it); "
+        "which compilation produced them, and whether the commission's own counts carry them, these synthetic "
+        "elections cannot show. This scenario was added after reading the numbers.",
         "",
         "## The tests",
         "",
