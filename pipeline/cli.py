@@ -240,7 +240,14 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         metavar="KIND=FRACTION",
         help="plant an anomaly at a fraction (at most 0.2) of the stations with at least 100 valid votes "
-        "(repeatable): whole_pct, two_decimal_pct, stuffing or digits, e.g. whole_pct=0.02",
+        "(repeatable): whole_pct, two_decimal_pct, stuffing, digits, final_favours_leader, or "
+        "commission_two_decimal_pct (a fraction of the commissions), e.g. whole_pct=0.02",
+    )
+    commands["synth"].add_argument(
+        "--preliminary",
+        action="store_true",
+        help="add preliminary protocols: the final ones but at 2 %% of the stations, which a clerical "
+        "correction of 1 to 10 votes sets apart",
     )
     commands["stations"].add_argument("folder", type=Path, metavar="DIR", help="folder of station Parquet files")
     commands["stations"].add_argument(

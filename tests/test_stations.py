@@ -3,6 +3,7 @@ published regional totals, the synthetic generator and the station-level forensi
 every check is made to fire on a copy of a synthetic set."""
 
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -73,7 +74,7 @@ def test_the_synthetic_set_sums_exactly_to_the_published_totals(synthetic):
     votes = dict(
         con.execute(
             f"SELECT region_id || '/' || option_id, sum(votes) FROM read_parquet('{synthetic}/station_votes.parquet') "
-            "GROUP BY ALL"
+            "WHERE protocol_version = 'final' GROUP BY ALL"
         ).fetchall()
     )
     assert votes["KZ-75/amanat"] == 150_312 and votes["KZ-71/amanat"] == 186_496  # Almaty, Astana: the article's
@@ -81,7 +82,7 @@ def test_the_synthetic_set_sums_exactly_to_the_published_totals(synthetic):
     ballots = con.execute(
         f"SELECT sum(b.registered_voters_count), sum(b.ballots_cast_count), sum(b.invalid_ballots_count) "
         f"FROM read_parquet('{synthetic}/station_ballots.parquet') b JOIN read_parquet('{synthetic}/stations.parquet') "
-        "s USING (station_id) WHERE s.counted_in_region_id = 'KZ-71'"
+        "s USING (station_id) WHERE s.counted_in_region_id = 'KZ-71' AND b.protocol_version = 'final'"
     ).fetchone()
     assert ballots == (788_931, 341_118, 7_555)  # Astana's registered voters, ballots cast and invalid ballots
     abroad = con.execute(
@@ -121,7 +122,24 @@ def test_the_set_is_marked_synthetic_and_passes_the_whole_path(synthetic):
     assert "(SYNTHETIC data): valid" in run.out and "5 cross-checks passed" in run.out
     result = json.loads((synthetic.parent / "out.json").read_text())
     assert result["counts"]["station_votes"] == 8 * STATIONS and result["leader_option_id"] == "amanat"
+    tests = {row["test_id"]: row for row in result["forensics"]}
+    assert tests["final_vs_preliminary_leader"]["null_model"] == "no preliminary protocols"
     assert sum(cell["stations"] for cell in result["histogram"]) == STATIONS
+
+
+def test_a_set_with_preliminary_protocols_passes_the_whole_path_and_its_protocols_are_compared(tmp_path):
+    out = tmp_path / "set"
+    argv = ("synth", "--stations", "3000", "--seed", "8", "--out", str(out), "--preliminary")
+    assert run_main(*argv, "--anomaly", "final_favours_leader=0.05").code == 0
+    assert json.loads((out / "datapackage.json").read_text())["generator"]["preliminary"] is True
+    run = run_main("stations", str(out), "--json", str(tmp_path / "out.json"))
+    assert run.code == 0, run.err
+    assert "5 cross-checks passed" in run.out and "final_vs_preliminary_leader" in run.out
+    result = json.loads((tmp_path / "out.json").read_text())
+    assert result["counts"]["station_votes"] == 2 * 8 * 3000  # final and preliminary protocols
+    tests = {row["test_id"]: row for row in result["forensics"]}
+    assert tests["final_vs_preliminary_leader"]["p_value"] < 1e-6 and tests["final_vs_preliminary_leader"]["role"]
+    assert tests["two_decimal_pct_leader_commission"]["stations_tested"] > 0  # commissions from the stations table
 
 
 def test_the_same_seed_gives_the_same_bytes_and_processed_is_refused(tmp_path):
@@ -441,17 +459,24 @@ def clean(published):
     return generate(published, 10_223, 11, {})
 
 
+@pytest.fixture(scope="module")
+def clean_rows(published):
+    return _p_values(published, {})[0]
+
+
 def _p_values(published, anomalies, seed=11):
-    election = generate(published, 10_223, seed, anomalies)
+    election = generate(published, 10_223, seed, anomalies, preliminary=True)
     rows = forensic_tests(
         np,
         election.registered,
         election.cast,
         election.votes.sum(axis=1),
         election.votes[:, election.leader],
-        np.array(election.counted_in),
+        np.array([int(r[3:]) for r in election.counted_in]),
+        commission=np.array(election.commission),
+        preliminary_leader=election.preliminary_votes[:, election.leader],
     )
-    return {row["test_id"]: row["p_value"] for row in rows}, election
+    return {row["test_id"]: row for row in rows}, election
 
 
 @pytest.mark.parametrize(
@@ -459,22 +484,76 @@ def _p_values(published, anomalies, seed=11):
     [
         ({}, set()),
         ({"whole_pct": 0.03}, {"whole_pct_leader"}),
-        ({"stuffing": 0.03}, {"turnout_leader_correlation"}),
+        ({"stuffing": 0.03}, set()),  # its tests are descriptive: below
         ({"digits": 0.05}, {"last_digit_leader"}),
         ({"two_decimal_pct": 0.05}, set()),  # below 10,000 valid votes every count is on the two-decimal grid
+        ({"final_favours_leader": 0.02}, {"final_vs_preliminary_leader"}),
+        ({"commission_two_decimal_pct": 0.3}, {"two_decimal_pct_leader_commission"}),
     ],
-    ids=["clean", "whole percentages", "stuffing", "digits", "two decimals"],
+    ids=["clean", "whole percentages", "stuffing", "digits", "two decimals", "final protocols", "commissions"],
 )
-def test_the_station_tests_find_what_was_planted_and_nothing_else(published, anomaly, detected_by, clean):
-    p_values, election = _p_values(published, anomaly)
+def test_the_station_tests_find_what_was_planted_and_nothing_else(published, anomaly, detected_by, clean, clean_rows):
+    rows, election = _p_values(published, anomaly)
     planted = sorted(election.planted)
-    # the answer key lists exactly the stations whose leader's votes the anomaly changed
-    assert (election.votes[planted, clean.leader] != clean.votes[planted, clean.leader]).all()
+    kind = next(iter(anomaly), None)
+    if kind == "final_favours_leader":  # the answer key: the preliminary protocols changed, the final ones not
+        assert (election.preliminary_votes[planted, clean.leader] < election.votes[planted, clean.leader]).all()
+        assert (election.votes == clean.votes).all()
+    elif kind == "commission_two_decimal_pct":  # every station of a changed commission, on the grid as a whole
+        assert len(planted) >= 0.1 * len(election.votes)
+    else:  # the answer key lists exactly the stations whose leader's votes the anomaly changed
+        assert (election.votes[planted, clean.leader] != clean.votes[planted, clean.leader]).all()
     eligible = ((clean.votes.sum(axis=1) >= 100) & ~clean.is_abroad).sum()
-    if anomaly and "two_decimal_pct" not in anomaly:  # (a count already on its grid is left as it is)
+    if kind in ("whole_pct", "stuffing", "digits", "final_favours_leader"):  # (a count on its grid is left alone)
         assert len(planted) >= 0.6 * sum(anomaly.values()) * eligible  # (some counts already are on the grid)
-    assert {test for test, p in p_values.items() if p is not None and p < 1e-4} == detected_by
-    assert p_values["two_decimal_pct_leader"] is None or p_values["two_decimal_pct_leader"] > 0.01
+    calibrated = {test for test, row in rows.items() if row["role"] == "calibrated"}
+    assert {t for t in calibrated if rows[t]["p_value"] is not None and rows[t]["p_value"] < 1e-4} == detected_by
+    assert rows["two_decimal_pct_leader"]["p_value"] is None or rows["two_decimal_pct_leader"]["p_value"] > 0.01
+    # the correlation tests are descriptive: urban and rural stations correlate on clean sets already, and
+    # stuffing shows as a correlation well above the clean set's
+    rise = rows["turnout_leader_correlation"]["statistic"] - clean_rows["turnout_leader_correlation"]["statistic"]
+    assert clean_rows["turnout_leader_correlation"]["p_value"] < 1e-4  # (the null is wrong for such stations)
+    assert (rise > 0.05) == (kind == "stuffing"), rise
+
+
+def test_the_generator_s_rural_stations_turn_out_more_and_favour_the_leader(published):
+    def gaps(election):  # rural minus urban, within each region that has both, averaged over the regions
+        valid = election.votes.sum(axis=1)
+        turnout, share = election.cast / election.registered, election.votes[:, election.leader] / np.maximum(valid, 1)
+        region, big = np.array(election.counted_in), ~election.is_abroad & (election.registered >= 100)
+        found = []
+        for code in sorted(set(region)):
+            rural, urban = (region == code) & big & ~election.urban, (region == code) & big & election.urban
+            if rural.any() and urban.any():
+                found.append((turnout[rural].mean() - turnout[urban].mean(), share[rural].mean() - share[urban].mean()))
+        assert len(found) == 17  # every region but the three cities
+        return np.mean(found, axis=0)
+
+    turnout_gap, leader_gap = gaps(generate(published, 10_223, 3, {}))
+    assert 0.17 < turnout_gap < 0.23 and 0.02 < leader_gap < 0.03  # about 20 and 2.5 points
+    flat = gaps(generate(published, 10_223, 3, {}, gaps=(0.0, 0.0)))
+    assert abs(flat[0]) < 0.02 and abs(flat[1]) < 0.005
+
+
+def test_preliminary_protocols_differ_from_the_final_ones_by_small_symmetric_corrections(published):
+    election = generate(published, 10_223, 4, {}, preliminary=True)
+    changed = (election.preliminary_votes != election.votes).any(axis=1) | (
+        election.preliminary_invalid != election.invalid
+    )
+    assert 0.01 < changed.mean() < 0.03  # CORRECTION_SHARE of the stations
+    assert (election.preliminary_votes.sum(axis=1) + election.preliminary_invalid == election.cast).all()
+    moved = np.abs(election.preliminary_votes - election.votes).sum(axis=1)
+    assert moved.max() <= 2 * 10 and (election.preliminary_votes >= 0).all()
+
+
+def test_the_sign_test_is_an_exact_binomial_tail():
+    from fractions import Fraction
+
+    from pipeline.stations.forensics import binomial_upper
+
+    exact = sum(Fraction(math.comb(30, j), 2**30) for j in range(21, 31))
+    assert binomial_upper(21, 30) == pytest.approx(float(exact), rel=1e-12)
+    assert binomial_upper(0, 30) == 1.0 and binomial_upper(16, 31) == pytest.approx(0.5, rel=1e-12)
 
 
 def test_chi_square_tail_matches_its_tables():
@@ -507,5 +586,5 @@ def test_bench_scale_runs_at_a_small_size(tmp_path):
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     rows = {line.split(" | ")[0]: line for line in run.stdout.splitlines() if line.startswith("| ")}
-    assert rows["| whole_pct_leader"].split(" | ")[1] == "2"  # two clean sets tested
+    assert rows["| whole_pct_leader"].split(" | ")[1:3] == ["calibrated", "2"]  # two clean sets tested
     assert "| stuffing | 5.0% |" in run.stdout and "/1 |" in rows["| stuffing"]

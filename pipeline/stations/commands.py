@@ -22,7 +22,7 @@ def parse_anomaly(text: str) -> tuple[str, float]:
     """KIND=FRACTION, e.g. whole_pct=0.02 (an argparse type)."""
     import argparse
 
-    from pipeline.stations.synth import ANOMALIES
+    from pipeline.stations.plant import ANOMALIES
 
     kind, _, fraction = text.partition("=")
     try:
@@ -143,13 +143,15 @@ def cmd_synth(args) -> int:
     anomalies = dict(sorted(args.anomaly or []))
     started = time.perf_counter()
     try:
-        election = generate(read_release(release), args.stations, args.seed, anomalies)
+        election = generate(read_release(release), args.stations, args.seed, anomalies, preliminary=args.preliminary)
     except ValueError as error:
         raise PipelineError("synth", str(error)) from None
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         command = {"command": "python -m pipeline synth", "stations": args.stations, "seed": args.seed}
+        if election.preliminary_votes is not None:
+            command["preliminary"] = True
         write(election, stage, description={**command, "anomalies": anomalies})
         if out.exists():  # an earlier synthetic set: moved aside whole, then only the files synth writes removed
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
@@ -211,7 +213,10 @@ def check_returns(folder: Path, release: Path, *, forensics: bool = True) -> dic
         result["leader_option_id"] = arrays and arrays["leader_option_id"]
         if arrays:
             result["forensics"] = tests.run(
-                np, arrays["registered"], arrays["cast"], arrays["valid"], arrays["leader"], arrays["region"]
+                np,
+                *(arrays[k] for k in ("registered", "cast", "valid", "leader", "region")),
+                commission=arrays["commission"],
+                preliminary_leader=arrays["preliminary_leader"],
             )
             result["histogram"] = tests.histogram(
                 np, arrays["registered"], arrays["cast"], arrays["valid"], arrays["leader"]
@@ -272,7 +277,10 @@ def cmd_stations(args) -> int:
         print(f"Forensic tests (the leader: {result['leader_option_id']}); each result is a property of these numbers:")
     for row in result["forensics"]:
         p = "n/a" if row["p_value"] is None else f"{row['p_value']:.3g}"
-        print(f"  {row['test_id']:<28} p = {p:<10} stations {row['stations_tested']:>9,}  null: {row['null_model']}")
+        print(
+            f"  {row['test_id']:<37} p = {p:<10} ({row['role']}) units {row['stations_tested']:>9,}  "
+            f"null: {row['null_model']}"
+        )
     if args.json:
         from pipeline.common.files import write_atomically
 

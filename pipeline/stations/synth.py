@@ -26,12 +26,24 @@ ABROAD_COUNTED_IN = "KZ-71"  # the generator adds returns from abroad to Astana'
 TURNOUT_CONCENTRATION = 25.0  # beta(k T, k (1 - T)) around the region's turnout T
 SHARE_CONCENTRATION = 300.0  # Dirichlet(k s) around the region's shares s
 STATIONS_PER_COMMISSION = 60
-ANOMALIES = {
-    "whole_pct": "the leader's votes rewritten so that its share of the valid votes is a whole percentage",
-    "two_decimal_pct": "the leader's share rewritten to a percentage with two decimals",
-    "stuffing": "extra ballots for the leader (a fifth to three fifths of the voters who did not vote)",
-    "digits": "the last digit of the leader's votes replaced by 0 or 5",
-}
+# Urban and rural stations differ (an assumption of the generator, set before any calibration ran): in the
+# three cities every station is urban; elsewhere URBAN_COMMISSION_SHARE of the territorial commissions are
+# towns and the others rural districts, a TOWN_SHARE of whose stations are in the district's town. Rural
+# stations are smaller, and turn out and vote for the leader more: TURNOUT_GAP_PP and LEADER_GAP_PP are the
+# rural-minus-urban differences of the stations' expected turnout and leader's share, within a region. The
+# published regional figures are the only Kazakh evidence: the three cities' mean turnout is 21 points below
+# the other regions', and across the 20 regions the leader's share rises 0.12 points per point of turnout.
+CITIES = ("KZ-71", "KZ-75", "KZ-79")
+URBAN_COMMISSION_SHARE = 0.4
+TOWN_SHARE = 0.15
+URBAN_SIZE = 1.5  # an urban station's registered voters, relative to a rural one's (before the skew)
+TURNOUT_GAP_PP = 20.0
+LEADER_GAP_PP = 2.5  # 0.12 x 20: the regions' slope over the cities' turnout gap
+# Preliminary protocols (with `preliminary=True`): the same as the final ones but at CORRECTION_SHARE of the
+# stations, whose final protocol corrects 1 to CORRECTION_VOTES votes from one option (or the invalid
+# ballots) to another, each direction as likely (clerical corrections, symmetric: an assumption).
+CORRECTION_SHARE = 0.02
+CORRECTION_VOTES = 10
 
 
 @dataclass
@@ -51,6 +63,9 @@ class Election:
     cast: object
     invalid: object
     votes: object
+    urban: object = None  # numpy bool array: the generator's urban stations (not written)
+    preliminary_votes: object = None  # with preliminary protocols: votes and invalid ballots in them
+    preliminary_invalid: object = None
     planted: dict[int, str] = field(default_factory=dict)  # station index -> anomaly kind
 
 
@@ -82,11 +97,23 @@ def allocate(np, total: int, weights, cap=None):
     return out
 
 
-def generate(release: dict, stations: int, seed: int, anomalies: dict[str, float] | None = None) -> Election:
+def generate(
+    release: dict,
+    stations: int,
+    seed: int,
+    anomalies: dict[str, float] | None = None,
+    *,
+    preliminary: bool = False,
+    gaps: tuple[float, float] = (TURNOUT_GAP_PP, LEADER_GAP_PP),
+) -> Election:
     """A synthetic set of `stations` station returns summing to the release's regional totals. `release`
     holds the published rows of region_ballots and party_list_results; `anomalies` maps a kind of
-    ANOMALIES to the fraction of the stations to plant it at."""
+    ANOMALIES to the fraction of the stations to plant it at; `preliminary` adds preliminary protocols (an
+    anomaly planted on them adds them anyway); `gaps` are the rural-minus-urban turnout and leader's share
+    in points ((0, 0): no urban and rural difference)."""
     import numpy as np
+
+    from pipeline.stations.plant import ON_PRELIMINARY, plant
 
     rng = np.random.Generator(np.random.PCG64(seed))
     ballots = {r["region_id"]: r for r in release["region_ballots"]}
@@ -104,22 +131,34 @@ def generate(release: dict, stations: int, seed: int, anomalies: dict[str, float
     per_region = allocate(np, stations - abroad - len(regions), registered_by_region) + 1
 
     parts: dict[str, list] = {k: [] for k in ("id", "region", "counted", "commission", "number", "abroad")}
-    arrays: dict[str, list] = {k: [] for k in ("registered", "cast", "invalid", "votes")}
+    arrays: dict[str, list] = {k: [] for k in ("registered", "cast", "invalid", "votes", "urban")}
     for index, region in enumerate(regions):
         domestic = int(per_region[index])
         here_abroad = abroad if region == ABROAD_COUNTED_IN else 0
         count = domestic + here_abroad
-        size = rng.lognormal(0.0, 0.9, count)
+        per_commission = max(STATIONS_PER_COMMISSION, -(-domestic // 999))  # (commission numbers go to 999)
+        urban = np.ones(count, bool)
+        if region not in CITIES:
+            towns = round(URBAN_COMMISSION_SHARE * -(-domestic // per_commission))
+            urban[:domestic] = (np.arange(domestic) // per_commission < towns) | (rng.random(domestic) < TOWN_SHARE)
+        rural = (~urban).astype(float) - (~urban).mean()  # centred: the region's mean stays its own
+        size = rng.lognormal(0.0, 0.9, count) * np.where(urban, URBAN_SIZE, 1.0)
         size[rng.random(count) < 1 / 12] *= 0.04
         size[domestic:] *= 0.3
         row = ballots[region]
         registered = allocate(np, row["registered_voters_count"] - count, size) + 1
         turnout = row["ballots_cast_count"] / row["registered_voters_count"]
-        drawn = rng.beta(TURNOUT_CONCENTRATION * turnout, TURNOUT_CONCENTRATION * (1 - turnout), count)
+        turnout = np.clip(turnout + gaps[0] / 100 * rural, 0.02, 0.98)
+        drawn = rng.beta(TURNOUT_CONCENTRATION * turnout, TURNOUT_CONCENTRATION * (1 - turnout))
         cast = allocate(np, row["ballots_cast_count"], registered * drawn, cap=registered)
         invalid = allocate(np, row["invalid_ballots_count"], cast * rng.lognormal(0.0, 0.5, count), cap=cast)
         totals = np.array([cell[(region, o)] for o in options], float)
-        shares = rng.gamma(SHARE_CONCENTRATION * totals / totals.sum() + 1e-9, size=(count, len(options)))
+        target = np.tile(totals / totals.sum(), (count, 1))
+        top = int(totals.argmax())
+        lead = np.clip(target[:, top] + gaps[1] / 100 * rural, 0.01, 0.99)
+        target *= ((1 - lead) / (1 - target[:, top]))[:, None]
+        target[:, top] = lead
+        shares = rng.gamma(SHARE_CONCENTRATION * target + 1e-9)
         shares /= shares.sum(axis=1, keepdims=True)
         room = cast - invalid
         expected = room[:, None] * shares
@@ -133,8 +172,8 @@ def generate(release: dict, stations: int, seed: int, anomalies: dict[str, float
         arrays["cast"].append(cast)
         arrays["invalid"].append(invalid)
         arrays["votes"].append(votes)
+        arrays["urban"].append(urban)
         code = region.removeprefix("KZ-")
-        per_commission = max(STATIONS_PER_COMMISSION, -(-domestic // 999))  # (commission numbers go to 999)
         for station in range(count):
             if station < domestic:
                 commission, number = station // per_commission + 1, station % per_commission + 1
@@ -164,69 +203,34 @@ def generate(release: dict, stations: int, seed: int, anomalies: dict[str, float
         cast=cast,
         invalid=invalid,
         votes=np.concatenate(arrays["votes"]),
+        urban=np.concatenate(arrays["urban"]),
     )
-    for kind, fraction in sorted((anomalies or {}).items()):
-        _plant(np, rng, election, kind, fraction)
+    anomalies = anomalies or {}
+    for kind, fraction in sorted(anomalies.items()):
+        if kind not in ON_PRELIMINARY:
+            plant(np, rng, election, kind, fraction)
     election.cast = election.votes.sum(axis=1) + election.invalid
     election.issued = election.cast + rng.binomial(election.registered - election.cast, 0.003)
+    if preliminary or any(kind in ON_PRELIMINARY for kind in anomalies):
+        _preliminary(np, rng, election)
+        for kind, fraction in sorted(anomalies.items()):
+            if kind in ON_PRELIMINARY:
+                plant(np, rng, election, kind, fraction)
     return election
 
 
-def _plant(np, rng, election: Election, kind: str, fraction: float) -> None:
-    """Rewrite the leader's votes at `fraction` of the stations (with at least 100 valid votes, not
-    already planted), then restore each region's total of the leader's votes from its other stations."""
-    if kind not in ANOMALIES:
-        raise ValueError(f"unknown anomaly {kind!r}; expected one of {', '.join(ANOMALIES)}")
-    votes, leader = election.votes, election.leader
-    valid = votes.sum(axis=1)
-    eligible = np.flatnonzero((valid >= 100) & ~election.is_abroad)
-    eligible = eligible[[i not in election.planted for i in eligible]]
-    chosen = np.sort(rng.choice(eligible, size=int(round(fraction * len(eligible))), replace=False))
-    cast = valid + election.invalid
-    old = votes[chosen, leader].copy()
-    others = valid[chosen] - old
-    cap = election.registered[chosen] - election.invalid[chosen] - others  # the most the leader can have
-    if kind in ("whole_pct", "two_decimal_pct"):
-        scale = 100 if kind == "whole_pct" else 10_000
-        grid = np.rint(scale * old / valid[chosen])  # the station's share, rounded to the grid
-        new = np.full(len(chosen), -1, dtype=np.int64)
-        on_grid = np.rint(valid[chosen] * grid / scale) == old
-        new[on_grid] = old[on_grid]  # already a percentage on the grid: left as it is
-        base = np.floor(grid * others / np.maximum(scale - grid, 1)).astype(np.int64)
-        for step in (0, 1, -1, 2, -2):  # a count whose share, rounded to the grid, reproduces it exactly
-            candidate = np.maximum(base + step, 0)
-            fits = (np.rint((others + candidate) * grid / scale) == candidate) & (candidate <= cap) & (new < 0)
-            new[fits] = candidate[fits]
-        keep = new >= 0
-    elif kind == "stuffing":
-        extra = np.rint(rng.uniform(0.2, 0.6, len(chosen)) * (election.registered[chosen] - cast[chosen]))
-        new, keep = old + extra.astype(np.int64), np.ones(len(chosen), bool)
-    else:  # digits
-        new = old - old % 10 + np.where(rng.random(len(chosen)) < 0.5, 0, 5)
-        keep = (old >= 10) & (new <= cap) & (new != old)
-    keep &= new != old  # (a count already on the grid is left as it is, and not listed)
-    chosen, new, old = chosen[keep], new[keep], old[keep]
-    votes[chosen, leader] = new
-    for index in chosen:
-        election.planted[int(index)] = kind
-    counted = np.array(election.counted_in)
-    for region in sorted(set(counted[chosen])):
-        here = counted == region
-        delta = int((new - old)[counted[chosen] == region].sum())
-        others_here = np.flatnonzero(here & ~np.isin(np.arange(len(valid)), list(election.planted)))
-        current = votes[others_here, leader]
-        room = election.registered[others_here] - election.invalid[others_here] - votes[others_here].sum(axis=1)
-        available = int(current.sum()) if delta > 0 else int(room.sum())
-        if abs(delta) > available:
-            raise ValueError(
-                f"cannot plant {kind} at {fraction:.1%} of the stations: the other stations of {region} can "
-                f"{'give back' if delta > 0 else 'take'} {available:,} of the leader's votes, not {abs(delta):,} "
-                "(the region's total must stay the published one); choose a smaller fraction or more stations"
-            )
-        if delta > 0:
-            votes[others_here, leader] -= allocate(np, delta, current, cap=current)
-        elif delta < 0:
-            votes[others_here, leader] += allocate(np, -delta, current, cap=room)
+def _preliminary(np, rng, election: Election) -> None:
+    """Preliminary protocols: the final ones, but at CORRECTION_SHARE of the stations 1 to CORRECTION_VOTES
+    votes counted for another option or as invalid (what the final protocol then corrects): a column of
+    the votes and invalid ballots chosen at random to give, another to take, as many as it has."""
+    table = np.column_stack([election.votes, election.invalid])  # options, then the invalid ballots
+    chosen = np.flatnonzero(rng.random(len(table)) < CORRECTION_SHARE)
+    give = rng.integers(0, table.shape[1], len(chosen))
+    take = (give + rng.integers(1, table.shape[1], len(chosen))) % table.shape[1]  # another column
+    moved = np.minimum(rng.integers(1, CORRECTION_VOTES + 1, len(chosen)), table[chosen, give])
+    table[chosen, give] -= moved
+    table[chosen, take] += moved
+    election.preliminary_votes, election.preliminary_invalid = table[:, :-1].copy(), table[:, -1].copy()
 
 
 def write(election: Election, folder, *, description: dict) -> None:
@@ -242,6 +246,9 @@ def write(election: Election, folder, *, description: dict) -> None:
 
     package = metadata.load_stations()
     stations = len(election.station_id)
+    protocols = [("final", election.votes, election.invalid)]
+    if election.preliminary_votes is not None:
+        protocols.append(("preliminary", election.preliminary_votes, election.preliminary_invalid))
     frames = {
         "stations": pd.DataFrame(
             {
@@ -253,24 +260,30 @@ def write(election: Election, folder, *, description: dict) -> None:
                 "is_abroad": election.is_abroad,
             }
         ),
-        "station_ballots": pd.DataFrame(
-            {
-                "station_id": election.station_id,
-                "protocol_version": "final",
-                "registered_voters_count": election.registered,
-                "ballots_issued_count": election.issued,
-                "ballots_cast_count": election.cast,
-                "invalid_ballots_count": election.invalid,
-            }
+        "station_ballots": pd.concat(
+            pd.DataFrame(
+                {
+                    "station_id": election.station_id,
+                    "protocol_version": version,
+                    "registered_voters_count": election.registered,
+                    "ballots_issued_count": election.issued,
+                    "ballots_cast_count": election.cast,
+                    "invalid_ballots_count": invalid,
+                }
+            )
+            for version, _, invalid in protocols
         ),
-        "station_votes": pd.DataFrame(
-            {
-                "station_id": np.repeat(np.array(election.station_id, dtype=object), len(election.options)),
-                "protocol_version": "final",
-                "region_id": np.repeat(np.array(election.counted_in, dtype=object), len(election.options)),
-                "option_id": np.tile(np.array(election.options, dtype=object), stations),
-                "votes": election.votes.reshape(-1),
-            }
+        "station_votes": pd.concat(
+            pd.DataFrame(
+                {
+                    "station_id": np.repeat(np.array(election.station_id, dtype=object), len(election.options)),
+                    "protocol_version": version,
+                    "region_id": np.repeat(np.array(election.counted_in, dtype=object), len(election.options)),
+                    "option_id": np.tile(np.array(election.options, dtype=object), stations),
+                    "votes": votes.reshape(-1),
+                }
+            )
+            for version, votes, _ in protocols
         ),
         "planted_anomalies": pd.DataFrame(
             {
