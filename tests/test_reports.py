@@ -255,6 +255,37 @@ def test_a_report_of_a_regional_figure_shows_in_its_coverage(tables):
     assert rows[("region_id=KZ-15, option_id=amanat", "votes")]["search_id"] == "regional_results_2026_12_07"
 
 
+def test_every_district_quantity_says_whether_the_article_or_a_report_gives_it(tables):
+    """district_coverage: 29 districts x 6 quantities of a full result; the article gives the winner's and
+    the runner-up's votes only, no independent report gives any, and each row names the district search."""
+    rows = {(r["district_number"], r["quantity_name"]): r for r in tables["district_coverage"]}
+    assert len(rows) == 174 and {d for d, _ in rows} == set(range(1, 30))
+    given = {q for (_, q), r in rows.items() if r["is_given_by_article"]}
+    assert given == {"winner_votes", "runner_up_votes"}
+    assert {r["coverage_status"] for r in rows.values()} == {"not_found"}
+    assert {r["search_id"] for r in rows.values()} == {"district_results_2026_12_07"}
+    assert rows[(12, "ballots_cast")]["region_id"] == "KZ-19" and rows[(21, "winner_votes")]["region_id"] == "KZ-43"
+    (search,) = [s for s in tables["report_searches"] if s["search_id"] == "district_results_2026_12_07"]
+    assert search["queries_count"] == 11 and "A003" in search["outcome_text"] and "A005" in search["outcome_text"]
+
+
+def test_a_report_of_a_district_figure_shows_in_its_coverage(tables):
+    """A report giving district 12's winner votes as the article has them makes that row 'agrees'; one
+    giving district 21's runner-up another value makes it 'disagrees'; neither then names a search."""
+    from pipeline.derive import district_coverage
+
+    reported = dict(tables)
+    figure = tables["independent_reports"][0] | {"published_table_name": "district_results"}
+    figure |= {"published_record_key": "district_number=12, candidate_rank=1", "published_column_name": "votes"}
+    figure |= {"reported_value": 153_225.0, "reported_decimals": 0, "reported_multiplier": 1}
+    other = figure | {"published_record_key": "district_number=21, candidate_rank=2", "reported_value": 89_000.0}
+    reported["independent_reports"] = [*tables["independent_reports"], figure, other]
+    rows = {(r["district_number"], r["quantity_name"]): r for r in district_coverage(reported)}
+    assert (rows[(12, "winner_votes")]["coverage_status"], rows[(12, "winner_votes")]["search_id"]) == ("agrees", None)
+    assert rows[(21, "runner_up_votes")]["coverage_status"] == "disagrees"
+    assert rows[(12, "runner_up_votes")]["coverage_status"] == "not_found"
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

@@ -166,6 +166,57 @@ def report_coverage(tables: dict[str, list[dict]]) -> list[dict]:
     )
 
 
+# The quantities of a district's full result, and where the article gives one (table, its candidate rank).
+DISTRICT_QUANTITIES = {
+    "registered_voters": None,
+    "ballots_cast": None,
+    "invalid_ballots": None,
+    "winner_votes": 1,
+    "runner_up_votes": 2,
+    "other_candidates_votes": None,
+}
+
+
+def district_coverage(tables: dict[str, list[dict]]) -> list[dict]:
+    """The district_coverage rows: for every district and quantity of its full result, whether the article
+    gives it, the independent figures that give it (only the article's cells can be keyed: district_results'
+    votes) and whether one agrees, and for what none gives the latest search for district results."""
+    from pipeline.extract.errata import format_key
+    from pipeline.extract.independent import agrees, figures_by_cell
+
+    figures = figures_by_cell(tables["independent_reports"])
+    searched = sorted(
+        (s for s in tables["report_searches"] if s["published_table_name"] == "district_results"),
+        key=lambda s: (s["searched_date"], s["search_id"]),
+    )
+    latest = searched[-1]["search_id"] if searched else None
+    votes = {(r["district_number"], r["candidate_rank"]): r["votes"] for r in tables["district_results"]}
+    rows = []
+    for district in tables["districts"]:
+        number = district["district_number"]
+        for quantity, rank in DISTRICT_QUANTITIES.items():
+            found = []
+            if rank is not None:
+                key = format_key({"district_number": number, "candidate_rank": rank})
+                found = figures.get(("district_results", key, "votes"), [])
+            status = "not_found"
+            if found:
+                status = "agrees" if any(agrees(f, votes[(number, rank)]) for f in found) else "disagrees"
+            rows.append(
+                {
+                    "district_number": number,
+                    "region_id": district["region_id"],
+                    "quantity_name": quantity,
+                    "is_given_by_article": rank is not None and (number, rank) in votes,
+                    "reports_count": len(found),
+                    "publishers_count": len({f["publisher_id"] for f in found}),
+                    "coverage_status": status,
+                    "search_id": None if found else latest,
+                }
+            )
+    return rows
+
+
 def complete_national_results(tables: dict[str, list[dict]]) -> list[dict]:
     """Add district seats (counted from the district winners) and the signed seat change and swing."""
     district_seats = {}
@@ -227,6 +278,7 @@ def derive(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
     tables = dict(tables)
     tables["electoral_rules"] = [electoral_rules()]
     tables["report_coverage"] = report_coverage(tables)
+    tables["district_coverage"] = district_coverage(tables)
     try:
         tables["national_results"] = complete_national_results(tables)
         tables["seat_allocation"] = seat_allocation(tables)
