@@ -210,6 +210,13 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
         + ". The published numbers show both patterns (the national shares on the grid, two regions off it); "
         "which compilation produced them, and whether the commission's own counts carry them, these synthetic "
         "elections cannot show. This scenario was added after reading the numbers.",
+        "- **The district races are not tested.** A grid or reproducibility test of a district's counts needs "
+        "its valid votes; the article gives only the winner's and the runner-up's votes and shares (table "
+        "`district_coverage` says, district by district, what the article and the reports give and what was "
+        "searched). The tests' "
+        f"parameters are fixed now, before any such figure is read (`forensics/parameters.yaml`, `district`: "
+        f"two-decimal grid, window {params['district']['window_fraction']:.0%} of a step, alpha "
+        f"{params['district']['alpha']}).",
         "",
         "## The tests",
         "",
