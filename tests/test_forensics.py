@@ -142,6 +142,15 @@ def test_back_computed_regions_do_not_put_the_national_shares_on_their_grid_but_
         assert rows[(test_id, "national_targets", 18)] >= 0.95 and rows[(test_id, "national_targets", 19)] >= 0.95
 
 
+def test_the_report_says_which_compilation_each_scenario_fits_and_why_districts_are_not_tested(real):
+    from pipeline.forensics.report import forensics_report
+
+    text = forensics_report(real, PARAMETERS)
+    assert "rejects in 0.0% of 200 synthetic elections" in text  # the national grid, every region balanced
+    assert "reject in 100.0%, 100.0% and 100.0% of them with 2 residual regions" in text
+    assert "The district races are not tested." in text and PARAMETERS["district"]["share_step_pp"] == 0.01
+
+
 def test_national_targets_are_met_exactly_and_every_region_still_sums_to_its_valid_votes():
     import numpy as np
 
