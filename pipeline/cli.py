@@ -241,7 +241,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KIND=FRACTION",
         help="plant an anomaly at a fraction (at most 0.2) of the stations with at least 100 valid votes "
         "(repeatable): whole_pct, two_decimal_pct, stuffing, digits, final_favours_leader, or "
-        "commission_two_decimal_pct (a fraction of the commissions), e.g. whole_pct=0.02",
+        "commission_two_decimal_pct (at most 0.5 of the commissions with 10,000 valid votes), e.g. whole_pct=0.02",
     )
     commands["synth"].add_argument(
         "--preliminary",

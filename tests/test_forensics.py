@@ -147,7 +147,7 @@ def test_the_report_says_which_compilation_each_scenario_fits_and_why_districts_
 
     text = forensics_report(real, PARAMETERS)
     assert "rejects in 0.0% of 200 synthetic elections" in text  # the national grid, every region balanced
-    assert "100.0%, 100.0% and 100.0% of them with 2 residual regions" in text
+    assert "100.0%, 100.0% and 100.0% of 199 elections with 2 residual regions" in text
     assert "The district races are not tested." in text and PARAMETERS["district"]["share_step_pp"] == 0.01
 
 
@@ -162,11 +162,22 @@ def test_national_targets_are_met_exactly_and_every_region_still_sums_to_its_val
     mask = np.array([[True, True, False, True, True]] * 2 + [[True, False, True, False, True]])
     totals = counts.sum(axis=2, keepdims=True)
     computed = _balance(np, np.rint(np.round(100 * counts / totals, 2) / 100 * totals), totals)
-    out = _residual(np, counts, computed, mask, valid, PARAMETERS)
+    out, feasible = _residual(np, counts, computed, mask, valid, PARAMETERS)
+    assert feasible.all()
     assert (out.sum(axis=2) == valid).all()  # every region, computed or residual, sums to its valid votes
     national = 100 * out.sum(axis=1) / valid.sum()
     assert np.abs(national * 10 - np.rint(national * 10)).max() < 0.01  # on the 0.1 grid, up to a few votes
     assert (out[mask] == computed[mask]).all() and (out >= 0).all()
+    # a residual region too small to absorb what the targets need: the election is flagged, never clipped
+    small = np.array([500_000.0, 450_000.0, 520_000.0, 8_000.0])
+    draws = rng.multinomial(small.astype(np.int64), [0.6, 0.25, 0.14, 0.01], size=(200, 4)).astype(float)
+    last = np.array([[True, True, True, False]] * 200)
+    totals = draws.sum(axis=2, keepdims=True)
+    balanced = _balance(np, np.rint(np.round(100 * draws / totals, 2) / 100 * totals), totals)
+    out, feasible = _residual(np, draws, balanced, last, small, PARAMETERS)
+    assert 0 < feasible.sum() < 200  # some elections cannot be built this way
+    assert (out[feasible] >= 0).all() and (out[~feasible] < 0).any(axis=(1, 2)).all()
+    assert (out.sum(axis=2) == small).all()  # the sums hold either way: nothing was clipped
 
 
 def test_the_tails_are_exact():

@@ -138,7 +138,12 @@ def test_a_set_with_preliminary_protocols_passes_the_whole_path_and_its_protocol
     result = json.loads((tmp_path / "out.json").read_text())
     assert result["counts"]["station_votes"] == 2 * 8 * 3000  # final and preliminary protocols
     tests = {row["test_id"]: row for row in result["forensics"]}
-    assert tests["final_vs_preliminary_leader"]["p_value"] < 1e-6 and tests["final_vs_preliminary_leader"]["role"]
+    assert tests["final_vs_preliminary_leader"]["p_value"] < 1e-6
+    assert tests["final_vs_preliminary_leader"]["role"] == "calibrated" and tests["final_vs_preliminary_leader"][
+        "adjusted_p_value"
+    ] >= tests["final_vs_preliminary_leader"]["p_value"]
+    assert tests["turnout_leader_correlation"]["role"] == "descriptive"
+    assert tests["turnout_leader_correlation"]["adjusted_p_value"] is None  # outside Holm's family
     assert tests["two_decimal_pct_leader_commission"]["stations_tested"] > 0  # commissions from the stations table
 
 
@@ -501,6 +506,11 @@ def test_the_station_tests_find_what_was_planted_and_nothing_else(published, ano
         assert (election.votes == clean.votes).all()
     elif kind == "commission_two_decimal_pct":  # every station of a changed commission, on the grid as a whole
         assert len(planted) >= 0.1 * len(election.votes)
+        key = np.array([f"{r}/{c}" for r, c in zip(election.counted_in, election.commission, strict=True)])
+        for commission in sorted(set(key[planted])):
+            here = key == commission
+            leader, valid = election.votes[here, clean.leader].sum(), election.votes[here].sum()
+            assert round(valid * round(10_000 * leader / valid) / 10_000) == leader, commission
     else:  # the answer key lists exactly the stations whose leader's votes the anomaly changed
         assert (election.votes[planted, clean.leader] != clean.votes[planted, clean.leader]).all()
     eligible = ((clean.votes.sum(axis=1) >= 100) & ~clean.is_abroad).sum()
@@ -546,6 +556,48 @@ def test_preliminary_protocols_differ_from_the_final_ones_by_small_symmetric_cor
     assert moved.max() <= 2 * 10 and (election.preliminary_votes >= 0).all()
 
 
+def test_clerical_corrections_are_as_likely_to_raise_the_leader_s_count_as_to_lower_it(published, monkeypatch):
+    """The sign test's null holds in the generator: with a correction at every station (about 2,000 of
+    them touch the leader's count), the share that raise it is a half within 3 standard errors."""
+    from pipeline.stations import synth
+
+    monkeypatch.setattr(synth, "CORRECTION_SHARE", 1.0)
+    election = generate(published, 10_223, 6, {}, preliminary=True)
+    leader, before = election.votes[:, election.leader], election.preliminary_votes[:, election.leader]
+    changed = leader != before
+    raised = int((leader[changed] > before[changed]).sum())
+    assert changed.sum() > 1_500 and abs(raised / changed.sum() - 0.5) < 3 * 0.5 / math.sqrt(changed.sum())
+    assert (election.preliminary_votes.sum(axis=1) + election.preliminary_invalid == election.cast).all()
+
+
+def test_each_station_test_s_role_follows_its_calibration_in_docs_scale_md():
+    """'calibrated' exactly where the clean sets' rate below 5 % is consistent with 5 % or less (the lower
+    end of its 95 % interval at most 5 %), as the table make bench-scale writes into docs/scale.md shows."""
+    from pipeline.stations.forensics import ROLES, TESTS
+
+    text = (ROOT / "docs" / "scale.md").read_text(encoding="utf-8")
+    table = text.split("<!-- forensics -->")[1].split("Family:")[0]
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in table.splitlines() if line.startswith("| ")}
+    for test in TESTS:
+        cells = rows[test]
+        lower = float(cells[5].split(" to ")[0].rstrip("%")) / 100
+        assert cells[1] == ROLES[test] == ("calibrated" if lower <= 0.05 else "descriptive"), (test, cells)
+
+
+def test_holm_adjusts_only_the_calibrated_tests_that_ran():
+    from pipeline.stations.forensics import _holm
+
+    rows = [
+        {"test_id": "a", "p_value": 0.01, "role": "calibrated"},
+        {"test_id": "b", "p_value": 0.04, "role": "calibrated"},
+        {"test_id": "c", "p_value": 0.03, "role": "calibrated"},
+        {"test_id": "d", "p_value": 1e-9, "role": "descriptive"},
+        {"test_id": "e", "p_value": None, "role": "calibrated"},
+    ]
+    adjusted = {r["test_id"]: r["adjusted_p_value"] for r in _holm(rows)}
+    assert adjusted == {"a": 0.03, "c": 0.06, "b": 0.06, "d": None, "e": None}
+
+
 def test_the_sign_test_is_an_exact_binomial_tail():
     from fractions import Fraction
 
@@ -554,6 +606,7 @@ def test_the_sign_test_is_an_exact_binomial_tail():
     exact = sum(Fraction(math.comb(30, j), 2**30) for j in range(21, 31))
     assert binomial_upper(21, 30) == pytest.approx(float(exact), rel=1e-12)
     assert binomial_upper(0, 30) == 1.0 and binomial_upper(16, 31) == pytest.approx(0.5, rel=1e-12)
+    assert binomial_upper(31, 30) == 0.0
 
 
 def test_chi_square_tail_matches_its_tables():

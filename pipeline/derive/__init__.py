@@ -166,21 +166,16 @@ def report_coverage(tables: dict[str, list[dict]]) -> list[dict]:
     )
 
 
-# The quantities of a district's full result, and where the article gives one (table, its candidate rank).
-DISTRICT_QUANTITIES = {
-    "registered_voters": None,
-    "ballots_cast": None,
-    "invalid_ballots": None,
-    "winner_votes": 1,
-    "runner_up_votes": 2,
-    "other_candidates_votes": None,
-}
+# The quantities of a district's full result are the enum of quantity_name (schemas/fields.yaml); those the
+# article gives are district_results' votes at these candidate ranks.
+ARTICLE_RANKS = {"winner_votes": 1, "runner_up_votes": 2}
 
 
 def district_coverage(tables: dict[str, list[dict]]) -> list[dict]:
     """The district_coverage rows: for every district and quantity of its full result, whether the article
     gives it, the independent figures that give it (only the article's cells can be keyed: district_results'
     votes) and whether one agrees, and for what none gives the latest search for district results."""
+    from pipeline import metadata
     from pipeline.extract.errata import format_key
     from pipeline.extract.independent import agrees, figures_by_cell
 
@@ -191,17 +186,19 @@ def district_coverage(tables: dict[str, list[dict]]) -> list[dict]:
     )
     latest = searched[-1]["search_id"] if searched else None
     votes = {(r["district_number"], r["candidate_rank"]): r["votes"] for r in tables["district_results"]}
+    quantities = metadata.load().resource("district_coverage").field("quantity_name").constraints["enum"]
     rows = []
     for district in tables["districts"]:
         number = district["district_number"]
-        for quantity, rank in DISTRICT_QUANTITIES.items():
-            found = []
+        for quantity in quantities:
+            found, rank = [], ARTICLE_RANKS.get(quantity)
             if rank is not None:
                 key = format_key({"district_number": number, "candidate_rank": rank})
                 found = figures.get(("district_results", key, "votes"), [])
             status = "not_found"
             if found:
-                status = "agrees" if any(agrees(f, votes[(number, rank)]) for f in found) else "disagrees"
+                value = votes.get((number, rank))  # (a report of a rank the article lacks cannot agree)
+                status = "agrees" if value is not None and any(agrees(f, value) for f in found) else "disagrees"
             rows.append(
                 {
                     "district_number": number,

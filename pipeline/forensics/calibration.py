@@ -44,6 +44,8 @@ def calibrate(np, valid, national_shares, params: dict, turnouts=None, registere
         for k in settings["back_computed_regions"]
         if k
     ]
+    if not all(1 <= r < valid.size for r in settings["residual_regions"]):
+        raise ValueError(f"residual_regions must be between 1 and {valid.size - 1}: {settings['residual_regions']}")
     scenarios += [("national_targets", valid.size - r, settings["elections"]) for r in settings["residual_regions"]]
     bounds = _scan_bounds(valid, national_shares.size, params)
     national_critical = _national_critical(np, national_shares.size, params)
@@ -61,9 +63,11 @@ def calibrate(np, valid, national_shares, params: dict, turnouts=None, registere
             computed = np.rint(np.round(100 * counts / totals, 2) / 100 * totals)  # from the two-decimal shares
             if scenario != "back_computed":  # the largest count absorbs the difference: the region sums to its total
                 computed = _balance(np, computed, totals)
-            if scenario == "national_targets":
-                computed = _residual(np, counts, computed, mask, valid, params)
-            counts = np.where(mask[:, :, None], computed, counts) if scenario != "national_targets" else computed
+            if scenario == "national_targets":  # (an election whose residual regions cannot absorb it is left out)
+                computed, feasible = _residual(np, counts, computed, mask, valid, params)
+                counts, elections = computed[feasible], int(feasible.sum())
+            else:
+                counts = np.where(mask[:, :, None], computed, counts)
         # the test's denominator: the region's valid votes (ballots cast less invalid), whatever the counts sum to
         exact = 100 * counts / valid[None, :, None]
         on_grid = (grid_distance(np, exact, step) <= window).sum(axis=(1, 2))
@@ -105,7 +109,10 @@ def _residual(np, counts, computed, mask, valid, params: dict):
     """'national_targets': the national counts set from the honest national shares rounded to the national
     grid (balanced to the valid votes), the regions of `mask` balanced from their two-decimal shares (in
     `computed`), and the other, residual, regions given the honest counts plus what the targets still need,
-    shared in proportion to their valid votes (each balanced to its valid votes; the last takes the rest)."""
+    shared in proportion to their valid votes (each balanced to its valid votes; the last takes the rest).
+    Returns the counts and, per election, whether they are all at least 0: where a residual region is too
+    small to absorb what the targets need, the construction fails and the election is not one of this
+    scenario's (never clipped, which would miss the targets or a region's total)."""
     total = valid.sum()
     scale = 100 / params["grid"]["national_share_step_pp"]
     national = counts.sum(axis=1)
@@ -121,7 +128,8 @@ def _residual(np, counts, computed, mask, valid, params: dict):
     last = (np.cumsum(residual, axis=1) == residual.sum(axis=1, keepdims=True)) & residual
     share = np.where(last[:, :, None], 0.0, share)
     share += last[:, :, None] * (need - share.sum(axis=1))[:, None, :]
-    return np.maximum(out + share, 0.0)
+    out = out + share
+    return out, (out >= 0).all(axis=(1, 2))
 
 
 def _national_critical(np, options: int, params: dict) -> int:

@@ -63,6 +63,23 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
         return f"{row('share_grid_region', scenario, k)['elections_count']:,}"
 
     valid_regions = len(forensic["forensic_region_rounding"])
+    targets = sorted(
+        {r["back_computed_regions_count"] for r in calibration if r["scenario"] == "national_targets"}, reverse=True
+    )
+    drawn = params["calibration"]["elections"]
+
+    def left_out(k: int) -> str:
+        kept = row("share_grid_region", "national_targets", k)["elections_count"]
+        return "" if kept == drawn else f" ({drawn - kept} of {drawn} drawn left out: a residual region too small)"
+
+    national = tests[("share_grid_national", "all")]
+    tallied = [r["region_id"] for r in forensic["forensic_region_rounding"] if r["preferred_model"] == "tallied"]
+    by_size = [
+        r["region_id"] for r in sorted(forensic["forensic_region_summary"], key=lambda r: -r["valid_votes_count"])
+    ]
+    ordinals = ("first", "second", "third", "fourth", "fifth")
+    places = sorted(by_size.index(region) for region in tallied)
+    largest = [ordinals[i] for i in places] if places and max(places) < len(ordinals) else []
 
     def smallest(scenario: str) -> int:
         powered = [
@@ -196,20 +213,23 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
         f"rejects in {rate('share_grid_national', 'balanced', max_k('balanced'))} of "
         f"{count('balanced', max_k('balanced'))} synthetic elections (at most "
         f"{max_rate('share_grid_national', 'balanced')} at any k). When the national shares are set first on "
-        "the grid and every region but the residual ones is balanced from its shares ('national_targets'), the "
-        "national grid test, the regional grid test and the per-region scan reject in "
+        "the grid and every region but the residual ones (drawn at random) is balanced from its shares "
+        "('national_targets'), the national grid test, the regional grid test and the per-region scan reject in "
         + " and ".join(
             f"{rate('share_grid_national', 'national_targets', k)}, {rate('share_grid_region', 'national_targets', k)}"
-            f" and {rate('region_rounding_scan', 'national_targets', k)} of them with {valid_regions - k} residual "
-            f"region{'s' if valid_regions - k > 1 else ''}"
-            for k in sorted(
-                {r["back_computed_regions_count"] for r in calibration if r["scenario"] == "national_targets"},
-                reverse=True,
-            )
+            f" and {rate('region_rounding_scan', 'national_targets', k)} of {count('national_targets', k)} "
+            f"elections with {valid_regions - k} residual region{'s' if valid_regions - k > 1 else ''}"
+            f"{left_out(k)}"
+            for k in targets
         )
-        + ". The published numbers show both patterns (the national shares on the grid, two regions off it); "
-        "which compilation produced them, and whether the commission's own counts carry them, these synthetic "
-        "elections cannot show. This scenario was added after reading the numbers.",
+        + ". Its national rate checks the construction, which puts every national share on the grid, not the "
+        f"data. The published numbers have {national['observed_value']:g} of the {national['units_count']} "
+        f"national shares on the grid and {len(tallied)} region{'s' if len(tallied) != 1 else ''} preferring "
+        f"'tallied' ({', '.join(tallied) or 'none'}"
+        + (f": the {' and '.join(largest)} largest by valid votes" if largest else "")
+        + "), so the scenario matches them only in part. Which compilation produced the published numbers, and "
+        "whether the commission's own counts carry these patterns, these synthetic elections cannot show. The "
+        "scenario and its numbers of residual regions were chosen after reading the numbers.",
         "- **The district races are not tested.** A grid or reproducibility test of a district's counts needs "
         "its valid votes; the article gives only the winner's and the runner-up's votes and shares (table "
         "`district_coverage` says, district by district, what the article and the reports give and what was "

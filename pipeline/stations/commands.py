@@ -22,16 +22,17 @@ def parse_anomaly(text: str) -> tuple[str, float]:
     """KIND=FRACTION, e.g. whole_pct=0.02 (an argparse type)."""
     import argparse
 
-    from pipeline.stations.plant import ANOMALIES
+    from pipeline.stations.plant import ANOMALIES, MAX_FRACTION
 
     kind, _, fraction = text.partition("=")
     try:
         value = float(fraction)
     except ValueError:
         value = -1.0
-    if kind not in ANOMALIES or not 0 < value <= 0.2:
+    if kind not in ANOMALIES or not 0 < value <= MAX_FRACTION.get(kind, 0.2):
         raise argparse.ArgumentTypeError(
-            f"expected KIND=FRACTION with KIND one of {', '.join(ANOMALIES)} and 0 < FRACTION <= 0.2, not {text!r}"
+            f"expected KIND=FRACTION with KIND one of {', '.join(ANOMALIES)} and 0 < FRACTION <= 0.2 (0.5 for a "
+            f"commission kind, a fraction of the commissions), not {text!r}"
         )
     return kind, value
 
@@ -277,8 +278,9 @@ def cmd_stations(args) -> int:
         print(f"Forensic tests (the leader: {result['leader_option_id']}); each result is a property of these numbers:")
     for row in result["forensics"]:
         p = "n/a" if row["p_value"] is None else f"{row['p_value']:.3g}"
+        holm = "" if row["adjusted_p_value"] is None else f", Holm {row['adjusted_p_value']:.3g}"
         print(
-            f"  {row['test_id']:<37} p = {p:<10} ({row['role']}) units {row['stations_tested']:>9,}  "
+            f"  {row['test_id']:<37} p = {p:<10} ({row['role']}{holm}) units {row['stations_tested']:>9,}  "
             f"null: {row['null_model']}"
         )
     if args.json:

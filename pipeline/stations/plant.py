@@ -15,6 +15,7 @@ ANOMALIES = {
     "final_favours_leader": "the final protocol gives the leader 2 to 8 % more votes than the preliminary one "
     "did, taken from the preliminary protocol's invalid ballots",
 }
+MAX_FRACTION = {"commission_two_decimal_pct": 0.5}  # (the others: 0.2 of the stations)
 ON_PRELIMINARY = {"final_favours_leader"}  # planted on the preliminary protocols (the final ones stay as drawn)
 
 
@@ -140,7 +141,8 @@ def _plant_preliminary(np, rng, election, fraction: float) -> None:
     favours the leader. The final protocols, and so every total, stay as they are."""
     votes, leader = election.preliminary_votes, election.leader
     valid = election.votes.sum(axis=1)
-    eligible = np.flatnonzero((valid >= 100) & ~election.is_abroad)
+    corrected = (votes != election.votes).any(axis=1) | (election.preliminary_invalid != election.invalid)
+    eligible = np.flatnonzero((valid >= 100) & ~election.is_abroad & ~corrected)  # (not a clerical correction)
     eligible = eligible[[i not in election.planted for i in eligible]]
     chosen = np.sort(rng.choice(eligible, size=int(round(fraction * len(eligible))), replace=False))
     moved = np.maximum(1, np.rint(rng.uniform(0.02, 0.08, len(chosen)) * votes[chosen, leader])).astype(np.int64)

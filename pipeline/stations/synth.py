@@ -221,12 +221,19 @@ def generate(
 
 def _preliminary(np, rng, election: Election) -> None:
     """Preliminary protocols: the final ones, but at CORRECTION_SHARE of the stations 1 to CORRECTION_VOTES
-    votes counted for another option or as invalid (what the final protocol then corrects): a column of
-    the votes and invalid ballots chosen at random to give, another to take, as many as it has."""
+    votes counted for another option or as invalid (what the final protocol then corrects). Two columns of
+    the votes and invalid ballots holding at least one vote are chosen at random, then which of them gives
+    by a fair coin: a correction is as likely to raise any column's count as to lower it (a column that
+    is empty is never chosen, so an empty pile cannot make one direction rarer)."""
     table = np.column_stack([election.votes, election.invalid])  # options, then the invalid ballots
     chosen = np.flatnonzero(rng.random(len(table)) < CORRECTION_SHARE)
-    give = rng.integers(0, table.shape[1], len(chosen))
-    take = (give + rng.integers(1, table.shape[1], len(chosen))) % table.shape[1]  # another column
+    keys = np.where(table[chosen] > 0, rng.random((len(chosen), table.shape[1])), np.inf)
+    pair = np.argsort(keys, axis=1, kind="stable")[:, :2]
+    usable = np.isfinite(np.take_along_axis(keys, pair, axis=1)).all(axis=1)  # two columns with votes
+    chosen, pair = chosen[usable], pair[usable]
+    flip = rng.random(len(chosen)) < 0.5
+    give = np.where(flip, pair[:, 0], pair[:, 1])
+    take = np.where(flip, pair[:, 1], pair[:, 0])
     moved = np.minimum(rng.integers(1, CORRECTION_VOTES + 1, len(chosen)), table[chosen, give])
     table[chosen, give] -= moved
     table[chosen, take] += moved
