@@ -139,9 +139,10 @@ def test_a_set_with_preliminary_protocols_passes_the_whole_path_and_its_protocol
     assert result["counts"]["station_votes"] == 2 * 8 * 3000  # final and preliminary protocols
     tests = {row["test_id"]: row for row in result["forensics"]}
     assert tests["final_vs_preliminary_leader"]["p_value"] < 1e-6
-    assert tests["final_vs_preliminary_leader"]["role"] == "calibrated" and tests["final_vs_preliminary_leader"][
-        "adjusted_p_value"
-    ] >= tests["final_vs_preliminary_leader"]["p_value"]
+    assert (
+        tests["final_vs_preliminary_leader"]["role"] == "calibrated"
+        and tests["final_vs_preliminary_leader"]["adjusted_p_value"] >= tests["final_vs_preliminary_leader"]["p_value"]
+    )
     assert tests["turnout_leader_correlation"]["role"] == "descriptive"
     assert tests["turnout_leader_correlation"]["adjusted_p_value"] is None  # outside Holm's family
     assert tests["two_decimal_pct_leader_commission"]["stations_tested"] > 0  # commissions from the stations table
