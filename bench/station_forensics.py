@@ -99,6 +99,7 @@ def main() -> None:
     parser.add_argument("--planted", type=int, default=20, help="sets per anomaly and share (default 20)")
     parser.add_argument("--stations", type=int, default=STATIONS, help=f"stations per set (default {STATIONS:,})")
     parser.add_argument("--fractions", default=",".join(map(str, FRACTIONS)), help="shares of stations planted")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="anomalies to plant (default: all)")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     fractions = [float(f) for f in args.fractions.split(",")]
@@ -111,7 +112,7 @@ def main() -> None:
             (kind, fraction): list(
                 pool.map(one, [({kind: fraction}, seed, args.stations, GAPS) for seed in planted_seeds])
             )
-            for kind in KINDS
+            for kind in args.kinds.split(",")
             for fraction in (COMMISSION_FRACTIONS if kind.startswith("commission") else fractions)
         }
     lines = [

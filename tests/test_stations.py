@@ -635,7 +635,7 @@ def test_bench_scale_runs_at_a_small_size(tmp_path):
     assert "16,000 rows" in run.stdout and "x the bare scan" in run.stdout and "peak memory" in run.stdout
     run = subprocess.run(
         [sys.executable, "bench/station_forensics.py", "--clean", "2", "--planted", "1", "--fractions", "0.05",
-         "--stations", "2000"],
+         "--stations", "2000", "--kinds", "stuffing"],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
