@@ -568,6 +568,8 @@ def test_clerical_corrections_are_as_likely_to_raise_the_leader_s_count_as_to_lo
     changed = leader != before
     raised = int((leader[changed] > before[changed]).sum())
     assert changed.sum() > 1_500 and abs(raised / changed.sum() - 0.5) < 3 * 0.5 / math.sqrt(changed.sum())
+    up, down = (leader - before)[leader > before], (before - leader)[leader < before]
+    assert abs(up.mean() - down.mean()) < 0.3  # and by as much either way (the cap is the smaller pile)
     assert (election.preliminary_votes.sum(axis=1) + election.preliminary_invalid == election.cast).all()
 
 

@@ -187,6 +187,8 @@ def district_coverage(tables: dict[str, list[dict]]) -> list[dict]:
     latest = searched[-1]["search_id"] if searched else None
     votes = {(r["district_number"], r["candidate_rank"]): r["votes"] for r in tables["district_results"]}
     quantities = metadata.load().resource("district_coverage").field("quantity_name").constraints["enum"]
+    if not ARTICLE_RANKS.keys() <= set(quantities):
+        raise PipelineError("derive", f"district_coverage: {sorted(ARTICLE_RANKS)} must be values of quantity_name")
     rows = []
     for district in tables["districts"]:
         number = district["district_number"]

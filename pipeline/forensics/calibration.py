@@ -66,6 +66,8 @@ def calibrate(np, valid, national_shares, params: dict, turnouts=None, registere
             if scenario == "national_targets":  # (an election whose residual regions cannot absorb it is left out)
                 computed, feasible = _residual(np, counts, computed, mask, valid, params)
                 counts, elections = computed[feasible], int(feasible.sum())
+                if not elections:
+                    raise ValueError(f"national_targets with {valid.size - k} residual regions: no feasible election")
             else:
                 counts = np.where(mask[:, :, None], computed, counts)
         # the test's denominator: the region's valid votes (ballots cast less invalid), whatever the counts sum to

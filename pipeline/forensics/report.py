@@ -70,15 +70,22 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
 
     def left_out(k: int) -> str:
         kept = row("share_grid_region", "national_targets", k)["elections_count"]
-        return "" if kept == drawn else f" ({drawn - kept} of {drawn} drawn left out: a residual region too small)"
+        return (
+            ""
+            if kept == drawn
+            else f" ({drawn - kept} of {drawn} drawn left out: a residual region would need a negative count)"
+        )
 
     national = tests[("share_grid_national", "all")]
-    tallied = [r["region_id"] for r in forensic["forensic_region_rounding"] if r["preferred_model"] == "tallied"]
     by_size = [
         r["region_id"] for r in sorted(forensic["forensic_region_summary"], key=lambda r: -r["valid_votes_count"])
     ]
+    tallied = sorted(
+        (r["region_id"] for r in forensic["forensic_region_rounding"] if r["preferred_model"] == "tallied"),
+        key=by_size.index,
+    )  # (largest first, as the ordinals below)
     ordinals = ("first", "second", "third", "fourth", "fifth")
-    places = sorted(by_size.index(region) for region in tallied)
+    places = [by_size.index(region) for region in tallied]
     largest = [ordinals[i] for i in places] if places and max(places) < len(ordinals) else []
 
     def smallest(scenario: str) -> int:

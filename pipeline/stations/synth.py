@@ -223,8 +223,8 @@ def _preliminary(np, rng, election: Election) -> None:
     """Preliminary protocols: the final ones, but at CORRECTION_SHARE of the stations 1 to CORRECTION_VOTES
     votes counted for another option or as invalid (what the final protocol then corrects). Two columns of
     the votes and invalid ballots holding at least one vote are chosen at random, then which of them gives
-    by a fair coin: a correction is as likely to raise any column's count as to lower it (a column that
-    is empty is never chosen, so an empty pile cannot make one direction rarer)."""
+    by a fair coin: a correction is as likely to raise any column's count as to lower it, and by as much
+    (a column that is empty is never chosen, and the votes moved are capped by the smaller of the two)."""
     table = np.column_stack([election.votes, election.invalid])  # options, then the invalid ballots
     chosen = np.flatnonzero(rng.random(len(table)) < CORRECTION_SHARE)
     keys = np.where(table[chosen] > 0, rng.random((len(chosen), table.shape[1])), np.inf)
@@ -234,7 +234,8 @@ def _preliminary(np, rng, election: Election) -> None:
     flip = rng.random(len(chosen)) < 0.5
     give = np.where(flip, pair[:, 0], pair[:, 1])
     take = np.where(flip, pair[:, 1], pair[:, 0])
-    moved = np.minimum(rng.integers(1, CORRECTION_VOTES + 1, len(chosen)), table[chosen, give])
+    smaller = np.minimum(table[chosen, give], table[chosen, take])  # the same cap whichever way it goes
+    moved = np.minimum(rng.integers(1, CORRECTION_VOTES + 1, len(chosen)), smaller)
     table[chosen, give] -= moved
     table[chosen, take] += moved
     election.preliminary_votes, election.preliminary_invalid = table[:, :-1].copy(), table[:, -1].copy()
