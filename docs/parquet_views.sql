@@ -36,6 +36,10 @@ CREATE OR REPLACE VIEW independent_reports AS SELECT * FROM read_parquet('proces
 CREATE OR REPLACE VIEW report_searches AS SELECT * FROM read_parquet('processed/report_searches.parquet');
 CREATE OR REPLACE VIEW report_coverage AS SELECT * FROM read_parquet('processed/report_coverage.parquet');
 CREATE OR REPLACE VIEW district_coverage AS SELECT * FROM read_parquet('processed/district_coverage.parquet');
+CREATE OR REPLACE VIEW elections AS SELECT * FROM read_parquet('processed/elections.parquet');
+CREATE OR REPLACE VIEW election_options AS SELECT * FROM read_parquet('processed/election_options.parquet');
+CREATE OR REPLACE VIEW election_results AS SELECT * FROM read_parquet('processed/election_results.parquet');
+CREATE OR REPLACE VIEW election_ballots AS SELECT * FROM read_parquet('processed/election_ballots.parquet');
 CREATE OR REPLACE VIEW errata AS SELECT * FROM read_parquet('processed/errata.parquet');
 CREATE OR REPLACE VIEW extraction_inferences AS SELECT * FROM read_parquet('processed/extraction_inferences.parquet');
 CREATE OR REPLACE VIEW source_gaps AS SELECT * FROM read_parquet('processed/source_gaps.parquet');

@@ -278,6 +278,9 @@ def derive(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
     tables["electoral_rules"] = [electoral_rules()]
     tables["report_coverage"] = report_coverage(tables)
     tables["district_coverage"] = district_coverage(tables)
+    from pipeline.derive.elections import election_tables
+
+    tables |= election_tables(tables)
     try:
         tables["national_results"] = complete_national_results(tables)
         tables["seat_allocation"] = seat_allocation(tables)

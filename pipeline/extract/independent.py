@@ -12,6 +12,7 @@ naming the file, report and figure; the comparison with the article is a cross-c
 from __future__ import annotations
 
 import datetime
+import os
 import re
 from pathlib import Path
 
@@ -39,11 +40,18 @@ _QUANTITY = re.compile(r"[a-z][a-z0-9_]*")
 _CACHE: dict = {}
 
 
-def read_reports(package: metadata.Package, folder: Path = SOURCES) -> dict[str, list[dict]]:
-    """The tables `publishers` and `independent_reports` from `folder` (read once per process and
-    content: the mutation suite extracts many variants of the article, never of the reports; and taken
-    from the build cache when the same files were read before against the same schemas by the same code)."""
+def read_reports(
+    package: metadata.Package, folder: Path = SOURCES, elections: Path | None = None
+) -> dict[str, list[dict]]:
+    """The tables `publishers` and `independent_reports` from `folder` and every election's reports/ under
+    `elections` (elections/ by default, when `folder` is the sources/; read once per process and content:
+    the mutation suite extracts many variants of the article, never of the reports; and taken from the build
+    cache when the same files were read before against the same schemas by the same code)."""
+    from pipeline.extract.elections import ELECTIONS, report_files
+
+    elections = elections or (ELECTIONS if folder == SOURCES else None)
     files = [folder / "publishers.yaml", *sorted((folder / "reports").glob("*.yaml"))]
+    files += report_files(elections) if elections else []
     stamp = (package.source or id(package), *((str(p), *cache.stamp(p)) for p in files if p.exists()))
     if stamp not in _CACHE:
         _CACHE.clear()
@@ -57,7 +65,7 @@ def _read_cached(package: metadata.Package, files: list[Path]) -> tuple[list, li
     package's source) by the same code and YAML library."""
     if not package.source:  # a package made in memory: nothing to know it by
         return _read(package, files[0], files[1:])
-    contents = [str(p.relative_to(files[0].parent)).encode() + b"\0" + p.read_bytes() for p in files if p.exists()]
+    contents = [os.path.relpath(p, files[0].parent).encode() + b"\0" + p.read_bytes() for p in files if p.exists()]
     parts = [package.source, yaml.__version__, *contents]
     return cache.computed("reports", parts, lambda: _read(package, files[0], files[1:]))
 

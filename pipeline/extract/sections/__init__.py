@@ -12,6 +12,7 @@ from pipeline import metadata
 from pipeline.common.errors import PipelineError
 from pipeline.extract.context import Extraction
 from pipeline.extract.document import Document
+from pipeline.extract.elections import read_elections
 from pipeline.extract.independent import read_reports, read_searches
 from pipeline.extract.names import read_names
 from pipeline.extract.sections import debates, districts, infobox, parties, prose, results_by_region, turnout
@@ -53,7 +54,8 @@ def extract_tables(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
             if name in tables:
                 raise PipelineError("extract", "two parsers produce the same table.", table=name)
             tables[name] = records
-    tables |= read_reports(package)  # the second source: independent reports (sources/)
+    tables |= read_elections(package)  # the elections the package holds (elections/)
+    tables |= read_reports(package)  # the second source: independent reports (sources/, elections/*/reports)
     tables |= read_searches(package)  # and what was searched for where no report was found
     tables |= read_names([r["region_id"] for r in tables["regions"]], ctx.reference.party_ids)
     ctx.check_errata_used()

@@ -1,0 +1,139 @@
+"""The tables across elections: the 2023 election's options, and election_results and election_ballots,
+whose 2023 rows are derived from the 2023 tables (so that the two cannot drift) and whose other rows come
+from the independent reports in each election's folder (elections/*/reports), a value only where every
+report that gives it agrees within their rounding."""
+
+from __future__ import annotations
+
+from pipeline.common.errors import PipelineError
+
+RESULT_COLUMNS = ("votes", "vote_share_pct", "seats_count")
+BALLOT_COLUMNS = ("registered_voters_count", "voters_count", "ballots_cast_count", "invalid_ballots_count", "turnout_pct")
+COUNTRY = "KZ"
+
+
+def article_election(tables: dict[str, list[dict]]) -> str:
+    """The id of the election the pinned article gives."""
+    (found,) = [e["election_id"] for e in tables["elections"] if e["data_origin_text"].startswith("the pinned")]
+    return found
+
+
+def election_tables(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """election_options (the article's election's added from vote_options), election_results and
+    election_ballots."""
+    from pipeline.extract.independent import figures_by_cell
+
+    current = article_election(tables)
+    options = [
+        *tables["election_options"],
+        *(
+            {
+                "election_id": current,
+                "ballot_name": o["option_name"],
+                "option_id": o["option_id"],
+                "option_kind": o["option_kind"],
+                "party_id": o["party_id"],
+            }
+            for o in tables["vote_options"]
+            if o["option_kind"] in ("party", "against_all")
+        ),
+    ]
+    cells = figures_by_cell(tables["independent_reports"])
+    results = _article_results(tables, current, cells) + _reported(tables, "election_results", RESULT_COLUMNS, current)
+    ballots = _article_ballots(tables, current, cells) + _reported(tables, "election_ballots", BALLOT_COLUMNS, current)
+    return {
+        "election_options": sorted(options, key=lambda r: (r["election_id"], r["option_id"])),
+        "election_results": sorted(results, key=_result_key),
+        "election_ballots": sorted(ballots, key=lambda r: (r["election_id"], r["area_id"], r["protocol_version"])),
+    }
+
+
+def _result_key(row: dict) -> tuple:
+    return row["election_id"], row["area_id"], row["option_id"], row["protocol_version"]
+
+
+def _article_results(tables: dict, election: str, cells: dict) -> list[dict]:
+    """The 2023 rows from the article's tables: national and regional, final."""
+    seats = {r["party_id"]: r["list_seats_count"] for r in tables["national_results"]}
+    rows = []
+    for r in tables["national_party_list_results"]:
+        given = _given(cells, "national_party_list_results", f"option_id={r['option_id']}", ("votes", "vote_share_pct"))
+        given += _given(cells, "national_results", f"party_id={r['option_id']}", ("list_seats_count",))
+        rows.append(_result(election, COUNTRY, r, seats.get(r["option_id"]), given))
+    for r in tables["party_list_results"]:
+        key = f"region_id={r['region_id']}, option_id={r['option_id']}"
+        rows.append(
+            _result(
+                election, r["region_id"], r, None, _given(cells, "party_list_results", key, ("votes", "vote_share_pct"))
+            )
+        )
+    return rows
+
+
+def _result(election: str, area: str, r: dict, seats, given: int) -> dict:
+    return {
+        "election_id": election,
+        "area_id": area,
+        "option_id": r["option_id"],
+        "protocol_version": "final",
+        "votes": r["votes"],
+        "vote_share_pct": r["vote_share_pct"],
+        "seats_count": seats,
+        "result_source": "article",
+        "reports_count": given,
+    }
+
+
+def _article_ballots(tables: dict, election: str, cells: dict) -> list[dict]:
+    """The 2023 rows from national_ballots and region_ballots, final."""
+    rows = []
+    for table, area_column in (("national_ballots", "country_code"), ("region_ballots", "region_id")):
+        for r in tables[table]:
+            key = f"{area_column}={r[area_column]}"
+            rows.append(
+                {
+                    "election_id": election,
+                    "area_id": r[area_column],
+                    "protocol_version": "final",
+                    **{c: r.get(c) for c in BALLOT_COLUMNS},  # (2023: no voters_count in its ballots tables)
+                    "result_source": "article",
+                    "reports_count": _given(cells, table, key, BALLOT_COLUMNS),
+                }
+            )
+    return rows
+
+
+def _given(cells: dict, table: str, key: str, columns) -> int:
+    return sum(len(cells.get((table, key, c), [])) for c in columns)
+
+
+def _reported(tables: dict, table: str, columns: tuple, current: str) -> list[dict]:
+    """The rows of `table` for the elections built from reports: each cell's value from the figures that
+    give it, which must agree within the rounding of each (else the build stops, naming them); the most
+    precise figure's value, a count as a whole number."""
+    from pipeline.extract.independent import agrees
+
+    by_row: dict[str, dict[str, list[dict]]] = {}
+    for f in tables["independent_reports"]:
+        if f["published_table_name"] == table:
+            by_row.setdefault(f["published_record_key"], {}).setdefault(f["published_column_name"], []).append(f)
+    rows = []
+    for record_key, given in sorted(by_row.items()):
+        key = dict(part.split("=", 1) for part in record_key.split(", "))
+        if key["election_id"] == current:
+            raise PipelineError(
+                "derive", f"{current}'s figures come from the article: report them against its own tables", table=table
+            )
+        row = {**key, **dict.fromkeys(columns), "result_source": "reports"}
+        for column, figures in given.items():
+            best = max(figures, key=lambda f: f["reported_decimals"] or 0)
+            value = best["reported_value"]
+            if any(not agrees(f, value, best["reported_decimals"]) for f in figures):
+                said = "; ".join(f"{f['report_id']}: {f['reported_text']}" for f in figures)
+                raise PipelineError(
+                    "derive", f"the reports disagree on {record_key}, {column}: {said}", table=table, column=column
+                )
+            row[column] = value if best["reported_decimals"] else int(round(value))
+        row["reports_count"] = sum(len(f) for f in given.values())
+        rows.append(row)
+    return rows
