@@ -51,6 +51,7 @@ def test_row_counts(tables):
     registry = {"publishers", "independent_reports", "region_names", "party_names"}  # sources/: own tests
     registry |= {"report_searches", "report_coverage", "district_coverage"}  # searches.yaml: tests/test_reports.py
     registry |= {"releases", "release_changes"}  # releases/: tests/test_release.py
+    registry |= {"elections", "election_options", "election_results", "election_ballots"}  # tests/test_elections.py
     assert {name: len(rows) for name, rows in tables.items() if name not in registry} == EXPECTED_ROWS
 
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 from pipeline.common.errors import PipelineError
 
 RESULT_COLUMNS = ("votes", "vote_share_pct", "seats_count")
-BALLOT_COLUMNS = ("registered_voters_count", "voters_count", "ballots_cast_count", "invalid_ballots_count", "turnout_pct")
+BALLOT_COLUMNS = (
+    "registered_voters_count",
+    "voters_count",
+    "ballots_cast_count",
+    "invalid_ballots_count",
+    "turnout_pct",
+)
 COUNTRY = "KZ"
 
 
