@@ -1,0 +1,144 @@
+"""The elections side by side (issue 23): elections as folders, the tables across elections, and the
+2021 figures from independent reports."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from pipeline import metadata
+from pipeline.common.errors import PipelineError
+from pipeline.derive.elections import _reported, election_tables
+from pipeline.extract.elections import ELECTIONS, read_elections
+
+Y2021, Y2023 = "kz-majilis-2021-01-10", "kz-majilis-2023-03-19"
+
+
+def one(rows, **key):
+    (found,) = [r for r in rows if all(r[k] == v for k, v in key.items())]
+    return found
+
+
+def test_the_elections_are_the_folders_of_elections(tables):
+    assert [e["election_id"] for e in tables["elections"]] == [Y2021, Y2023]
+    y2021 = one(tables["elections"], election_id=Y2021)
+    assert (str(y2021["election_date"]), y2021["election_kind"], y2021["region_scheme_year"]) == (
+        "2021-01-10",
+        "legislative",
+        2021,
+    )
+    assert one(tables["elections"], election_id=Y2023)["data_origin_text"].startswith("the pinned article")
+    options = {(o["election_id"], o["option_id"]): o for o in tables["election_options"]}
+    assert options[(Y2021, "amanat")]["ballot_name"] == "Nur Otan"  # one id across the rename
+    assert (Y2021, "against_all") not in options and (Y2023, "against_all") in options  # not on the 2021 ballot
+    assert len([k for k in options if k[0] == Y2023]) == 8 and len([k for k in options if k[0] == Y2021]) == 5
+
+
+def test_the_2021_result_comes_from_agreeing_reports(tables):
+    results = tables["election_results"]
+    amanat = one(results, election_id=Y2021, area_id="KZ", option_id="amanat", protocol_version="final")
+    assert (amanat["votes"], amanat["vote_share_pct"], amanat["seats_count"]) == (5_148_074, 71.09, 76)
+    assert amanat["result_source"] == "reports" and amanat["reports_count"] >= 8
+    final = [r for r in results if r["election_id"] == Y2021 and r["protocol_version"] == "final"]
+    total = sum(r["votes"] for r in final)
+    assert total == 7_241_562  # the commission's votes for the parties (KazTAG; not a row: a check of the sum)
+    for r in final:  # the published shares are over the parties' votes, to two decimals
+        assert abs(100 * r["votes"] / total - r["vote_share_pct"]) <= 0.005 + 1e-9, r
+    assert sum(r["seats_count"] or 0 for r in final) == 98
+    preliminary = [r for r in results if r["election_id"] == Y2021 and r["protocol_version"] == "preliminary"]
+    assert {r["option_id"]: r["vote_share_pct"] for r in preliminary} == {
+        r["option_id"]: r["vote_share_pct"] for r in final
+    }
+    assert all(r["votes"] is None for r in preliminary)  # no report gives the preliminary counts
+    ballots = one(tables["election_ballots"], election_id=Y2021, area_id="KZ", protocol_version="final")
+    assert (ballots["registered_voters_count"], ballots["voters_count"], ballots["turnout_pct"]) == (
+        11_919_241,
+        7_539_280,
+        63.25,
+    )
+    assert ballots["ballots_cast_count"] is None and ballots["invalid_ballots_count"] is None  # not found
+
+
+def test_the_2023_rows_are_the_2023_tables(tables):
+    """Derived, not copied: every national and regional 2023 row equals its source row."""
+    results = {(r["area_id"], r["option_id"]): r for r in tables["election_results"] if r["election_id"] == Y2023}
+    for r in tables["national_party_list_results"]:
+        assert (results[("KZ", r["option_id"])]["votes"], results[("KZ", r["option_id"])]["vote_share_pct"]) == (
+            r["votes"],
+            r["vote_share_pct"],
+        )
+    for r in tables["party_list_results"]:
+        assert results[(r["region_id"], r["option_id"])]["votes"] == r["votes"]
+    assert len(results) == len(tables["national_party_list_results"]) + len(tables["party_list_results"]) == 168
+    assert results[("KZ", "amanat")]["seats_count"] == 40 and results[("KZ", "against_all")]["seats_count"] is None
+    ballots = one(tables["election_ballots"], election_id=Y2023, area_id="KZ")
+    assert (ballots["registered_voters_count"], ballots["turnout_pct"]) == (12_035_578, 54.21)
+
+
+def test_reports_that_disagree_stop_the_build_naming_the_cell(tables):
+    changed = dict(tables)
+    figure = next(
+        f
+        for f in tables["independent_reports"]
+        if f["published_table_name"] == "election_results" and f["published_column_name"] == "votes"
+    )
+    other = figure | {"report_id": "test_other", "reported_value": figure["reported_value"] + 1, "reported_text": "x"}
+    changed["independent_reports"] = [*tables["independent_reports"], other]
+    with pytest.raises(PipelineError, match="the reports disagree on .*option_id=.*votes: .*test_other: x"):
+        _reported(changed, "election_results", ("votes",), Y2023)
+    rounded = other | {
+        "reported_value": round(figure["reported_value"], -3),
+        "reported_decimals": 0,
+        "reported_multiplier": 1000,
+    }
+    changed["independent_reports"] = [*tables["independent_reports"], rounded]  # "5 148 thousand" agrees
+    assert election_tables(changed)["election_results"]
+
+
+def test_the_article_s_election_is_reported_against_its_own_tables(tables):
+    changed = dict(tables)
+    figure = next(f for f in tables["independent_reports"] if f["published_table_name"] == "election_results")
+    wrong = figure | {"published_record_key": figure["published_record_key"].replace(Y2021, Y2023)}
+    changed["independent_reports"] = [wrong]
+    with pytest.raises(PipelineError, match="come from the article"):
+        _reported(changed, "election_results", ("votes", "vote_share_pct", "seats_count"), Y2023)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda t: t.replace("election_id: kz-majilis-2021-01-10", "election_id: kz-majilis-2021-01-11"),
+            "must be the folder",
+        ),
+        (lambda t: t.replace("election_date: 2021-01-10", "election_date: soon"), "must be a date"),
+        (
+            lambda t: t.replace("election_kind: legislative", "election_kind: coronation"),
+            "election_kind must be one of",
+        ),
+        (
+            lambda t: t.replace("data_origin: the independent", "data_origin: article\nx: the independent"),
+            "needs exactly",
+        ),
+        (
+            lambda t: t + "  - {option_id: adal, option_kind: party, party_id: adal, ballot_name: Adal}\n",
+            "listed twice",
+        ),
+        (
+            lambda t: t.replace(
+                "data_origin: the independent reports in elections/kz-majilis-2021-01-10/reports",
+                "data_origin: article",
+            ),
+            "lists no options",
+        ),
+    ],
+    ids=["folder", "date", "kind", "unknown key", "option twice", "two articles"],
+)
+def test_a_bad_election_folder_is_a_clear_error(tmp_path, change, message):
+    root = tmp_path / "elections"
+    shutil.copytree(ELECTIONS, root)
+    path = root / Y2021 / "election.yaml"
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(PipelineError, match=message):
+        read_elections(metadata.load(), root)
