@@ -40,6 +40,11 @@ CREATE OR REPLACE VIEW elections AS SELECT * FROM read_parquet('processed/electi
 CREATE OR REPLACE VIEW election_options AS SELECT * FROM read_parquet('processed/election_options.parquet');
 CREATE OR REPLACE VIEW election_results AS SELECT * FROM read_parquet('processed/election_results.parquet');
 CREATE OR REPLACE VIEW election_ballots AS SELECT * FROM read_parquet('processed/election_ballots.parquet');
+CREATE OR REPLACE VIEW party_names_history AS SELECT * FROM read_parquet('processed/party_names_history.parquet');
+CREATE OR REPLACE VIEW party_identifiers AS SELECT * FROM read_parquet('processed/party_identifiers.parquet');
+CREATE OR REPLACE VIEW region_codes AS SELECT * FROM read_parquet('processed/region_codes.parquet');
+CREATE OR REPLACE VIEW region_lineage AS SELECT * FROM read_parquet('processed/region_lineage.parquet');
+CREATE OR REPLACE VIEW results_on_2021_regions AS SELECT * FROM read_parquet('processed/results_on_2021_regions.parquet');
 CREATE OR REPLACE VIEW errata AS SELECT * FROM read_parquet('processed/errata.parquet');
 CREATE OR REPLACE VIEW extraction_inferences AS SELECT * FROM read_parquet('processed/extraction_inferences.parquet');
 CREATE OR REPLACE VIEW source_gaps AS SELECT * FROM read_parquet('processed/source_gaps.parquet');

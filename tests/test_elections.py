@@ -142,3 +142,104 @@ def test_a_bad_election_folder_is_a_clear_error(tmp_path, change, message):
     path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
     with pytest.raises(PipelineError, match=message):
         read_elections(metadata.load(), root)
+
+
+def test_parties_keep_one_id_across_renames_with_the_ids_researchers_join_on(tables):
+    names = {(r["party_id"], r["party_name"]): r for r in tables["party_names_history"]}
+    assert (
+        str(names[("amanat", "Nur Otan")]["valid_to"]) == str(names[("amanat", "Amanat")]["valid_from"]) == "2022-03-01"
+    )
+    assert str(names[("qhp", "People's Party of Kazakhstan")]["valid_from"]) == "2020-11-11"
+    ids = {(r["party_id"], r["id_scheme"]): r for r in tables["party_identifiers"]}
+    assert {p: ids[(p, "party_facts")]["external_id"] for p in ("amanat", "aq_jol", "qhp", "jsdp", "auyl", "adal")} == {
+        "amanat": "3748",
+        "aq_jol": "3747",
+        "qhp": "3749",
+        "jsdp": "3750",
+        "auyl": "5627",
+        "adal": "8748",
+    }
+    assert (
+        ids[("respublica", "party_facts")]["external_id"] is None
+        and "not checked" in ids[("respublica", "party_facts")]["note_text"]
+    )
+    assert "line 3587" in ids[("amanat", "party_facts")]["source_text"]
+    parties = {o["party_id"] for o in tables["election_options"] if o["party_id"]}
+    assert parties <= {p for p, _ in ids}  # every party on any ballot says which ids it has
+    assert all(len([s for p, s in ids if p == party]) == 3 for party in parties)
+
+
+def test_the_2022_regions_are_added_back_to_their_parents_never_split(tables):
+    lineage = {r["region_id"]: r["parent_region_id"] for r in tables["region_lineage"]}
+    assert lineage == {"KZ-10": "KZ-63", "KZ-33": "KZ-19", "KZ-62": "KZ-35"}
+    codes = {r["region_id"]: r for r in tables["region_codes"]}
+    assert (codes["KZ-19"]["former_region_code"], str(codes["KZ-19"]["valid_to"])) == ("KZ-ALM", "2022-11-29")
+    assert codes["KZ-10"]["former_region_code"] is None and str(codes["KZ-79"]["valid_from"]) == "2018-11-26"
+    on_2021 = {(r["area_id"], r["option_id"]): r for r in tables["results_on_2021_regions"]}
+    assert {a for a, _ in on_2021} == {c for c in codes if c not in lineage}  # the 17 regions of 2021
+    cells = {(r["region_id"], r["option_id"]): r["votes"] for r in tables["party_list_results"]}
+    assert on_2021[("KZ-19", "amanat")]["votes"] == cells[("KZ-19", "amanat")] + cells[("KZ-33", "amanat")]
+    assert on_2021[("KZ-61", "amanat")]["votes"] == cells[("KZ-61", "amanat")]  # an unchanged region as it was
+    for option in {o for _, o in cells}:  # nothing lost or counted twice
+        assert sum(r["votes"] for (a, o), r in on_2021.items() if o == option) == sum(
+            v for (_, o), v in cells.items() if o == option
+        )
+    share = on_2021[("KZ-63", "amanat")]
+    total = sum(r["votes"] for (a, _), r in on_2021.items() if a == "KZ-63")
+    assert share["computed_share_pct"] == pytest.approx(100 * share["votes"] / total, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        ("parties_across_elections.yaml", "line: 3587}", "line: 3587, x: 1}", "an identifier needs"),
+        (
+            "parties_across_elections.yaml",
+            "source: pf_core, line: 3583",
+            "source: pf_nowhere, line: 3583",
+            "not in 'sources'",
+        ),
+        (
+            "parties_across_elections.yaml",
+            """source: pf_clea, note: "None: the CLEA import covers Kazakhstan's elections of 2007 to 2016."}""",
+            "source: pf_clea}",
+            "no id needs a note",
+        ),
+        ("parties_across_elections.yaml", "valid_to: 2022-03-01", "valid_to: spring", "must be a date"),
+        (
+            "parties_across_elections.yaml",
+            'quote: "Until 1 March 2022',
+            'quote: "' + "x" * 200 + " Until 1 March 2022",
+            "1 to 199 characters",
+        ),
+        ("region_lineage.yaml", "  KZ-62: {former: null, since: null}\n", "", "every region must be coded once"),
+        ("region_lineage.yaml", "parent: KZ-35", "parent: KZ-99", "must be regions"),
+    ],
+    ids=[
+        "identifier key",
+        "unknown source",
+        "missing id without note",
+        "date",
+        "long quote",
+        "region uncoded",
+        "parent",
+    ],
+)
+def test_a_bad_crosswalk_entry_is_a_clear_error(tmp_path, tables, file, old, new, message):
+    from pipeline import ROOT
+    from pipeline.extract.crosswalks import read_crosswalks
+
+    paths = {}
+    for name in ("parties_across_elections.yaml", "region_lineage.yaml"):
+        text = (ROOT / "sources" / name).read_text(encoding="utf-8")
+        if name == file:
+            assert text.count(old) >= 1, old
+            text = text.replace(old, new, 1)
+        paths[name] = tmp_path / name
+        paths[name].write_text(text, encoding="utf-8")
+    with pytest.raises(PipelineError, match=message):
+        read_crosswalks(
+            [r["region_id"] for r in tables["regions"]],
+            paths["parties_across_elections.yaml"],
+            paths["region_lineage.yaml"],
+        )

@@ -48,6 +48,7 @@ def election_tables(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
     results = _article_results(tables, current, cells) + _reported(tables, "election_results", RESULT_COLUMNS, current)
     ballots = _article_ballots(tables, current, cells) + _reported(tables, "election_ballots", BALLOT_COLUMNS, current)
     return {
+        "results_on_2021_regions": on_2021_regions(tables, results),
         "election_options": sorted(options, key=lambda r: (r["election_id"], r["option_id"])),
         "election_results": sorted(results, key=_result_key),
         "election_ballots": sorted(ballots, key=lambda r: (r["election_id"], r["area_id"], r["protocol_version"])),
@@ -143,3 +144,28 @@ def _reported(tables: dict, table: str, columns: tuple, current: str) -> list[di
         row["reports_count"] = sum(len(f) for f in given.values())
         rows.append(row)
     return rows
+
+
+def on_2021_regions(tables: dict, results: list[dict]) -> list[dict]:
+    """The regional rows of the elections held on the 2023 regions, each new region added to the region it
+    was carved out of (region_lineage), with the share computed over the area's votes for all options."""
+    parent = {r["region_id"]: r["parent_region_id"] for r in tables["region_lineage"]}
+    on_2023 = {e["election_id"] for e in tables["elections"] if e["region_scheme_year"] == 2023}
+    votes: dict[tuple, int] = {}
+    for r in results:
+        if r["election_id"] in on_2023 and r["area_id"] != COUNTRY and r["protocol_version"] == "final":
+            key = (r["election_id"], parent.get(r["area_id"], r["area_id"]), r["option_id"])
+            votes[key] = votes.get(key, 0) + r["votes"]
+    totals: dict[tuple, int] = {}
+    for (election, area, _), count in votes.items():
+        totals[(election, area)] = totals.get((election, area), 0) + count
+    return [
+        {
+            "election_id": election,
+            "area_id": area,
+            "option_id": option,
+            "votes": count,
+            "computed_share_pct": round(100 * count / totals[(election, area)], 6),
+        }
+        for (election, area, option), count in sorted(votes.items())
+    ]

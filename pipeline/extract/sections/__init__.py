@@ -11,6 +11,7 @@ from __future__ import annotations
 from pipeline import metadata
 from pipeline.common.errors import PipelineError
 from pipeline.extract.context import Extraction
+from pipeline.extract.crosswalks import read_crosswalks
 from pipeline.extract.document import Document
 from pipeline.extract.elections import read_elections
 from pipeline.extract.independent import read_reports, read_searches
@@ -55,6 +56,7 @@ def extract_tables(doc: Document, ctx: Extraction) -> dict[str, list[dict]]:
                 raise PipelineError("extract", "two parsers produce the same table.", table=name)
             tables[name] = records
     tables |= read_elections(package)  # the elections the package holds (elections/)
+    tables |= read_crosswalks([r["region_id"] for r in tables["regions"]])  # parties and regions across them
     tables |= read_reports(package)  # the second source: independent reports (sources/, elections/*/reports)
     tables |= read_searches(package)  # and what was searched for where no report was found
     tables |= read_names([r["region_id"] for r in tables["regions"]], ctx.reference.party_ids)
