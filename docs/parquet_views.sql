@@ -57,6 +57,7 @@ CREATE OR REPLACE VIEW forensic_region_summary AS SELECT * FROM read_parquet('pr
 CREATE OR REPLACE VIEW forensic_region_rounding AS SELECT * FROM read_parquet('processed/forensic_region_rounding.parquet');
 CREATE OR REPLACE VIEW poll_errors AS SELECT * FROM read_parquet('processed/poll_errors.parquet');
 CREATE OR REPLACE VIEW forensic_calibration AS SELECT * FROM read_parquet('processed/forensic_calibration.parquet');
+CREATE OR REPLACE VIEW forensic_elections AS SELECT * FROM read_parquet('processed/forensic_elections.parquet');
 
 -- name: district_claims_vs_official
 -- description: Each claim against a district result beside the official figures: the district (as the article names it, else the one the official winner won), the votes the claim gives the challenger and the winner, and their official votes (the challenger's where the official results list them as the runner-up).

@@ -243,3 +243,32 @@ def test_a_bad_crosswalk_entry_is_a_clear_error(tmp_path, tables, file, old, new
             paths["parties_across_elections.yaml"],
             paths["region_lineage.yaml"],
         )
+
+
+def test_the_tests_fixed_in_advance_run_where_two_publishers_give_every_count(tables):
+    import numpy as np
+
+    from pipeline.forensics import parameters
+    from pipeline.forensics.across import elections_tests
+    from pipeline.forensics.distributions import constrained_tail
+
+    params = parameters()
+    rows = {(r["election_id"], r["test_id"]): r for r in elections_tests(np, tables, [], params)}
+    national = rows[(Y2021, "share_grid_national")]
+    # the exact shares 71.0906, 10.9483, 9.1005, 5.2892, 3.5713: only the People's Party's is within 5 % of a 0.1 step
+    assert (national["is_run"], national["units_count"], national["observed_value"]) == (True, 5, 1)
+    assert national["p_value"] == pytest.approx(constrained_tail(np, 1, 1, 5, 0.05), rel=1e-5)
+    assert national["adjusted_p_value"] == national["p_value"] and national["numbers_source"] == "reports"
+    assert not rows[(Y2021, "share_grid_region")]["is_run"]
+    assert "not in the package yet" in rows[("kz-president-2022-11-20", "share_grid_national")]["reading_text"]
+    assert len(rows) == sum(len(v) for v in params["out_of_sample"]["elections"].values())
+    # one publisher is a lead, not evidence: with Astana Times' counts alone the test does not run
+    alone = dict(tables)
+    alone["independent_reports"] = [
+        f
+        for f in tables["independent_reports"]
+        if not (f["published_column_name"] == "votes" and f["publisher_id"] != "astana_times")
+    ]
+    rows = {(r["election_id"], r["test_id"]): r for r in elections_tests(np, alone, [], params)}
+    assert not rows[(Y2021, "share_grid_national")]["is_run"]
+    assert "two independent publishers" in rows[(Y2021, "share_grid_national")]["reading_text"]

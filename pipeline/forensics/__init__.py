@@ -32,6 +32,9 @@ INPUTS = (
     "exit_polls",
     "opinion_polls",
     "independent_reports",  # which of the cells the tests read independent reports give (provenance.py)
+    "elections",  # the tests across elections (across.py)
+    "election_options",
+    "election_results",
 )
 TABLES = (
     "forensic_tests",
@@ -40,6 +43,7 @@ TABLES = (
     "forensic_region_rounding",
     "poll_errors",
     "forensic_calibration",
+    "forensic_elections",
 )
 
 
@@ -53,7 +57,7 @@ def run(tables: dict[str, list[dict]], params: dict | None = None) -> dict[str, 
     tests draw from one generator in a fixed order: grid tests, then the associations."""
     import numpy as np
 
-    from pipeline.forensics import calibration, polls, provenance, regions, rounding
+    from pipeline.forensics import across, calibration, polls, provenance, regions, rounding
     from pipeline.forensics.rows import with_role
 
     params = params or parameters()
@@ -62,10 +66,9 @@ def run(tables: dict[str, list[dict]], params: dict | None = None) -> dict[str, 
     tests = regions.grid_tests(np, data, params, rng) + regions.association_tests(np, data, params, rng)
     poll_rows = polls.poll_errors(tables, data.national_shares, data.options)
     region_shares, summary = regions.region_tables(data)
+    forensic_tests = [with_role(row) for row in provenance.attach(tests + polls.poll_tests(poll_rows), tables, params)]
     return {
-        "forensic_tests": [
-            with_role(row) for row in provenance.attach(tests + polls.poll_tests(poll_rows), tables, params)
-        ],
+        "forensic_tests": forensic_tests,
         "forensic_region_shares": region_shares,
         "forensic_region_summary": summary,
         "forensic_region_rounding": rounding.region_rounding(data, params),
@@ -73,4 +76,5 @@ def run(tables: dict[str, list[dict]], params: dict | None = None) -> dict[str, 
         "forensic_calibration": calibration.calibrated(
             np, data.valid, data.national_shares / 100, params, data.cast / data.registered, data.registered
         ),
+        "forensic_elections": across.elections_tests(np, tables, forensic_tests, params),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pipeline.common import markdown
+from pipeline.forensics.across import report_section as across_section
 from pipeline.forensics.distributions import binomial_tail
 from pipeline.forensics.provenance import phrase
 from pipeline.forensics.rows import window_percent
@@ -266,6 +267,10 @@ def forensics_report(forensic: dict[str, list[dict]], params: dict) -> str:
                 "rejection_rate_upper",
             ],
         ),
+        "",
+        "## Across elections",
+        "",
+        *across_section(forensic["forensic_elections"], params),
         "",
         "## Regions tallied or computed from shares",
         "",
