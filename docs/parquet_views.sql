@@ -45,6 +45,7 @@ CREATE OR REPLACE VIEW party_identifiers AS SELECT * FROM read_parquet('processe
 CREATE OR REPLACE VIEW region_codes AS SELECT * FROM read_parquet('processed/region_codes.parquet');
 CREATE OR REPLACE VIEW region_lineage AS SELECT * FROM read_parquet('processed/region_lineage.parquet');
 CREATE OR REPLACE VIEW results_on_2021_regions AS SELECT * FROM read_parquet('processed/results_on_2021_regions.parquet');
+CREATE OR REPLACE VIEW election_coverage AS SELECT * FROM read_parquet('processed/election_coverage.parquet');
 CREATE OR REPLACE VIEW errata AS SELECT * FROM read_parquet('processed/errata.parquet');
 CREATE OR REPLACE VIEW extraction_inferences AS SELECT * FROM read_parquet('processed/extraction_inferences.parquet');
 CREATE OR REPLACE VIEW source_gaps AS SELECT * FROM read_parquet('processed/source_gaps.parquet');

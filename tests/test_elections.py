@@ -272,3 +272,19 @@ def test_the_tests_fixed_in_advance_run_where_two_publishers_give_every_count(ta
     rows = {(r["election_id"], r["test_id"]): r for r in elections_tests(np, alone, [], params)}
     assert not rows[(Y2021, "share_grid_national")]["is_run"]
     assert "two independent publishers" in rows[(Y2021, "share_grid_national")]["reading_text"]
+
+
+def test_each_election_says_what_it_covers_and_what_was_searched(tables):
+    rows = {
+        (r["election_id"], r["level_name"], r["protocol_version"], r["published_column_name"]): r
+        for r in tables["election_coverage"]
+    }
+    assert (
+        len(rows) == len(tables["election_coverage"]) == 2 * 2 * 2 * (3 + 5)
+    )  # elections, levels, protocols, quantities
+    votes = rows[(Y2021, "national", "final", "votes")]
+    assert (votes["values_count"], votes["publishers_count"], votes["search_id"]) == (5, 3, None)
+    invalid = rows[(Y2021, "national", "final", "invalid_ballots_count")]
+    assert (invalid["values_count"], invalid["search_id"]) == (0, "kz_majilis_2021_2026_12_07")  # not found, searched
+    assert rows[(Y2021, "regional", "final", "votes")]["values_count"] == 0
+    assert rows[(Y2023, "regional", "final", "votes")]["values_count"] == 160

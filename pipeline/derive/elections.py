@@ -48,6 +48,7 @@ def election_tables(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
     results = _article_results(tables, current, cells) + _reported(tables, "election_results", RESULT_COLUMNS, current)
     ballots = _article_ballots(tables, current, cells) + _reported(tables, "election_ballots", BALLOT_COLUMNS, current)
     return {
+        "election_coverage": coverage(tables, results, ballots),
         "results_on_2021_regions": on_2021_regions(tables, results),
         "election_options": sorted(options, key=lambda r: (r["election_id"], r["option_id"])),
         "election_results": sorted(results, key=_result_key),
@@ -169,3 +170,55 @@ def on_2021_regions(tables: dict, results: list[dict]) -> list[dict]:
         }
         for (election, area, option), count in sorted(votes.items())
     ]
+
+
+def coverage(tables: dict, results: list[dict], ballots: list[dict]) -> list[dict]:
+    """For every election, level, protocol and quantity: the values held, their publishers (the article's
+    election: none counted, its values are the article's), and for none held the latest search for it."""
+    searches: dict[tuple, str] = {}
+    for s in sorted(tables["report_searches"], key=lambda s: (s["searched_date"], s["search_id"])):
+        searches[(s["published_table_name"], s["published_column_name"])] = s["search_id"]
+    publishers: dict[tuple, set] = {}
+    for f in tables["independent_reports"]:
+        if f["published_table_name"] in ("election_results", "election_ballots"):
+            key = dict(part.split("=", 1) for part in f["published_record_key"].split(", "))
+            level = "national" if key["area_id"] == COUNTRY else "regional"
+            cell = (
+                key["election_id"],
+                level,
+                key["protocol_version"],
+                f["published_table_name"],
+                f["published_column_name"],
+            )
+            publishers.setdefault(cell, set()).add(f["publisher_id"])
+    rows = []
+    for election in sorted(e["election_id"] for e in tables["elections"]):
+        for table, data, columns in (
+            ("election_results", results, RESULT_COLUMNS),
+            ("election_ballots", ballots, BALLOT_COLUMNS),
+        ):
+            for level in ("national", "regional"):
+                for protocol in ("final", "preliminary"):
+                    held = [
+                        r
+                        for r in data
+                        if r["election_id"] == election
+                        and (r["area_id"] == COUNTRY) == (level == "national")
+                        and r["protocol_version"] == protocol
+                    ]
+                    for column in columns:
+                        count = sum(1 for r in held if r[column] is not None)
+                        cell = (election, level, protocol, table, column)
+                        rows.append(
+                            {
+                                "election_id": election,
+                                "level_name": level,
+                                "protocol_version": protocol,
+                                "published_table_name": table,
+                                "published_column_name": column,
+                                "values_count": count,
+                                "publishers_count": len(publishers.get(cell, ())),
+                                "search_id": None if count else searches.get((table, column)),
+                            }
+                        )
+    return rows
