@@ -58,6 +58,7 @@ EXPECTED = {
         ("counts_reproducible", "primary", 129.0, 52.228809, 4.299e-45, "article"),
         ("turnout_share_correlation_unweighted", "exploratory", 0.115859, 0.0, 0.629537, "article"),
     ),
+    18: (4, ("amanat", 71.09, 53.9, -17.19, 76, 40), ("auyl", 5.29, 10.9, 5.61, None, 8)),
     13: (
         20,
         ("KZ-43", "Қызылорда облысы", "Qyzylorda oblysy", "Кызылординская область", 67.21),
