@@ -477,6 +477,12 @@ TAMPERING = [
         "party_id=qhp",
         "the article's 2021 seats differ from the reports'",
     ),
+    (  # coverage: the article's 2021 share of a party that contested 2021, lost
+        "article_2021_columns",
+        "UPDATE national_results SET vote_share_2021_pct = NULL WHERE party_id = 'qhp'",
+        "party_id=qhp",
+        "the article gives no 2021 share for a party that contested 2021",
+    ),
     (  # coverage: a 2021 row lost from the package's own figures
         "article_2021_columns",
         "DELETE FROM election_results WHERE election_id = 'kz-majilis-2021-01-10' AND option_id = 'auyl' "

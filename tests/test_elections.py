@@ -258,8 +258,22 @@ def test_the_tests_fixed_in_advance_run_where_two_publishers_give_every_count(ta
     # the exact shares 71.0906, 10.9483, 9.1005, 5.2892, 3.5713: only the People's Party's is within 5 % of a 0.1 step
     assert (national["is_run"], national["units_count"], national["observed_value"]) == (True, 5, 1)
     assert national["p_value"] == pytest.approx(constrained_tail(np, 1, 1, 5, 0.05), rel=1e-5)
-    assert national["adjusted_p_value"] == national["p_value"] and national["numbers_source"] == "reports"
+    assert national["numbers_source"] == "reports"
+    # not blind (the article's two-decimal 2021 shares determined it): outside Holm's family
+    assert (
+        national["is_blind"] is False
+        and national["adjusted_p_value"] is None
+        and "Not blind" in national["reading_text"]
+    )
+    # an independent Monte Carlo of the null: four uniform fractional parts, the fifth fixed by the sum to 100
+    rng = np.random.default_rng(7)
+    parts = rng.random((200_000, 4))
+    last = (-parts.sum(axis=1)) % 1.0
+    near = lambda x: (x < 0.05) | (x > 0.95)  # noqa: E731
+    hits = near(parts).sum(axis=1) + near(last)
+    assert national["p_value"] == pytest.approx((hits >= 1).mean(), abs=0.005)
     assert not rows[(Y2021, "share_grid_region")]["is_run"]
+    assert "holds no region's counts" in rows[(Y2021, "share_grid_region")]["reading_text"]
     assert "not in the package yet" in rows[("kz-president-2022-11-20", "share_grid_national")]["reading_text"]
     assert len(rows) == sum(len(v) for v in params["out_of_sample"]["elections"].values())
     # one publisher is a lead, not evidence: with Astana Times' counts alone the test does not run
@@ -279,12 +293,70 @@ def test_each_election_says_what_it_covers_and_what_was_searched(tables):
         (r["election_id"], r["level_name"], r["protocol_version"], r["published_column_name"]): r
         for r in tables["election_coverage"]
     }
-    assert (
-        len(rows) == len(tables["election_coverage"]) == 2 * 2 * 2 * (3 + 5)
-    )  # elections, levels, protocols, quantities
+    # elections x protocols x (national: 3 + 5 quantities; regional: no seats, 2 + 5)
+    assert len(rows) == len(tables["election_coverage"]) == 2 * 2 * (8 + 7)
     votes = rows[(Y2021, "national", "final", "votes")]
     assert (votes["values_count"], votes["publishers_count"], votes["search_id"]) == (5, 3, None)
     invalid = rows[(Y2021, "national", "final", "invalid_ballots_count")]
     assert (invalid["values_count"], invalid["search_id"]) == (0, "kz_majilis_2021_2026_12_07")  # not found, searched
     assert rows[(Y2021, "regional", "final", "votes")]["values_count"] == 0
     assert rows[(Y2023, "regional", "final", "votes")]["values_count"] == 160
+    # the article's election: what it lacks is not in the article; no search for 2021 is named for it
+    assert rows[(Y2023, "national", "preliminary", "votes")]["search_id"] is None
+
+
+def test_the_most_precise_figure_wins_and_two_figures_agree_only_where_their_roundings_overlap(tables):
+    figure = next(
+        f
+        for f in tables["independent_reports"]
+        if f["published_table_name"] == "election_results" and f["published_column_name"] == "votes"
+    )
+    thousands = figure | {"report_id": "a_thousands", "reported_value": round(figure["reported_value"], -3)}
+    thousands |= {"reported_decimals": 0, "reported_multiplier": 1000}
+    for order in ([figure, thousands], [thousands, figure]):  # whatever the order, the exact count is published
+        changed = dict(tables) | {"independent_reports": [*tables["independent_reports"], *order]}
+        row = next(
+            r
+            for r in _reported(changed, "election_results", ("votes",), Y2023)
+            if r["option_id"] == "amanat" and r["protocol_version"] == "final"
+        )
+        assert row["votes"] == 5_148_074 and isinstance(row["votes"], int)
+    share = next(
+        f
+        for f in tables["independent_reports"]
+        if f["published_table_name"] == "election_results" and f["published_column_name"] == "vote_share_pct"
+    )
+    low = share | {"report_id": "z_low", "reported_value": share["reported_value"] - 0.05, "reported_decimals": 1}
+    high = share | {"report_id": "z_high", "reported_value": share["reported_value"] + 0.05, "reported_decimals": 1}
+    changed = dict(tables) | {"independent_reports": [*tables["independent_reports"], low, high]}
+    with pytest.raises(
+        PipelineError, match="the reports disagree"
+    ):  # each agrees with the 2-decimal one, not each other
+        _reported(changed, "election_results", ("vote_share_pct",), Y2023)
+
+
+def test_a_record_key_that_does_not_give_the_table_s_key_is_an_error(tables):
+    figure = next(f for f in tables["independent_reports"] if f["published_table_name"] == "election_results")
+    broken = figure | {
+        "published_record_key": figure["published_record_key"].replace("area_id=KZ", "area_id=KZ, Almaty")
+    }
+    with pytest.raises(PipelineError, match="does not give election_id, area_id, option_id, protocol_version"):
+        _reported(dict(tables) | {"independent_reports": [broken]}, "election_results", ("votes",), Y2023)
+
+
+def test_the_national_grid_test_runs_only_on_the_options_the_published_shares_are_of(tables):
+    import numpy as np
+
+    from pipeline.forensics import parameters
+    from pipeline.forensics.across import elections_tests
+
+    fewer = dict(tables)
+    fewer["election_options"] = [
+        o for o in tables["election_options"] if (o["election_id"], o["option_id"]) != (Y2021, "adal")
+    ]
+    row = next(
+        r
+        for r in elections_tests(np, fewer, [], parameters())
+        if (r["election_id"], r["test_id"]) == (Y2021, "share_grid_national")
+    )
+    assert not row["is_run"] and "do not give back the published shares" in row["reading_text"]

@@ -117,34 +117,58 @@ def _given(cells: dict, table: str, key: str, columns) -> int:
 
 def _reported(tables: dict, table: str, columns: tuple, current: str) -> list[dict]:
     """The rows of `table` for the elections built from reports: each cell's value from the figures that
-    give it, which must agree within the rounding of each (else the build stops, naming them); the most
-    precise figure's value, a count as a whole number."""
-    from pipeline.extract.independent import agrees
+    give it, every two of which must agree, each within its own rounding (a figure stands for the interval
+    of half a unit of its last digit, times its multiplier, around it; two agree where their intervals
+    overlap: else the build stops, naming them); the most precise figure's value, a count as a whole
+    number."""
+    from pipeline import metadata
 
+    key_names = metadata.load().resource(table).primary_key
     by_row: dict[str, dict[str, list[dict]]] = {}
     for f in tables["independent_reports"]:
         if f["published_table_name"] == table:
             by_row.setdefault(f["published_record_key"], {}).setdefault(f["published_column_name"], []).append(f)
     rows = []
     for record_key, given in sorted(by_row.items()):
-        key = dict(part.split("=", 1) for part in record_key.split(", "))
+        key = _key(record_key, key_names, table)
         if key["election_id"] == current:
             raise PipelineError(
                 "derive", f"{current}'s figures come from the article: report them against its own tables", table=table
             )
         row = {**key, **dict.fromkeys(columns), "result_source": "reports"}
         for column, figures in given.items():
-            best = max(figures, key=lambda f: f["reported_decimals"] or 0)
+            for i, a in enumerate(figures):
+                for b in figures[i + 1 :]:
+                    if abs(a["reported_value"] - b["reported_value"]) >= _half_unit(a) + _half_unit(b) - 1e-9 and (
+                        a["reported_value"] != b["reported_value"]
+                    ):
+                        said = "; ".join(f"{f['report_id']}: {f['reported_text']}" for f in figures)
+                        raise PipelineError(
+                            "derive",
+                            f"the reports disagree on {record_key}, {column}: {said}",
+                            table=table,
+                            column=column,
+                        )
+            best = min(figures, key=_half_unit)  # the most precise: the smallest rounding interval
             value = best["reported_value"]
-            if any(not agrees(f, value, best["reported_decimals"]) for f in figures):
-                said = "; ".join(f"{f['report_id']}: {f['reported_text']}" for f in figures)
-                raise PipelineError(
-                    "derive", f"the reports disagree on {record_key}, {column}: {said}", table=table, column=column
-                )
-            row[column] = value if best["reported_decimals"] else int(round(value))
+            row[column] = int(round(value)) if _half_unit(best) >= 0.5 else value
         row["reports_count"] = sum(len(f) for f in given.values())
         rows.append(row)
     return rows
+
+
+def _half_unit(figure: dict) -> float:
+    """Half a unit of a figure's last digit, times its multiplier ('5 148' thousand: 500)."""
+    return 0.5 * 10 ** -(figure["reported_decimals"] or 0) * (figure["reported_multiplier"] or 1)
+
+
+def _key(record_key: str, names: list[str], table: str) -> dict:
+    """A figure's record key ('election_id=..., area_id=...') as a mapping, its parts exactly the table's
+    key, in its order (a value holding ', ' or '=' would break the parts: an error here)."""
+    parts = [part.split("=", 1) for part in record_key.split(", ")]
+    if [p[0] for p in parts] != list(names) or any(len(p) != 2 or "=" in p[1] for p in parts):
+        raise PipelineError("derive", f"the record key {record_key!r} does not give {', '.join(names)}", table=table)
+    return dict(parts)
 
 
 def on_2021_regions(tables: dict, results: list[dict]) -> list[dict]:
@@ -155,6 +179,8 @@ def on_2021_regions(tables: dict, results: list[dict]) -> list[dict]:
     votes: dict[tuple, int] = {}
     for r in results:
         if r["election_id"] in on_2023 and r["area_id"] != COUNTRY and r["protocol_version"] == "final":
+            if r["votes"] is None:
+                continue  # (a region's share without its count adds nothing)
             key = (r["election_id"], parent.get(r["area_id"], r["area_id"]), r["option_id"])
             votes[key] = votes.get(key, 0) + r["votes"]
     totals: dict[tuple, int] = {}
@@ -175,6 +201,7 @@ def on_2021_regions(tables: dict, results: list[dict]) -> list[dict]:
 def coverage(tables: dict, results: list[dict], ballots: list[dict]) -> list[dict]:
     """For every election, level, protocol and quantity: the values held, their publishers (the article's
     election: none counted, its values are the article's), and for none held the latest search for it."""
+    current = article_election(tables)  # (its figures are the article's: a missing one is not in the article)
     searches: dict[tuple, str] = {}
     for s in sorted(tables["report_searches"], key=lambda s: (s["searched_date"], s["search_id"])):
         searches[(s["published_table_name"], s["published_column_name"])] = s["search_id"]
@@ -207,6 +234,8 @@ def coverage(tables: dict, results: list[dict], ballots: list[dict]) -> list[dic
                         and r["protocol_version"] == protocol
                     ]
                     for column in columns:
+                        if level == "regional" and column == "seats_count":
+                            continue  # seats are national
                         count = sum(1 for r in held if r[column] is not None)
                         cell = (election, level, protocol, table, column)
                         rows.append(
@@ -218,7 +247,7 @@ def coverage(tables: dict, results: list[dict], ballots: list[dict]) -> list[dic
                                 "published_column_name": column,
                                 "values_count": count,
                                 "publishers_count": len(publishers.get(cell, ())),
-                                "search_id": None if count else searches.get((table, column)),
+                                "search_id": None if count or election == current else searches.get((table, column)),
                             }
                         )
     return rows
