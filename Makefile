@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 # Every input of the build: the raw snapshot and manifest, the schemas, the errata, the independent
 # reports, the forensics parameters, the releases and the code (but the
 # site's, which only `make site` runs).
-SOURCES := $(shell find raw schemas errata sources forensics releases pipeline -type f -not -path '*/__pycache__/*' \
+SOURCES := $(shell find raw schemas errata sources elections forensics releases pipeline -type f -not -path '*/__pycache__/*' \
 	-not -path 'pipeline/site/*' -not -path pipeline/publish/bundle.py | sort)
 
 all: datapackage.json

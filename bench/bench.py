@@ -74,7 +74,7 @@ def parsed_only(cache: Path) -> Path:
     return target
 
 
-INPUTS = ("pipeline", "raw", "schemas", "errata", "sources", "forensics", "releases", "pyproject.toml")
+INPUTS = ("pipeline", "raw", "schemas", "errata", "sources", "elections", "forensics", "releases", "pyproject.toml")
 
 
 def edited_copy(base: Path) -> Path:

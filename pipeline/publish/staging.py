@@ -114,7 +114,7 @@ def release_key(prints: dict[str, str], raw_entry: dict) -> str:
     snapshot's manifest entry (in the descriptor), the reviewed files the stage reads (schemas, errata and
     acknowledgements, the independent reports), the forensics' key (their parameters and numpy's version)
     and DuckDB's version (its files' bytes); the code is in every key."""
-    folders = cache.files("schemas", "errata", "sources")
+    folders = cache.files("schemas", "errata", "sources", "elections")
     forensic = forensics_key(prints, forensics.parameters())
     return cache.key(
         "release",
