@@ -258,7 +258,18 @@ def test_a_fifo_among_the_inputs_is_named_not_waited_on(published_copy, source_t
 
 def test_make_rebuilds_a_conflicted_descriptor_whatever_its_time_stamp(tmp_path):
     """The Makefile makes the descriptor out of date when a generated file holds a conflict marker."""
-    for folder in ("raw", "schemas", "errata", "sources", "elections", "forensics", "releases", "pipeline", "processed", "docs"):
+    for folder in (
+        "raw",
+        "schemas",
+        "errata",
+        "sources",
+        "elections",
+        "forensics",
+        "releases",
+        "pipeline",
+        "processed",
+        "docs",
+    ):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "x").write_text("x")
     shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
