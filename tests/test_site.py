@@ -49,6 +49,7 @@ MARKS = {
     ],
     "seats.html": [("seat_allocation", "g.layer_1_marks > *", "SELECT count(*) FROM seat_allocation")],
     "quality.html": [("grid_distances", "g.layer_0_marks > *", "SELECT 10")],
+    "elections.html": [],
     "data.html": [],
 }
 # Chromium as root, with no network of its own (background requests are refused on this machine).
@@ -357,3 +358,13 @@ def test_a_site_build_waits_for_the_folders_lock_and_the_time_zone_changes_nothi
     assert run.wait(timeout=120) == 0
     assert tree_digest(published_copy, "site") == tree_digest(built.parent, "site")
     assert sorted(p.name for p in published_copy.iterdir() if p.name.startswith((".site", "site"))) == ["site"]
+
+
+def test_the_change_since_2021_is_on_the_home_and_elections_pages(built):
+    """From the package's own 2021 figures (election_results), not the article's 2021 columns."""
+    cells = ("Amanat", "3431510", "53.9", "71.09", "-17.19")
+    row = "<td>{}</td>".format(cells[0]) + "".join(f'<td class="n">{c}</td>' for c in cells[1:])
+    for name in ("index.html", "elections.html"):
+        assert row in (built / name).read_text(encoding="utf-8"), name
+    elections = (built / "elections.html").read_text(encoding="utf-8")
+    assert "in advance, not blind" in elections and "0.40956" in elections
