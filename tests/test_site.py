@@ -363,7 +363,7 @@ def test_a_site_build_waits_for_the_folders_lock_and_the_time_zone_changes_nothi
 def test_the_change_since_2021_is_on_the_home_and_elections_pages(built):
     """From the package's own 2021 figures (election_results), not the article's 2021 columns."""
     cells = ("Amanat", "3431510", "53.9", "71.09", "-17.19")
-    row = "<td>{}</td>".format(cells[0]) + "".join(f'<td class="n">{c}</td>' for c in cells[1:])
+    row = f"<td>{cells[0]}</td>" + "".join(f'<td class="n">{c}</td>' for c in cells[1:])
     for name in ("index.html", "elections.html"):
         assert row in (built / name).read_text(encoding="utf-8"), name
     elections = (built / "elections.html").read_text(encoding="utf-8")
