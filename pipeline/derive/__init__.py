@@ -126,6 +126,18 @@ REGIONAL_CELLS = (
 )
 
 
+def _search_order(search: dict) -> tuple:
+    return search["searched_date"], search["search_id"]
+
+
+def latest_searches(tables: dict[str, list[dict]]) -> dict[tuple[str, str], dict]:
+    """The latest search (report_searches row) for each quantity it looked for: (table, column) -> row."""
+    return {
+        (s["published_table_name"], s["published_column_name"]): s
+        for s in sorted(tables["report_searches"], key=_search_order)
+    }
+
+
 def report_coverage(tables: dict[str, list[dict]]) -> list[dict]:
     """The report_coverage rows: for every regional cell, the independent figures that give it and whether
     one agrees with the article's value, and for one none gives, the latest search that looked for it
@@ -134,9 +146,7 @@ def report_coverage(tables: dict[str, list[dict]]) -> list[dict]:
     from pipeline.extract.independent import agrees, figures_by_cell
 
     figures = figures_by_cell(tables["independent_reports"])
-    searches: dict[tuple, dict] = {}
-    for s in sorted(tables["report_searches"], key=lambda s: (s["searched_date"], s["search_id"])):
-        searches[(s["published_table_name"], s["published_column_name"])] = s  # the latest wins
+    searches = latest_searches(tables)
     rows = []
     for table, key, column in REGIONAL_CELLS:
         for record in tables[table]:
@@ -180,11 +190,8 @@ def district_coverage(tables: dict[str, list[dict]]) -> list[dict]:
     from pipeline.extract.independent import agrees, figures_by_cell
 
     figures = figures_by_cell(tables["independent_reports"])
-    searched = sorted(
-        (s for s in tables["report_searches"] if s["published_table_name"] == "district_results"),
-        key=lambda s: (s["searched_date"], s["search_id"]),
-    )
-    latest = searched[-1]["search_id"] if searched else None
+    searched = [s for (table, _), s in latest_searches(tables).items() if table == "district_results"]
+    latest = max(searched, key=_search_order)["search_id"] if searched else None
     votes = {(r["district_number"], r["candidate_rank"]): r["votes"] for r in tables["district_results"]}
     quantities = metadata.load().resource("district_coverage").field("quantity_name").constraints["enum"]
     if not ARTICLE_RANKS.keys() <= set(quantities):

@@ -165,10 +165,12 @@ def _half_unit(figure: dict) -> float:
 def _key(record_key: str, names: list[str], table: str) -> dict:
     """A figure's record key ('election_id=..., area_id=...') as a mapping, its parts exactly the table's
     key, in its order (a value holding ', ' or '=' would break the parts: an error here)."""
-    parts = [part.split("=", 1) for part in record_key.split(", ")]
-    if [p[0] for p in parts] != list(names) or any(len(p) != 2 or "=" in p[1] for p in parts):
+    from pipeline.extract.errata import parse_key
+
+    key = parse_key(record_key)
+    if key is None or list(key) != list(names):
         raise PipelineError("derive", f"the record key {record_key!r} does not give {', '.join(names)}", table=table)
-    return dict(parts)
+    return key
 
 
 def on_2021_regions(tables: dict, results: list[dict]) -> list[dict]:
@@ -202,13 +204,15 @@ def coverage(tables: dict, results: list[dict], ballots: list[dict]) -> list[dic
     """For every election, level, protocol and quantity: the values held, their publishers (the article's
     election: none counted, its values are the article's), and for none held the latest search for it."""
     current = article_election(tables)  # (its figures are the article's: a missing one is not in the article)
-    searches: dict[tuple, str] = {}
-    for s in sorted(tables["report_searches"], key=lambda s: (s["searched_date"], s["search_id"])):
-        searches[(s["published_table_name"], s["published_column_name"])] = s["search_id"]
+    from pipeline import metadata
+    from pipeline.derive import latest_searches
+
+    searches = {cell: s["search_id"] for cell, s in latest_searches(tables).items()}
     publishers: dict[tuple, set] = {}
     for f in tables["independent_reports"]:
-        if f["published_table_name"] in ("election_results", "election_ballots"):
-            key = dict(part.split("=", 1) for part in f["published_record_key"].split(", "))
+        table = f["published_table_name"]
+        if table in ("election_results", "election_ballots"):
+            key = _key(f["published_record_key"], metadata.load().resource(table).primary_key, table)
             level = "national" if key["area_id"] == COUNTRY else "regional"
             cell = (
                 key["election_id"],

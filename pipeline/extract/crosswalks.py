@@ -11,10 +11,10 @@ from pathlib import Path
 from pipeline import ROOT
 from pipeline.common.errors import PipelineError
 from pipeline.common.yamlfile import read_yaml
+from pipeline.extract.independent import MAX_QUOTE
 
 PARTIES_FILE = ROOT / "sources" / "parties_across_elections.yaml"
 LINEAGE_FILE = ROOT / "sources" / "region_lineage.yaml"
-MAX_QUOTE = 199
 NAME_KEYS = {"party_name", "url", "publisher", "quote"}
 OPTIONAL_NAME_KEYS = {"valid_from", "valid_to", "note"}
 ID_KEYS = {"scheme", "id", "source"}

@@ -20,6 +20,15 @@ def format_key(key: dict | str) -> str:
     return ", ".join(f"{column}={value}" for column, value in key.items())
 
 
+def parse_key(text: str) -> dict[str, str] | None:
+    """The mapping a 'column=value, ...' key text (format_key's) writes, or None where a part is not
+    'column=value' or a value holds '=' (a value holding ', ' cannot be told from two parts)."""
+    parts = [part.split("=", 1) for part in text.split(", ")]
+    if any(len(p) != 2 or "=" in p[1] for p in parts):
+        return None
+    return dict(parts)
+
+
 @dataclass(frozen=True)
 class Erratum:
     """A reviewed correction of one source cell: the value before and after, and the evidence."""

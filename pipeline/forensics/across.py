@@ -6,7 +6,8 @@ run says why. Every result is a property of the published numbers; none shows wh
 from __future__ import annotations
 
 from pipeline.common import markdown
-from pipeline.forensics.distributions import constrained_tail, grid_distance
+from pipeline.extract.errata import parse_key
+from pipeline.forensics.distributions import constrained_tail, grid_distance, holm
 from pipeline.forensics.rows import p_value, rounded
 
 CURRENT_TESTS = ("share_grid_national", "share_grid_region", "counts_reproducible")
@@ -39,16 +40,11 @@ def elections_tests(np, tables: dict[str, list[dict]], tests_2023: list[dict], p
                 rows.append(_not_run(election, test, "the package holds no region's counts for this election"))
             else:
                 rows.append(_not_run(election, test, "this test is not implemented for other elections yet"))
-    family = sorted(
-        (r["p_value"], r["election_id"], r["test_id"])
-        for r in rows
-        if r["is_fixed_in_advance"] and r["is_blind"] and r["p_value"] is not None
-    )
-    running = 0.0
-    adjusted = {}
-    for rank, (p, election, test) in enumerate(family):
-        running = max(running, min(1.0, (len(family) - rank) * p))
-        adjusted[(election, test)] = p_value(running)
+    family = [r for r in rows if r["is_fixed_in_advance"] and r["is_blind"] and r["p_value"] is not None]
+    adjusted = {
+        (r["election_id"], r["test_id"]): p_value(a)
+        for r, a in zip(family, holm([r["p_value"] for r in family]), strict=True)
+    }
     return [{**r, "adjusted_p_value": adjusted.get((r["election_id"], r["test_id"]))} for r in rows]
 
 
@@ -64,13 +60,11 @@ def _national_grid(np, tables: dict, election: str, settings: dict) -> dict:
     options = {o["option_id"] for o in tables["election_options"] if o["election_id"] == election}
     publishers: dict[str, set] = {}
     for f in tables["independent_reports"]:
-        key = f["published_record_key"] or ""
-        if (
-            f["published_table_name"] == "election_results"
-            and f["published_column_name"] == "votes"
-            and (f"election_id={election}, area_id=KZ," in key and key.endswith("protocol_version=final"))
-        ):
-            publishers.setdefault(key.split("option_id=")[1].split(",")[0], set()).add(f["publisher_id"])
+        if (f["published_table_name"], f["published_column_name"]) != ("election_results", "votes"):
+            continue
+        key = parse_key(f["published_record_key"]) or {}
+        if (key.get("election_id"), key.get("area_id"), key.get("protocol_version")) == (election, "KZ", "final"):
+            publishers.setdefault(key["option_id"], set()).add(f["publisher_id"])
     enough = {o for o, names in publishers.items() if len(names) >= 2 or "cec" in names}
     missing = sorted(o for o in options if counts.get(o) is None or o not in enough)
     if missing:

@@ -92,3 +92,16 @@ def weighted_r(np, x, y, w):
     mx, my = (x * w).sum(axis=-1, keepdims=True), (y * w).sum(axis=-1, keepdims=True)
     cov = ((x - mx) * (y - my) * w).sum(axis=-1)
     return cov / np.sqrt(((x - mx) ** 2 * w).sum(axis=-1) * ((y - my) ** 2 * w).sum(axis=-1))
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjustment, in the order given: the k-th smallest p-value times the number not yet
+    stepped past, never below an earlier one, at most 1. Rejecting where the adjusted value is below alpha
+    keeps the chance of any false rejection in the family below alpha. Ties give equal values whatever
+    their order."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted, running = [0.0] * len(p_values), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from pipeline.forensics.distributions import binomial_tail
+from pipeline.forensics.distributions import binomial_tail, holm
 from pipeline.forensics.rows import p_value, rounded
 
 
@@ -55,9 +55,5 @@ def region_rounding(d, params: dict) -> list[dict]:
 def _holm(rows: list[dict]) -> list[dict]:
     """Holm's step-down adjustment of the regions' p-values: rejecting where the adjusted p-value is below
     alpha keeps the chance of any false rejection among the 20 regions below alpha."""
-    order = sorted(range(len(rows)), key=lambda i: (rows[i]["p_value"], rows[i]["region_id"]))
-    adjusted, running = [0.0] * len(rows), 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (len(rows) - rank) * rows[i]["p_value"]))
-        adjusted[i] = running
+    adjusted = holm([row["p_value"] for row in rows])
     return [row | {"adjusted_p_value": p_value(a)} for row, a in zip(rows, adjusted, strict=True)]

@@ -144,13 +144,12 @@ def run(
 def _holm(rows: list[dict]) -> list[dict]:
     """Each calibrated test's p-value adjusted by Holm's step-down over the calibrated tests that ran (the
     family a reader scans), as adjusted_p_value; None for a descriptive test or one that did not run."""
-    family = sorted(
-        (row["p_value"], row["test_id"]) for row in rows if row["role"] == "calibrated" and row["p_value"] is not None
-    )
-    adjusted, running = {}, 0.0
-    for rank, (p, test) in enumerate(family):
-        running = max(running, min(1.0, (len(family) - rank) * p))
-        adjusted[test] = float(f"{running:.6g}")
+    from pipeline.forensics.distributions import holm
+
+    family = [row for row in rows if row["role"] == "calibrated" and row["p_value"] is not None]
+    adjusted = {
+        row["test_id"]: float(f"{a:.6g}") for row, a in zip(family, holm([r["p_value"] for r in family]), strict=True)
+    }
     return [{**row, "adjusted_p_value": adjusted.get(row["test_id"])} for row in rows]
 
 
