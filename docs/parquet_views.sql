@@ -33,10 +33,10 @@ CREATE OR REPLACE VIEW seat_allocation AS SELECT * FROM read_parquet('processed/
 CREATE OR REPLACE VIEW chamber_seats AS SELECT * FROM read_parquet('processed/chamber_seats.parquet');
 CREATE OR REPLACE VIEW publishers AS SELECT * FROM read_parquet('processed/publishers.parquet');
 CREATE OR REPLACE VIEW independent_reports AS SELECT * FROM read_parquet('processed/independent_reports.parquet');
+CREATE OR REPLACE VIEW elections AS SELECT * FROM read_parquet('processed/elections.parquet');
 CREATE OR REPLACE VIEW report_searches AS SELECT * FROM read_parquet('processed/report_searches.parquet');
 CREATE OR REPLACE VIEW report_coverage AS SELECT * FROM read_parquet('processed/report_coverage.parquet');
 CREATE OR REPLACE VIEW district_coverage AS SELECT * FROM read_parquet('processed/district_coverage.parquet');
-CREATE OR REPLACE VIEW elections AS SELECT * FROM read_parquet('processed/elections.parquet');
 CREATE OR REPLACE VIEW election_options AS SELECT * FROM read_parquet('processed/election_options.parquet');
 CREATE OR REPLACE VIEW election_results AS SELECT * FROM read_parquet('processed/election_results.parquet');
 CREATE OR REPLACE VIEW election_ballots AS SELECT * FROM read_parquet('processed/election_ballots.parquet');
@@ -45,6 +45,7 @@ CREATE OR REPLACE VIEW party_identifiers AS SELECT * FROM read_parquet('processe
 CREATE OR REPLACE VIEW region_codes AS SELECT * FROM read_parquet('processed/region_codes.parquet');
 CREATE OR REPLACE VIEW region_lineage AS SELECT * FROM read_parquet('processed/region_lineage.parquet');
 CREATE OR REPLACE VIEW results_on_2021_regions AS SELECT * FROM read_parquet('processed/results_on_2021_regions.parquet');
+CREATE OR REPLACE VIEW turnout_change AS SELECT * FROM read_parquet('processed/turnout_change.parquet');
 CREATE OR REPLACE VIEW election_coverage AS SELECT * FROM read_parquet('processed/election_coverage.parquet');
 CREATE OR REPLACE VIEW errata AS SELECT * FROM read_parquet('processed/errata.parquet');
 CREATE OR REPLACE VIEW extraction_inferences AS SELECT * FROM read_parquet('processed/extraction_inferences.parquet');
@@ -52,6 +53,7 @@ CREATE OR REPLACE VIEW source_gaps AS SELECT * FROM read_parquet('processed/sour
 CREATE OR REPLACE VIEW quality_checks AS SELECT * FROM read_parquet('processed/quality_checks.parquet');
 CREATE OR REPLACE VIEW releases AS SELECT * FROM read_parquet('processed/releases.parquet');
 CREATE OR REPLACE VIEW release_changes AS SELECT * FROM read_parquet('processed/release_changes.parquet');
+CREATE OR REPLACE VIEW release_structure_changes AS SELECT * FROM read_parquet('processed/release_structure_changes.parquet');
 CREATE OR REPLACE VIEW forensic_tests AS SELECT * FROM read_parquet('processed/forensic_tests.parquet');
 CREATE OR REPLACE VIEW forensic_region_shares AS SELECT * FROM read_parquet('processed/forensic_region_shares.parquet');
 CREATE OR REPLACE VIEW forensic_region_summary AS SELECT * FROM read_parquet('processed/forensic_region_summary.parquet');

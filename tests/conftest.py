@@ -114,8 +114,8 @@ def root_with_release(folder: Path, text: str, release: Path) -> Path:
 
 def add_snapshot(root: Path, text: str, retrieved_at: str = "2026-11-26T12:00:00Z") -> str:
     """Add a revision of the article to root/raw/ beside the snapshots already there and make it the
-    current one, as `fetch` does (retrieved on the day of the release after the pinned one, 2026.11.26,
-    unless `retrieved_at` says otherwise); returns its sha256."""
+    current one, as `fetch` does (retrieved on 2026-11-26, after the pinned one, unless `retrieved_at` says
+    otherwise); returns its sha256."""
     data = text.encode("utf-8")
     sha = hashlib.sha256(data).hexdigest()
     manifest_path = root / "raw" / "manifest.json"
@@ -138,7 +138,35 @@ def repository_releases() -> list[dict]:
     return yaml.safe_load((ROOT / "releases" / "releases.yaml").read_text(encoding="utf-8"))
 
 
-def next_release(root: Path, sha: str, version: str = "2026.11.26") -> None:
+def _after(version: str) -> str:
+    """The next release on the same day as `version` (YYYY.MM.DD.N): a release the tests make, never dated
+    after today."""
+    day, n = version[:10], version[11:]
+    return f"{day}.{int(n or 0) + 1}"
+
+
+CURRENT = repository_releases()[0]["version"]  # the repository's newest release
+NEXT = _after(CURRENT)  # the release the tests add after it
+NEXT_DATE = NEXT[:10].replace(".", "-")
+
+
+def own_release_list(root: Path, entries: list[dict]) -> Path:
+    """Give `root` a release list of its own (releases/releases.yaml) holding `entries`, with the
+    repository's records of the tables of those of them it has (releases/structure/): a release list is
+    read with the records beside it, never with another list's."""
+    import yaml
+
+    folder = root / "releases"
+    (folder / "structure").mkdir(parents=True, exist_ok=True)
+    (folder / "releases.yaml").write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
+    for entry in entries:
+        record = ROOT / "releases" / "structure" / f"{entry['version']}.yaml"
+        if record.is_file():
+            shutil.copy(record, folder / "structure" / record.name)
+    return folder / "releases.yaml"
+
+
+def next_release(root: Path, sha: str, version: str | None = None) -> None:
     """Enter the snapshot `sha` as a release after the newest of the folder's list (its own
     releases/releases.yaml, else the repository's), in the folder's own list (as a maintainer does for a
     new snapshot)."""
@@ -148,6 +176,9 @@ def next_release(root: Path, sha: str, version: str = "2026.11.26") -> None:
 
     own = root / "releases" / "releases.yaml"
     entries = yaml.safe_load(own.read_text(encoding="utf-8")) if own.is_file() else repository_releases()
+    if not own.is_file():
+        own_release_list(root, entries)  # (with the repository's records of their tables)
+    version = version or NEXT
     date = dt.date(*map(int, version.split(".")[:3]))
     entry = entries[0] | {
         "version": version,
@@ -268,15 +299,12 @@ def stale_release(tmp_path_factory, source_text) -> Path:
     builds (the pinned snapshot, the repository's release): a publish replaces every data file, so a
     failed one shows. (Publish never reads the published release to decide: the release gate is
     tested in test_release.py.)"""
-    import yaml
-
     root = make_root(
         tmp_path_factory.mktemp("stale"), replace_once(source_text, "Däulet Turlyhanov", "Däulet Turlykhanov")
     )
     edited = json.loads((root / "raw" / "manifest.json").read_text(encoding="utf-8"))["snapshots"][0]["sha256"]
-    own = root / "releases" / "releases.yaml"  # the edited article as the folder's own release, for a moment
-    own.parent.mkdir()
-    own.write_text(yaml.safe_dump([repository_releases()[0] | {"snapshot_sha256": edited}]), encoding="utf-8")
+    # the edited article as the folder's own (first) release, for a moment
+    own = own_release_list(root, [repository_releases()[0] | {"snapshot_sha256": edited, "previous_version": None}])
     assert run_cli("publish", root=root).returncode == 0
     shutil.rmtree(own.parent)
     good = make_root(tmp_path_factory.mktemp("pinned"))

@@ -19,7 +19,7 @@ import pytest
 from pipeline import ROOT
 from pipeline.net.client import Limits
 from pipeline.net.download import download
-from tests.conftest import run_cli, tree
+from tests.conftest import CURRENT, NEXT, NEXT_DATE, run_cli, tree
 from tests.hostile import assert_clear_failure, run_main
 from tests.servers import Scripted, ok, serve
 
@@ -117,18 +117,18 @@ def test_the_bundle_of_another_release_needs_its_own_citation(published_copy, so
     next_release(published_copy, add_snapshot(published_copy, replace_once(source_text, "| 2:30:13 |", "| 2:31:13 |")))
     assert run_cli("publish", "--accept-changes", "A. Reviewer", root=published_copy).returncode == 0
     run = run_main("--root", str(published_copy), "bundle")
-    assert_clear_failure(run, "CITATION.cff cites version '2026.11.25', not the release 2026.11.26")
+    assert_clear_failure(run, f"CITATION.cff cites version '{CURRENT}', not the release {NEXT}")
     citation = (
-        (ROOT / "CITATION.cff").read_text(encoding="utf-8").replace('version: "2026.11.25"', 'version: "2026.11.26"')
+        (ROOT / "CITATION.cff").read_text(encoding="utf-8").replace(f'version: "{CURRENT}"', f'version: "{NEXT}"')
     )
     (published_copy / "CITATION.cff").write_text(citation, encoding="utf-8")
     run = run_main("--root", str(published_copy), "bundle")
     assert run.code == 0, run.err
     import zipfile
 
-    with zipfile.ZipFile(published_copy / "dist" / "kz-election-2023-2026.11.26.zip") as archive:
-        changelog = archive.read("kz-election-2023-2026.11.26/CHANGELOG.md").decode("utf-8")
-    assert "## 2026.11.26 (2026-11-26)" in changelog and "- `debates`: 1 value changed" in changelog
+    with zipfile.ZipFile(published_copy / "dist" / f"kz-election-2023-{NEXT}.zip") as archive:
+        changelog = archive.read(f"kz-election-2023-{NEXT}/CHANGELOG.md").decode("utf-8")
+    assert f"## {NEXT} ({NEXT_DATE})" in changelog and "- `debates`: 1 value changed" in changelog
 
 
 def test_the_bundle_removes_only_its_own_older_bundles(published_copy):
@@ -142,8 +142,8 @@ def test_the_bundle_removes_only_its_own_older_bundles(published_copy):
     assert sorted(p.name for p in dist.iterdir()) == [
         "datapackage.json",
         "kz-election-2023-2026.11.01.zip",
-        "kz-election-2023-2026.11.25-excel.zip",
-        "kz-election-2023-2026.11.25.zip",
+        f"kz-election-2023-{CURRENT}-excel.zip",
+        f"kz-election-2023-{CURRENT}.zip",
         "kz-election-2023-notes.zip",
     ]
 
@@ -243,7 +243,7 @@ def test_a_damaged_root_document_stops_before_the_swap(published_copy, document)
     }
 
 
-@pytest.mark.parametrize("fifo", ["raw/manifest.json", "releases/changes/2026.11.26.yaml", "releases/releases.yaml"])
+@pytest.mark.parametrize("fifo", ["raw/manifest.json", f"releases/changes/{NEXT}.yaml", "releases/releases.yaml"])
 def test_a_fifo_among_the_inputs_is_named_not_waited_on(published_copy, source_text, fifo):
     from tests.conftest import add_snapshot, next_release, replace_once
 
@@ -476,12 +476,12 @@ def test_a_tampered_descriptor_or_database_never_reaches_the_portal(published_co
     good = descriptor.read_text(encoding="utf-8")
     before = tree(published_copy)
     for text in (
-        good.replace('"version": "2026.11.25"', '"version": "1999.01.01"'),
+        good.replace(f'"version": "{CURRENT}"', '"version": "1999.01.01"'),
         good.replace('"name": "kz-election-2023",', '"name": "../../evil",\n  "name": "kz-election-2023",', 1),
     ):
         descriptor.write_text(text, encoding="utf-8")
         run = run_main("--root", str(published_copy), "site")
-        assert_clear_failure(run, "error: [site]", "is not the descriptor of release 2026.11.25", within=10)
+        assert_clear_failure(run, "error: [site]", f"is not the descriptor of release {CURRENT}", within=10)
     descriptor.write_text(good, encoding="utf-8")
     database = published_copy / "processed" / "kz_election_2023.duckdb"
     data = bytearray(database.read_bytes())
@@ -499,14 +499,14 @@ def test_a_tampered_descriptor_or_database_never_reaches_the_portal(published_co
     [
         ("- {? [a, b] : 1}\n", "a key that is not a plain value"),
         (
-            "- {version: '2026.11.26', previous_version: '2026.11.25', snapshot_sha256: '" + "a" * 64 + "', "
+            f"- {{version: '{NEXT}', previous_version: '{CURRENT}', snapshot_sha256: '" + "a" * 64 + "', "
             "previous_snapshot_sha256: '" + "a" * 64 + "', accepted_by: x, accepted_at: '2026-11-26T00:00:00Z', "
             "changes_sha256: '" + "a" * 64 + "', changes: [{table_name: null, record_key: k, column_name: c, "
             "change_kind: changed, old_value: a, new_value: b}]}\n",
             "changes must be a list of",
         ),
         (
-            "- {version: '2026.11.26', previous_version: '2026.11.25', snapshot_sha256: '" + "a" * 64 + "', "
+            f"- {{version: '{NEXT}', previous_version: '{CURRENT}', snapshot_sha256: '" + "a" * 64 + "', "
             "previous_snapshot_sha256: '" + "a" * 64 + "', accepted_by: x, accepted_at: '9999-12-31T23:00:00-05:00', "
             "changes_sha256: '" + "a" * 64 + "', changes: []}\n",
             "is not a time",
@@ -518,7 +518,7 @@ def test_an_acceptance_that_only_grew_never_crashes_the_build(published_copy, so
     from tests.conftest import add_snapshot, next_release, replace_once
 
     next_release(published_copy, add_snapshot(published_copy, replace_once(source_text, "| 2:30:13 |", "| 2:31:13 |")))
-    record = published_copy / "releases" / "changes" / "2026.11.26.yaml"
+    record = published_copy / "releases" / "changes" / f"{NEXT}.yaml"
     record.parent.mkdir(parents=True)
     record.write_text(appended, encoding="utf-8")
     for command in ("publish", "extract"):

@@ -51,10 +51,15 @@ def test_frictionless_validates_the_package(fresh_build):
 
 
 def test_frictionless_catches_a_file_that_does_not_match_the_descriptor(fresh_build, tmp_path):
+    """The descriptor as published, with the tampered table's resource alone (the whole package's
+    validation is the test above; one resource is enough to show a changed file is caught)."""
     import shutil
 
-    shutil.copytree(fresh_build / "processed", tmp_path / "processed")
-    shutil.copy(fresh_build / "datapackage.json", tmp_path)
+    (tmp_path / "processed").mkdir()
+    shutil.copy(fresh_build / "processed" / "regions.csv", tmp_path / "processed")
+    descriptor = json.loads((fresh_build / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["resources"] = [r for r in descriptor["resources"] if r["name"] == "regions"]
+    (tmp_path / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
     path = tmp_path / "processed" / "regions.csv"
     path.write_text(path.read_text().replace("Abai Region", "Abay Region"))
     result = subprocess.run(
@@ -194,7 +199,7 @@ def test_the_quality_report_counts_agreement_per_family_of_reported_figures(fres
     """137 exit-poll figures: 136 agree, QazMonitor's 3.25% is acknowledged (reports_agree_with_each_other),
     and three of the article's shares were corrected by the pollsters' figures (E004-E006)."""
     report = (fresh_build / "docs" / "quality_report.md").read_text(encoding="utf-8")
-    assert "## Independent reports (916 figures from 54 publishers)" in report
+    assert "## Independent reports (1130 figures from 64 publishers)" in report
     assert "| exit_polls | 137 | 10 | 136 | 1 | 3 |" in report
     assert (
         "| acknowledged | reports_agree_with_each_other | report_id=qazmonitor_2023_03_24_exit_poll_eurasian" in report

@@ -19,9 +19,12 @@ from pipeline import ROOT
 from pipeline.common.errors import PipelineError
 from pipeline.release import gate, records
 from tests.conftest import (
+    NEXT,
+    NEXT_DATE,
     add_snapshot,
     database,
     next_release,
+    own_release_list,
     replace_once,
     repository_releases,
     run_cli,
@@ -29,7 +32,6 @@ from tests.conftest import (
 )
 
 VERSION = repository_releases()[0]["version"]
-NEXT = "2026.11.26"
 # A value the article states once, with nothing to check it against: district 1's winner.
 WINNER, EDITED_WINNER = "Däulet Turlyhanov", "Däulet Turlykhanov"
 ROW = ("district_results", "district_number=1, candidate_rank=1", "candidate_name")
@@ -87,8 +89,9 @@ def accepted_copy(accepted, tmp_path):
 def test_a_changed_snapshot_stops_with_its_diff_and_publishes_once_accepted(edited, source_text):
     before = tree_digest(edited)
     result = run_cli("publish", root=edited)
-    stopped(result, "1 changed value of release 2026.11.26 is not accepted yet", "--accept-changes")
+    stopped(result, f"1 changed value of release {NEXT} is not accepted yet", "--accept-changes")
     assert f"{ROW[0]} [{ROW[1]}] {ROW[2]}: '{WINNER}' -> '{EDITED_WINNER}'" in result.stderr
+    assert f"release {NEXT} has not recorded its tables yet (the same as the release before)" in result.stderr
     assert tree_digest(edited) == before and not record_path(edited).exists()  # nothing published or recorded
     with (edited / "build" / "changes" / "unaccepted.csv").open(encoding="utf-8") as file:
         listed = list(csv.DictReader(file))
@@ -115,7 +118,7 @@ def test_a_changed_snapshot_stops_with_its_diff_and_publishes_once_accepted(edit
             EDITED_WINNER,
         )
         assert con.execute("SELECT version, changed_values_count FROM releases ORDER BY version").fetchall() == [
-            (VERSION, 0),
+            *((r["version"], 0) for r in reversed(repository_releases())),
             (NEXT, 1),
         ]
     finally:
@@ -294,7 +297,7 @@ def _future() -> str:
         (lambda e: e[0].update(snapshot_sha256="0" * 64), "is no snapshot in raw/manifest.json"),
         (lambda e: e[0].update(version="2026.13.45"), "is not a version YYYY.MM.DD"),
         (lambda e: e[0].update(version="2026.11.24", release_date=dt.date(2026, 11, 24)), "versions must increase"),
-        (lambda e: e[0].update(version="2026.11.27"), "is not its release date 2026-11-26"),
+        (lambda e: e[0].update(version="2026.11.27"), f"is not its release date {NEXT_DATE}"),
         (lambda e: e[0].update(version="2026.11.26.01"), "is not a version YYYY.MM.DD"),
         (
             lambda e: e[0].update(version=_future(), release_date=dt.date(*map(int, _future().split(".")))),
@@ -303,7 +306,7 @@ def _future() -> str:
         (lambda e: e[0].update(previous_version="2026.11.20"), "but the release below it (newest first) is"),
         (lambda e: e[0].update(release_date="2026-11-26"), "is not a date"),
         (
-            lambda e: e[1].update(snapshot_sha256=e[0]["snapshot_sha256"]),
+            lambda e: e[-1].update(snapshot_sha256=e[0]["snapshot_sha256"]),
             "was retrieved 2026-11-26T12:00:00Z (raw/manifest.json), after",
         ),
         (
@@ -336,15 +339,16 @@ def test_the_release_list_is_checked(accepted_copy, edit, phrase):
 
 
 def test_records_only_for_listed_releases_after_the_first(published_copy):
-    for version, phrase in ((VERSION, "the first release"), ("2026.11.30", "which releases/releases.yaml does not")):
+    first = repository_releases()[-1]["version"]
+    for version, phrase in ((first, "the first release"), ("2026.11.30", "which releases/releases.yaml does not")):
         path = published_copy / "releases" / "changes" / f"{version}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("[]\n", encoding="utf-8")
         shutil.copy(published_copy.parent / "root" / "releases" / "changes" / path.name, path) if False else None
         own = published_copy / "releases" / "releases.yaml"
         if not own.is_file():
-            own.write_text(yaml.safe_dump(repository_releases(), allow_unicode=True), encoding="utf-8")
-        if version == VERSION:
+            own_release_list(published_copy, repository_releases())
+        if version == first:
             acceptance = records.new(_first(published_copy), _first(published_copy), [], "x").entry()
             path.write_text(yaml.safe_dump([acceptance]), encoding="utf-8")
         stopped(run_cli("publish", root=published_copy), phrase)
@@ -398,6 +402,167 @@ def test_the_release_rules_of_the_docs_are_the_gates_own():
     start, end = docs.index("<!-- rules:"), docs.index("<!-- /rules -->")
     block = docs[docs.index("\n", start) + 1 : end]
     code = gate.__doc__[gate.__doc__.index("1. ") : gate.__doc__.index("The tables releases")]
-    assert len(numbered_rules(code)) == 4
+    assert len(numbered_rules(code)) == 5
     assert numbered_rules(block) == numbered_rules(code)
     assert numbered_rules(block.replace("stops the build", "warns")) != numbered_rules(code)
+
+
+def _own_structures(root, keep: tuple[str, ...]):
+    """The root's own release list (the repository's) and records of the tables of the releases in `keep`
+    (copied from the repository's)."""
+    folder = own_release_list(root, repository_releases()).parent / "structure"
+    for record in folder.iterdir():
+        if record.stem not in keep:
+            record.unlink()
+    return folder
+
+
+def test_tables_the_newest_release_did_not_record_stop_the_build(published_copy):
+    from pipeline.release import structure
+
+    newest, first = VERSION, repository_releases()[-1]["version"]
+    folder = _own_structures(published_copy, (first, newest))
+    recorded = structure.read(ROOT / "releases", newest)
+    tables = json.loads(json.dumps(recorded.tables))
+    fields = tables["turnout_change"]["fields"]
+    fields[:] = [f for f in fields if f["name"] != "regions_added_count"]  # the release published one column fewer
+    next(f for f in fields if f["name"] == "turnout_pct")["type"] = "integer"  # and another type
+    del tables["release_structure_changes"]
+    structure.record(folder.parent, structure.new(newest, tables, "x"), [])
+    before = tree_digest(published_copy)
+    for arguments in ((), ("--accept-changes", "A. Reviewer")):  # a recorded release's tables never change
+        result = run_cli("publish", *arguments, root=published_copy)
+        stopped(result, f"other tables than release {newest} recorded", "table release_structure_changes added")
+        assert "turnout_change.regions_added_count column added" in result.stderr
+        assert "turnout_change.turnout_pct type changed" in result.stderr
+        assert tree_digest(published_copy) == before
+    text = (folder / f"{newest}.yaml").read_text(encoding="utf-8")
+    (folder / f"{newest}.yaml").write_text(text.replace("accepted_by: x", "accepted_by: y"), encoding="utf-8")
+    stopped(run_cli("publish", root=published_copy), "structure_sha256 is not the digest", "was edited")
+
+
+def test_tables_a_new_release_changes_are_accepted_and_published(published_copy):
+    newest, first = VERSION, repository_releases()[-1]["version"]
+    folder = _own_structures(published_copy, (first,))  # the newest release has not recorded its tables
+    before = tree_digest(published_copy)
+    result = run_cli("publish", root=published_copy)
+    stopped(
+        result, f"release {newest} has not recorded its tables yet", "table district_coverage added", "--accept-changes"
+    )
+    assert tree_digest(published_copy) == before and not (folder / f"{newest}.yaml").exists()
+    result = run_cli("publish", "--accept-changes", "A. Reviewer", root=published_copy)
+    assert result.returncode == 0, result.stderr
+    assert f"Recorded the tables of release {newest}" in result.stderr
+    written = yaml.safe_load((folder / f"{newest}.yaml").read_text(encoding="utf-8"))
+    assert written["accepted_by"] == "A. Reviewer" and "turnout_change" in written["tables"]
+    con = duckdb.connect(str(database(published_copy)), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT structure_change_kind, count(DISTINCT table_name), min(accepted_by) FROM release_structure_changes "
+            "WHERE version = ? GROUP BY ALL ORDER BY 1",
+            [newest],
+        ).fetchall()
+    finally:
+        con.close()
+    # 17 tables and 6 columns of forensic_tests added; two enumerations grew (vote_options.option_kind:
+    # candidates and answers; forensic_calibration.scenario: national_targets)
+    assert rows == [
+        ("column_added", 1, "A. Reviewer"),
+        ("constraints_changed", 2, "A. Reviewer"),
+        ("table_added", 17, "A. Reviewer"),
+    ]
+    changes = (published_copy / "docs" / "changes.md").read_text(encoding="utf-8")  # (CHANGELOG.md: the same lines)
+    assert "- table `turnout_change` added (8 columns)" in changes
+    assert "- `forensic_tests.test_role`: column added (none -> string)" in changes
+
+
+def test_every_release_before_the_newest_has_its_tables_recorded(published_copy):
+    """A record is written when its release is first published and never removed: a release list whose
+    older release has none (or an empty records folder) stops the build, never takes the schemas' word."""
+    _own_structures(published_copy, (VERSION,))  # the first release's record gone
+    first = repository_releases()[-1]["version"]
+    for arguments in ((), ("--accept-changes", "A. Reviewer")):
+        stopped(run_cli("publish", *arguments, root=published_copy), f"release {first} has no record of its tables")
+    _own_structures(published_copy, ())
+    stopped(run_cli("publish", root=published_copy), f"release {first} has no record of its tables")
+
+
+def test_the_tables_compared_are_every_rule_a_reader_depends_on():
+    """Beside tables and columns added or removed: a type, a column's constraints or unit, the columns'
+    order, the primary key and a foreign key; the descriptions are prose, not structure."""
+    from pipeline import metadata
+    from pipeline.release import structure
+
+    current = structure.of_package(metadata.load())
+    assert structure.diff(current, current) == []
+
+    def edited(change):
+        tables = json.loads(json.dumps(current))
+        change(tables["turnout_change"])
+        return {(r["column_name"], r["structure_change_kind"]) for r in structure.diff(current, tables)}
+
+    def reorder(t):
+        t["fields"][4], t["fields"][5] = t["fields"][5], t["fields"][4]
+
+    def field(t, name):
+        return next(f for f in t["fields"] if f["name"] == name)
+
+    assert edited(reorder) == {("turnout_pct", "order_changed"), ("earlier_turnout_pct", "order_changed")}
+    assert edited(lambda t: field(t, "turnout_pct")["constraints"].update(maximum=110)) == {
+        ("turnout_pct", "constraints_changed")
+    }
+    assert edited(lambda t: field(t, "turnout_pct").update(unit="points")) == {("turnout_pct", "constraints_changed")}
+    assert edited(lambda t: field(t, "turnout_pct").update(type="integer")) == {("turnout_pct", "type_changed")}
+    assert edited(lambda t: t["primaryKey"].remove("protocol_version")) == {("protocol_version", "key_changed")}
+    assert edited(lambda t: t["foreignKeys"].pop()) == {("earlier_election_id", "foreign_key_changed")}
+    assert edited(lambda t: t.update(missingValues=["", "NA"])) == {("(missingValues)", "table_rules_changed")}
+    regions = json.loads(json.dumps(current))
+    regions["regions"]["uniqueKeys"] = []
+    assert [r["structure_change_kind"] for r in structure.diff(current, regions)] == ["table_rules_changed"]
+    both = json.loads(json.dumps(current))  # a type and the constraints changed together: two rows
+    field(both["turnout_change"], "turnout_pct").update(type="integer", unit="points")
+    assert len(structure.diff(current, both)) == 2
+    views = json.loads(json.dumps(current))  # a view of the database is compared by its query
+    views["national_summary"]["view"] += " LIMIT 1"
+    assert [(r["table_name"], r["structure_change_kind"]) for r in structure.diff(current, views)] == [
+        ("national_summary", "view_changed")
+    ]
+    described = json.loads(json.dumps(current))  # the descriptions are left out of what is compared
+    field(described["turnout_change"], "turnout_pct")["description"] = "other words"
+    assert (
+        structure.diff(
+            current, {k: structure.without_descriptions(v) if "fields" in v else v for k, v in described.items()}
+        )
+        == []
+    )
+    assert structure.view_query("-- description: the summary\nSELECT 1") == structure.view_query("SELECT  1")
+
+
+def test_a_new_release_records_its_tables_even_when_they_did_not_change(published_copy):
+    """A release of the same snapshot and the same tables still records them when first published, so
+    that no later schema change can be accepted as its own."""
+    entries = repository_releases()
+    own_release_list(published_copy, [entries[0] | {"version": NEXT, "previous_version": VERSION}, *entries])
+    result = run_cli("publish", root=published_copy)
+    stopped(result, f"release {NEXT} has not recorded its tables yet (the same as the release before)")
+    result = run_cli("publish", "--accept-changes", "A. Reviewer", root=published_copy)
+    assert result.returncode == 0, result.stderr
+    assert (published_copy / "releases" / "structure" / f"{NEXT}.yaml").is_file()
+    assert f"Recorded the tables of release {NEXT}" in result.stderr and "the same tables" in result.stderr
+
+
+def test_a_stray_or_damaged_record_of_tables_stops_the_build(published_copy):
+    from pipeline.release import structure
+
+    folder = _own_structures(published_copy, (VERSION, repository_releases()[-1]["version"]))
+    stray = folder / "2099.01.01.yaml"
+    shutil.copy(folder / f"{VERSION}.yaml", stray)
+    stopped(
+        run_cli("publish", root=published_copy), "releases/structure/2099.01.01.yaml is a record of release 2099.01.01"
+    )
+    stray.unlink()
+    recorded = structure.read(folder.parent, VERSION)
+    tables = json.loads(json.dumps(recorded.tables))
+    del tables["regions"]["fields"][0]["type"]  # a column without its type, under a digest made anew
+    structure.record(folder.parent, structure.new(VERSION, tables, "x"), [])
+    stopped(run_cli("publish", root=published_copy), "each table needs its fields (each named and typed)")

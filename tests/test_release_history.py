@@ -10,6 +10,7 @@ and requires each to keep what the one before it held:
 - a release, once listed, stays listed, and every field it had keeps its value (a field may be added);
 - an acceptance file only grows: its earlier text stays byte for byte at its start (and the build refuses
   a key given twice, so what grows cannot override what was there);
+- a release's recorded tables (releases/structure/VERSION.yaml), once committed, keep every byte;
 - a snapshot, once in raw/manifest.json, keeps every field its entry had, and its file keeps its bytes.
 
 `make test` runs it on every change (CI runs it on main), so a rewrite fails there, naming the commit. A
@@ -34,6 +35,7 @@ def state(files: dict[str, bytes]) -> dict:
     return {
         "releases": {str(e["version"]): e for e in releases if isinstance(e, dict) and "version" in e},
         "records": {p: body for p, body in files.items() if p.startswith("releases/changes/")},
+        "structures": {p: body for p, body in files.items() if p.startswith("releases/structure/")},
         "snapshots": {e["path"]: e for e in manifest.get("snapshots", []) if isinstance(e, dict) and "path" in e},
         "raw": {p: body for p, body in files.items() if p.startswith("raw/") and p != "raw/manifest.json"},
     }
@@ -46,6 +48,9 @@ def rewrites(before: dict, after: dict) -> list[str]:
     for path, body in before["records"].items():
         if not after["records"].get(path, b"").startswith(body):
             out.append(f"{path} was edited or removed (an acceptance file only grows)")
+    for path, body in before.get("structures", {}).items():
+        if after.get("structures", {}).get(path) != body:
+            out.append(f"{path} was changed or removed (a release's recorded tables never change)")
     for path, body in before["raw"].items():
         if after["raw"].get(path) != body:
             out.append(f"{path} was changed or removed (raw/ is immutable)")
@@ -159,6 +164,7 @@ def test_every_kind_of_rewrite_is_caught():
     files = {
         "releases/releases.yaml": yaml.safe_dump([entry]).encode(),
         "releases/changes/2026.11.26.yaml": b"- accepted_by: A\n",
+        "releases/structure/2026.11.25.yaml": b"tables: {}\n",
         "raw/manifest.json": json.dumps({"snapshots": [snapshot]}).encode(),
         "raw/s.txt": b"x",
     }
@@ -174,6 +180,7 @@ def test_every_kind_of_rewrite_is_caught():
         "retrieved_at changed": {"raw/manifest.json": json.dumps({"snapshots": [snapshot | {"retrieved_at": "x"}]})},
         "data_notes changed": {"releases/releases.yaml": yaml.safe_dump([entry | {"data_notes": "x"}])},
         "raw/ is immutable": {"raw/s.txt": "y"},
+        "recorded tables never change": {"releases/structure/2026.11.25.yaml": "tables: {a: {}}\n"},
     }
     for phrase, edit in cases.items():
         found = rewrites(base, state(files | {k: v.encode() for k, v in edit.items()}))

@@ -37,6 +37,7 @@ MARKS = {
     "regions.html": [
         ("turnout_map", "g.layer_0_marks > *", "SELECT count(*) FROM regions"),
         ("share_maps", "g.child_layer_0_marks > *", "SELECT count(*) FROM party_list_results"),
+        ("turnout_change_map", "g.layer_0_marks > *", "SELECT count(*) FROM regions"),
     ],
     "turnout.html": [
         ("turnout_by_hour", "g.layer_0_marks", "SELECT count(DISTINCT region_id) FROM turnout_by_hour"),
@@ -234,6 +235,20 @@ def test_every_tile_of_the_map_shows_its_regions_turnout(visits, con):
     shown = {tiles[short]: float(value) for short, value in visits["file", "regions.html"]["texts"]["tiles"]}
     assert shown == turnout and len(shown) == 20
     assert shown["KZ-75"] == 25.82  # Almaty, the lowest
+
+
+def test_the_turnout_change_is_shown_on_the_regions_of_2021(visits, con):
+    """Each row of the page's table is a row of turnout_change; the regions created in 2022 are never a row
+    (the tile map gives them their 2021 region's value, named)."""
+    rows = _table(visits["http", "regions.html"], "Turnout in 2021 and 2023 on the regions of 2021")
+    published = con.execute(
+        "SELECT count(*), min(turnout_change_pp) FROM turnout_change WHERE protocol_version = 'preliminary'"
+    ).fetchone()
+    night = [r for r in rows if r["figure"] == "election night (22:00)"]
+    assert len(night) == published[0] == 18 and min(float(r["turnout_change_pp"]) for r in night) == published[1]
+    assert not {r["region"] for r in rows} & {"Abai Region", "Jetisu Region", "Ulytau Region"}
+    page = (ROOT / "site" / "regions.html").read_text(encoding="utf-8")  # the sentence, built from the table
+    assert "turnout fell by 9.11 points nationally" in page and "most in Almaty Region (-14.95 points)" in page
 
 
 def test_the_district_page_shows_each_races_winner_and_votes(visits, con):

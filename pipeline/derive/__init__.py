@@ -130,11 +130,13 @@ def _search_order(search: dict) -> tuple:
     return search["searched_date"], search["search_id"]
 
 
-def latest_searches(tables: dict[str, list[dict]]) -> dict[tuple[str, str], dict]:
-    """The latest search (report_searches row) for each quantity it looked for: (table, column) -> row."""
+def latest_searches(tables: dict[str, list[dict]], election: str | None = None) -> dict[tuple[str, str], dict]:
+    """The latest search (report_searches row) for each quantity it looked for: (table, column) -> row;
+    the searches for one election of elections/ (`election`), or else those for the pinned article's."""
     return {
         (s["published_table_name"], s["published_column_name"]): s
         for s in sorted(tables["report_searches"], key=_search_order)
+        if s["election_id"] == election
     }
 
 
@@ -302,13 +304,13 @@ def derive(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
 def snapshot_tables(snapshot, *, earlier: bool = False) -> dict[str, list[dict]]:
     """The tables built from a snapshot (pipeline.raw.snapshot.Snapshot): extracted, then the derived
     tables added (`earlier`: the snapshot of an earlier release, see extract.run). Taken from the build
-    cache when the same bytes were built before with the same reviewed files (sources/, errata/,
-    schemas/) and code; a snapshot that fails to extract is never cached."""
+    cache when the same bytes were built before with the same reviewed files (sources/, elections/,
+    errata/, schemas/) and code; a snapshot that fails to extract is never cached."""
     from pipeline import extract
     from pipeline.common import cache
 
     data = snapshot.path.read_bytes()
-    reviewed = cache.files("sources", "errata", "schemas")
+    reviewed = cache.files("sources", "elections", "errata", "schemas")
     parsing = [data, snapshot.path.name, snapshot.format, *_front_end_versions(snapshot.format)]
     name = cache.key("tables", *parsing, str(earlier), *reviewed) + ".pickle"
     tables = cache.recall("tables", name)

@@ -50,6 +50,7 @@ def election_tables(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
     return {
         "election_coverage": coverage(tables, results, ballots),
         "results_on_2021_regions": on_2021_regions(tables, results),
+        "turnout_change": turnout_change(tables, ballots, current),
         "election_options": sorted(options, key=lambda r: (r["election_id"], r["option_id"])),
         "election_results": sorted(results, key=_result_key),
         "election_ballots": sorted(ballots, key=lambda r: (r["election_id"], r["area_id"], r["protocol_version"])),
@@ -93,7 +94,8 @@ def _result(election: str, area: str, r: dict, seats, given: int) -> dict:
 
 
 def _article_ballots(tables: dict, election: str, cells: dict) -> list[dict]:
-    """The 2023 rows from national_ballots and region_ballots, final."""
+    """The 2023 rows: final from national_ballots and region_ballots; preliminary, the commission's
+    turnout at the close of election night (its last hourly figure, 22:00), from the turnout tables."""
     rows = []
     for table, area_column in (("national_ballots", "country_code"), ("region_ballots", "region_id")):
         for r in tables[table]:
@@ -106,6 +108,26 @@ def _article_ballots(tables: dict, election: str, cells: dict) -> list[dict]:
                     **{c: r.get(c) for c in BALLOT_COLUMNS},  # (2023: no voters_count in its ballots tables)
                     "result_source": "article",
                     "reports_count": _given(cells, table, key, BALLOT_COLUMNS),
+                }
+            )
+    # Election night: the commission's last turnout of the day (22:00), its preliminary figure.
+    night = max(r["reported_at"] for r in tables["national_turnout_by_hour"])
+    stamp = f"reported_at={night:%Y-%m-%dT%H:%M:%S}"
+    for table, area_column in (("national_turnout_by_hour", None), ("turnout_by_hour", "region_id")):
+        for r in tables[table]:
+            if r["reported_at"] != night:
+                continue
+            area = r[area_column] if area_column else COUNTRY
+            key = f"{area_column}={area}, {stamp}" if area_column else stamp
+            counts = {c: r.get(c) for c in BALLOT_COLUMNS}
+            rows.append(
+                {
+                    "election_id": election,
+                    "area_id": area,
+                    "protocol_version": "preliminary",
+                    **counts,
+                    "result_source": "article",
+                    "reports_count": _given(cells, table, key, ("voters_count", "turnout_pct")),
                 }
             )
     return rows
@@ -178,11 +200,16 @@ def on_2021_regions(tables: dict, results: list[dict]) -> list[dict]:
     was carved out of (region_lineage), with the share computed over the area's votes for all options."""
     parent = {r["region_id"]: r["parent_region_id"] for r in tables["region_lineage"]}
     on_2023 = {e["election_id"] for e in tables["elections"] if e["region_scheme_year"] == 2023}
+    final = [
+        r
+        for r in results
+        if r["election_id"] in on_2023 and r["area_id"] != COUNTRY and r["protocol_version"] == "final"
+    ]
+    # an area where an option's count is not given is left out: its shares would be of part of its votes
+    incomplete = {(r["election_id"], parent.get(r["area_id"], r["area_id"])) for r in final if r["votes"] is None}
     votes: dict[tuple, int] = {}
-    for r in results:
-        if r["election_id"] in on_2023 and r["area_id"] != COUNTRY and r["protocol_version"] == "final":
-            if r["votes"] is None:
-                continue  # (a region's share without its count adds nothing)
+    for r in final:
+        if (r["election_id"], parent.get(r["area_id"], r["area_id"])) not in incomplete:
             key = (r["election_id"], parent.get(r["area_id"], r["area_id"]), r["option_id"])
             votes[key] = votes.get(key, 0) + r["votes"]
     totals: dict[tuple, int] = {}
@@ -200,6 +227,62 @@ def on_2021_regions(tables: dict, results: list[dict]) -> list[dict]:
     ]
 
 
+def turnout_change(tables: dict, ballots: list[dict], current: str) -> list[dict]:
+    """The article's election's turnout against each earlier election of its kind, area by area on the
+    earlier election's regions: a region carved out after the earlier election is added back to the one it
+    came from (region_lineage), final turnout from the counts (ballots cast over registered voters), an
+    election night's from the regions' turnout weighted by their final registered voters (the rolls of
+    election night are not published). Only areas both elections give."""
+    kinds = {e["election_id"]: e for e in tables["elections"]}
+    lineage = tables["region_lineage"]
+    ours = {(b["area_id"], b["protocol_version"]): b for b in ballots if b["election_id"] == current}
+    registered = {area: b["registered_voters_count"] for (area, version), b in ours.items() if version == "final"}
+    rows = []
+    for earlier in sorted(kinds.values(), key=lambda e: e["election_id"]):
+        if earlier["election_kind"] != kinds[current]["election_kind"] or earlier["election_id"] == current:
+            continue
+        parent = {r["region_id"]: r["parent_region_id"] for r in lineage if r["split_date"] > earlier["election_date"]}
+        parts: dict[tuple, list[dict]] = {}
+        for (area, version), b in ours.items():
+            parts.setdefault((parent.get(area, area), version), []).append(b)
+        for b in ballots:
+            if b["election_id"] != earlier["election_id"] or b["turnout_pct"] is None:
+                continue
+            found = parts.get((b["area_id"], b["protocol_version"]), [])
+            turnout = _added_turnout(found, registered)
+            if turnout is None:
+                continue
+            rows.append(
+                {
+                    "election_id": current,
+                    "earlier_election_id": earlier["election_id"],
+                    "area_id": b["area_id"],
+                    "protocol_version": b["protocol_version"],
+                    "turnout_pct": turnout,
+                    "earlier_turnout_pct": b["turnout_pct"],
+                    "turnout_change_pp": round(turnout - b["turnout_pct"], 2),
+                    "regions_added_count": len(found),
+                }
+            )
+    return sorted(rows, key=lambda r: (r["earlier_election_id"], r["protocol_version"], r["area_id"]))
+
+
+def _added_turnout(parts: list[dict], registered: dict) -> float | None:
+    """One area's turnout from its parts: as published where it is one; else from the counts (final) or
+    the turnouts weighted by registered voters (election night); None where a part lacks them."""
+    if len(parts) == 1:
+        return parts[0]["turnout_pct"]
+    if not parts:
+        return None
+    if all(p["ballots_cast_count"] is not None and p["registered_voters_count"] for p in parts):
+        cast, rolls = sum(p["ballots_cast_count"] for p in parts), sum(p["registered_voters_count"] for p in parts)
+        return round(100 * cast / rolls, 2)
+    weights = [registered.get(p["area_id"]) for p in parts]
+    if any(w is None for w in weights) or any(p["turnout_pct"] is None for p in parts):
+        return None
+    return round(sum(p["turnout_pct"] * w for p, w in zip(parts, weights, strict=True)) / sum(weights), 2)
+
+
 def coverage(tables: dict, results: list[dict], ballots: list[dict]) -> list[dict]:
     """For every election, level, protocol and quantity: the values held, their publishers (the article's
     election: none counted, its values are the article's), and for none held the latest search for it."""
@@ -207,7 +290,11 @@ def coverage(tables: dict, results: list[dict], ballots: list[dict]) -> list[dic
     from pipeline import metadata
     from pipeline.derive import latest_searches
 
-    searches = {cell: s["search_id"] for cell, s in latest_searches(tables).items()}
+    searches = {
+        (e["election_id"], *cell): s["search_id"]
+        for e in tables["elections"]
+        for cell, s in latest_searches(tables, e["election_id"]).items()
+    }
     publishers: dict[tuple, set] = {}
     for f in tables["independent_reports"]:
         table = f["published_table_name"]
@@ -251,7 +338,9 @@ def coverage(tables: dict, results: list[dict], ballots: list[dict]) -> list[dic
                                 "published_column_name": column,
                                 "values_count": count,
                                 "publishers_count": len(publishers.get(cell, ())),
-                                "search_id": None if count or election == current else searches.get((table, column)),
+                                "search_id": None
+                                if count or election == current
+                                else searches.get((election, table, column)),
                             }
                         )
     return rows

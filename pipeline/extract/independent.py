@@ -260,7 +260,7 @@ def read_searches(package: metadata.Package, path: Path = SOURCES / "searches.ya
     rows, seen = [], set()
     for number, entry in enumerate(_entries(path, "searches", "report_searches"), start=1):
         where = f"search #{number}"
-        _keys(entry, SEARCH_KEYS, set(), path, where, "report_searches")
+        _keys(entry, SEARCH_KEYS, {"election_id"}, path, where, "report_searches")
         if not isinstance(entry["search_id"], str) or entry["search_id"] in seen:
             raise _error(path, where, "search_id must be text, and unique", "report_searches")
         seen.add(entry["search_id"])
@@ -274,6 +274,8 @@ def read_searches(package: metadata.Package, path: Path = SOURCES / "searches.ya
         for key in ("where", "outcome"):
             if not isinstance(entry[key], str) or not entry[key].strip():
                 raise _error(path, where, f"{key} must be text", "report_searches")
+        if not isinstance(entry.get("election_id", ""), str):
+            raise _error(path, where, "election_id must be text (an election of elections/)", "report_searches")
         for quantity in quantities:
             table, _, column = str(quantity).partition(".")
             if table not in {r.name for r in package.from_source} or column not in package.resource(table).field_names:
@@ -282,6 +284,7 @@ def read_searches(package: metadata.Package, path: Path = SOURCES / "searches.ya
             rows.append(
                 {
                     "search_id": entry["search_id"],
+                    "election_id": entry.get("election_id"),
                     "published_table_name": table,
                     "published_column_name": column,
                     "searched_date": entry["searched_date"],

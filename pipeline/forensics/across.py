@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pipeline.common import markdown
 from pipeline.extract.errata import parse_key
-from pipeline.forensics.distributions import constrained_tail, grid_distance, holm
+from pipeline.forensics.distributions import constrained_tail, grid_distance, holm, poisson_binomial_tail
 from pipeline.forensics.rows import p_value, rounded
 
 CURRENT_TESTS = ("share_grid_national", "share_grid_region", "counts_reproducible")
@@ -38,8 +38,10 @@ def elections_tests(np, tables: dict[str, list[dict]], tests_2023: list[dict], p
                 rows.append(row | {"is_blind": not why, "reading_text": row["reading_text"] + note})
             elif election not in regional:
                 rows.append(_not_run(election, test, "the package holds no region's counts for this election"))
+            elif test in ("share_grid_region", "counts_reproducible_region", "region_rounding_scan"):
+                rows.append(_regional_grid(np, tables, election, settings, test))
             else:
-                rows.append(_not_run(election, test, "this test is not implemented for other elections yet"))
+                rows.append(_not_run(election, test, "this test is not implemented for other elections"))
     family = [r for r in rows if r["is_fixed_in_advance"] and r["is_blind"] and r["p_value"] is not None]
     adjusted = {
         (r["election_id"], r["test_id"]): p_value(a)
@@ -48,36 +50,156 @@ def elections_tests(np, tables: dict[str, list[dict]], tests_2023: list[dict], p
     return [{**r, "adjusted_p_value": adjusted.get((r["election_id"], r["test_id"]))} for r in rows]
 
 
-def _national_grid(np, tables: dict, election: str, settings: dict) -> dict:
-    """The national 0.1-grid test on an election's final national counts, every option's count given by at
-    least two publishers; the shares over the votes for every option (the valid votes)."""
-    test = "share_grid_national"
-    counts = {
-        r["option_id"]: r["votes"]
-        for r in tables["election_results"]
-        if (r["election_id"], r["area_id"], r["protocol_version"]) == (election, "KZ", "final")
-    }
-    options = {o["option_id"] for o in tables["election_options"] if o["election_id"] == election}
-    publishers: dict[str, set] = {}
+def _final_counts(tables: dict, election: str) -> dict[str, dict[str, tuple]]:
+    """An election's final results by area: {area: {option: (votes, published share)}}, a count kept only
+    where two independent publishers give it (or the commission's own release)."""
+    publishers: dict[tuple, set] = {}
     for f in tables["independent_reports"]:
         if (f["published_table_name"], f["published_column_name"]) != ("election_results", "votes"):
             continue
         key = parse_key(f["published_record_key"]) or {}
-        if (key.get("election_id"), key.get("area_id"), key.get("protocol_version")) == (election, "KZ", "final"):
-            publishers.setdefault(key["option_id"], set()).add(f["publisher_id"])
-    enough = {o for o, names in publishers.items() if len(names) >= 2 or "cec" in names}
-    missing = sorted(o for o in options if counts.get(o) is None or o not in enough)
+        if (key.get("election_id"), key.get("protocol_version")) == (election, "final"):
+            publishers.setdefault((key["area_id"], key["option_id"]), set()).add(f["publisher_id"])
+    out: dict[str, dict[str, tuple]] = {}
+    for r in tables["election_results"]:
+        if (r["election_id"], r["protocol_version"]) != (election, "final"):
+            continue
+        names = publishers.get((r["area_id"], r["option_id"]), set())
+        enough = len(names) >= 2  # (two independent publishers, or one and the commission's own release)
+        out.setdefault(r["area_id"], {})[r["option_id"]] = (r["votes"] if enough else None, r["vote_share_pct"])
+    return out
+
+
+def _regional_grid(np, tables: dict, election: str, settings: dict, test: str) -> dict:
+    """The regional tests fixed in advance, with the 2023 tests' nulls, on the regions where two
+    independent publishers give every option's final count and the counts give back the published shares
+    (the shares are of the valid votes: every option, 'against all' included): the exact shares on the grid
+    of the published decimals (two, or what the publishers give) under uniform fractional parts with each
+    region's shares summing to 100, on the regions where the window of a grid step holds a whole vote (the
+    null fails on smaller totals); among them the counts their published shares give back
+    (Poisson-binomial tail); the rounding model region by region (Holm over the regions)."""
+    options = sorted(o["option_id"] for o in tables["election_options"] if o["election_id"] == election)
+    by_area = {a: cells for a, cells in _final_counts(tables, election).items() if a != "KZ"}
+    lacking = {a: [o for o in options if (c.get(o) or (None,))[0] is None] for a, c in by_area.items()}
+    complete = {a: c for a, c in by_area.items() if not lacking[a]}
+    if not complete:
+        named = "; ".join(f"{a}: {', '.join(lacking[a])}" for a in sorted(lacking))
+        return _not_run(election, test, f"no region has every option's count from two independent publishers ({named})")
+    window = settings["window_fraction"]
+    off = [a for a in sorted(complete) if not _gives_back(complete[a], options)]
+    areas = [a for a in sorted(complete) if a not in off]
+    if not areas:
+        return _not_run(election, test, f"the counts do not give back the published shares in {', '.join(off)}")
+    votes = np.array([[complete[a][o][0] for o in options] for a in areas], dtype=float)
+    valid = votes.sum(axis=1)
+    steps = np.array([_step(complete[a], options, settings["region_share_step_pp"]) for a in areas])
+    worth = valid * steps / 100  # votes one step of a share is worth
+    left = f"; left out: {', '.join(off)} (the counts do not give back the published shares)" if off else ""
+    if test == "region_rounding_scan":
+        where = f"{len(areas)} region{'s' if len(areas) != 1 else ''} ({', '.join(areas)}){left}"
+        return _rounding_scan(np, election, settings, areas, options, votes, valid, where)
+    large = worth * window * 2 >= 1  # the window of a step holds at least one whole vote
+    small = [a for a, big in zip(areas, large, strict=True) if not big]
+    if small:
+        left += f"; left out: {', '.join(small)} (a grid step worth under {1 / (2 * window):g} votes)"
+    votes, valid, steps, worth, areas = (
+        votes[large],
+        valid[large],
+        steps[large],
+        worth[large],
+        [a for a, big in zip(areas, large, strict=True) if big],
+    )
+    if len(areas) * len(options) < settings["minimum_cells"]:
+        return _not_run(election, test, f"fewer than {settings['minimum_cells']} counts{left}")
+    where = f"{len(areas)} region{'s' if len(areas) != 1 else ''} ({', '.join(areas)}){left}"
+    on = grid_distance(np, 100 * votes / valid[:, None] / steps[:, None], 1.0) <= window
+    k, n = int(on.sum()), on.size
+    if test == "share_grid_region":
+        reading = (
+            f"{k} of {n} exact regional shares in {where} lie within {window:.0%} of a step of the grid of their "
+            f"published decimals (chance: {2 * window * n:.1f}); the parameters were fixed before these counts entered "
+            "the package."
+        )
+        p = constrained_tail(np, k, len(areas), len(options), window)
+        return _row(election, test, True, n, k, 2 * window * n, p, "reports", reading)
+    published = np.array([[np.nan if complete[a][o][1] is None else complete[a][o][1] for o in options] for a in areas])
+    given = on & ~np.isnan(published)
+    if given.sum() < settings["minimum_cells"]:
+        return _not_run(
+            election, test, f"fewer than {settings['minimum_cells']} shares on the grid with a published share"
+        )
+    back = np.rint(np.nan_to_num(published) / 100 * valid[:, None]) == votes
+    kr = int((back & given).sum())
+    # a share near the grid by chance gives its count back when its rounding error, uniform within the
+    # window, falls within half a vote: probability min(1, 0.5 / (window x votes a step is worth))
+    chance = (np.minimum(1.0, 0.5 / (window * worth))[:, None] * np.ones_like(votes))[given]
+    reading = (
+        f"Of the {int(given.sum())} shares on the grid with a published share in {where}, {kr} have counts their "
+        f"published shares give back exactly ({chance.sum():.1f} would by chance)."
+    )
+    p = poisson_binomial_tail(np, kr, chance)
+    return _row(election, test, True, int(given.sum()), kr, float(chance.sum()), p, "reports", reading)
+
+
+def _gives_back(cells: dict, options: list[str]) -> bool:
+    """Whether a region's counts give back every share published beside them, each within half a unit of
+    its last decimal (the shares are then of the valid votes: every option's count)."""
+    valid = sum(cells[o][0] for o in options)
+    return all(
+        abs(100 * cells[o][0] / valid - cells[o][1]) <= 0.5 * 10 ** -_decimals(cells[o][1]) + 1e-9
+        for o in options
+        if cells[o][1] is not None
+    )
+
+
+def _decimals(share: float) -> int:
+    text = repr(float(share))
+    return len(text.split(".")[1].rstrip("0")) if "." in text else 0
+
+
+def _step(cells: dict, options: list[str], step: float) -> float:
+    """The grid of a region's published shares: `step` (two decimals), or a coarser one where every share is
+    published with fewer decimals (the parameters: 'the grid of what it gives')."""
+    given = [_decimals(cells[o][1]) for o in options if cells[o][1] is not None]
+    return max(step, 10.0 ** -max(given)) if given else step
+
+
+def _rounding_scan(np, election, settings, areas, options, votes, valid, where) -> dict:
+    """The 2023 rounding model region by region ('tallied' against 'computed from two-decimal shares, one
+    option balancing'), each region's exact binomial tail, the scan rejecting where a Holm-adjusted p-value
+    is below alpha; the row's p-value is the smallest adjusted one."""
+    from types import SimpleNamespace
+
+    from pipeline.forensics.rounding import region_rounding
+
+    d = SimpleNamespace(regions=areas, options=options, votes=votes, valid=valid)
+    scanned = region_rounding(d, {"rounding": settings["rounding"]})
+    p = min(r["adjusted_p_value"] for r in scanned)
+    rejected = [r["region_id"] for r in scanned if r["adjusted_p_value"] < settings["alpha"]]
+    computed = sum(1 for r in scanned if r["preferred_model"] == "computed_from_shares")
+    named = f": {', '.join(rejected)}" if rejected else ""
+    reading = (
+        f"In {where}, {computed} prefer 'computed from shares' to 'tallied'; the scan (Holm over the regions, "
+        f"alpha {settings['alpha']}) rejects 'tallied' in {len(rejected)}{named}."
+    )
+    return _row(election, "region_rounding_scan", True, len(areas), len(rejected), None, p, "reports", reading)
+
+
+def _national_grid(np, tables: dict, election: str, settings: dict) -> dict:
+    """The national 0.1-grid test on an election's final national counts, every option's count given by at
+    least two publishers; the shares over the votes for every option (the valid votes)."""
+    test = "share_grid_national"
+    options = {o["option_id"] for o in tables["election_options"] if o["election_id"] == election}
+    cells = _final_counts(tables, election).get("KZ", {})
+    counts = {o: cells[o][0] for o in cells}
+    missing = sorted(o for o in options if counts.get(o) is None)
     if missing:
         return _not_run(election, test, f"counts not given by two independent publishers: {', '.join(missing)}")
     if len(options) < settings["minimum_cells"]:
         return _not_run(election, test, f"fewer than {settings['minimum_cells']} options")
     values = np.array([counts[o] for o in sorted(options)], dtype=float)
     shares = 100 * values / values.sum()
-    published = {
-        r["option_id"]: r["vote_share_pct"]
-        for r in tables["election_results"]
-        if (r["election_id"], r["area_id"], r["protocol_version"]) == (election, "KZ", "final")
-    }
+    published = {o: cells[o][1] for o in cells}
     off = [
         o
         for o, share in zip(sorted(options), shares, strict=True)
@@ -150,7 +272,8 @@ def report_section(rows: list[dict], params: dict) -> list[str]:
             if blind
             else "None of them is blind, so none is confirmatory: the family is empty so far."
         )
-        + f" {sum(1 for r in rows if not r['is_run'])} planned tests have not run; the table says why for each.",
+        + f" {sum(1 for r in rows if not r['is_run'])} planned tests have not run; the table below lists the national "
+        "ones and those of the elections where a test ran, and `forensic_elections` says why for each.",
         "",
         *markdown.table(
             [

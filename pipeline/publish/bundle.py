@@ -170,12 +170,14 @@ def _package_files(root: Path, version: str) -> dict[str, bytes]:
 
 
 def _release_tables(root: Path) -> dict[str, list[dict]]:
-    """The tables releases and release_changes as the release publishes them (its CSV files, which the
+    """The tables about the releases as the release publishes them (its CSV files, which the
     descriptor's sha256 vouch for): the changelog of the bundle says what the data says."""
     import csv
 
+    from pipeline.release.changes import RELEASE_TABLES
+
     tables = {}
-    for name in ("releases", "release_changes"):
+    for name in RELEASE_TABLES:
         with (root / "processed" / f"{name}.csv").open(encoding="utf-8", newline="") as file:
             tables[name] = list(csv.DictReader(file))
     return tables

@@ -81,7 +81,7 @@ def publish(root: Path, *, accept_by: str | None = None, wait: float = LOCK_WAIT
         except PipelineError:
             shutil.rmtree(stage, ignore_errors=True)
             raise
-        if accept_by and not verdict.accepted_now:
+        if accept_by and not verdict.accepted_now and verdict.structure_now is None:
             print("--accept-changes: every release's changes were accepted already.", file=sys.stderr)
         with timing.stage("code changes, changelog, README"):
             changes.code_changes(root, stage, snapshot)

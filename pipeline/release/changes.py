@@ -15,7 +15,8 @@ from pathlib import Path
 from pipeline.common.files import read_regular
 
 FIELDS = ("table_name", "record_key", "column_name", "change_kind", "old_value", "new_value")
-RELEASE_TABLES = ("releases", "release_changes")  # about the releases: never compared, never accepted
+# About the releases: never compared, never accepted.
+RELEASE_TABLES = ("releases", "release_changes", "release_structure_changes")
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"  # as the CSV files write it (pipeline/publish/)
 
 Values = dict[str, dict[tuple[str, ...], dict[str, str]]]  # table -> key (as text) -> column -> text

@@ -17,6 +17,9 @@ names, the acceptances in releases/changes/), never from a published file:
    acceptance does not equal them (none yet, or one that differs), once the new snapshot has passed every
    check; without it, a release with changes not accepted is not published (`Verdict.require`).
 
+5. The tables the schemas publish equal the newest release's (pipeline/release/structure.py): recorded
+   for it, or else its predecessor's and accepted with --accept-changes like values.
+
 The tables releases and release_changes are the answer's: the recorded acceptances, which equal the
 recomputed changes."""
 
@@ -31,6 +34,7 @@ from pipeline.common.errors import PipelineError
 from pipeline.common.files import write_atomically
 from pipeline.release import changes as diffs
 from pipeline.release import history, records
+from pipeline.release import structure as structures
 from pipeline.release.history import Release
 from pipeline.release.records import Acceptance
 
@@ -80,6 +84,8 @@ class Verdict:
     pending: list[Pending] = field(default_factory=list)
     accepted_now: list[Acceptance] = field(default_factory=list)
     compared: dict[str, list[dict]] = field(default_factory=dict)
+    structure_pending: list[dict] | None = None  # the newest release's tables, not recorded yet (None: recorded)
+    structure_now: structures.Structure | None = None  # the newest release's structure, accepted by this run
 
     @property
     def published_tables(self) -> dict[str, list[dict]]:
@@ -89,7 +95,8 @@ class Verdict:
     @property
     def may_publish(self) -> bool:
         """The answer: every release's changes are accepted (recorded, or by this run)."""
-        return not self.pending or bool(self.accepted_now)
+        pending = bool(self.pending) or self.structure_pending is not None
+        return not pending or bool(self.accepted_now) or self.structure_now is not None
 
     @property
     def conflicting(self) -> bool:
@@ -101,6 +108,11 @@ class Verdict:
         all in build/changes/unaccepted.csv and raise, naming the rows that differ from a record."""
         if self.may_publish:
             return
+        if self.structure_pending is not None:
+            error = structures.not_recorded(self.folder, self.releases[0].version, self.structure_pending)
+            if not self.pending:  # only the tables
+                raise error
+            print(error.message.split(", so nothing")[0] + ".", file=sys.stderr)  # also to be accepted
         rows = []
         for item in self.pending:
             new, gone = item.differing()
@@ -151,8 +163,12 @@ class Verdict:
         """Write the acceptances made by this run (each appended below its release's earlier ones) for the
         block (the swap); if it fails, put every record file back as it was."""
         earlier: dict[Path, bytes | None] = {}
-        made = not (self.folder / "changes").exists()
+        made = [d for d in (self.folder / "changes", self.folder / "structure") if not d.exists()]
         try:
+            if self.structure_now is not None:
+                path = structures.path_of(self.folder, self.structure_now.version)
+                earlier.setdefault(path, path.read_bytes() if path.is_file() else None)
+                structures.record(self.folder, self.structure_now, self.structure_pending)
             for acceptance in self.accepted_now:
                 path = records.path_of(self.folder, acceptance.version)
                 earlier.setdefault(path, path.read_bytes() if path.is_file() else None)
@@ -171,9 +187,9 @@ class Verdict:
                         path.unlink(missing_ok=True)
                     else:
                         write_atomically(path, body)
-            if made:
+            for folder in made:
                 with contextlib.suppress(OSError):
-                    (self.folder / "changes").rmdir()
+                    folder.rmdir()
             raise
 
 
@@ -185,6 +201,7 @@ class History:
     releases: list[Release]
     folder: Path
     recorded: dict[str, list[Acceptance]]
+    structures: dict[str, structures.Structure | None] = field(default_factory=dict)
 
 
 def read_history(root: Path, snapshot) -> History:
@@ -196,7 +213,7 @@ def read_history(root: Path, snapshot) -> History:
     history.check_version(root, newest)
     sha = snapshot.entry["sha256"]
     if sha != newest.snapshot_sha256:
-        raise PipelineError("publish", _not_newest(releases, sha))
+        raise PipelineError("publish", history.not_newest(releases, sha))
     folder = history.folder(root)
     _no_stray_records(folder, releases)
     recorded = {release.version: records.read(folder, release.version) for release in releases}
@@ -207,7 +224,7 @@ def read_history(root: Path, snapshot) -> History:
             f"{records.path_of(folder, first).name} records an acceptance for {first}, the first release: it has no "
             "predecessor, so nothing to accept.",
         )
-    return History(releases, folder, recorded)
+    return History(releases, folder, recorded, {r.version: structures.read(folder, r.version) for r in releases})
 
 
 def decide(
@@ -234,6 +251,8 @@ def decide(
     values = _Values(root, package, {snapshot.entry["sha256"]: tables})
     accepted: dict[str, Acceptance | None] = {}
     verdict = Verdict(folder=folder, releases=releases, tables={}, compared=tables)
+    current = structures.of_package(package)
+    verdict.structure_pending = structures.compare(releases, read.structures, current, folder)
     for release, previous in zip(releases[:-1], releases[1:], strict=True):
         recorded = read.recorded[release.version]
         same = release.snapshot_sha256 == previous.snapshot_sha256
@@ -247,7 +266,8 @@ def decide(
             accepted[release.version] = None  # nothing changed: nothing to accept
         else:
             verdict.pending.append(Pending(release, previous, changes, last))
-    if accept_by and verdict.pending and folder == history.RELEASES and root.resolve() != history.ROOT.resolve():
+    pending = verdict.pending or verdict.structure_pending is not None
+    if accept_by and pending and folder == history.RELEASES and root.resolve() != history.ROOT.resolve():
         raise PipelineError(
             "publish",
             f"{root} has no releases/releases.yaml of its own: it builds the repository's releases, whose "
@@ -259,7 +279,9 @@ def decide(
             acceptance = records.new(item.release, item.previous, item.changes, accept_by)
             verdict.accepted_now.append(acceptance)
             accepted[item.release.version] = acceptance
-    verdict.tables = _tables(releases, accepted)
+    if accept_by and verdict.structure_pending is not None:
+        verdict.structure_now = structures.new(releases[0].version, current, accept_by)
+    verdict.tables = _tables(releases, accepted, read.structures, verdict.structure_now)
     if verdict.conflicting:
         verdict.require(root)
     return verdict
@@ -271,7 +293,11 @@ def recorded_tables(root: Path) -> dict[str, list[dict]]:
     snapshot without publishing it (extract, validate, fetch)."""
     releases = history.load(root)
     folder = history.folder(root)
-    return _tables(releases, {r.version: (records.read(folder, r.version) or [None])[-1] for r in releases})
+    return _tables(
+        releases,
+        {r.version: (records.read(folder, r.version) or [None])[-1] for r in releases},
+        {r.version: structures.read(folder, r.version) for r in releases},
+    )
 
 
 def changes_of(root: Path, tables: dict[str, list[dict]], package=None) -> list[dict]:
@@ -311,7 +337,9 @@ class _Values:
         return self.known[sha]
 
 
-def _tables(releases: list[Release], accepted: dict[str, Acceptance | None]) -> dict[str, list[dict]]:
+def _tables(
+    releases: list[Release], accepted: dict[str, Acceptance | None], recorded: dict, now=None
+) -> dict[str, list[dict]]:
     release_rows, change_rows = [], []
     for release in releases:
         acceptance = accepted.get(release.version)
@@ -337,34 +365,21 @@ def _tables(releases: list[Release], accepted: dict[str, Acceptance | None]) -> 
                 "changed_values_count": len(rows),
             }
         )
-    return {"releases": release_rows, "release_changes": change_rows}
-
-
-def _not_newest(releases: list[Release], sha: str) -> str:
-    newest = releases[0]
-    named = next((r for r in releases if r.snapshot_sha256 == sha), None)
-    if named is not None:
-        return (
-            f"raw/manifest.json names as current the snapshot of release {named.version} ({sha[:12]}), but the "
-            f"newest release, {newest.version}, is built from {newest.snapshot_sha256[:12]}: a published release "
-            "is never rebuilt from another snapshot. Set 'current' back to the newest release's snapshot; nothing "
-            "was published."
-        )
-    return (
-        f"raw/ holds as current the snapshot {sha[:12]}, which no release in releases/releases.yaml names: a new "
-        f"snapshot is a new release. Add it to releases/releases.yaml (version: the release date, previous_version: "
-        f"{newest.version!r}, snapshot_sha256: {sha!r}) and to pyproject.toml and CITATION.cff, then publish to "
-        "review its changes; nothing was published."
-    )
+    return {
+        "releases": release_rows,
+        "release_changes": change_rows,
+        "release_structure_changes": structures.rows(releases, recorded, now),
+    }
 
 
 def _no_stray_records(folder: Path, releases: list[Release]) -> None:
     listed = {r.version for r in releases}
-    stray = [v for v in records.recorded_versions(folder) if v not in listed]
+    stray = [f"changes/{v}.yaml" for v in records.recorded_versions(folder) if v not in listed]
+    stray += [f"structure/{p.name}" for p in sorted((folder / "structure").glob("*.yaml")) if p.stem not in listed]
     if stray:
         raise PipelineError(
             "releases",
-            f"releases/changes/{stray[0]}.yaml records acceptances for release {stray[0]}, which "
+            f"releases/{stray[0]} is a record of release {stray[0].split('/')[1][:-5]}, which "
             "releases/releases.yaml does not list; nothing was published.",
         )
 

@@ -212,3 +212,22 @@ def check_version(root: Path, newest: Release) -> None:
             f"the newest release in releases/releases.yaml is {newest.version}, but pyproject.toml says "
             f"{version()}: one version everywhere (pyproject.toml, releases/releases.yaml, CITATION.cff).",
         )
+
+
+def not_newest(releases: list[Release], sha: str) -> str:
+    """Why a current snapshot that is not the newest release's is refused."""
+    newest = releases[0]
+    named = next((r for r in releases if r.snapshot_sha256 == sha), None)
+    if named is not None:
+        return (
+            f"raw/manifest.json names as current the snapshot of release {named.version} ({sha[:12]}), but the "
+            f"newest release, {newest.version}, is built from {newest.snapshot_sha256[:12]}: a published release "
+            "is never rebuilt from another snapshot. Set 'current' back to the newest release's snapshot; nothing "
+            "was published."
+        )
+    return (
+        f"raw/ holds as current the snapshot {sha[:12]}, which no release in releases/releases.yaml names: a new "
+        f"snapshot is a new release. Add it to releases/releases.yaml (version: the release date, previous_version: "
+        f"{newest.version!r}, snapshot_sha256: {sha!r}) and to pyproject.toml and CITATION.cff, then publish to "
+        "review its changes; nothing was published."
+    )
