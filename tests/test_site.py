@@ -383,3 +383,21 @@ def test_the_change_since_2021_is_on_the_home_and_elections_pages(built):
         assert row in (built / name).read_text(encoding="utf-8"), name
     elections = (built / "elections.html").read_text(encoding="utf-8")
     assert "in advance, not blind" in elections and "0.40956" in elections
+
+
+def test_every_page_credits_the_article_and_has_a_skip_link():
+    """CC BY-SA asks for the source to be named and linked on every page; a keyboard reader can skip the
+    navigation. Read from the committed site (which equals a fresh build: test above)."""
+    descriptor = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+    (article,) = descriptor["sources"]
+    assert article["path"] == "https://en.wikipedia.org/wiki/2023_Kazakh_legislative_election"
+    pages = sorted((ROOT / "site").glob("*.html"))
+    assert len(pages) >= 10
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert f'<a href="{article["path"]}">' in html, page.name
+        assert "creativecommons.org/licenses/by-sa/4.0/" in html, page.name
+        assert '<a class="skip" href="#content">' in html and '<main id="content"' in html, page.name
+    data = (ROOT / "site" / "data.html").read_text(encoding="utf-8")
+    assert 'href="../CITATION.cff"' in data and "@misc{kz_election_2023_" in data
+    assert f"version = {{{descriptor['version']}}}" in data
