@@ -375,12 +375,24 @@ def test_a_site_build_waits_for_the_folders_lock_and_the_time_zone_changes_nothi
     assert sorted(p.name for p in published_copy.iterdir() if p.name.startswith((".site", "site"))) == ["site"]
 
 
-def test_the_change_since_2021_is_on_the_home_and_elections_pages(built):
-    """From the package's own 2021 figures (election_results), not the article's 2021 columns."""
-    cells = ("Amanat", "3431510", "53.9", "71.09", "-17.19")
-    row = f"<td>{cells[0]}</td>" + "".join(f'<td class="n">{c}</td>' for c in cells[1:])
-    for name in ("index.html", "elections.html"):
-        assert row in (built / name).read_text(encoding="utf-8"), name
+def test_the_home_page_opens_with_the_result_and_the_change_since_2021(built):
+    """The result as the article's results table gives it, independents included so that the seats add up
+    to the chamber, with the change since 2021 from the package's own 2021 figures (election_results), not
+    the article's 2021 columns; the elections page has the change beside 2021 too."""
+
+    def row(*cells):
+        return f"<td>{cells[0]}</td>" + "".join(f'<td class="n">{c}</td>' for c in cells[1:])
+
+    home = (built / "index.html").read_text(encoding="utf-8")
+    assert row("Amanat", "3,431,510", "53.9", "40", "22", "62", "-17.19") in home
+    assert "<td>Independents</td><td></td><td></td>" + "".join(f'<td class="n">{c}</td>' for c in (0, 7, 7)) in home
+    seats = re.findall(r'<td class="n">(\d+)</td><td class="n">(-?[\d.]+)?</td></tr>', home)
+    assert "Amanat won 62 of the 98 seats: 40 from its list with 53.9 % of the party-list vote" in home
+    assert "6 parties passed the 5.0 % threshold; independents won 7 districts" in home
+    assert seats  # (the rows above are the table's)
+    assert row("Amanat", "3,431,510", "53.9", "71.09", "-17.19") in (built / "elections.html").read_text(
+        encoding="utf-8"
+    )
     elections = (built / "elections.html").read_text(encoding="utf-8")
     assert "in advance, not blind" in elections and "0.40956" in elections
 
