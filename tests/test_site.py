@@ -253,7 +253,7 @@ def test_the_turnout_change_is_shown_on_the_regions_of_2021(visits, con):
 
 def test_the_district_page_shows_each_races_winner_and_votes(visits, con):
     rows = _table(visits["http", "districts.html"], "The 29 single-member district races")
-    shown = {int(r["district_number"]): (r["winner_name"], int(r["winner_votes"])) for r in rows}
+    shown = {int(r["district_number"]): (r["winner_name"], int(r["winner_votes"].replace(",", ""))) for r in rows}
     races = con.execute("SELECT district_number, winner_name, winner_votes FROM district_races").fetchall()
     assert shown == {number: (name, votes) for number, name, votes in races} and len(shown) == 29
 
@@ -386,10 +386,8 @@ def test_the_home_page_opens_with_the_result_and_the_change_since_2021(built):
     home = (built / "index.html").read_text(encoding="utf-8")
     assert row("Amanat", "3,431,510", "53.9", "40", "22", "62", "-17.19") in home
     assert "<td>Independents</td><td></td><td></td>" + "".join(f'<td class="n">{c}</td>' for c in (0, 7, 7)) in home
-    seats = re.findall(r'<td class="n">(\d+)</td><td class="n">(-?[\d.]+)?</td></tr>', home)
     assert "Amanat won 62 of the 98 seats: 40 from its list with 53.9 % of the party-list vote" in home
     assert "6 parties passed the 5.0 % threshold; independents won 7 districts" in home
-    assert seats  # (the rows above are the table's)
     assert row("Amanat", "3,431,510", "53.9", "71.09", "-17.19") in (built / "elections.html").read_text(
         encoding="utf-8"
     )
