@@ -411,3 +411,17 @@ def test_every_page_credits_the_article_and_has_a_skip_link():
     data = (ROOT / "site" / "data.html").read_text(encoding="utf-8")
     assert 'href="../CITATION.cff"' in data and "@misc{kz_election_2023_" in data
     assert f"version = {{{descriptor['version']}}}" in data
+
+
+def test_every_scrolling_table_is_reachable_by_keyboard_and_keeps_its_key_in_view():
+    """A table wider than a phone scrolls in its frame: the frame takes the keyboard's focus and names
+    itself (axe-core's scrollable-region-focusable), and the first column stays in view (the stylesheet)."""
+    frames = 0
+    for page in sorted((ROOT / "site").glob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        for frame in re.findall(r'<div class="scroll"[^>]*>', html):
+            frames += 1
+            assert 'tabindex="0"' in frame and 'role="region"' in frame and 'aria-label="' in frame, (page.name, frame)
+    assert frames >= 10
+    style = (ROOT / "site" / "style.css").read_text(encoding="utf-8")
+    assert ".scroll th:first-child, .scroll td:first-child { position: sticky; left: 0;" in style
