@@ -425,3 +425,51 @@ def test_every_scrolling_table_is_reachable_by_keyboard_and_keeps_its_key_in_vie
     assert frames >= 10
     style = (ROOT / "site" / "style.css").read_text(encoding="utf-8")
     assert ".scroll th:first-child, .scroll td:first-child { position: sticky; left: 0;" in style
+
+
+AXE_SERIOUS = ("serious", "critical")
+
+
+def _axe(page) -> list[tuple[str, str, int]]:
+    """axe-core's violations on the open page, serious and critical ones: (rule, impact, elements). axe-core
+    is the copy pinned with the locked package axe-playwright-python (its axe.min.js), injected as is."""
+    import axe_playwright_python
+
+    page.evaluate((Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8"))
+    found = page.evaluate("async () => (await axe.run()).violations")
+    return [(v["id"], v["impact"], len(v["nodes"])) for v in found if v["impact"] in AXE_SERIOUS]
+
+
+def test_axe_core_finds_no_serious_violation_on_any_page_at_either_width(built, browser):
+    """Every page, on a desktop (1280 px) and a phone (390 px): no serious or critical violation of
+    axe-core's rules (text alternatives, keyboard-reachable scroll regions, contrast, names of links and
+    controls...), and no sideways scroll."""
+    found = {}
+    with serve_folder(built) as (url, _):
+        for width in (1280, 390):
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            for name in PAGES:
+                page.goto(url.rstrip("/") + "/" + name)
+                found[width, name] = _axe(page)
+                assert page.evaluate("document.documentElement.scrollWidth") <= width, (width, name)
+            page.close()
+    assert {key: v for key, v in found.items() if v} == {}
+    assert len(found) == 2 * len(PAGES)
+
+
+def test_axe_core_fires_on_a_page_with_what_the_portal_avoids(tmp_path, browser):
+    """The check can fail: an image without a text alternative and a scroll region a keyboard cannot
+    reach are reported."""
+    (tmp_path / "bad.html").write_text(
+        '<!DOCTYPE html><html lang="en"><head><title>bad</title></head><body><main><h1>bad</h1>'
+        '<img src="data:,">'
+        '<div style="overflow:auto;width:60px;height:30px"><p>' + "a wide line of text " * 20 + "</p></div>"
+        "</main></body></html>",
+        encoding="utf-8",
+    )
+    with serve_folder(tmp_path) as (url, _):
+        page = browser.new_page(viewport={"width": 390, "height": 600})
+        page.goto(url.rstrip("/") + "/bad.html")
+        rules = {rule for rule, _, _ in _axe(page)}
+        page.close()
+    assert {"image-alt", "scrollable-region-focusable"} <= rules
