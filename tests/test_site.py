@@ -478,3 +478,21 @@ def test_axe_core_fires_on_a_page_with_what_the_portal_avoids(tmp_path, browser)
         rules = {rule for rule, _, _ in _axe(page)}
         page.close()
     assert {"image-alt", "scrollable-region-focusable"} <= rules
+
+
+PAGE_BUDGET = 256 * 1024  # bytes a page asks for, everything included (docs/portal.md)
+
+
+def test_every_page_stays_within_its_weight_budget(visits, built):
+    """What a browser fetches for a page (the page, the stylesheet; nothing else: the test above), summed
+    from the files it requested, within the budget docs/portal.md states."""
+    weights = {}
+    for name in PAGES:
+        requested = {
+            url.rsplit("/site/", 1)[-1] if "/site/" in url else url.rsplit("/", 1)[-1]
+            for url in visits["http", name]["requests"]
+        }
+        weights[name] = sum((built / path).stat().st_size for path in requested)
+        assert name in requested and "style.css" in requested, (name, requested)
+    assert max(weights.values()) <= PAGE_BUDGET, weights
+    assert weights["regions.html"] > 100_000  # (the heaviest: 20 tile maps, inline)
