@@ -496,3 +496,20 @@ def test_every_page_stays_within_its_weight_budget(visits, built):
         assert name in requested and "style.css" in requested, (name, requested)
     assert max(weights.values()) <= PAGE_BUDGET, weights
     assert weights["regions.html"] > 100_000  # (the heaviest: 20 tile maps, inline)
+
+
+def test_a_party_s_colour_means_that_party_on_every_chart_and_maps_are_neutral():
+    """A party's colour (portal/colours.yaml) appears in a chart only through the shared party scale, never
+    as a fixed colour of something else (the national turnout line was Amanat's blue, every seat bar too);
+    the maps' sequential scales are grey, no party's hue."""
+    party = {c.lower() for c in read_yaml(ROOT / "portal" / "colours.yaml").values()}
+    for path in sorted((ROOT / "portal" / "charts").glob("*.vl.json")):
+        text = path.read_text(encoding="utf-8").lower()
+        assert not party & set(re.findall(r"#[0-9a-f]{6}", text)), path.name
+        for scheme in re.findall(r'"scheme":\\s*"([a-z]+)"', text):
+            assert scheme == "greys", (path.name, scheme)
+    spec = json.loads((ROOT / "site" / "charts" / "seat_allocation.vl.json").read_text(encoding="utf-8"))
+    (bars,) = [layer for layer in spec["layer"] if layer["mark"]["type"] == "bar"]
+    scale = bars["encoding"]["color"]["scale"]  # the built spec: the party scale filled in
+    colours = read_yaml(ROOT / "portal" / "colours.yaml")
+    assert dict(zip(scale["domain"], scale["range"], strict=True))["Amanat"] == colours["Amanat"]
