@@ -33,6 +33,7 @@ MARKS = {
     "index.html": [
         ("seats", "g.role-mark.marks > *", "SELECT sum(seats_count) FROM chamber_seats"),
         ("national", "g.layer_0_marks > *", "SELECT count(*) FROM national_party_list_results"),
+        ("national", "g.layer_1_marks > text", "SELECT count(*) FROM national_party_list_results"),  # the labels
     ],
     "regions.html": [
         ("turnout_map", "g.layer_0_marks > *", "SELECT count(*) FROM regions"),
