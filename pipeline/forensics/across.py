@@ -86,7 +86,7 @@ def _regional_grid(np, tables: dict, election: str, settings: dict, test: str) -
         named = "; ".join(f"{a}: {', '.join(lacking[a])}" for a in sorted(lacking))
         return _not_run(election, test, f"no region has every option's count from two independent publishers ({named})")
     window = settings["window_fraction"]
-    off = [a for a in sorted(complete) if not _gives_back(complete[a], options)]
+    off = [a for a in sorted(complete) if _shares_off(complete[a], options)]
     areas = [a for a in sorted(complete) if a not in off]
     if not areas:
         return _not_run(election, test, f"the counts do not give back the published shares in {', '.join(off)}")
@@ -141,15 +141,16 @@ def _regional_grid(np, tables: dict, election: str, settings: dict, test: str) -
     return _row(election, test, True, int(given.sum()), kr, float(chance.sum()), p, "reports", reading)
 
 
-def _gives_back(cells: dict, options: list[str]) -> bool:
-    """Whether a region's counts give back every share published beside them, each within half a unit of
-    its last decimal (the shares are then of the valid votes: every option's count)."""
+def _shares_off(cells: dict, options: list[str]) -> list[str]:
+    """The options of an area whose published share its counts do not give back, each within half a unit
+    of the share's last decimal (none: the shares are of the valid votes, every option's count)."""
     valid = sum(cells[o][0] for o in options)
-    return all(
-        abs(100 * cells[o][0] / valid - cells[o][1]) <= 0.5 * 10 ** -_decimals(cells[o][1]) + 1e-9
+    return [
+        o
         for o in options
         if cells[o][1] is not None
-    )
+        and abs(100 * cells[o][0] / valid - cells[o][1]) > 0.5 * 10 ** -_decimals(cells[o][1]) + 1e-9
+    ]
 
 
 def _decimals(share: float) -> int:
@@ -199,12 +200,7 @@ def _national_grid(np, tables: dict, election: str, settings: dict) -> dict:
         return _not_run(election, test, f"fewer than {settings['minimum_cells']} options")
     values = np.array([counts[o] for o in sorted(options)], dtype=float)
     shares = 100 * values / values.sum()
-    published = {o: cells[o][1] for o in cells}
-    off = [
-        o
-        for o, share in zip(sorted(options), shares, strict=True)
-        if published.get(o) is not None and abs(share - published[o]) > 0.05 + 1e-9
-    ]
+    off = _shares_off(cells, sorted(options))
     if off:  # the options, or the denominator, are not those the published shares are of
         return _not_run(election, test, f"the counts do not give back the published shares of {', '.join(off)}")
     window, step = settings["window_fraction"], settings["national_share_step_pp"]
