@@ -28,7 +28,8 @@ from tests.servers import serve_folder
 
 SCREENSHOTS = ROOT / "build" / "screenshots" if os.environ.get("KZ_SCREENSHOTS") == "1" else None
 PAGES = [page["file"] for page in read_yaml(ROOT / "portal" / "pages.yaml")]
-# The marks each chart must draw (CSS selector inside its figure), and the SQL that counts them.
+# The marks each chart must draw (CSS selector inside its wide SVG file, charts/NAME.svg), and the SQL that
+# counts them; NARROW: the selectors of the phone's drawings (charts/NAME.narrow.svg) where they differ.
 MARKS = {
     "index.html": [
         ("seats", "g.role-mark.marks > *", "SELECT sum(seats_count) FROM chamber_seats"),
@@ -53,6 +54,10 @@ MARKS = {
     "quality.html": [("grid_distances", "g.layer_0_marks > *", "SELECT 10")],
     "elections.html": [],
     "data.html": [],
+}
+NARROW = {
+    ("share_maps", "g.child_layer_0_marks > *"): "g.layer_0_marks > *",  # one heat table, not a map per option
+    ("share_maps", "g.child_layer_1_marks > *"): "g.layer_1_marks > *",
 }
 # Chromium as root, with no network of its own (background requests are refused on this machine).
 CHROMIUM_ARGS = [
@@ -97,7 +102,8 @@ def browser():
 
 @pytest.fixture(scope="module")
 def visits(built, browser):
-    """Every page opened over HTTP and from file://, with what the browser reported."""
+    """Every page opened over HTTP and from file://, with what the browser reported; and every chart's two
+    drawings (charts/NAME.svg and NAME.narrow.svg) opened on their own, with what they draw."""
     if SCREENSHOTS:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     results = {}
@@ -109,33 +115,65 @@ def visits(built, browser):
                     base, name, SCREENSHOTS if scheme == "http" else None, scheme == "http"
                 )
             tab.page.close()
+        tab = Tab(browser)
+        for chart, selectors in _drawn_selectors().items():
+            for variant, suffix in (("wide", ""), ("narrow", ".narrow")):
+                tab.page.goto(f"{url.rstrip('/')}/charts/{chart}{suffix}.svg")
+                wanted = {selector: NARROW.get((chart, selector), selector) if variant == "narrow" else selector
+                          for selector in selectors}
+                results["drawing", chart, variant] = tab.page.evaluate(READ_DRAWING, wanted)
+        tab.page.close()
     return results
 
 
-# What a test reads off a page, in one call: mark counts, text alternatives, figures, tiles and tables.
-READ_PAGE = """marks => {
+def _drawn_selectors() -> dict[str, list[str]]:
+    """What the tests count and read in each chart's drawings."""
+    out: dict[str, list[str]] = {}
+    for marks in MARKS.values():
+        for chart, selector, _ in marks:
+            out.setdefault(chart, []).append(selector)
+    for chart, selector in DRAWN_TEXT.values():
+        out.setdefault(chart, []).append(selector)
+    return out
+
+
+# Texts read in a drawing: the tile maps' labels, the seat allocation's axis.
+DRAWN_TEXT = {
+    "tiles": ("turnout_map", "g.layer_1_marks > text"),
+    "share_tiles": ("share_maps", "g.child_layer_1_marks > text"),
+    "seat_axis": ("seat_allocation", "g.role-axis-label text"),
+}
+# What a test reads off a drawing: how many elements each selector finds, and their text (by line).
+READ_DRAWING = """selectors => Object.fromEntries(Object.entries(selectors).map(([key, selector]) => {
+  const found = [...document.querySelectorAll(selector)];
+  return [key, {count: found.length, texts: found.map(e => {
+    const lines = [...e.querySelectorAll("tspan")].map(t => t.textContent);
+    return lines.length ? lines : [e.textContent];
+  })}];
+}))"""
+# What a test reads off a page, in one call: its charts' images, figures and tables.
+READ_PAGE = """() => {
   const all = selector => [...document.querySelectorAll(selector)];
   const text = selector => all(selector).map(e => e.textContent);
   return {
-    marks: Object.fromEntries(Object.entries(marks).map(([chart, selector]) => [chart, all(selector).length])),
-    svgs: all("svg").length,
-    svgs_described: all("[role=img][aria-label] > svg").length,
-    labels: all("[role=img]").map(e => e.getAttribute("aria-label")),
+    charts: all("figure.chart").map(f => {
+      const img = f.querySelector("img");
+      return {name: f.id, alt: img.alt, src: img.currentSrc.split("/").pop(), natural: img.naturalWidth,
+              shown: img.getBoundingClientRect().width};
+    }),
+    images: all("img").length,
     images_without_alt: all("img:not([alt])").length,
+    svgs: all("svg").length,
     duplicate_ids: all("[id]").map(e => e.id).filter((id, n, ids) => ids.indexOf(id) !== n),
     texts: {
       turnout: text("#turnout"),
       seats_total: text("#seats-total"),
-      tiles: all("figure#turnout_map svg g.layer_1_marks > text")
-        .map(e => [...e.querySelectorAll("tspan")].map(t => t.textContent)),
-      share_tiles: all("figure#share_maps svg g.child_layer_1_marks > text")
-        .map(e => [...e.querySelectorAll("tspan")].map(t => t.textContent)),
-      seat_axis: text("figure#seat_allocation svg g.role-axis-label text"),
       checks: text("#checks-summary"),
     },
     tables: all("table").map(t => ({
       caption: t.caption ? t.caption.textContent : "",
-      head: [...t.tHead.rows[0].cells].map(c => c.textContent),
+      label: t.closest("[aria-label]") ? t.closest("[aria-label]").getAttribute("aria-label") : "",
+      head: [...t.tHead.rows[0].cells].map(c => c.dataset.column || c.textContent),
       rows: [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent)),
     })),
   };
@@ -146,8 +184,8 @@ class Tab:
     """One browser tab that records what each page it opens reports: console errors and warnings,
     uncaught exceptions, every request, failed requests and HTTP errors; then reads the page."""
 
-    def __init__(self, browser):
-        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+    def __init__(self, browser, width: int = 1280):
+        self.page = browser.new_page(viewport={"width": width, "height": 900})
         self.seen: dict = {}
         self.page.on(
             "console", lambda m: m.type in ("error", "warning") and self._add("console", f"{m.type}: {m.text}")
@@ -163,8 +201,7 @@ class Tab:
     def visit(self, base: str, name: str, screenshots: Path | None = None, axe: bool = False) -> dict:
         self.seen = {"console": [], "requests": [], "failed": [], "bad_status": []}
         self.page.goto(base + name, wait_until="load")
-        marks = {f"{chart} {selector}": f"figure#{chart} svg {selector}" for chart, selector, _ in MARKS.get(name, [])}
-        seen = self.seen | self.page.evaluate(READ_PAGE, marks)
+        seen = self.seen | self.page.evaluate(READ_PAGE)
         if axe:
             seen["axe"] = _axe(self.page)
             seen["scroll_width"] = self.page.evaluate("document.documentElement.scrollWidth")
@@ -179,7 +216,7 @@ def _read_json(path: Path):
 
 
 def _table(seen: dict, caption_start: str) -> list[dict]:
-    (table,) = [t for t in seen["tables"] if t["caption"].startswith(caption_start)]
+    (table,) = [t for t in seen["tables"] if t["caption"].startswith(caption_start) or t["label"].startswith(caption_start)]
     return [dict(zip(table["head"], row, strict=True)) for row in table["rows"]]
 
 
@@ -187,13 +224,16 @@ def test_the_committed_site_equals_a_fresh_build(built):
     assert tree_digest(built.parent, "site") == committed_digest("site")
 
 
-def test_the_site_is_small_and_has_no_script_and_no_address_outside_itself(built):
+def test_the_site_is_small_and_needs_no_script_and_no_address_outside_itself(built):
+    """Every chart is a drawing of the site's own (SVG, PNG); the only script is the site's own sort.js,
+    which sorts tables where script runs (the pages read the same without it): no CDN, no other host."""
     files = [p for p in built.rglob("*") if p.is_file()]
-    assert sum(p.stat().st_size for p in files) <= 3 * 1024 * 1024
-    for page in built.glob("*.html"):
+    assert sum(p.stat().st_size for p in files) <= 4 * 1024 * 1024
+    for page in built.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
-        assert "<script" not in html  # every chart is an SVG in the page: no JavaScript, no CDN
-        assert not re.search(r'<(img|link|script|iframe|source)[^>]+(src|href)="(https?:)?//', html), page.name
+        scripts = re.findall(r"<script[^>]*>", html)
+        assert scripts == [f'<script src="{"../" if page.parent != built else ""}sort.js" defer>'], page.name
+        assert not re.search(r'<(img|link|script|iframe|source)[^>]+(src|srcset|href)="(https?:)?//', html), page
     assert sorted(p.name for p in built.glob("*.html")) == sorted(PAGES)
 
 
@@ -208,18 +248,21 @@ def test_every_page_opens_cleanly_in_a_browser_and_asks_only_the_site(visits, bu
 
 @pytest.mark.parametrize("name", PAGES)
 def test_every_chart_draws_the_marks_of_its_data_and_every_image_has_a_text_alternative(visits, con, name):
+    """Each chart of the page, in both its drawings (wide and the phone's), draws one mark per row its data
+    asks for; each is an image with its title and description as its text alternative."""
+    for chart, selector, sql in MARKS[name]:
+        expected = con.execute(sql).fetchone()[0]
+        for variant in ("wide", "narrow"):
+            assert visits["drawing", chart, variant][selector]["count"] == expected, (chart, selector, variant)
+    charts = list(dict.fromkeys(chart for chart, *_ in MARKS[name]))
+    specs = [json.loads((ROOT / "portal" / "charts" / f"{chart}.vl.json").read_text()) for chart in charts]
     for scheme in ("http", "file"):
         seen = visits[scheme, name]
-        expected = {f"{chart} {selector}": con.execute(sql).fetchone()[0] for chart, selector, sql in MARKS[name]}
-        assert seen["marks"] == expected
-        assert seen["svgs"] == seen["svgs_described"] == len({chart for chart, *_ in MARKS[name]})
-        charts = [
-            json.loads((ROOT / "portal" / "charts" / f"{chart}.vl.json").read_text()) for chart, *_ in MARKS[name]
-        ]
-        described = [f"{spec['title']}. {spec['description']}" for spec in charts]
-        assert seen["labels"] == list(dict.fromkeys(described))  # each chart's title and description
-        assert seen["images_without_alt"] == 0
-        assert seen["duplicate_ids"] == []  # an SVG's url(#id) would take another chart's gradient
+        assert [c["name"] for c in seen["charts"]] == charts
+        assert [c["alt"] for c in seen["charts"]] == [f"{spec['title']}. {spec['description']}" for spec in specs]
+        assert all(c["src"] == f"{c['name']}.svg" and c["natural"] > 0 for c in seen["charts"])  # drawn, wide
+        assert seen["images_without_alt"] == 0 and seen["images"] == len(charts) and seen["svgs"] == 0
+        assert seen["duplicate_ids"] == []
 
 
 def test_the_home_page_shows_the_databases_turnout_and_seats(visits, con):
@@ -230,7 +273,7 @@ def test_the_home_page_shows_the_databases_turnout_and_seats(visits, con):
     assert seen["texts"]["turnout"] == [f"{turnout:.2f} %"] and turnout == 54.21
     assert seen["texts"]["seats_total"] == [str(seats)] and seats == 98
     shown = {
-        r["seat_holder"]: int(r["seats"]) for r in _table(seen, "The seats of the chamber") if r["kind"] == "district"
+        r["seat_holder"]: int(r["seats"]) for r in _table(seen, "Seats in the Mäjilis") if r["kind"] == "district"
     }
     assert shown["Independents"] == 7  # every independent won a district seat
 
@@ -238,7 +281,8 @@ def test_the_home_page_shows_the_databases_turnout_and_seats(visits, con):
 def test_every_tile_of_the_map_shows_its_regions_turnout(visits, con):
     tiles = {t["short"]: t["region_id"] for t in read_yaml(ROOT / "portal" / "tiles.yaml")}
     turnout = dict(con.execute("SELECT region_id, turnout_pct FROM region_ballots").fetchall())
-    shown = {tiles[short]: float(value) for short, value in visits["file", "regions.html"]["texts"]["tiles"]}
+    drawn = visits["drawing", "turnout_map", "wide"][DRAWN_TEXT["tiles"][1]]["texts"]
+    shown = {tiles[short]: float(value) for short, value in drawn}
     assert shown == turnout and len(shown) == 20
     assert shown["KZ-75"] == 25.82  # Almaty, the lowest
 
@@ -258,7 +302,7 @@ def test_the_turnout_change_is_shown_on_the_regions_of_2021(visits, con):
 
 
 def test_the_district_page_shows_each_races_winner_and_votes(visits, con):
-    rows = _table(visits["http", "districts.html"], "The 29 single-member district races")
+    rows = _table(visits["http", "districts.html"], "The 29 district races")
     shown = {int(r["district_number"]): (r["winner_name"], int(r["winner_votes"].replace(",", ""))) for r in rows}
     races = con.execute("SELECT district_number, winner_name, winner_votes FROM district_races").fetchall()
     assert shown == {number: (name, votes) for number, name, votes in races} and len(shown) == 29
@@ -298,7 +342,7 @@ def test_the_browser_checks_fire_on_a_broken_page(built, browser, tmp_path):
     assert any("192.0.2.1" in failure for failure in seen["failed"])
     assert any("missing.css: 404" in status for status in seen["bad_status"])
     assert any(not request.startswith(url) for request in seen["requests"])
-    assert seen["images_without_alt"] == 1 and seen["svgs"] == seen["svgs_described"] + 1
+    assert seen["images_without_alt"] == 1 and seen["svgs"] == 1
 
 
 def test_make_site_without_a_release_is_a_clear_error(tmp_path):
@@ -327,7 +371,7 @@ def test_the_seat_allocation_lists_the_parties_by_votes(visits, con):
             "SELECT p.party_short_name FROM seat_allocation JOIN parties AS p USING (party_id) ORDER BY votes DESC"
         ).fetchall()
     ]
-    axis = visits["http", "seats.html"]["texts"]["seat_axis"]
+    axis = [label for (label,) in visits["drawing", "seat_allocation", "wide"][DRAWN_TEXT["seat_axis"][1]]["texts"]]
     assert [label for label in axis if label in order] == order
 
 
@@ -335,7 +379,8 @@ def test_every_small_map_tile_shows_its_share(visits, con):
     tiles = {t["region_id"]: t["short"] for t in read_yaml(ROOT / "portal" / "tiles.yaml")}
     shares = con.execute("SELECT region_id, vote_share_pct FROM party_list_results").fetchall()
     expected = sorted((tiles[region], f"{share:.1f}") for region, share in shares)
-    assert sorted(map(tuple, visits["file", "regions.html"]["texts"]["share_tiles"])) == expected
+    drawn = visits["drawing", "share_maps", "wide"][DRAWN_TEXT["share_tiles"][1]]["texts"]
+    assert sorted(map(tuple, drawn)) == expected
 
 
 def test_the_home_page_counts_the_checks_as_the_quality_report_does(visits, con, fresh_build):
@@ -446,21 +491,72 @@ def _axe(page) -> list[tuple[str, str, int]]:
     return [(v["id"], v["impact"], len(v["nodes"])) for v in found if v["impact"] in AXE_SERIOUS]
 
 
-def test_axe_core_finds_no_serious_violation_on_any_page_at_either_width(visits, built, browser):
-    """Every page, on a desktop (1280 px: the visits above) and a phone (390 px): no serious or critical
-    violation of axe-core's rules (text alternatives, keyboard-reachable scroll regions, contrast, names of
-    links and controls...), and no sideways scroll."""
-    found = {(1280, name): visits["http", name]["axe"] for name in PAGES}
-    assert all(visits["http", name]["scroll_width"] <= 1280 for name in PAGES)
+@pytest.fixture(scope="module")
+def phone_visits(built, browser):
+    """Every page over HTTP on a phone's screen (390 px wide): what it reads and axe-core's violations."""
+    results = {}
     with serve_folder(built) as (url, _):
-        page = browser.new_page(viewport={"width": 390, "height": 900})
+        tab = Tab(browser, width=390)
         for name in PAGES:
-            page.goto(url.rstrip("/") + "/" + name)
-            found[390, name] = _axe(page)
-            assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
-        page.close()
+            results[name] = tab.visit(url.rstrip("/") + "/", name, axe=True)
+        tab.page.close()
+    return results
+
+
+def test_axe_core_finds_no_serious_violation_on_any_page_at_either_width(visits, phone_visits):
+    """Every page, on a desktop (1280 px) and a phone (390 px): no serious or critical violation of
+    axe-core's rules (text alternatives, keyboard-reachable scroll regions, contrast, names of links and
+    controls...), and no sideways scroll."""
+    found = {(1280, name): visits["http", name]["axe"] for name in PAGES}
+    found |= {(390, name): phone_visits[name]["axe"] for name in PAGES}
     assert {key: v for key, v in found.items() if v} == {}
     assert len(found) == 2 * len(PAGES)
+    assert {name: visits["http", name]["scroll_width"] for name in PAGES} == dict.fromkeys(PAGES, 1280)
+    assert {name: phone_visits[name]["scroll_width"] for name in PAGES} == dict.fromkeys(PAGES, 390)
+
+
+MIN_TEXT_PX = 11
+
+
+def _font_sizes(svg: Path) -> set[float]:
+    return {float(size) for size in re.findall(r'font-size="([\d.]+)px"', svg.read_text(encoding="utf-8"))}
+
+
+def _smallest_text(seen: dict, site: Path) -> dict[str, float]:
+    """Each chart's smallest text as the page shows it, in px: the smallest font size of the drawing the
+    browser chose times the width it is shown at over its own."""
+    return {
+        chart["name"]: min(_font_sizes(site / "charts" / chart["src"])) * chart["shown"] / chart["natural"]
+        for chart in seen["charts"]
+    }
+
+
+def test_no_chart_text_is_under_11_px_on_a_phone_or_a_desktop(visits, phone_visits, built):
+    """A phone gets each chart's narrow drawing, a desktop the wide one; each is shown at a scale that keeps
+    its smallest text at 11 px or more."""
+    smallest = {}
+    for width, name in [(1280, name) for name in PAGES] + [(390, name) for name in PAGES]:
+        seen = visits["http", name] if width == 1280 else phone_visits[name]
+        for chart in seen["charts"]:
+            assert chart["src"] == chart["name"] + (".narrow.svg" if width == 390 else ".svg"), (width, chart)
+        smallest |= {(width, chart): size for chart, size in _smallest_text(seen, built).items()}
+    assert len(smallest) == 2 * len({chart for marks in MARKS.values() for chart, *_ in marks})
+    assert {key: round(size, 1) for key, size in smallest.items() if size < MIN_TEXT_PX} == {}
+
+
+def test_the_text_size_check_fires_on_a_page_that_shrinks_its_charts(built, browser, tmp_path):
+    """Without the phone's drawings (no <source>), a phone shrinks the wide ones: their text falls under
+    11 px, and the check says which."""
+    site = tmp_path / "site"
+    shutil.copytree(built, site)
+    page = site / "regions.html"
+    page.write_text(re.sub(r"<source [^>]*>", "", page.read_text(encoding="utf-8")), encoding="utf-8")
+    with serve_folder(site) as (url, _):
+        tab = Tab(browser, width=390)
+        seen = tab.visit(url.rstrip("/") + "/", "regions.html")
+        tab.page.close()
+    small = {chart for chart, size in _smallest_text(seen, site).items() if size < MIN_TEXT_PX}
+    assert small == {"turnout_map", "share_maps", "turnout_change_map"}
 
 
 def test_axe_core_fires_on_a_page_with_what_the_portal_avoids(tmp_path, browser):

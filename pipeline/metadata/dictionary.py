@@ -39,12 +39,12 @@ def data_dictionary(
             )
         if resource.origin:
             out.append(f"- Source: {resource.origin}")
-        out += ["", "| column | type | unit | nulls | description | example |", "|---|---|---|---|---|---|"]
+        out += ["", "| column | title | type | unit | nulls | description | example |", "|---|---|---|---|---|---|---|"]
         for f in resource.fields:
             example = examples.get(resource.name, {}).get(f.name, f.example or "")
             nulls = "no" if f.required or f.name in resource.primary_key else "yes"
             out.append(
-                f"| `{f.name}` | {f.type} | {f.unit or ''} | {nulls} | {f.description.replace('|', '/')} | "
+                f"| `{f.name}` | {f.title} | {f.type} | {f.unit or ''} | {nulls} | {f.description.replace('|', '/')} | "
                 f"{str(example).replace('|', '/')} |"
             )
         out.append("")

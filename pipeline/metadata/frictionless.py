@@ -9,7 +9,7 @@ def table_schema(resource: Resource) -> dict:
     """The Frictionless Table Schema of a resource."""
     out_fields = []
     for f in resource.fields:
-        spec: dict = {"name": f.name, "type": f.type, "description": f.description}
+        spec: dict = {"name": f.name, "title": f.title, "type": f.type, "description": f.description}
         if f.unit:
             spec["unit"] = f.unit  # a custom property; Table Schema allows extra properties
         constraints = dict(f.constraints)

@@ -14,7 +14,7 @@ from pipeline.metadata.specs import check_specs, load_specs
 
 SCHEMAS = ROOT / "schemas"
 TYPES = {"string", "integer", "number", "boolean", "date", "datetime"}
-FIELD_KEYS = {"type", "description", "unit", "constraints", "example"}
+FIELD_KEYS = {"title", "type", "description", "unit", "constraints", "example"}
 RESOURCE_KEYS = {
     "produced_by",
     "name",
@@ -37,6 +37,7 @@ class Field:
     name: str
     type: str
     description: str
+    title: str = ""
     unit: str | None = None
     constraints: dict = field(default_factory=dict)
     example: str | None = None
@@ -131,6 +132,8 @@ def build_package(package: dict, fields: dict, resources: dict[str, dict], relea
             raise MetadataError(f"field {name}: type {spec.get('type')!r} is not one of {sorted(TYPES)}")
         if not spec.get("description"):
             raise MetadataError(f"field {name}: no description")
+        if not spec.get("title"):
+            raise MetadataError(f"field {name}: no title")
         bad = set(spec.get("constraints", {})) - CONSTRAINTS
         if bad:
             raise MetadataError(f"field {name}: unknown constraints {sorted(bad)}")
@@ -221,7 +224,7 @@ def load_stations(schemas: Path = SCHEMAS) -> Package:
     folder = schemas / "stations"
     resources = {p.stem: read_yaml(p) for p in sorted((folder / "resources").glob("*.yaml"))}
     return build_package(
-        read_yaml(folder / "package.yaml"), read_yaml(schemas / "fields.yaml"), resources, load(schemas)
+        read_yaml(folder / "package.yaml"), read_yaml(schemas / "fields.yaml", strict=True), resources, load(schemas)
     )
 
 
@@ -239,7 +242,9 @@ def load(schemas: Path = SCHEMAS) -> Package:
 
 def _load(schemas: Path, source: str) -> Package:
     resources = {p.stem: read_yaml(p) for p in sorted((schemas / "resources").glob("*.yaml"))}
-    package = build_package(read_yaml(schemas / "package.yaml"), read_yaml(schemas / "fields.yaml"), resources)
+    package = build_package(
+        read_yaml(schemas / "package.yaml"), read_yaml(schemas / "fields.yaml", strict=True), resources
+    )
     specs = load_specs(schemas / "extract")
     check_specs(specs, {r.name: r for r in package.resources})
     return Package(

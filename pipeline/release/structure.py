@@ -68,9 +68,12 @@ def view_query(sql: str) -> str:
     return " ".join(" ".join(line for line in sql.splitlines() if not line.lstrip().startswith("--")).split())
 
 
+PROSE = {"description", "title"}  # a column's words for readers: edited freely, never a change of structure
+
+
 def without_descriptions(schema: dict) -> dict:
     """A Table Schema as a record holds it: what a reader's code depends on, not the prose."""
-    return {**schema, "fields": [{k: v for k, v in f.items() if k != "description"} for f in schema["fields"]]}
+    return {**schema, "fields": [{k: v for k, v in f.items() if k not in PROSE} for f in schema["fields"]]}
 
 
 def path_of(folder: Path, version: str) -> Path:

@@ -1,16 +1,16 @@
 """Site step: the static data portal in site/, built from the published release only (it reads the
 database and datapackage.json; it never extracts). Charts are the Vega-Lite specs of portal/charts/, each
-with the SQL that gives its data, pre-rendered to SVG (vl-convert) so that every chart shows without
-JavaScript; each chart's data is published beside it as CSV, its spec as JSON, and shown as a table under
-it. The other tables of the pages are the SQL files of portal/tables/. Pages come from the Jinja2
-templates of portal/templates/, listed in portal/pages.yaml. Byte-identical from run to run."""
+with the SQL that gives its data, pre-rendered to SVG and PNG (vl-convert, pipeline/site/charts.py) so
+that every chart shows without JavaScript; each chart's data is published beside it as CSV, its spec as
+JSON, and shown as a table beside it. The other tables of the pages are the SQL files of
+portal/tables/. Pages come from the Jinja2 templates of portal/templates/, listed in portal/pages.yaml.
+Byte-identical from run to run."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,9 +19,10 @@ from pipeline import ROOT, metadata
 from pipeline.common.errors import PipelineError
 from pipeline.common.yamlfile import read_yaml
 from pipeline.forensics.provenance import phrase
+from pipeline.site.charts import render as render_chart
+from pipeline.site.pages import render_pages
 
 PORTAL = ROOT / "portal"
-_GENERATED_ID = re.compile(r"\b(gradient|clip|pattern)_?(\d+)\b")
 
 
 def build_locked(root: Path = ROOT, *, wait: float | None = None) -> list[Path]:
@@ -49,7 +50,10 @@ def build(root: Path = ROOT, out: Path | None = None) -> list[Path]:
         for relative, text in files.items():
             path = staging / relative
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            if isinstance(text, bytes):  # the charts' PNG
+                path.write_bytes(text)
+            else:
+                path.write_text(text, encoding="utf-8")
         staging.chmod(0o755)
         _swap(staging, out)
     finally:
@@ -57,10 +61,9 @@ def build(root: Path = ROOT, out: Path | None = None) -> list[Path]:
     return [out / relative for relative in files]
 
 
-def _render(root: Path) -> dict[str, str]:
+def _render(root: Path) -> dict[str, str | bytes]:
     """Every file of the site, by relative path."""
     import duckdb
-    import jinja2
     import vl_convert
 
     from pipeline.publish import readers
@@ -93,26 +96,15 @@ def _render(root: Path) -> dict[str, str]:
     files = {}
     for name, chart in charts.items():
         files[f"charts/{name}.vl.json"] = json.dumps(chart["spec"], indent=2, ensure_ascii=False) + "\n"
+        files[f"charts/{name}.svg"] = chart["wide_svg"]
+        files[f"charts/{name}.narrow.svg"] = chart["narrow_svg"]
+        files[f"charts/{name}.png"] = chart["png"]
         files[f"data/{name}.csv"] = _csv(chart)
     for name, table in tables.items():
         files[f"data/{name}.csv"] = _csv(table)
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(PORTAL / "templates"),
-        autoescape=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    for page in pages:
-        try:
-            files[page["file"]] = environment.get_template(page["template"]).render(
-                page=page, pages=pages, charts=charts, tables=tables, **context
-            )
-        except jinja2.TemplateError as error:
-            where = (
-                f"{error.name}:{error.lineno}" if isinstance(error, jinja2.TemplateSyntaxError) else page["template"]
-            )
-            raise PipelineError("site", f"portal/templates/{where}: {type(error).__name__}: {error}") from None
+    files |= render_pages(PORTAL, pages, {"charts": charts, "tables": tables, **context})
     files["style.css"] = (PORTAL / "style.css").read_text(encoding="utf-8")
+    files["sort.js"] = (PORTAL / "sort.js").read_text(encoding="utf-8")
     return files
 
 
@@ -143,7 +135,7 @@ def _query(con, path: Path) -> dict:
 
 
 def _chart(con, vl_convert, path: Path, colours: dict) -> dict:
-    """One chart: its spec with its data (the rows of its SQL file) and the SVG, ids made stable."""
+    """One chart: the rows of its SQL file, its spec with the party colours, rendered (charts.render)."""
     where = f"portal/charts/{path.name}"
     sql = path.with_name(path.name.replace(".vl.json", ".sql"))
     try:
@@ -153,35 +145,24 @@ def _chart(con, vl_convert, path: Path, colours: dict) -> dict:
     except ValueError as error:  # bad JSON included
         raise PipelineError("site", f"{where}: {error}") from None
     chart = _query(con, sql)
-    present = {value for row in chart["rows"] for value in row.values() if isinstance(value, str)}
-    spec = _with_colours(spec, {name: colour for name, colour in colours.items() if name in present})
-    spec["data"] = {"values": chart["rows"]}
-    names: dict[str, str] = {}
-
-    def stable(match: re.Match) -> str:
-        # vl-convert numbers gradients and clips per process: numbered again per chart, and named after
-        # the chart, so that two charts on one page never share an id (url(#id) takes the first)
-        return names.setdefault(match.group(0), f"{chart['name']}_{match.group(1)}_{len(names)}")
-
-    try:
-        svg = _GENERATED_ID.sub(stable, vl_convert.vegalite_to_svg(spec))
-    except ValueError as error:
-        raise PipelineError("site", f"{where}: Vega-Lite cannot render it: {str(error).splitlines()[0]}") from None
-    return chart | {"title": spec["title"], "description": spec["description"], "spec": spec, "svg": svg}
+    spec = _with_colours(spec, chart["rows"], colours, where)
+    return render_chart(chart, spec, path, vl_convert)
 
 
-def _with_colours(node, colours: dict):
-    """The spec with every `"scale": "party_colours"` replaced by the shared party colours (of the
-    parties and options in the chart's data: the legend lists only those)."""
+def _with_colours(node, rows: list[dict], colours: dict, where: str):
+    """The spec with every `"scale": "party_colours"` replaced by the shared party colours of the values its
+    field takes, in the order of the chart's rows (its query's order, the order drawn): the legend lists
+    only what the channel draws, in that order. A value with no colour is an error."""
     if isinstance(node, dict):
-        return {
-            key: {"domain": list(colours), "range": list(colours.values())}
-            if key == "scale" and value == "party_colours"
-            else _with_colours(value, colours)
-            for key, value in node.items()
-        }
+        if node.get("scale") == "party_colours":
+            drawn = list(dict.fromkeys(row[node["field"]] for row in rows if row[node["field"]] is not None))
+            missing = [value for value in drawn if value not in colours]
+            if missing:
+                raise PipelineError("site", f"{where}: no colour in portal/colours.yaml for {missing}")
+            return node | {"scale": {"domain": drawn, "range": [colours[value] for value in drawn]}}
+        return {key: _with_colours(value, rows, colours, where) for key, value in node.items()}
     if isinstance(node, list):
-        return [_with_colours(value, colours) for value in node]
+        return [_with_colours(value, rows, colours, where) for value in node]
     return node
 
 

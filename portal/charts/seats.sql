@@ -7,4 +7,4 @@ FROM (
     SELECT seat_holder_id, party_id, 'district', district_seats_count FROM chamber_seats
 ) AS s LEFT JOIN parties AS p USING (party_id)
 WHERE s.seats > 0
-ORDER BY seat_holder, kind DESC
+ORDER BY sum(s.seats) OVER (PARTITION BY seat_holder) DESC, seat_holder, kind DESC

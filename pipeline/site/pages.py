@@ -1,0 +1,51 @@
+"""The portal's pages: each template of portal/templates/ (listed in portal/pages.yaml) rendered with the
+charts, tables and figures of the release, in each language of the portal. Tables show their columns
+under their headings (pipeline/site/text.py) with the numbers as the language writes them; the columns
+that only place a chart's marks are left to the chart's CSV (portal/display.yaml)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline import metadata
+from pipeline.common.errors import PipelineError
+from pipeline.common.yamlfile import read_yaml
+from pipeline.site import text
+
+
+def render_pages(portal: Path, pages: list[dict], context: dict) -> dict[str, str]:
+    """Every page, by its path in the site."""
+    import jinja2
+
+    texts = text.load(portal)
+    hidden = set(read_yaml(portal / "display.yaml")["hidden_columns"])
+    titles = {f.name: f.title for r in metadata.load().resources for f in r.fields}
+    for table in (*context["charts"].values(), *context["tables"].values()):
+        table["shown"] = [c for c in table["columns"] if c not in hidden]
+        table["decimals"] = {c: text.decimals(table["rows"], c) for c in table["columns"]}
+    files = {}
+    for lang in text.LANGUAGES:
+        environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(portal / "templates"),
+            autoescape=True,
+            keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        environment.filters["heading"] = lambda column, lang=lang: text.heading(column, lang, texts, titles)
+        environment.filters["cell"] = lambda value, column, places, lang=lang: text.cell(
+            value, column, places, lang, texts
+        )
+        prefix = "" if lang == "en" else f"{lang}/"
+        for page in pages:
+            try:
+                files[prefix + page["file"]] = environment.get_template(page["template"]).render(
+                    page=page, pages=pages, lang=lang, t=texts[lang]["ui"], up="../" if prefix else "", **context
+                )
+            except jinja2.TemplateError as error:
+                where = (
+                    f"{error.name}:{error.lineno}"
+                    if isinstance(error, jinja2.TemplateSyntaxError)
+                    else page["template"]
+                )
+                raise PipelineError("site", f"portal/templates/{where}: {type(error).__name__}: {error}") from None
+    return files

@@ -1,0 +1,83 @@
+"""The portal's words and numbers in each of its languages. Interface text is translated once, in one
+reviewed file per language (portal/text/LANG.yaml: the same keys in each); a column's English heading is
+its title in schemas/fields.yaml (or, for a name only the portal's queries give, portal/text/en.yaml),
+and its heading in Russian and Kazakh is in their files. Numbers and dates follow each language's
+convention (Babel's CLDR data: 3,431,510 and 53.90 in English; 3 431 510 and 53,90 in Russian and
+Kazakh); a column's numbers keep the decimals they were published with (the most any of its values has)."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from pathlib import Path
+
+from pipeline.common.errors import PipelineError
+from pipeline.common.yamlfile import read_yaml
+
+LANGUAGES = ("en",)  # ru, kk: next
+MAX_DECIMALS = 4
+# Integer columns written without a thousands separator: codes and years, not quantities.
+_PLAIN_INTEGERS = ("_id", "_number", "year", "_year")
+
+
+def load(portal: Path) -> dict[str, dict]:
+    """Each language's reviewed file; the same keys in every one (a key missing from one is an error)."""
+    texts = {lang: read_yaml(portal / "text" / f"{lang}.yaml", strict=True, stage="site") for lang in LANGUAGES}
+    english = _keys(texts["en"])
+    for lang, text in texts.items():
+        missing, extra = english - _keys(text), _keys(text) - english
+        if lang != "en" and "columns" in text:
+            missing -= {k for k in missing if k.startswith("columns.")}
+        if missing or extra:
+            raise PipelineError(
+                "site",
+                f"portal/text/{lang}.yaml: keys missing {sorted(missing)[:5]}, not in en.yaml {sorted(extra)[:5]}",
+            )
+    return texts
+
+
+def _keys(node, prefix: str = "") -> set[str]:
+    if isinstance(node, dict):
+        return set().union(*(_keys(v, f"{prefix}{k}.") for k, v in node.items())) if node else {prefix}
+    return {prefix.rstrip(".")}
+
+
+def heading(column: str, lang: str, texts: dict, titles: dict[str, str]) -> str:
+    """A column's heading: the language's own, else (English) the portal's, else the schema's title."""
+    own = texts[lang].get("columns", {}).get(column)
+    if own:
+        return own
+    if lang == "en" and column in titles:
+        return titles[column]
+    raise PipelineError("site", f"portal/text/{lang}.yaml: no heading for the column {column!r}")
+
+
+def decimals(rows: list[dict], column: str) -> int:
+    """The decimals a column's numbers were published with: the most any of its values has."""
+    most = 0
+    for row in rows:
+        value = row[column]
+        if isinstance(value, float):
+            exponent = decimal.Decimal(repr(value)).as_tuple().exponent
+            most = max(most, -exponent if isinstance(exponent, int) else 0)
+    return min(most, MAX_DECIMALS)
+
+
+def cell(value, column: str, places: int, lang: str, texts: dict) -> str:
+    """One value as a reader of that language writes it."""
+    from babel.dates import format_date
+    from babel.numbers import format_decimal, format_scientific
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return texts[lang]["ui"]["answer_yes" if value else "answer_no"]
+    if isinstance(value, int):
+        return str(value) if column.endswith(_PLAIN_INTEGERS) else format_decimal(value, "#,##0", locale=lang)
+    if isinstance(value, float):
+        if "p_value" in column and 0 < abs(value) < 0.001:
+            return format_scientific(value, "0.0E0", locale=lang)
+        return format_decimal(value, "#,##0." + "0" * places if places else "#,##0", locale=lang)
+    if isinstance(value, datetime.date):
+        return format_date(value, "long", locale=lang)
+    return str(value)
