@@ -75,8 +75,10 @@ def cell(value, column: str, places: int, lang: str, texts: dict) -> str:
     if isinstance(value, int):
         return str(value) if column.endswith(_PLAIN_INTEGERS) else format_decimal(value, "#,##0", locale=lang)
     if isinstance(value, float):
-        if "p_value" in column and 0 < abs(value) < 0.001:
-            return format_scientific(value, "0.0E0", locale=lang)
+        if "p_value" in column:  # a probability: its first digits (1.2E-111, 0.41)
+            if 0 < abs(value) < 0.001:
+                return format_scientific(value, "0.0E0", locale=lang)
+            return format_decimal(value, "0.###", locale=lang)
         return format_decimal(value, "#,##0." + "0" * places if places else "#,##0", locale=lang)
     if isinstance(value, datetime.date):
         return format_date(value, "long", locale=lang)
