@@ -583,19 +583,19 @@ def test_axe_core_fires_on_a_page_with_what_the_portal_avoids(tmp_path, browser)
 PAGE_BUDGET = 256 * 1024  # bytes a page asks for, everything included (docs/portal.md)
 
 
-def test_every_page_stays_within_its_weight_budget(visits, built):
-    """What a browser fetches for a page (the page, the stylesheet; nothing else: the test above), summed
-    from the files it requested, within the budget docs/portal.md states."""
+def test_every_page_stays_within_its_weight_budget(visits, phone_visits, built):
+    """What a browser fetches for a page (the page, the stylesheet, the sort script and the drawings of its
+    charts that fit the screen; nothing else: the test above), summed from the files it requested, on a
+    desktop and on a phone, within the budget docs/portal.md states."""
     weights = {}
-    for name in PAGES:
-        requested = {
-            url.rsplit("/site/", 1)[-1] if "/site/" in url else url.rsplit("/", 1)[-1]
-            for url in visits["http", name]["requests"]
-        }
-        weights[name] = sum((built / path).stat().st_size for path in requested)
-        assert name in requested and "style.css" in requested, (name, requested)
+    for width, name in [(w, n) for w in (1280, 390) for n in PAGES]:
+        seen = visits["http", name] if width == 1280 else phone_visits[name]
+        base = seen["requests"][0].rsplit("/", 1)[0] + "/"
+        requested = {url.removeprefix(base) for url in seen["requests"]}
+        assert {name, "style.css", "sort.js"} | {f"charts/{c['src']}" for c in seen["charts"]} == requested
+        weights[width, name] = sum((built / path).stat().st_size for path in requested)
     assert max(weights.values()) <= PAGE_BUDGET, weights
-    assert weights["regions.html"] > 100_000  # (the heaviest: 20 tile maps, inline)
+    assert weights[1280, "regions.html"] > 100_000  # (the heaviest drawings: 20 tiles in 8 maps)
 
 
 def test_a_party_s_colour_means_that_party_on_every_chart_and_maps_are_neutral():
@@ -613,3 +613,40 @@ def test_a_party_s_colour_means_that_party_on_every_chart_and_maps_are_neutral()
     scale = bars["encoding"]["color"]["scale"]  # the built spec: the party scale filled in
     colours = read_yaml(ROOT / "portal" / "colours.yaml")
     assert dict(zip(scale["domain"], scale["range"], strict=True))["Amanat"] == colours["Amanat"]
+
+
+DISTINCT = 12  # CIECAM02-UCS colour difference every two parties keep, as drawn and as colour-blind readers see
+
+
+def _too_close(colours: dict[str, str]) -> set[tuple[str, str, str]]:
+    """The pairs of colours closer than DISTINCT, as drawn and under a simulated deuteranopia and protanopia
+    (colorspacious: Machado et al. 2009, at full severity): (vision, one, other)."""
+    from itertools import combinations
+
+    import numpy as np
+    from colorspacious import cspace_convert, deltaE
+
+    close = set()
+    for vision in ("normal", "deuteranomaly", "protanomaly"):
+        seen = {}
+        for name, colour in colours.items():
+            rgb = np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+            if vision != "normal":
+                space = {"name": "sRGB1+CVD", "cvd_type": vision, "severity": 100}
+                rgb = np.clip(cspace_convert(rgb, space, "sRGB1"), 0, 1)
+            seen[name] = rgb
+        for one, other in combinations(colours, 2):
+            if deltaE(seen[one], seen[other], input_space="sRGB1") < DISTINCT:
+                close.add((vision, one, other))
+    return close
+
+
+def test_the_party_colours_stay_apart_for_colour_blind_readers():
+    """The colours of the ballot's options and of the independents (drawn together on the seats, result and
+    poll charts) stay distinguishable under simulated deuteranopia and protanopia; the red, green and orange
+    of the old palette did not, and the check says so."""
+    colours = read_yaml(ROOT / "portal" / "colours.yaml")
+    drawn = {name: colours[name] for name in colours if name not in ("Independent", "Undecided", "None")}
+    assert len(drawn) == 9 and _too_close(drawn) == set()
+    old = drawn | {"QHP": "#c0392b", "Baytaq": "#4c9a2a", "Auyl": "#e08a1e", "Independents": "#8c6d31"}
+    assert {("deuteranomaly", "QHP", "Independents"), ("protanomaly", "Auyl", "Baytaq")} <= _too_close(old)
