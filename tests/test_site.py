@@ -27,7 +27,11 @@ from tests.conftest import committed_digest, database, run_cli, tree_digest
 from tests.servers import serve_folder
 
 SCREENSHOTS = ROOT / "build" / "screenshots" if os.environ.get("KZ_SCREENSHOTS") == "1" else None
-PAGES = [page["file"] for page in read_yaml(ROOT / "portal" / "pages.yaml")]
+# Every page: those of the navigation bar, then one per region (portal/pages.yaml's `per: region`).
+REGIONS = [tile["region_id"] for tile in read_yaml(ROOT / "portal" / "tiles.yaml")]
+PAGES = [page["file"] for page in read_yaml(ROOT / "portal" / "pages.yaml") if "per" not in page] + [
+    f"region/{region}.html" for region in sorted(REGIONS)
+]
 # The marks each chart must draw (CSS selector inside its wide SVG file, charts/NAME.svg), and the SQL that
 # counts them; NARROW: the selectors of the phone's drawings (charts/NAME.narrow.svg) where they differ.
 MARKS = {
@@ -208,7 +212,7 @@ class Tab:
             seen["axe"] = _axe(self.page)
             seen["scroll_width"] = self.page.evaluate("document.documentElement.scrollWidth")
         if screenshots:
-            path = screenshots / name.replace(".html", ".jpeg")
+            path = screenshots / name.replace("/", "_").replace(".html", ".jpeg")
             self.page.screenshot(path=str(path), full_page=True, type="jpeg", quality=80)
         return seen
 
@@ -238,7 +242,7 @@ def test_the_site_is_small_and_needs_no_script_and_no_address_outside_itself(bui
         scripts = re.findall(r"<script[^>]*>", html)
         assert scripts == [f'<script src="{"../" if page.parent != built else ""}sort.js" defer>'], page.name
         assert not re.search(r'<(img|link|script|iframe|source)[^>]+(src|srcset|href)="(https?:)?//', html), page
-    assert sorted(p.name for p in built.glob("*.html")) == sorted(PAGES)
+    assert sorted(p.relative_to(built).as_posix() for p in built.rglob("*.html")) == sorted(PAGES)
 
 
 @pytest.mark.parametrize("scheme", ["http", "file"])
@@ -254,11 +258,11 @@ def test_every_page_opens_cleanly_in_a_browser_and_asks_only_the_site(visits, bu
 def test_every_chart_draws_the_marks_of_its_data_and_every_image_has_a_text_alternative(visits, con, name):
     """Each chart of the page, in both its drawings (wide and the phone's), draws one mark per row its data
     asks for; each is an image with its title and description as its text alternative."""
-    for chart, selector, sql in MARKS[name]:
+    for chart, selector, sql in MARKS.get(name, []):
         expected = con.execute(sql).fetchone()[0]
         for variant in ("wide", "narrow"):
             assert visits["drawing", chart, variant][selector]["count"] == expected, (chart, selector, variant)
-    charts = list(dict.fromkeys(chart for chart, *_ in MARKS[name]))
+    charts = list(dict.fromkeys(chart for chart, *_ in MARKS.get(name, [])))
     specs = [json.loads((ROOT / "portal" / "charts" / f"{chart}.vl.json").read_text()) for chart in charts]
     for scheme in ("http", "file"):
         seen = visits[scheme, name]
@@ -455,8 +459,8 @@ def test_every_page_credits_the_article_and_has_a_skip_link():
     descriptor = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
     (article,) = descriptor["sources"]
     assert article["path"] == "https://en.wikipedia.org/wiki/2023_Kazakh_legislative_election"
-    pages = sorted((ROOT / "site").glob("*.html"))
-    assert [p.name for p in pages] == sorted(p["file"] for p in read_yaml(ROOT / "portal" / "pages.yaml"))
+    pages = sorted((ROOT / "site").rglob("*.html"))
+    assert [p.relative_to(ROOT / "site").as_posix() for p in pages] == sorted(PAGES)
     for page in pages:
         html = page.read_text(encoding="utf-8")
         assert f'<a href="{article["path"]}">' in html, page.name
@@ -471,7 +475,7 @@ def test_every_scrolling_table_is_reachable_by_keyboard_and_keeps_its_key_in_vie
     """A table wider than a phone scrolls in its frame: the frame takes the keyboard's focus and names
     itself (axe-core's scrollable-region-focusable), and the first column stays in view (the stylesheet)."""
     frames = 0
-    for page in sorted((ROOT / "site").glob("*.html")):
+    for page in sorted((ROOT / "site").rglob("*.html")):
         html = page.read_text(encoding="utf-8")
         for frame in re.findall(r'<div class="scroll"[^>]*>', html):
             frames += 1
@@ -650,3 +654,29 @@ def test_the_party_colours_stay_apart_for_colour_blind_readers():
     assert len(drawn) == 9 and _too_close(drawn) == set()
     old = drawn | {"QHP": "#c0392b", "Baytaq": "#4c9a2a", "Auyl": "#e08a1e", "Independents": "#8c6d31"}
     assert {("deuteranomaly", "QHP", "Independents"), ("protanomaly", "Auyl", "Baytaq")} <= _too_close(old)
+
+
+def test_each_region_has_its_page_with_its_result_turnout_districts_names_and_forensic_row(visits, con):
+    """Almaty's page (one of 20, linked from the Regions page): its turnout beside the nation's, its result,
+    its districts' winners and runners-up by name, its names in Kazakh and Russian, its forensic row and
+    its rows in each table, all the database's."""
+    page = visits["http", "region/KZ-75.html"]
+    html = (ROOT / "site" / "region" / "KZ-75.html").read_text(encoding="utf-8")
+    assert '<span lang="kk">Алматы қаласы</span> · <span lang="ru">город Алматы</span>' in html
+    assert "Turnout in Almaty was 25.82 % (310,416 ballots of 1,202,078 registered voters), against 54.21 %" in html
+    districts = {
+        int(r["district_number"]): (r["winner_name"], r["runner_up_name"]) for r in _table(page, "The single-member")
+    }
+    expected = con.execute(
+        "SELECT district_number, winner_name, runner_up_name FROM district_races WHERE region_id = 'KZ-75'"
+    ).fetchall()
+    assert districts == {number: (winner, runner_up) for number, winner, runner_up in expected} and len(districts) == 3
+    result = {r["option"]: r["share_pct"] for r in _table(page, "The party-list result in Almaty")}
+    assert result["Amanat"] == "50.33" and len(result) == 8
+    (forensic,) = _table(page, "The row of Almaty")
+    p_value = con.execute("SELECT p_value FROM forensic_region_rounding WHERE region_id = 'KZ-75'").fetchone()[0]
+    assert forensic["p_value"] == f"{p_value:.1E}" and "The numbers tested are the article's" in html
+    rows = dict(re.findall(r"<code>([a-z_]+)</code></a>: (\d+) rows?", html))
+    assert rows["turnout_by_hour"] == "7" and rows["party_list_results"] == "8" and rows["districts"] == "3"
+    links = re.findall(r'href="region/(KZ-\d\d)\.html"', (ROOT / "site" / "regions.html").read_text(encoding="utf-8"))
+    assert sorted(links) == sorted(REGIONS)

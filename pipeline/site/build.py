@@ -84,6 +84,8 @@ def _render(root: Path) -> dict[str, str | bytes]:
             for path in sorted((PORTAL / "charts").glob("*.vl.json"))
         }
         tables = {path.stem: _query(con, path) for path in sorted((PORTAL / "tables").glob("*.sql"))}
+        regional = {path.stem: _query(con, path) for path in sorted((PORTAL / "region").glob("*.sql"))}
+        regional["table_rows"] = _rows_by_region(con, descriptor)
         context = _context(con, descriptor)
     except duckdb.Error as error:  # a damaged or foreign database that opened (a portal query is named in _query)
         raise PipelineError(
@@ -102,7 +104,7 @@ def _render(root: Path) -> dict[str, str | bytes]:
         files[f"data/{name}.csv"] = _csv(chart)
     for name, table in tables.items():
         files[f"data/{name}.csv"] = _csv(table)
-    files |= render_pages(PORTAL, pages, {"charts": charts, "tables": tables, **context})
+    files |= render_pages(PORTAL, pages, {"charts": charts, "tables": tables, "regional": regional, **context})
     files["style.css"] = (PORTAL / "style.css").read_text(encoding="utf-8")
     files["sort.js"] = (PORTAL / "sort.js").read_text(encoding="utf-8")
     return files
@@ -172,6 +174,27 @@ def _csv(table: dict) -> str:
     writer.writeheader()
     writer.writerows(table["rows"])
     return text.getvalue()
+
+
+def _rows_by_region(con, descriptor: dict) -> dict:
+    """How many rows each region has in each published table keyed by region (the region pages link them)."""
+    names = [
+        r["name"]
+        for r in descriptor["resources"]
+        if "schema" in r and "region_id" in {f["name"] for f in r["schema"]["fields"]}
+    ]
+    union = " UNION ALL ".join(
+        f"SELECT region_id, '{name}' AS table_name, count(*) AS rows_count FROM {name} GROUP BY region_id"
+        for name in names
+    )
+    rows = con.execute(f"SELECT * FROM ({union}) ORDER BY region_id, table_name").fetchall()  # noqa: S608
+    columns = ["region_id", "table_name", "rows_count"]
+    return {
+        "name": "table_rows",
+        "comment": "",
+        "columns": columns,
+        "rows": [dict(zip(columns, row, strict=True)) for row in rows],
+    }
 
 
 def _context(con, descriptor: dict) -> dict:

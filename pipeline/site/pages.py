@@ -20,7 +20,7 @@ def render_pages(portal: Path, pages: list[dict], context: dict) -> dict[str, st
     texts = text.load(portal)
     hidden = set(read_yaml(portal / "display.yaml")["hidden_columns"])
     titles = {f.name: f.title for r in metadata.load().resources for f in r.fields}
-    for table in (*context["charts"].values(), *context["tables"].values()):
+    for table in (*context["charts"].values(), *context["tables"].values(), *context["regional"].values()):
         table["shown"] = [c for c in table["columns"] if c not in hidden]
         table["decimals"] = {c: text.decimals(table["rows"], c) for c in table["columns"]}
     files = {}
@@ -37,15 +37,43 @@ def render_pages(portal: Path, pages: list[dict], context: dict) -> dict[str, st
         )
         prefix = "" if lang == "en" else f"{lang}/"
         for page in pages:
-            try:
-                files[prefix + page["file"]] = environment.get_template(page["template"]).render(
-                    page=page, pages=pages, lang=lang, t=texts[lang]["ui"], up="../" if prefix else "", **context
-                )
-            except jinja2.TemplateError as error:
-                where = (
-                    f"{error.name}:{error.lineno}"
-                    if isinstance(error, jinja2.TemplateSyntaxError)
-                    else page["template"]
-                )
-                raise PipelineError("site", f"portal/templates/{where}: {type(error).__name__}: {error}") from None
+            for path, values in _instances(page, context):
+                depth = (prefix + path).count("/")
+                try:
+                    files[prefix + path] = environment.get_template(page["template"]).render(
+                        page=page | values,
+                        pages=[p for p in pages if "per" not in p],
+                        lang=lang,
+                        t=texts[lang]["ui"],
+                        up="../" * depth,
+                        **values,
+                        **context,
+                    )
+                except jinja2.TemplateError as error:
+                    where = (
+                        f"{error.name}:{error.lineno}"
+                        if isinstance(error, jinja2.TemplateSyntaxError)
+                        else page["template"]
+                    )
+                    raise PipelineError("site", f"portal/templates/{where}: {type(error).__name__}: {error}") from None
     return files
+
+
+def _instances(page: dict, context: dict) -> list[tuple[str, dict]]:
+    """The files a page entry makes: one, or one per region (`per: region`), each with its own values: the
+    region's names (region_names) and its rows of each table of portal/region/ (without their region_id)."""
+    if page.get("per") != "region":
+        return [(page["file"], {})]
+    out = []
+    for region in context["tables"]["region_names"]["rows"]:
+        here = {
+            name: table
+            | {
+                "rows": [r for r in table["rows"] if r["region_id"] == region["region_id"]],
+                "shown": [c for c in table["shown"] if c != "region_id"],
+            }
+            for name, table in context["regional"].items()
+        }
+        values = {"file": page["file"].format(**region), "title": page["title"].format(**region)}
+        out.append((values["file"], {"region": region, "here": here, **values}))
+    return out
