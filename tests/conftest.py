@@ -21,6 +21,7 @@ from tests import forkserver
 SOURCE = ROOT / "raw" / "2023_Kazakh_legislative_election.txt"
 LONGEST_FIRST = (  # measured (seconds per file), longest first
     "tests/test_site.py",
+    "tests/test_site_phone.py",
     "tests/test_hostile.py",
     "tests/test_hostile_download.py",
     "tests/test_damaged_inputs.py",
@@ -330,3 +331,40 @@ def tree(folder: Path) -> dict[str, tuple]:
             else:
                 out[key] = ("file", hashlib.sha256(path.read_bytes()).hexdigest())
     return out
+
+
+# The site's tests (tests/test_site.py, tests/test_site_phone.py): the site built from a fresh release, its
+# database, and the browser.
+@pytest.fixture(scope="module")
+def built(fresh_build, tmp_path_factory):
+    out = tmp_path_factory.mktemp("portal") / "site"
+    from pipeline.site import build as site
+
+    site.build(fresh_build, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def con(fresh_build):
+    import duckdb
+
+    connection = duckdb.connect(str(database(fresh_build)), read_only=True)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    from tests.site_browser import CHROMIUM_ARGS
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail(
+            "Debian's chromium is needed for the browser tests: `make test` installs it (apt-get install chromium)"
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -13,9 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipeline import ROOT
@@ -23,85 +21,26 @@ from pipeline.common.errors import PipelineError
 from pipeline.common.lock import build_lock
 from pipeline.common.yamlfile import read_yaml
 from pipeline.site import build as site
-from tests.conftest import committed_digest, database, run_cli, tree_digest
+from tests.conftest import committed_digest, run_cli, tree_digest
 from tests.servers import serve_folder
-
-SCREENSHOTS = ROOT / "build" / "screenshots" if os.environ.get("KZ_SCREENSHOTS") == "1" else None
-# Every page: those of the navigation bar, then one per region (portal/pages.yaml's `per: region`).
-REGIONS = [tile["region_id"] for tile in read_yaml(ROOT / "portal" / "tiles.yaml")]
-PAGES = [page["file"] for page in read_yaml(ROOT / "portal" / "pages.yaml") if "per" not in page] + [
-    f"region/{region}.html" for region in sorted(REGIONS)
-]
-# The marks each chart must draw (CSS selector inside its wide SVG file, charts/NAME.svg), and the SQL that
-# counts them; NARROW: the selectors of the phone's drawings (charts/NAME.narrow.svg) where they differ.
-MARKS = {
-    "index.html": [
-        ("seats", "g.role-mark.marks > *", "SELECT sum(seats_count) FROM chamber_seats"),
-        ("national", "g.layer_0_marks > *", "SELECT count(*) FROM national_party_list_results"),
-        ("national", "g.layer_1_marks > text", "SELECT count(*) FROM national_party_list_results"),  # the labels
-    ],
-    "regions.html": [
-        ("turnout_map", "g.layer_0_marks > *", "SELECT count(*) FROM regions"),
-        ("share_maps", "g.child_layer_0_marks > *", "SELECT count(*) FROM party_list_results"),
-        ("turnout_change_map", "g.layer_0_marks > *", "SELECT count(*) FROM regions"),
-    ],
-    "turnout.html": [
-        ("turnout_by_hour", "g.layer_0_marks", "SELECT count(DISTINCT region_id) FROM turnout_by_hour"),
-        ("turnout_by_hour", "g.layer_1_layer_1_marks > *", "SELECT count(*) FROM national_turnout_by_hour"),
-    ],
-    "districts.html": [("districts", "g.layer_2_marks > *", "SELECT count(*) FROM district_races")],
-    "polls.html": [
-        ("opinion_polls", "g.role-mark.marks > *", "SELECT count(*) FROM opinion_polls"),
-        ("exit_polls", "g.layer_1_marks > *", "SELECT count(*) FROM exit_polls"),
-    ],
-    "seats.html": [("seat_allocation", "g.layer_1_marks > *", "SELECT count(*) FROM seat_allocation")],
-    "quality.html": [("grid_distances", "g.layer_0_marks > *", "SELECT 10")],
-    "elections.html": [],
-    "data.html": [],
-}
-NARROW = {
-    ("share_maps", "g.child_layer_0_marks > *"): "g.layer_0_marks > *",  # one heat table, not a map per option
-    ("share_maps", "g.child_layer_1_marks > *"): "g.layer_1_marks > *",
-}
-# Chromium as root, with no network of its own (background requests are refused on this machine).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def built(fresh_build, tmp_path_factory):
-    out = tmp_path_factory.mktemp("portal") / "site"
-    site.build(fresh_build, out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def con(fresh_build):
-    connection = duckdb.connect(str(database(fresh_build)), read_only=True)
-    yield connection
-    connection.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail(
-            "Debian's chromium is needed for the browser tests: `make test` installs it (apt-get install chromium)"
-        )
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+from tests.site_browser import (  # noqa: F401 (fixtures)
+    DRAWN_TEXT,
+    MARKS,
+    MIN_TEXT_PX,
+    NARROW,
+    PAGE_BUDGET,
+    PAGES,
+    READ_DRAWING,
+    REGIONS,
+    SCREENSHOTS,
+    Tab,
+    _drawn_selectors,
+    _read_json,
+    axe,
+    page_weight,
+    smallest_text,
+    table,
+)
 
 
 @pytest.fixture(scope="module")
@@ -132,102 +71,6 @@ def visits(built, browser):
     return results
 
 
-def _drawn_selectors() -> dict[str, list[str]]:
-    """What the tests count and read in each chart's drawings."""
-    out: dict[str, list[str]] = {}
-    for marks in MARKS.values():
-        for chart, selector, _ in marks:
-            out.setdefault(chart, []).append(selector)
-    for chart, selector in DRAWN_TEXT.values():
-        out.setdefault(chart, []).append(selector)
-    return out
-
-
-# Texts read in a drawing: the tile maps' labels, the seat allocation's axis.
-DRAWN_TEXT = {
-    "tiles": ("turnout_map", "g.layer_1_marks > text"),
-    "share_tiles": ("share_maps", "g.child_layer_1_marks > text"),
-    "seat_axis": ("seat_allocation", "g.role-axis-label text"),
-}
-# What a test reads off a drawing: how many elements each selector finds, and their text (by line).
-READ_DRAWING = """selectors => Object.fromEntries(Object.entries(selectors).map(([key, selector]) => {
-  const found = [...document.querySelectorAll(selector)];
-  return [key, {count: found.length, texts: found.map(e => {
-    const lines = [...e.querySelectorAll("tspan")].map(t => t.textContent);
-    return lines.length ? lines : [e.textContent];
-  })}];
-}))"""
-# What a test reads off a page, in one call: its charts' images, figures and tables.
-READ_PAGE = """() => {
-  const all = selector => [...document.querySelectorAll(selector)];
-  const text = selector => all(selector).map(e => e.textContent);
-  return {
-    charts: all("figure.chart").map(f => {
-      const img = f.querySelector("img");
-      return {name: f.id, alt: img.alt, src: img.currentSrc.split("/").pop(), natural: img.naturalWidth,
-              shown: img.getBoundingClientRect().width};
-    }),
-    images: all("img").length,
-    images_without_alt: all("img:not([alt])").length,
-    svgs: all("svg").length,
-    duplicate_ids: all("[id]").map(e => e.id).filter((id, n, ids) => ids.indexOf(id) !== n),
-    texts: {
-      turnout: text("#turnout"),
-      seats_total: text("#seats-total"),
-      checks: text("#checks-summary"),
-    },
-    tables: all("table").map(t => ({
-      caption: t.caption ? t.caption.textContent : "",
-      label: t.closest("[aria-label]") ? t.closest("[aria-label]").getAttribute("aria-label") : "",
-      head: [...t.tHead.rows[0].cells].map(c => c.dataset.column || c.textContent),
-      rows: [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent)),
-    })),
-  };
-}"""
-
-
-class Tab:
-    """One browser tab that records what each page it opens reports: console errors and warnings,
-    uncaught exceptions, every request, failed requests and HTTP errors; then reads the page."""
-
-    def __init__(self, browser, width: int = 1280):
-        self.page = browser.new_page(viewport={"width": width, "height": 900})
-        self.seen: dict = {"console": [], "requests": [], "failed": [], "bad_status": []}
-        self.page.on(
-            "console", lambda m: m.type in ("error", "warning") and self._add("console", f"{m.type}: {m.text}")
-        )
-        self.page.on("pageerror", lambda e: self._add("console", f"page error: {e}"))
-        self.page.on("request", lambda r: self._add("requests", r.url))
-        self.page.on("requestfailed", lambda r: self._add("failed", f"{r.url}: {r.failure}"))
-        self.page.on("response", lambda r: r.status >= 400 and self._add("bad_status", f"{r.url}: {r.status}"))
-
-    def _add(self, key: str, value: str) -> None:
-        self.seen[key].append(value)
-
-    def visit(self, base: str, name: str, screenshots: Path | None = None, axe: bool = False) -> dict:
-        self.seen = {"console": [], "requests": [], "failed": [], "bad_status": []}
-        self.page.goto(base + name, wait_until="load")
-        seen = self.seen | self.page.evaluate(READ_PAGE)
-        if axe:
-            seen["axe"] = _axe(self.page)
-            seen["scroll_width"] = self.page.evaluate("document.documentElement.scrollWidth")
-        if screenshots:
-            path = screenshots / name.replace("/", "_").replace(".html", ".jpeg")
-            self.page.screenshot(path=str(path), full_page=True, type="jpeg", quality=80)
-        return seen
-
-
-def _read_json(path: Path):
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _table(seen: dict, caption_start: str) -> list[dict]:
-    (table,) = [
-        t for t in seen["tables"] if t["caption"].startswith(caption_start) or t["label"].startswith(caption_start)
-    ]
-    return [dict(zip(table["head"], row, strict=True)) for row in table["rows"]]
-
-
 def test_the_committed_site_equals_a_fresh_build(built):
     assert tree_digest(built.parent, "site") == committed_digest("site")
 
@@ -250,8 +93,8 @@ def test_the_site_is_small_and_needs_no_script_and_no_address_outside_itself(bui
 def test_every_page_opens_cleanly_in_a_browser_and_asks_only_the_site(visits, built, name, scheme):
     seen = visits[scheme, name]
     assert seen["console"] == [] and seen["failed"] == [] and seen["bad_status"] == []
-    base = built.as_uri() if scheme == "file" else seen["requests"][0].rsplit("/", 1)[0]
-    assert seen["requests"] and all(url.startswith(base + "/") for url in seen["requests"]), seen["requests"]
+    assert seen["requests"] and all(url.startswith(seen["base"]) for url in seen["requests"]), seen["requests"]
+    assert seen["base"] == (built.as_uri() + "/" if scheme == "file" else seen["base"])
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -280,7 +123,7 @@ def test_the_home_page_shows_the_databases_turnout_and_seats(visits, con):
     ).fetchone()
     assert seen["texts"]["turnout"] == [f"{turnout:.2f} %"] and turnout == 54.21
     assert seen["texts"]["seats_total"] == [str(seats)] and seats == 98
-    shown = {r["seat_holder"]: int(r["seats"]) for r in _table(seen, "Seats in the Mäjilis") if r["kind"] == "district"}
+    shown = {r["seat_holder"]: int(r["seats"]) for r in table(seen, "Seats in the Mäjilis") if r["kind"] == "district"}
     assert shown["Independents"] == 7  # every independent won a district seat
 
 
@@ -296,7 +139,7 @@ def test_every_tile_of_the_map_shows_its_regions_turnout(visits, con):
 def test_the_turnout_change_is_shown_on_the_regions_of_2021(visits, con):
     """Each row of the page's table is a row of turnout_change; the regions created in 2022 are never a row
     (the tile map gives them their 2021 region's value, named)."""
-    rows = _table(visits["http", "regions.html"], "Turnout in 2021 and 2023 on the regions of 2021")
+    rows = table(visits["http", "regions.html"], "Turnout in 2021 and 2023 on the regions of 2021")
     published = con.execute(
         "SELECT count(*), min(turnout_change_pp) FROM turnout_change WHERE protocol_version = 'preliminary'"
     ).fetchone()
@@ -308,24 +151,24 @@ def test_the_turnout_change_is_shown_on_the_regions_of_2021(visits, con):
 
 
 def test_the_district_page_shows_each_races_winner_and_votes(visits, con):
-    rows = _table(visits["http", "districts.html"], "The 29 district races")
+    rows = table(visits["http", "districts.html"], "The 29 district races")
     shown = {int(r["district_number"]): (r["winner_name"], int(r["winner_votes"].replace(",", ""))) for r in rows}
     races = con.execute("SELECT district_number, winner_name, winner_votes FROM district_races").fetchall()
     assert shown == {number: (name, votes) for number, name, votes in races} and len(shown) == 29
 
 
 def test_the_regions_and_parties_carry_their_kazakh_and_russian_names(visits, con):
-    regions = {r["region_id"]: r for r in _table(visits["http", "regions.html"], "The regions and cities")}
+    regions = {r["region_id"]: r for r in table(visits["http", "regions.html"], "The regions and cities")}
     assert regions["KZ-75"]["name_kk"] == "Алматы қаласы" and regions["KZ-75"]["name_ru"] == "город Алматы"
     names = dict(con.execute("SELECT region_id, name_kk FROM region_names_wide").fetchall())
     assert {key: row["name_kk"] for key, row in regions.items()} == names
-    parties = {r["party"]: r for r in _table(visits["http", "seats.html"], "The parties in the Mäjilis")}
+    parties = {r["party"]: r for r in table(visits["http", "seats.html"], "The parties in the Mäjilis")}
     assert parties["Amanat"]["seats"] == "62" and parties["Amanat"]["name_kk"] == "«AMANAT» партиясы"
 
 
 def test_the_data_page_lists_every_file_with_its_size_and_hash(visits, fresh_build):
     descriptor = json.loads((fresh_build / "datapackage.json").read_text(encoding="utf-8"))
-    rows = _table(visits["file", "data.html"], "The published files")
+    rows = table(visits["file", "data.html"], "The published files")
     assert [(r["File"], int(r["Bytes"].replace(",", "")), r["sha256"]) for r in rows] == [
         (r["path"], r["bytes"], r["hash"].removeprefix("sha256:")) for r in descriptor["resources"]
     ]
@@ -485,121 +328,31 @@ def test_every_scrolling_table_is_reachable_by_keyboard_and_keeps_its_key_in_vie
     assert ".scroll th:first-child, .scroll td:first-child { position: sticky; left: 0;" in style
 
 
-AXE_SERIOUS = ("serious", "critical")
-
-
-def _axe(page) -> list[tuple[str, str, int]]:
-    """axe-core's violations on the open page, serious and critical ones: (rule, impact, elements). axe-core
-    is the copy pinned with the locked package axe-playwright-python (its axe.min.js), injected as is."""
-    import axe_playwright_python
-
-    page.evaluate((Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8"))
-    found = page.evaluate("async () => (await axe.run({resultTypes: ['violations']})).violations")
-    return [(v["id"], v["impact"], len(v["nodes"])) for v in found if v["impact"] in AXE_SERIOUS]
-
-
-@pytest.fixture(scope="module")
-def phone_visits(built, browser):
-    """Every page over HTTP on a phone's screen (390 px wide): what it reads and axe-core's violations."""
-    results = {}
-    with serve_folder(built) as (url, _):
-        tab = Tab(browser, width=390)
-        for name in PAGES:
-            results[name] = tab.visit(url.rstrip("/") + "/", name, axe=True)
-        tab.page.close()
-    return results
-
-
-def test_axe_core_finds_no_serious_violation_on_any_page_at_either_width(visits, phone_visits):
-    """Every page, on a desktop (1280 px) and a phone (390 px): no serious or critical violation of
-    axe-core's rules (text alternatives, keyboard-reachable scroll regions, contrast, names of links and
-    controls...), and no sideways scroll."""
-    found = {(1280, name): visits["http", name]["axe"] for name in PAGES}
-    found |= {(390, name): phone_visits[name]["axe"] for name in PAGES}
-    assert {key: v for key, v in found.items() if v} == {}
-    assert len(found) == 2 * len(PAGES)
+def test_axe_core_finds_no_serious_violation_on_any_page_on_a_desktop(visits):
+    """Every page at 1280 px: no serious or critical violation of axe-core's rules (text alternatives,
+    keyboard-reachable scroll regions, contrast, names of links and controls...), and no sideways scroll
+    (the phone's width: tests/test_site_phone.py)."""
+    assert {name: visits["http", name]["axe"] for name in PAGES if visits["http", name]["axe"]} == {}
     assert {name: visits["http", name]["scroll_width"] for name in PAGES} == dict.fromkeys(PAGES, 1280)
-    assert {name: phone_visits[name]["scroll_width"] for name in PAGES} == dict.fromkeys(PAGES, 390)
 
 
-MIN_TEXT_PX = 11
-
-
-def _font_sizes(svg: Path) -> set[float]:
-    return {float(size) for size in re.findall(r'font-size="([\d.]+)px"', svg.read_text(encoding="utf-8"))}
-
-
-def _smallest_text(seen: dict, site: Path) -> dict[str, float]:
-    """Each chart's smallest text as the page shows it, in px: the smallest font size of the drawing the
-    browser chose times the width it is shown at over its own."""
-    return {
-        chart["name"]: min(_font_sizes(site / "charts" / chart["src"])) * chart["shown"] / chart["natural"]
-        for chart in seen["charts"]
-    }
-
-
-def test_no_chart_text_is_under_11_px_on_a_phone_or_a_desktop(visits, phone_visits, built):
-    """A phone gets each chart's narrow drawing, a desktop the wide one; each is shown at a scale that keeps
-    its smallest text at 11 px or more."""
+def test_no_chart_text_is_under_11_px_on_a_desktop(visits, built):
+    """A desktop gets each chart's wide drawing, shown at a scale that keeps its smallest text at 11 px or
+    more."""
     smallest = {}
-    for width, name in [(1280, name) for name in PAGES] + [(390, name) for name in PAGES]:
-        seen = visits["http", name] if width == 1280 else phone_visits[name]
-        for chart in seen["charts"]:
-            assert chart["src"] == chart["name"] + (".narrow.svg" if width == 390 else ".svg"), (width, chart)
-        smallest |= {(width, chart): size for chart, size in _smallest_text(seen, built).items()}
-    assert len(smallest) == 2 * len({chart for marks in MARKS.values() for chart, *_ in marks})
-    assert {key: round(size, 1) for key, size in smallest.items() if size < MIN_TEXT_PX} == {}
+    for name in PAGES:
+        seen = visits["http", name]
+        assert all(chart["src"] == chart["name"] + ".svg" for chart in seen["charts"]), seen["charts"]
+        smallest |= smallest_text(seen, built)
+    assert len(smallest) == len({chart for marks in MARKS.values() for chart, *_ in marks})
+    assert {chart: round(size, 1) for chart, size in smallest.items() if size < MIN_TEXT_PX} == {}
 
 
-def test_the_text_size_check_fires_on_a_page_that_shrinks_its_charts(built, browser, tmp_path):
-    """Without the phone's drawings (no <source>), a phone shrinks the wide ones: their text falls under
-    11 px, and the check says which."""
-    site = tmp_path / "site"
-    shutil.copytree(built, site)
-    page = site / "regions.html"
-    page.write_text(re.sub(r"<source [^>]*>", "", page.read_text(encoding="utf-8")), encoding="utf-8")
-    with serve_folder(site) as (url, _):
-        tab = Tab(browser, width=390)
-        seen = tab.visit(url.rstrip("/") + "/", "regions.html")
-        tab.page.close()
-    small = {chart for chart, size in _smallest_text(seen, site).items() if size < MIN_TEXT_PX}
-    assert small == {"turnout_map", "share_maps", "turnout_change_map"}
-
-
-def test_axe_core_fires_on_a_page_with_what_the_portal_avoids(tmp_path, browser):
-    """The check can fail: an image without a text alternative and a scroll region a keyboard cannot
-    reach are reported."""
-    (tmp_path / "bad.html").write_text(
-        '<!DOCTYPE html><html lang="en"><head><title>bad</title></head><body><main><h1>bad</h1>'
-        '<img src="data:,">'
-        '<div style="overflow:auto;width:60px;height:30px"><p>' + "a wide line of text " * 20 + "</p></div>"
-        "</main></body></html>",
-        encoding="utf-8",
-    )
-    with serve_folder(tmp_path) as (url, _):
-        page = browser.new_page(viewport={"width": 390, "height": 600})
-        page.goto(url.rstrip("/") + "/bad.html")
-        rules = {rule for rule, _, _ in _axe(page)}
-        page.close()
-    assert {"image-alt", "scrollable-region-focusable"} <= rules
-
-
-PAGE_BUDGET = 256 * 1024  # bytes a page asks for, everything included (docs/portal.md)
-
-
-def test_every_page_stays_within_its_weight_budget(visits, phone_visits, built):
-    """What a browser fetches for a page (the page, the stylesheet, the sort script and the drawings of its
-    charts that fit the screen; nothing else: the test above), summed from the files it requested, on a
-    desktop and on a phone, within the budget docs/portal.md states."""
-    weights = {}
-    for width, name in [(w, n) for w in (1280, 390) for n in PAGES]:
-        seen = visits["http", name] if width == 1280 else phone_visits[name]
-        base = seen["requests"][0].rsplit("/", 1)[0] + "/"
-        requested = {url.removeprefix(base) for url in seen["requests"]}
-        assert {name, "style.css", "sort.js"} | {f"charts/{c['src']}" for c in seen["charts"]} == requested
-        weights[width, name] = sum((built / path).stat().st_size for path in requested)
+def test_every_page_stays_within_its_weight_budget_on_a_desktop(visits, built):
+    """What a browser fetches for each page at 1280 px, within the budget docs/portal.md states."""
+    weights = {name: page_weight(visits["http", name], name, built) for name in PAGES}
     assert max(weights.values()) <= PAGE_BUDGET, weights
-    assert weights[1280, "regions.html"] > 100_000  # (the heaviest drawings: 20 tiles in 8 maps)
+    assert weights["regions.html"] > 100_000  # (the heaviest drawings: 20 tiles in 8 maps)
 
 
 def test_a_party_s_colour_means_that_party_on_every_chart_and_maps_are_neutral():
@@ -665,15 +418,15 @@ def test_each_region_has_its_page_with_its_result_turnout_districts_names_and_fo
     assert '<span lang="kk">Алматы қаласы</span> · <span lang="ru">город Алматы</span>' in html
     assert "Turnout in Almaty was 25.82 % (310,416 ballots of 1,202,078 registered voters), against 54.21 %" in html
     districts = {
-        int(r["district_number"]): (r["winner_name"], r["runner_up_name"]) for r in _table(page, "The single-member")
+        int(r["district_number"]): (r["winner_name"], r["runner_up_name"]) for r in table(page, "The single-member")
     }
     expected = con.execute(
         "SELECT district_number, winner_name, runner_up_name FROM district_races WHERE region_id = 'KZ-75'"
     ).fetchall()
     assert districts == {number: (winner, runner_up) for number, winner, runner_up in expected} and len(districts) == 3
-    result = {r["option"]: r["share_pct"] for r in _table(page, "The party-list result in Almaty")}
+    result = {r["option"]: r["share_pct"] for r in table(page, "The party-list result in Almaty")}
     assert result["Amanat"] == "50.33" and len(result) == 8
-    (forensic,) = _table(page, "The row of Almaty")
+    (forensic,) = table(page, "The row of Almaty")
     p_value = con.execute("SELECT p_value FROM forensic_region_rounding WHERE region_id = 'KZ-75'").fetchone()[0]
     assert forensic["p_value"] == f"{p_value:.1E}" and "The numbers tested are the article's" in html
     rows = dict(re.findall(r"<code>([a-z_]+)</code></a>: (\d+) rows?", html))

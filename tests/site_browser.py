@@ -1,0 +1,197 @@
+"""What the site's tests share: the pages and what their charts must draw, the built site, the browser
+(Debian's headless Chromium, driven by Playwright), a tab that records what a page reports and reads it,
+axe-core's check, the text size of the charts as shown, and a page's weight."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from pipeline import ROOT
+from pipeline.common.yamlfile import read_yaml
+
+SCREENSHOTS = ROOT / "build" / "screenshots" if os.environ.get("KZ_SCREENSHOTS") == "1" else None
+# Every page: those of the navigation bar, then one per region (portal/pages.yaml's `per: region`).
+REGIONS = [tile["region_id"] for tile in read_yaml(ROOT / "portal" / "tiles.yaml")]
+PAGES = [page["file"] for page in read_yaml(ROOT / "portal" / "pages.yaml") if "per" not in page] + [
+    f"region/{region}.html" for region in sorted(REGIONS)
+]
+# The marks each chart must draw (CSS selector inside its wide SVG file, charts/NAME.svg), and the SQL that
+# counts them; NARROW: the selectors of the phone's drawings (charts/NAME.narrow.svg) where they differ.
+MARKS = {
+    "index.html": [
+        ("seats", "g.role-mark.marks > *", "SELECT sum(seats_count) FROM chamber_seats"),
+        ("national", "g.layer_0_marks > *", "SELECT count(*) FROM national_party_list_results"),
+        ("national", "g.layer_1_marks > text", "SELECT count(*) FROM national_party_list_results"),  # the labels
+    ],
+    "regions.html": [
+        ("turnout_map", "g.layer_0_marks > *", "SELECT count(*) FROM regions"),
+        ("share_maps", "g.child_layer_0_marks > *", "SELECT count(*) FROM party_list_results"),
+        ("turnout_change_map", "g.layer_0_marks > *", "SELECT count(*) FROM regions"),
+    ],
+    "turnout.html": [
+        ("turnout_by_hour", "g.layer_0_marks", "SELECT count(DISTINCT region_id) FROM turnout_by_hour"),
+        ("turnout_by_hour", "g.layer_1_layer_1_marks > *", "SELECT count(*) FROM national_turnout_by_hour"),
+    ],
+    "districts.html": [("districts", "g.layer_2_marks > *", "SELECT count(*) FROM district_races")],
+    "polls.html": [
+        ("opinion_polls", "g.role-mark.marks > *", "SELECT count(*) FROM opinion_polls"),
+        ("exit_polls", "g.layer_1_marks > *", "SELECT count(*) FROM exit_polls"),
+    ],
+    "seats.html": [("seat_allocation", "g.layer_1_marks > *", "SELECT count(*) FROM seat_allocation")],
+    "quality.html": [("grid_distances", "g.layer_0_marks > *", "SELECT 10")],
+    "elections.html": [],
+    "data.html": [],
+}
+NARROW = {
+    ("share_maps", "g.child_layer_0_marks > *"): "g.layer_0_marks > *",  # one heat table, not a map per option
+    ("share_maps", "g.child_layer_1_marks > *"): "g.layer_1_marks > *",
+}
+# Chromium as root, with no network of its own (background requests are refused on this machine).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _drawn_selectors() -> dict[str, list[str]]:
+    """What the tests count and read in each chart's drawings."""
+    out: dict[str, list[str]] = {}
+    for marks in MARKS.values():
+        for chart, selector, _ in marks:
+            out.setdefault(chart, []).append(selector)
+    for chart, selector in DRAWN_TEXT.values():
+        out.setdefault(chart, []).append(selector)
+    return out
+
+
+# Texts read in a drawing: the tile maps' labels, the seat allocation's axis.
+DRAWN_TEXT = {
+    "tiles": ("turnout_map", "g.layer_1_marks > text"),
+    "share_tiles": ("share_maps", "g.child_layer_1_marks > text"),
+    "seat_axis": ("seat_allocation", "g.role-axis-label text"),
+}
+# What a test reads off a drawing: how many elements each selector finds, and their text (by line).
+READ_DRAWING = """selectors => Object.fromEntries(Object.entries(selectors).map(([key, selector]) => {
+  const found = [...document.querySelectorAll(selector)];
+  return [key, {count: found.length, texts: found.map(e => {
+    const lines = [...e.querySelectorAll("tspan")].map(t => t.textContent);
+    return lines.length ? lines : [e.textContent];
+  })}];
+}))"""
+# What a test reads off a page, in one call: its charts' images, figures and tables.
+READ_PAGE = """() => {
+  const all = selector => [...document.querySelectorAll(selector)];
+  const text = selector => all(selector).map(e => e.textContent);
+  return {
+    charts: all("figure.chart").map(f => {
+      const img = f.querySelector("img");
+      return {name: f.id, alt: img.alt, src: img.currentSrc.split("/").pop(), natural: img.naturalWidth,
+              shown: img.getBoundingClientRect().width};
+    }),
+    images: all("img").length,
+    images_without_alt: all("img:not([alt])").length,
+    svgs: all("svg").length,
+    duplicate_ids: all("[id]").map(e => e.id).filter((id, n, ids) => ids.indexOf(id) !== n),
+    texts: {
+      turnout: text("#turnout"),
+      seats_total: text("#seats-total"),
+      checks: text("#checks-summary"),
+    },
+    tables: all("table").map(t => ({
+      caption: t.caption ? t.caption.textContent : "",
+      label: t.closest("[aria-label]") ? t.closest("[aria-label]").getAttribute("aria-label") : "",
+      head: [...t.tHead.rows[0].cells].map(c => c.dataset.column || c.textContent),
+      rows: [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent)),
+    })),
+  };
+}"""
+
+
+class Tab:
+    """One browser tab that records what each page it opens reports: console errors and warnings,
+    uncaught exceptions, every request, failed requests and HTTP errors; then reads the page."""
+
+    def __init__(self, browser, width: int = 1280):
+        self.page = browser.new_page(viewport={"width": width, "height": 900})
+        self.seen: dict = {"console": [], "requests": [], "failed": [], "bad_status": []}
+        self.page.on(
+            "console", lambda m: m.type in ("error", "warning") and self._add("console", f"{m.type}: {m.text}")
+        )
+        self.page.on("pageerror", lambda e: self._add("console", f"page error: {e}"))
+        self.page.on("request", lambda r: self._add("requests", r.url))
+        self.page.on("requestfailed", lambda r: self._add("failed", f"{r.url}: {r.failure}"))
+        self.page.on("response", lambda r: r.status >= 400 and self._add("bad_status", f"{r.url}: {r.status}"))
+
+    def _add(self, key: str, value: str) -> None:
+        self.seen[key].append(value)
+
+    def visit(self, base: str, name: str, screenshots: Path | None = None, accessibility: bool = False) -> dict:
+        self.seen = {"console": [], "requests": [], "failed": [], "bad_status": []}
+        self.page.goto(base + name, wait_until="load")
+        seen = self.seen | self.page.evaluate(READ_PAGE) | {"base": base}
+        if accessibility:
+            seen["axe"] = axe(self.page)
+            seen["scroll_width"] = self.page.evaluate("document.documentElement.scrollWidth")
+        if screenshots:
+            path = screenshots / name.replace("/", "_").replace(".html", ".jpeg")
+            self.page.screenshot(path=str(path), full_page=True, type="jpeg", quality=80)
+        return seen
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def table(seen: dict, caption_start: str) -> list[dict]:
+    (table,) = [
+        t for t in seen["tables"] if t["caption"].startswith(caption_start) or t["label"].startswith(caption_start)
+    ]
+    return [dict(zip(table["head"], row, strict=True)) for row in table["rows"]]
+
+
+AXE_SERIOUS = ("serious", "critical")
+
+
+def axe(page) -> list[tuple[str, str, int]]:
+    """axe-core's violations on the open page, serious and critical ones: (rule, impact, elements). axe-core
+    is the copy pinned with the locked package axe-playwright-python (its axe.min.js), injected as is."""
+    import axe_playwright_python
+
+    page.evaluate((Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8"))
+    found = page.evaluate("async () => (await axe.run({resultTypes: ['violations']})).violations")
+    return [(v["id"], v["impact"], len(v["nodes"])) for v in found if v["impact"] in AXE_SERIOUS]
+
+
+MIN_TEXT_PX = 11
+
+
+def font_sizes(svg: Path) -> set[float]:
+    return {float(size) for size in re.findall(r'font-size="([\d.]+)px"', svg.read_text(encoding="utf-8"))}
+
+
+def smallest_text(seen: dict, site: Path) -> dict[str, float]:
+    """Each chart's smallest text as the page shows it, in px: the smallest font size of the drawing the
+    browser chose times the width it is shown at over its own."""
+    return {
+        chart["name"]: min(font_sizes(site / "charts" / chart["src"])) * chart["shown"] / chart["natural"]
+        for chart in seen["charts"]
+    }
+
+
+PAGE_BUDGET = 256 * 1024  # bytes a page asks for, everything included (docs/portal.md)
+
+
+def page_weight(seen: dict, name: str, site: Path) -> int:
+    """What a browser fetched for a page (the page, the stylesheet, the sort script and the drawings of its
+    charts that fit the screen; nothing else), summed from the files it requested."""
+    requested = {url.removeprefix(seen["base"]) for url in seen["requests"]}
+    assert {name, "style.css", "sort.js"} | {f"charts/{c['src']}" for c in seen["charts"]} == requested
+    return sum((site / path).stat().st_size for path in requested)
