@@ -335,12 +335,18 @@ def tree(folder: Path) -> dict[str, tuple]:
 
 # The site's tests (tests/test_site.py, tests/test_site_phone.py): the site built from a fresh release, its
 # database, and the browser.
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def built(fresh_build, tmp_path_factory):
-    out = tmp_path_factory.mktemp("portal") / "site"
+    """The site of a fresh release (read only). The workers build it one at a time: the first draws the
+    charts, the others take them from the build cache (pipeline/site/charts.py)."""
+    import fcntl
+
     from pipeline.site import build as site
 
-    site.build(fresh_build, out)
+    out = tmp_path_factory.mktemp("portal") / "site"
+    with open(tmp_path_factory.getbasetemp().parent / "site-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        site.build(fresh_build, out)
     return out
 
 

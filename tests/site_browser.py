@@ -18,6 +18,8 @@ REGIONS = [tile["region_id"] for tile in read_yaml(ROOT / "portal" / "tiles.yaml
 PAGES = [page["file"] for page in read_yaml(ROOT / "portal" / "pages.yaml") if "per" not in page] + [
     f"region/{region}.html" for region in sorted(REGIONS)
 ]
+# The same pages in Russian and Kazakh (site/ru/, site/kk/).
+TRANSLATED = [f"{lang}/{page}" for lang in ("ru", "kk") for page in PAGES]
 # The marks each chart must draw (CSS selector inside its wide SVG file, charts/NAME.svg), and the SQL that
 # counts them; NARROW: the selectors of the phone's drawings (charts/NAME.narrow.svg) where they differ.
 MARKS = {
@@ -93,7 +95,7 @@ READ_PAGE = """() => {
   return {
     charts: all("figure.chart").map(f => {
       const img = f.querySelector("img");
-      return {name: f.id, alt: img.alt, src: img.currentSrc.split("/").pop(), natural: img.naturalWidth,
+      return {name: f.id, alt: img.alt, src: img.currentSrc, natural: img.naturalWidth,
               shown: img.getBoundingClientRect().width};
     }),
     images: all("img").length,
@@ -133,12 +135,14 @@ class Tab:
     def _add(self, key: str, value: str) -> None:
         self.seen[key].append(value)
 
-    def visit(self, base: str, name: str, screenshots: Path | None = None, accessibility: bool = False) -> dict:
+    def visit(self, base: str, name: str, screenshots: Path | None = None, accessibility: str = "") -> dict:
+        """Open a page and read it; with `accessibility` "full", axe-core's every rule, with "light" all but
+        color-contrast (see axe)."""
         self.seen = {"console": [], "requests": [], "failed": [], "bad_status": []}
         self.page.goto(base + name, wait_until="load")
         seen = self.seen | self.page.evaluate(READ_PAGE) | {"base": base}
         if accessibility:
-            seen["axe"] = axe(self.page)
+            seen["axe"] = axe(self.page, contrast=accessibility == "full")
             seen["scroll_width"] = self.page.evaluate("document.documentElement.scrollWidth")
         if screenshots:
             path = screenshots / name.replace("/", "_").replace(".html", ".jpeg")
@@ -160,13 +164,17 @@ def table(seen: dict, caption_start: str) -> list[dict]:
 AXE_SERIOUS = ("serious", "critical")
 
 
-def axe(page) -> list[tuple[str, str, int]]:
+def axe(page, contrast: bool = True) -> list[tuple[str, str, int]]:
     """axe-core's violations on the open page, serious and critical ones: (rule, impact, elements). axe-core
-    is the copy pinned with the locked package axe-playwright-python (its axe.min.js), injected as is."""
+    is the copy pinned with the locked package axe-playwright-python (its axe.min.js), injected as is.
+    Without `contrast`, every rule but color-contrast, which is most of axe's time (1.75 of 2 s on the
+    regions page) and depends on the stylesheet and the text's colours, not on the language: it runs on
+    every English page, at both widths."""
     import axe_playwright_python
 
     page.evaluate((Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8"))
-    found = page.evaluate("async () => (await axe.run({resultTypes: ['violations']})).violations")
+    rules = "" if contrast else ", rules: {'color-contrast': {enabled: false}}"
+    found = page.evaluate(f"async () => (await axe.run({{resultTypes: ['violations']{rules}}})).violations")
     return [(v["id"], v["impact"], len(v["nodes"])) for v in found if v["impact"] in AXE_SERIOUS]
 
 
@@ -177,11 +185,22 @@ def font_sizes(svg: Path) -> set[float]:
     return {float(size) for size in re.findall(r'font-size="([\d.]+)px"', svg.read_text(encoding="utf-8"))}
 
 
+def drawing(seen: dict, chart: dict) -> str:
+    """The drawing the browser chose for a chart of the page, as a path in the site."""
+    return chart["src"].removeprefix(seen["base"])
+
+
+def expected_drawing(page: str, chart: str, narrow: bool) -> str:
+    """The drawing a page should show: its language's (ru/, kk/ or the site's top), wide or narrow."""
+    lang = page.split("/")[0] + "/" if page.startswith(("ru/", "kk/")) else ""
+    return f"{lang}charts/{chart}{'.narrow' if narrow else ''}.svg"
+
+
 def smallest_text(seen: dict, site: Path) -> dict[str, float]:
     """Each chart's smallest text as the page shows it, in px: the smallest font size of the drawing the
     browser chose times the width it is shown at over its own."""
     return {
-        chart["name"]: min(font_sizes(site / "charts" / chart["src"])) * chart["shown"] / chart["natural"]
+        chart["name"]: min(font_sizes(site / drawing(seen, chart))) * chart["shown"] / chart["natural"]
         for chart in seen["charts"]
     }
 
@@ -193,5 +212,5 @@ def page_weight(seen: dict, name: str, site: Path) -> int:
     """What a browser fetched for a page (the page, the stylesheet, the sort script and the drawings of its
     charts that fit the screen; nothing else), summed from the files it requested."""
     requested = {url.removeprefix(seen["base"]) for url in seen["requests"]}
-    assert {name, "style.css", "sort.js"} | {f"charts/{c['src']}" for c in seen["charts"]} == requested
+    assert {name, "style.css", "sort.js"} | {drawing(seen, c) for c in seen["charts"]} == requested
     return sum((site / path).stat().st_size for path in requested)

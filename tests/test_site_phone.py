@@ -15,8 +15,11 @@ from tests.site_browser import (  # noqa: F401 (fixtures)
     MIN_TEXT_PX,
     PAGE_BUDGET,
     PAGES,
+    TRANSLATED,
     Tab,
     axe,
+    drawing,
+    expected_drawing,
     page_weight,
     smallest_text,
 )
@@ -28,8 +31,8 @@ def phone_visits(built, browser):
     results = {}
     with serve_folder(built) as (url, _):
         tab = Tab(browser, width=390)
-        for name in PAGES:
-            results[name] = tab.visit(url.rstrip("/") + "/", name, accessibility=True)
+        for name in PAGES + TRANSLATED:
+            results[name] = tab.visit(url.rstrip("/") + "/", name, accessibility="full" if name in PAGES else "light")
         tab.page.close()
     return results
 
@@ -37,19 +40,19 @@ def phone_visits(built, browser):
 def test_axe_core_finds_no_serious_violation_on_any_page_on_a_phone(phone_visits):
     """Every page at 390 px: no serious or critical violation of axe-core's rules, and no sideways scroll."""
     assert {name: seen["axe"] for name, seen in phone_visits.items() if seen["axe"]} == {}
-    assert len(phone_visits) == len(PAGES)
-    assert {name: seen["scroll_width"] for name, seen in phone_visits.items()} == dict.fromkeys(PAGES, 390)
+    assert len(phone_visits) == len(PAGES + TRANSLATED) == 3 * 29
+    assert {name: seen["scroll_width"] for name, seen in phone_visits.items()} == dict.fromkeys(PAGES + TRANSLATED, 390)
 
 
 def test_no_chart_text_is_under_11_px_on_a_phone(phone_visits, built):
     """A phone gets each chart's narrow drawing, shown at a scale that keeps its smallest text at 11 px or
     more."""
     smallest = {}
-    for seen in phone_visits.values():
-        assert all(chart["src"] == chart["name"] + ".narrow.svg" for chart in seen["charts"]), seen["charts"]
-        smallest |= smallest_text(seen, built)
-    assert len(smallest) == len({chart for marks in MARKS.values() for chart, *_ in marks})
-    assert {chart: round(size, 1) for chart, size in smallest.items() if size < MIN_TEXT_PX} == {}
+    for name, seen in phone_visits.items():
+        assert all(drawing(seen, c) == expected_drawing(name, c["name"], True) for c in seen["charts"]), name
+        smallest |= {(name, chart): size for chart, size in smallest_text(seen, built).items()}
+    assert len(smallest) == 3 * sum(len({chart for chart, *_ in marks}) for marks in MARKS.values())
+    assert {key: round(size, 1) for key, size in smallest.items() if size < MIN_TEXT_PX} == {}
 
 
 def test_every_page_stays_within_its_weight_budget_on_a_phone(phone_visits, built):

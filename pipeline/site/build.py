@@ -18,7 +18,7 @@ from pathlib import Path
 from pipeline import ROOT, metadata
 from pipeline.common.errors import PipelineError
 from pipeline.common.yamlfile import read_yaml
-from pipeline.forensics.provenance import phrase
+from pipeline.site import language, text
 from pipeline.site.charts import render as render_chart
 from pipeline.site.pages import render_pages
 
@@ -62,7 +62,8 @@ def build(root: Path = ROOT, out: Path | None = None) -> list[Path]:
 
 
 def _render(root: Path) -> dict[str, str | bytes]:
-    """Every file of the site, by relative path."""
+    """Every file of the site, by relative path: in English at the top, in Russian and Kazakh under ru/
+    and kk/ (pages and charts; the charts' data is published once, in English, under data/)."""
     import duckdb
     import vl_convert
 
@@ -70,22 +71,24 @@ def _render(root: Path) -> dict[str, str | bytes]:
 
     pages = read_yaml(PORTAL / "pages.yaml")
     colours = read_yaml(PORTAL / "colours.yaml")
+    texts = text.load(PORTAL)
     descriptor, _ = readers.verified_descriptor(root, "site")
     database = root / "processed" / metadata.load().meta["database"]
     con = readers.open_database(database, "site")
+    queried = {}
     try:
-        tiles = read_yaml(PORTAL / "tiles.yaml")
         con.execute("CREATE TEMP TABLE tiles (region_id VARCHAR, short VARCHAR, col INTEGER, row INTEGER)")
-        con.executemany(
-            "INSERT INTO tiles VALUES (?, ?, ?, ?)", [[t["region_id"], t["short"], t["col"], t["row"]] for t in tiles]
-        )
-        charts = {
-            path.name.removesuffix(".vl.json"): _chart(con, vl_convert, path, colours)
-            for path in sorted((PORTAL / "charts").glob("*.vl.json"))
-        }
-        tables = {path.stem: _query(con, path) for path in sorted((PORTAL / "tables").glob("*.sql"))}
-        regional = {path.stem: _query(con, path) for path in sorted((PORTAL / "region").glob("*.sql"))}
-        regional["table_rows"] = _rows_by_region(con, descriptor)
+        for lang in text.LANGUAGES:  # each language's queries, its names and tile labels
+            _tiles(con, texts[lang]["tiles"])
+            words = language.names(con, lang, texts)
+            queried[lang] = {
+                folder: {
+                    path.name.split(".")[0]: language.translated(_query(con, path), words, f"portal/{folder}")
+                    for path in sorted((PORTAL / folder).glob("*.sql"))
+                }
+                for folder in ("charts", "tables", "region")
+            } | {"words": words}
+        table_rows = _rows_by_region(con, descriptor)
         context = _context(con, descriptor)
     except duckdb.Error as error:  # a damaged or foreign database that opened (a portal query is named in _query)
         raise PipelineError(
@@ -95,19 +98,48 @@ def _render(root: Path) -> dict[str, str | bytes]:
         ) from None
     finally:
         con.close()
-    files = {}
-    for name, chart in charts.items():
-        files[f"charts/{name}.vl.json"] = json.dumps(chart["spec"], indent=2, ensure_ascii=False) + "\n"
-        files[f"charts/{name}.svg"] = chart["wide_svg"]
-        files[f"charts/{name}.narrow.svg"] = chart["narrow_svg"]
-        files[f"charts/{name}.png"] = chart["png"]
-        files[f"data/{name}.csv"] = _csv(chart)
-    for name, table in tables.items():
-        files[f"data/{name}.csv"] = _csv(table)
-    files |= render_pages(PORTAL, pages, {"charts": charts, "tables": tables, "regional": regional, **context})
+    files: dict[str, str | bytes] = {}
+    contexts = {}
+    for lang in text.LANGUAGES:
+        prefix = "" if lang == "en" else f"{lang}/"
+        got = queried[lang]
+        charts = {
+            path.name.removesuffix(".vl.json"): _chart(
+                vl_convert,
+                path,
+                got["charts"].get(path.name.removesuffix(".vl.json")),
+                colours,
+                lang,
+                texts,
+                got["words"],
+            )
+            for path in sorted((PORTAL / "charts").glob("*.vl.json"))
+        }
+        for name, chart in charts.items():
+            files[f"{prefix}charts/{name}.vl.json"] = json.dumps(chart["spec"], indent=2, ensure_ascii=False) + "\n"
+            files[f"{prefix}charts/{name}.svg"] = chart["wide_svg"]
+            files[f"{prefix}charts/{name}.narrow.svg"] = chart["narrow_svg"]
+            files[f"{prefix}charts/{name}.png"] = chart["png"]
+        if lang == "en":  # the data of the charts and tables, once (the package's own names)
+            for name, table in {**got["charts"], **got["tables"]}.items():
+                files[f"data/{name}.csv"] = _csv(table)
+        regional = got["region"] | {"table_rows": table_rows}
+        contexts[lang] = {"charts": charts, "tables": got["tables"], "regional": regional, "words": got["words"]}
+    files |= render_pages(PORTAL, pages, texts, contexts, context)
     files["style.css"] = (PORTAL / "style.css").read_text(encoding="utf-8")
     files["sort.js"] = (PORTAL / "sort.js").read_text(encoding="utf-8")
     return files
+
+
+def _tiles(con, shorts: dict[str, str]) -> None:
+    """The tile map's squares (portal/tiles.yaml) with their labels in a language, as the temporary table
+    `tiles` the charts' queries join."""
+    tiles = read_yaml(PORTAL / "tiles.yaml")
+    con.execute("DELETE FROM tiles")
+    con.executemany(
+        "INSERT INTO tiles VALUES (?, ?, ?, ?)",
+        [[t["region_id"], shorts[t["region_id"]], t["col"], t["row"]] for t in tiles],
+    )
 
 
 def _recover(final: Path) -> None:
@@ -136,19 +168,25 @@ def _query(con, path: Path) -> dict:
     }
 
 
-def _chart(con, vl_convert, path: Path, colours: dict) -> dict:
-    """One chart: the rows of its SQL file, its spec with the party colours, rendered (charts.render)."""
+def _chart(vl_convert, path: Path, chart: dict, colours: dict, lang: str, texts: dict, words: dict) -> dict:
+    """One chart in a language: its spec (portal/charts/) with its title, description and words in the
+    language and the party colours, drawn with the rows of its query (charts.render)."""
     where = f"portal/charts/{path.name}"
-    sql = path.with_name(path.name.replace(".vl.json", ".sql"))
     try:
         spec = json.loads(path.read_text(encoding="utf-8"))
-        if not sql.is_file():
-            raise ValueError(f"its data query {sql.name} is missing")
+        if chart is None:
+            raise ValueError(f"its data query {path.name.replace('.vl.json', '.sql')} is missing")
     except ValueError as error:  # bad JSON included
         raise PipelineError("site", f"{where}: {error}") from None
-    chart = _query(con, sql)
-    spec = _with_colours(spec, chart["rows"], colours, where)
-    return render_chart(chart, spec, path, vl_convert)
+    name = path.name.removesuffix(".vl.json")
+    own = texts[lang]["charts"].get(name)
+    if not own:
+        raise PipelineError("site", f"portal/text/{lang}.yaml: no title and description for the chart {name!r}")
+    spec = {"$schema": spec.pop("$schema"), "title": own["title"], "description": own["description"], **spec}
+    spec = language.with_words(spec, texts[lang]["chart_words"], where)
+    coloured = {words.get(party, party): colour for party, colour in colours.items()}
+    spec = _with_colours(spec, chart["rows"], coloured, where)
+    return render_chart(chart, spec, path, vl_convert, lang, texts[lang]["chart_words"])
 
 
 def _with_colours(node, rows: list[dict], colours: dict, where: str):
@@ -215,16 +253,15 @@ def _context(con, descriptor: dict) -> dict:
         "count(*) FILTER (WHERE status = 'corrected') AS corrected, "
         "count(*) FILTER (WHERE status = 'acknowledged') AS acknowledged FROM quality_checks"
     )
-    tests = {
-        r["test_id"]: r | {"numbers_text": phrase(r)}  # whose numbers, in the sentence that gives the result
-        for r in rows("SELECT * FROM forensic_tests WHERE subject_id = 'all'")
-    }
+    tests = {r["test_id"]: r for r in rows("SELECT * FROM forensic_tests WHERE subject_id = 'all'")}
+    (election,) = rows("SELECT election_date FROM elections WHERE election_id = 'kz-majilis-2023-03-19'")
     return {
         "nation": nation,
         "rules": rules,
         "reports": reports,
         "checks": checks,
         "tests": tests,
+        "election_date": election["election_date"],
         "package": descriptor,
         "seats": rows(
             "SELECT coalesce(p.party_short_name, 'Independents') AS holder, s.seats_count AS seats "

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipeline.common import cache
 from pipeline.common.errors import PipelineError
+from pipeline.site.language import d3_locales, with_words
 
 _GENERATED_ID = re.compile(r"\b(gradient|clip|pattern)_?(\d+)\b")
 _SIZE = re.compile(r'<svg[^>]*? width="([\d.]+)" height="([\d.]+)"')
@@ -33,7 +34,7 @@ def merge_patch(target, patch):
     return result
 
 
-def render(chart: dict, spec: dict, path: Path, vl_convert) -> dict:
+def render(chart: dict, spec: dict, path: Path, vl_convert, lang: str = "en", words: dict | None = None) -> dict:
     """The chart (its name and rows, from the query) with its specs and files: `spec` is the spec with its
     data, `svg`/`png` the wide chart, `narrow_svg` the phone's, and each one's size in px."""
     where = f"portal/charts/{path.name}"
@@ -43,6 +44,7 @@ def render(chart: dict, spec: dict, path: Path, vl_convert) -> dict:
         patches = [json.loads((path.parent / "narrow.json").read_text(encoding="utf-8"))]
         if narrow_path.is_file():  # applied after the shared one (a null in it removes a key the shared one set)
             patches.append(json.loads(narrow_path.read_text(encoding="utf-8")))
+        patches = [with_words(patch, words or {}, where) for patch in patches]
     except ValueError as error:
         raise PipelineError("site", f"{where}: its config or narrow patch: {error}") from None
     values = json.loads(json.dumps(chart["rows"], default=str))  # dates as ISO text, as Vega-Lite reads them
@@ -61,7 +63,7 @@ def render(chart: dict, spec: dict, path: Path, vl_convert) -> dict:
             return names.setdefault(match.group(0), f"{chart['name']}_{variant}_{match.group(1)}_{len(names)}")
 
         try:
-            svg = _GENERATED_ID.sub(stable, _drawn(vl_convert, each))
+            svg = _GENERATED_ID.sub(stable, _drawn(vl_convert, each, lang))
         except ValueError as error:
             raise PipelineError(
                 "site", f"{where} ({variant}): Vega-Lite cannot render it: {str(error).splitlines()[0]}"
@@ -73,10 +75,18 @@ def render(chart: dict, spec: dict, path: Path, vl_convert) -> dict:
     return chart | out
 
 
-def _drawn(vl_convert, spec: dict) -> str:
-    """vl-convert's SVG of a spec (from the build cache when this spec was drawn before by this code)."""
+def _drawn(vl_convert, spec: dict, lang: str) -> str:
+    """vl-convert's SVG of a spec, its numbers and dates in the language's convention (from the build cache
+    when this spec was drawn before by this code)."""
     text = json.dumps(spec, sort_keys=True, ensure_ascii=False)
-    return _cached("chart-svg", [text], lambda: vl_convert.vegalite_to_svg(spec).encode("utf-8")).decode("utf-8")
+    if lang == "en":  # (vl-convert's own, d3's en-US)
+        return _cached("chart-svg", [text], lambda: vl_convert.vegalite_to_svg(spec).encode("utf-8")).decode("utf-8")
+    number, time = d3_locales(lang)
+
+    def draw() -> bytes:
+        return vl_convert.vegalite_to_svg(spec, format_locale=number, time_format_locale=time).encode("utf-8")
+
+    return _cached("chart-svg", [text, lang], draw).decode("utf-8")
 
 
 def _cached(kind: str, parts: list, make) -> bytes:

@@ -1,11 +1,17 @@
 """The portal's pages: each template of portal/templates/ (listed in portal/pages.yaml) rendered with the
-charts, tables and figures of the release, in each language of the portal. Tables show their columns
-under their headings (pipeline/site/text.py) with the numbers as the language writes them; the columns
-that only place a chart's marks are left to the chart's CSV (portal/display.yaml)."""
+charts, tables and figures of the release, in each language of the portal (English at the top of the
+site, Russian and Kazakh under ru/ and kk/), every page with a switch to the same page in the others.
+Tables show their columns under their headings (pipeline/site/text.py) with the numbers as the language
+writes them; the columns that only place a chart's marks are left to the chart's CSV (portal/display.yaml).
+A text of the language's file is trusted markup (the files are reviewed); the values it is filled with
+are escaped."""
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
+
+from markupsafe import Markup
 
 from pipeline import metadata
 from pipeline.common.errors import PipelineError
@@ -13,41 +19,41 @@ from pipeline.common.yamlfile import read_yaml
 from pipeline.site import text
 
 
-def render_pages(portal: Path, pages: list[dict], context: dict) -> dict[str, str]:
-    """Every page, by its path in the site."""
+def render_pages(portal: Path, pages: list[dict], texts: dict, contexts: dict, shared: dict) -> dict[str, str]:
+    """Every page in every language, by its path in the site."""
     import jinja2
 
-    texts = text.load(portal)
     hidden = set(read_yaml(portal / "display.yaml")["hidden_columns"])
     titles = {f.name: f.title for r in metadata.load().resources for f in r.fields}
-    for table in (*context["charts"].values(), *context["tables"].values(), *context["regional"].values()):
-        table["shown"] = [c for c in table["columns"] if c not in hidden]
-        table["decimals"] = {c: text.decimals(table["rows"], c) for c in table["columns"]}
     files = {}
     for lang in text.LANGUAGES:
-        environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(portal / "templates"),
-            autoescape=True,
-            keep_trailing_newline=True,
-            undefined=jinja2.StrictUndefined,
-        )
-        environment.filters["heading"] = lambda column, lang=lang: text.heading(column, lang, texts, titles)
-        environment.filters["cell"] = lambda value, column, places, lang=lang: text.cell(
-            value, column, places, lang, texts
-        )
+        context = contexts[lang]
+        for table in (*context["charts"].values(), *context["tables"].values(), *context["regional"].values()):
+            table["shown"] = [c for c in table["columns"] if c not in hidden]
+            table["decimals"] = {c: text.decimals(table["rows"], c) for c in table["columns"]}
+        environment = _environment(jinja2, portal, lang, texts, titles)
         prefix = "" if lang == "en" else f"{lang}/"
+        words = context["words"]
+        seats = [s | {"holder": words.get(s["holder"], s["holder"])} for s in shared["seats"]]
         for page in pages:
             for path, values in _instances(page, context):
                 depth = (prefix + path).count("/")
+                own = texts[lang]["pages"][page["key"]]
+                here = (
+                    page | values | {k: Markup(own[k]).format(**values.get("names", {})) for k in ("title", "summary")}
+                )
                 try:
                     files[prefix + path] = environment.get_template(page["template"]).render(
-                        page=page | values,
+                        **{k: v for k, v in shared.items() if k != "seats"},
+                        **context,
+                        **{k: v for k, v in values.items() if k != "names"},
+                        seats=seats,
+                        page=here,
                         pages=[p for p in pages if "per" not in p],
                         lang=lang,
-                        t=texts[lang]["ui"],
-                        up="../" * depth,
-                        **values,
-                        **context,
+                        t=texts[lang],
+                        root="../" * depth,
+                        home="../" * depth + prefix,
                     )
                 except jinja2.TemplateError as error:
                     where = (
@@ -55,8 +61,47 @@ def render_pages(portal: Path, pages: list[dict], context: dict) -> dict[str, st
                         if isinstance(error, jinja2.TemplateSyntaxError)
                         else page["template"]
                     )
-                    raise PipelineError("site", f"portal/templates/{where}: {type(error).__name__}: {error}") from None
+                    raise PipelineError(
+                        "site", f"portal/templates/{where} ({lang}): {type(error).__name__}: {error}"
+                    ) from None
     return files
+
+
+def _environment(jinja2, portal: Path, lang: str, texts: dict, titles: dict):
+    """The templates' environment for a language: its filters write that language's headings, numbers,
+    dates and lists."""
+    from babel.dates import format_date
+
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(portal / "templates"),
+        autoescape=True,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    ui = texts[lang]["ui"]
+
+    def cell(value, column, places):
+        return text.cell(value, column, places, lang, texts)
+
+    def winners(rows):
+        names = [Markup("{} ({})").format(r["winner_name"], r["winner_party"]) for r in rows]
+        return names[0] if len(names) == 1 else Markup(", ").join(names[:-1]) + Markup(f" {ui['and']} ") + names[-1]
+
+    environment.filters |= {
+        "heading": lambda column: text.heading(column, lang, texts, titles),
+        "cell": cell,
+        "fmt": lambda template, **values: Markup(template).format(**values),
+        "date": lambda day: format_date(datetime.date.fromisoformat(str(day)), "long", locale=text.LOCALES[lang]),
+        "signed": lambda value: ("+" if value > 0 else "") + cell(value, "change_pp", 2),
+        "winners": winners,
+    }
+    environment.globals |= {
+        "languages": text.LANGUAGES,
+        "language_names": text.NAMES,
+        "language_dirs": {other: "" if other == "en" else f"{other}/" for other in text.LANGUAGES},
+    }
+    return environment
 
 
 def _instances(page: dict, context: dict) -> list[tuple[str, dict]]:
@@ -74,6 +119,6 @@ def _instances(page: dict, context: dict) -> list[tuple[str, dict]]:
             }
             for name, table in context["regional"].items()
         }
-        values = {"file": page["file"].format(**region), "title": page["title"].format(**region)}
-        out.append((values["file"], {"region": region, "here": here, **values}))
+        file = page["file"].format(**region)
+        out.append((file, {"region": region, "here": here, "file": file, "names": {"region": region["region_name"]}}))
     return out

@@ -14,7 +14,9 @@ from pathlib import Path
 from pipeline.common.errors import PipelineError
 from pipeline.common.yamlfile import read_yaml
 
-LANGUAGES = ("en",)  # ru, kk: next
+LANGUAGES = ("en", "ru", "kk")
+NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}  # each in its own language, for the switch
+LOCALES = {"en": "en_GB", "ru": "ru", "kk": "kk"}  # Babel's: English as written outside the US (19 March 2023)
 MAX_DECIMALS = 4
 # Integer columns written without a thousands separator: codes and years, not quantities.
 _PLAIN_INTEGERS = ("_id", "_number", "year", "_year")
@@ -25,9 +27,10 @@ def load(portal: Path) -> dict[str, dict]:
     texts = {lang: read_yaml(portal / "text" / f"{lang}.yaml", strict=True, stage="site") for lang in LANGUAGES}
     english = _keys(texts["en"])
     for lang, text in texts.items():
-        missing, extra = english - _keys(text), _keys(text) - english
-        if lang != "en" and "columns" in text:
-            missing -= {k for k in missing if k.startswith("columns.")}
+        # a language's own: the headings of every column (English takes the schema's titles) and the words
+        # of the queries (`values`: English needs none)
+        own = {key for key in english ^ _keys(text) if key.startswith(("columns.", "values."))}
+        missing, extra = english - _keys(text) - own, _keys(text) - english - own
         if missing or extra:
             raise PipelineError(
                 "site",
@@ -72,14 +75,15 @@ def cell(value, column: str, places: int, lang: str, texts: dict) -> str:
         return ""
     if isinstance(value, bool):
         return texts[lang]["ui"]["answer_yes" if value else "answer_no"]
+    locale = LOCALES[lang]
     if isinstance(value, int):
-        return str(value) if column.endswith(_PLAIN_INTEGERS) else format_decimal(value, "#,##0", locale=lang)
+        return str(value) if column.endswith(_PLAIN_INTEGERS) else format_decimal(value, "#,##0", locale=locale)
     if isinstance(value, float):
         if "p_value" in column:  # a probability: its first digits (1.2E-111, 0.41)
             if 0 < abs(value) < 0.001:
-                return format_scientific(value, "0.0E0", locale=lang)
-            return format_decimal(value, "0.###", locale=lang)
-        return format_decimal(value, "#,##0." + "0" * places if places else "#,##0", locale=lang)
+                return format_scientific(value, "0.0E0", locale=locale)
+            return format_decimal(value, "0.###", locale=locale)
+        return format_decimal(value, "#,##0." + "0" * places if places else "#,##0", locale=locale)
     if isinstance(value, datetime.date):
-        return format_date(value, "long", locale=lang)
+        return format_date(value, "long", locale=locale)
     return str(value)

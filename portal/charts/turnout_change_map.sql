@@ -3,8 +3,7 @@
 -- created in 2022 (Abai, Jetisu, Ulytau) show the region they were part of in 2021, and say so.
 SELECT t.region_id, r.region_name, t.col, t.row, c.area_id AS region_2021_id, c.turnout_change_pp,
        c.earlier_turnout_pct AS turnout_2021_pct, c.turnout_pct AS turnout_2023_pct,
-       t.short || chr(10) || printf('%+.2f', c.turnout_change_pp)
-         || CASE WHEN l.parent_region_id IS NULL THEN '' ELSE chr(10) || '(' || p.short || ')' END AS label
+       t.short, p.short AS parent_short
 FROM tiles AS t JOIN regions AS r USING (region_id)
 LEFT JOIN region_lineage AS l ON l.region_id = t.region_id
 LEFT JOIN tiles AS p ON p.region_id = l.parent_region_id

@@ -1,5 +1,5 @@
 -- Final turnout per region, with each region's place on the tile map (portal/tiles.yaml).
 SELECT r.region_id, r.region_name, b.turnout_pct, t.col, t.row,
-       t.short || chr(10) || printf('%.2f', b.turnout_pct) AS label
+       t.short
 FROM regions AS r JOIN region_ballots AS b USING (region_id) JOIN tiles AS t USING (region_id)
 ORDER BY r.region_id

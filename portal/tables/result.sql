@@ -12,7 +12,7 @@ WITH options AS (
   SELECT 'independent', 'Independents', NULL, NULL, list_seats_count, district_seats_count, seats_count
   FROM chamber_seats WHERE seat_holder_id = 'independent'
 )
-SELECT o.option_name AS party, o.votes, o.vote_share_pct AS share_pct, o.list_seats_count AS list_seats,
+SELECT o.option_id, o.option_name AS party, o.votes, o.vote_share_pct AS share_pct, o.list_seats_count AS list_seats,
        o.district_seats_count AS district_seats, o.seats_count AS seats,
        round(o.vote_share_pct - e.vote_share_pct, 2) AS change_since_2021_pp
 FROM options AS o
