@@ -143,7 +143,7 @@ class Tab:
         seen = self.seen | self.page.evaluate(READ_PAGE) | {"base": base}
         if accessibility:
             seen["axe"] = axe(self.page, contrast=accessibility == "full")
-            seen["scroll_width"] = self.page.evaluate("document.documentElement.scrollWidth")
+        seen["scroll_width"] = self.page.evaluate("document.documentElement.scrollWidth")
         if screenshots:
             path = screenshots / name.replace("/", "_").replace(".html", ".jpeg")
             self.page.screenshot(path=str(path), full_page=True, type="jpeg", quality=80)

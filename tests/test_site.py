@@ -7,6 +7,7 @@ committed; 1.6 s of the browser's time, so not by default)."""
 
 from __future__ import annotations
 
+import decimal
 import json
 import os
 import re
@@ -51,9 +52,9 @@ ENGLISH = read_yaml(ROOT / "portal" / "text" / "en.yaml")  # the portal's words 
 @pytest.fixture(scope="module")
 def visits(built, browser):
     """Every English page opened over HTTP (with axe-core's every rule) and from file://, every Russian and
-    Kazakh page over HTTP (axe-core's rules but colour contrast, which the English pages test), with what
-    the browser reported; and every chart's two drawings (charts/NAME.svg and NAME.narrow.svg) opened on
-    their own, with what they draw."""
+    Kazakh page over HTTP (axe-core runs on them on a phone: tests/test_site_phone.py), with what the
+    browser reported; and every chart's two drawings (charts/NAME.svg and NAME.narrow.svg) opened on their
+    own, with what they draw."""
     if SCREENSHOTS:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     results = {}
@@ -61,7 +62,7 @@ def visits(built, browser):
         for scheme, base in (("http", url.rstrip("/") + "/"), ("file", built.as_uri() + "/")):
             tab = Tab(browser)
             for name in PAGES + (TRANSLATED if scheme == "http" else []):
-                check = "" if scheme == "file" else "full" if name in PAGES else "light"
+                check = "full" if scheme == "http" and name in PAGES else ""
                 results[scheme, name] = tab.visit(base, name, SCREENSHOTS if scheme == "http" else None, check)
             tab.page.close()
         tab = Tab(browser)
@@ -85,11 +86,12 @@ def test_the_site_is_small_and_needs_no_script_and_no_address_outside_itself(bui
     """Every chart is a drawing of the site's own (SVG, PNG); the only script is the site's own sort.js,
     which sorts tables where script runs (the pages read the same without it): no CDN, no other host."""
     files = [p for p in built.rglob("*") if p.is_file()]
-    assert sum(p.stat().st_size for p in files) <= 4 * 1024 * 1024
+    assert sum(p.stat().st_size for p in files) <= 10 * 1024 * 1024  # (a page: PAGE_BUDGET)
     for page in built.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         scripts = re.findall(r"<script[^>]*>", html)
-        assert scripts == [f'<script src="{"../" if page.parent != built else ""}sort.js" defer>'], page.name
+        depth = "../" * len(page.relative_to(built).parents[:-1])
+        assert scripts == [f'<script src="{depth}sort.js" defer>'], page.name
         assert not re.search(r'<(img|link|script|iframe|source)[^>]+(src|srcset|href)="(https?:)?//', html), page
     assert sorted(p.relative_to(built).as_posix() for p in built.rglob("*.html")) == sorted(PAGES + TRANSLATED)
 
@@ -176,7 +178,8 @@ def test_the_regions_and_parties_carry_their_kazakh_and_russian_names(visits, co
 def test_the_data_page_lists_every_file_with_its_size_and_hash(visits, fresh_build):
     descriptor = json.loads((fresh_build / "datapackage.json").read_text(encoding="utf-8"))
     rows = table(visits["file", "data.html"], "The published files")
-    assert [(r["File"], int(r["Bytes"].replace(",", "")), r["sha256"]) for r in rows] == [
+    assert [r["description"] for r in rows] == [r["title"] for r in descriptor["resources"]]  # every file's
+    assert [(r["file"], int(r["bytes"].replace(",", "")), r["sha256"]) for r in rows] == [
         (r["path"], r["bytes"], r["hash"].removeprefix("sha256:")) for r in descriptor["resources"]
     ]
 
@@ -234,7 +237,11 @@ def test_the_seat_allocation_lists_the_parties_by_votes(visits, con):
 def test_every_small_map_tile_shows_its_share(visits, con):
     tiles = ENGLISH["tiles"]
     shares = con.execute("SELECT region_id, vote_share_pct FROM party_list_results").fetchall()
-    expected = sorted((tiles[region], f"{share:.1f}") for region, share in shares)
+    # (d3's format rounds the double's exact value half up, as JavaScript's toFixed: 5.25 is 5.3)
+    expected = sorted(
+        (tiles[region], str(decimal.Decimal(share).quantize(decimal.Decimal("0.1"), decimal.ROUND_HALF_UP)))
+        for region, share in shares
+    )
     drawn = visits["drawing", "share_maps", "wide"][DRAWN_TEXT["share_tiles"][1]]["texts"]
     assert sorted(map(tuple, drawn)) == expected
 
@@ -262,7 +269,7 @@ def test_a_broken_template_names_itself_and_leaves_no_trace(built, fresh_build, 
     out = tmp_path / "out" / "site"
     shutil.copytree(built, out)
     before = tree_digest(out.parent, "site")
-    with pytest.raises(PipelineError, match=r"portal/templates/seats\.html: UndefinedError.*no_such_value"):
+    with pytest.raises(PipelineError, match=r"portal/templates/seats\.html \(en\): UndefinedError.*no_such_value"):
         site.build(fresh_build, out)
     assert tree_digest(out.parent, "site") == before and sorted(p.name for p in out.parent.iterdir()) == ["site"]
 
@@ -336,11 +343,12 @@ def test_every_scrolling_table_is_reachable_by_keyboard_and_keeps_its_key_in_vie
 
 
 def test_axe_core_finds_no_serious_violation_on_any_page_on_a_desktop(visits):
-    """Every page at 1280 px: no serious or critical violation of axe-core's rules (text alternatives,
-    keyboard-reachable scroll regions, contrast, names of links and controls...), and no sideways scroll
-    (the phone's width: tests/test_site_phone.py)."""
+    """Every English page at 1280 px: no serious or critical violation of axe-core's rules (text
+    alternatives, keyboard-reachable scroll regions, contrast, names of links and controls...); no page in
+    any language wider than the screen. (On a phone, axe-core runs on every page in every language:
+    tests/test_site_phone.py.)"""
+    assert {name: visits["http", name]["axe"] for name in PAGES if visits["http", name]["axe"]} == {}
     every = PAGES + TRANSLATED
-    assert {name: visits["http", name]["axe"] for name in every if visits["http", name]["axe"]} == {}
     assert {name: visits["http", name]["scroll_width"] for name in every} == dict.fromkeys(every, 1280)
 
 
