@@ -47,6 +47,8 @@ from tests.site_browser import (  # noqa: F401 (fixtures)
 )
 
 ENGLISH = read_yaml(ROOT / "portal" / "text" / "en.yaml")  # the portal's words in English
+# The pages opened from file:// too: one of each template in each language (their links are relative).
+BY_FILE = [p for p in PAGES + TRANSLATED if "region/" not in p or p.endswith("region/KZ-75.html")]
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +63,7 @@ def visits(built, browser):
     with serve_folder(built) as (url, _):
         for scheme, base in (("http", url.rstrip("/") + "/"), ("file", built.as_uri() + "/")):
             tab = Tab(browser)
-            for name in PAGES + (TRANSLATED if scheme == "http" else []):
+            for name in PAGES + TRANSLATED if scheme == "http" else BY_FILE:
                 check = "full" if scheme == "http" and name in PAGES else ""
                 results[scheme, name] = tab.visit(base, name, SCREENSHOTS if scheme == "http" else None, check)
             tab.page.close()
@@ -96,9 +98,7 @@ def test_the_site_is_small_and_needs_no_script_and_no_address_outside_itself(bui
     assert sorted(p.relative_to(built).as_posix() for p in built.rglob("*.html")) == sorted(PAGES + TRANSLATED)
 
 
-@pytest.mark.parametrize(
-    ("name", "scheme"), [(n, s) for n in PAGES for s in ("http", "file")] + [(n, "http") for n in TRANSLATED]
-)
+@pytest.mark.parametrize(("name", "scheme"), [(n, "http") for n in PAGES + TRANSLATED] + [(n, "file") for n in BY_FILE])
 def test_every_page_opens_cleanly_in_a_browser_and_asks_only_the_site(visits, built, name, scheme):
     seen = visits[scheme, name]
     assert seen["console"] == [] and seen["failed"] == [] and seen["bad_status"] == []
@@ -116,7 +116,7 @@ def test_every_chart_draws_the_marks_of_its_data_and_every_image_has_a_text_alte
             assert visits["drawing", chart, variant][selector]["count"] == expected, (chart, selector, variant)
     charts = list(dict.fromkeys(chart for chart, *_ in MARKS.get(name, [])))
     specs = [ENGLISH["charts"][chart] for chart in charts]  # (the charts' words: portal/text/en.yaml)
-    for scheme in ("http", "file"):
+    for scheme in [scheme for scheme in ("http", "file") if (scheme, name) in visits]:
         seen = visits[scheme, name]
         assert [c["name"] for c in seen["charts"]] == charts
         assert [c["alt"] for c in seen["charts"]] == [f"{spec['title']}. {spec['description']}" for spec in specs]
