@@ -47,6 +47,7 @@ def test_same_name_same_type_everywhere():
     [
         (lambda p, f, r: f["votes"].update(type="int64"), "type 'int64' is not one of"),
         (lambda p, f, r: f["votes"].pop("description"), "field votes: no description"),
+        (lambda p, f, r: f["votes"].pop("title"), "field votes: no title"),
         (lambda p, f, r: f["votes"].update(constraints={"minimun": 0}), "unknown constraints"),
         (lambda p, f, r: r["districts"]["fields"].append("no_such_field"), "'no_such_field' is not defined"),
         (lambda p, f, r: r["districts"]["fields"].append("region_id"), "a field is listed twice"),
@@ -216,3 +217,22 @@ def test_the_first_broken_table_in_order_is_reported_whatever_the_threads_do(tab
         with pytest.raises(PipelineError) as caught:
             validate(broken)
         assert caught.value.table == "regions", str(caught.value)
+
+
+def test_a_field_defined_twice_is_refused_and_every_field_has_a_title(tmp_path):
+    """fields.yaml is read strictly: a name given twice (source_text was, and the second definition's
+    description replaced the first's in three tables) is an error, not the last one silently."""
+    from pipeline import ROOT
+    import yaml
+
+    from pipeline.common.yamlfile import read_yaml
+
+    text = (ROOT / "schemas" / "fields.yaml").read_text(encoding="utf-8")
+    fields = read_yaml(ROOT / "schemas" / "fields.yaml", strict=True)
+    assert (
+        all(spec["title"] for spec in fields.values()) and fields["region_id"]["title"] == "Region code (ISO 3166-2:KZ)"
+    )
+    copy = tmp_path / "fields.yaml"
+    copy.write_text(text + "source_text:\n  title: Again\n  type: string\n  description: Again.\n", encoding="utf-8")
+    with pytest.raises(yaml.YAMLError, match="the key 'source_text' appears twice"):
+        read_yaml(copy, strict=True)

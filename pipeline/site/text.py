@@ -56,14 +56,16 @@ def heading(column: str, lang: str, texts: dict, titles: dict[str, str]) -> str:
 
 
 def decimals(rows: list[dict], column: str) -> int:
-    """The decimals a column's numbers were published with: the most any of its values has."""
+    """The decimals a column's numbers were published with: the most any of its values has, and for a share
+    or a difference of shares (`_pct`, `_pp`) at most two, the most the sources publish (a share the
+    package computes, such as seat_allocation's, is shown as the source would print it)."""
     most = 0
     for row in rows:
         value = row[column]
         if isinstance(value, float):
             exponent = decimal.Decimal(repr(value)).as_tuple().exponent
             most = max(most, -exponent if isinstance(exponent, int) else 0)
-    return min(most, MAX_DECIMALS)
+    return min(most, 2 if column.endswith(("_pct", "_pp")) else MAX_DECIMALS)
 
 
 def cell(value, column: str, places: int, lang: str, texts: dict) -> str:
