@@ -222,9 +222,9 @@ def test_the_first_broken_table_in_order_is_reported_whatever_the_threads_do(tab
 def test_a_field_defined_twice_is_refused_and_every_field_has_a_title(tmp_path):
     """fields.yaml is read strictly: a name given twice (source_text was, and the second definition's
     description replaced the first's in three tables) is an error, not the last one silently."""
-    from pipeline import ROOT
     import yaml
 
+    from pipeline import ROOT
     from pipeline.common.yamlfile import read_yaml
 
     text = (ROOT / "schemas" / "fields.yaml").read_text(encoding="utf-8")
