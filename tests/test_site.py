@@ -303,8 +303,8 @@ def test_the_home_page_opens_with_the_result_and_the_change_since_2021(built):
     home = page("index.html")
     assert row("Amanat", "3,431,510", "53.90", "40", "22", "62", "-17.19") in home
     assert "<td>Independents</td><td></td><td></td>" + "".join(f'<td class="n">{c}</td>' for c in (0, 7, 7)) in home
-    assert "Amanat won 62 of the 98 seats: 40 from its list with 53.9 % of the party-list vote" in home
-    assert "6 parties passed the 5.0 % threshold; independents won 7 districts" in home
+    assert "Amanat won 62 of the 98 seats: 40 from its list with 53.90 % of the party-list vote" in home
+    assert "6 parties passed the 5 % threshold; independents won 7 districts" in home
     elections = page("elections.html")
     assert row("Amanat", "3,431,510", "53.90", "71.09", "-17.19") in elections
     assert "in advance, not blind" in elections and '<td class="n">0.41</td>' in elections
@@ -376,11 +376,12 @@ def test_a_party_s_colour_means_that_party_on_every_chart_and_maps_are_neutral()
     as a fixed colour of something else (the national turnout line was Amanat's blue, every seat bar too);
     the maps' sequential scales are grey, no party's hue."""
     party = {c.lower() for c in read_yaml(ROOT / "portal" / "colours.yaml").values()}
-    for path in sorted((ROOT / "portal" / "charts").glob("*.vl.json")):
+    schemes = []
+    for path in sorted((ROOT / "portal" / "charts").glob("*.json")):  # the specs and their phones' patches
         text = path.read_text(encoding="utf-8").lower()
         assert not party & set(re.findall(r"#[0-9a-f]{6}", text)), path.name
-        for scheme in re.findall(r'"scheme":\\s*"([a-z]+)"', text):
-            assert scheme == "greys", (path.name, scheme)
+        schemes += [(path.name, scheme) for scheme in re.findall(r'"scheme":\s*"([a-z]+)"', text)]
+    assert {scheme for _, scheme in schemes} == {"greys"} and len(schemes) >= 4, schemes
     spec = json.loads((ROOT / "site" / "charts" / "seat_allocation.vl.json").read_text(encoding="utf-8"))
     (bars,) = [layer for layer in spec["layer"] if layer["mark"]["type"] == "bar"]
     scale = bars["encoding"]["color"]["scale"]  # the built spec: the party scale filled in
@@ -415,12 +416,16 @@ def _too_close(colours: dict[str, str]) -> set[tuple[str, str, str]]:
 
 
 def test_the_party_colours_stay_apart_for_colour_blind_readers():
-    """The colours of the ballot's options and of the independents (drawn together on the seats, result and
-    poll charts) stay distinguishable under simulated deuteranopia and protanopia; the red, green and orange
-    of the old palette did not, and the check says so."""
+    """The colours of the ballot's options, the independents and 'undecided' (drawn together on the seats,
+    result and poll charts) stay distinguishable under simulated deuteranopia and protanopia; the red, green
+    and orange of the old palette did not, nor the old grey of 'undecided', and the check says so; the kind
+    of a seat is a shape, not a paler shade of the party's colour."""
     colours = read_yaml(ROOT / "portal" / "colours.yaml")
-    drawn = {name: colours[name] for name in colours if name not in ("Independent", "Undecided", "None")}
-    assert len(drawn) == 9 and _too_close(drawn) == set()
+    drawn = {name: colours[name] for name in colours if name != "Independent"}  # (the same as Independents)
+    assert len(drawn) == 10 and _too_close(drawn) == set()
+    assert _too_close(drawn | {"Undecided": "#aaaaaa"}) == {("deuteranomaly", "Respublica", "Undecided")}
+    seats = json.loads((ROOT / "portal" / "charts" / "seats.vl.json").read_text(encoding="utf-8"))
+    assert seats["encoding"]["shape"]["field"] == "kind" and "opacity" not in seats["encoding"]  # not a shade
     old = drawn | {"QHP": "#c0392b", "Baytaq": "#4c9a2a", "Auyl": "#e08a1e", "Independents": "#8c6d31"}
     assert {("deuteranomaly", "QHP", "Independents"), ("protanomaly", "Auyl", "Baytaq")} <= _too_close(old)
 

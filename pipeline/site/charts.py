@@ -90,11 +90,13 @@ def _drawn(vl_convert, spec: dict, lang: str) -> str:
 
 
 def _cached(kind: str, parts: list, make) -> bytes:
-    """What make() gives (bytes), kept in the build cache under the digest of its inputs, the code's and
-    vl-convert's version (pipeline/common/cache.py): drawing is most of the site's build time."""
+    """What make() gives (bytes), kept in the build cache under the digest of its inputs, the code's,
+    vl-convert's and Babel's versions (the locales of the charts' numbers and dates; pipeline/common/
+    cache.py): drawing is most of the site's build time."""
+    import babel
     import vl_convert
 
-    name = cache.key(kind, vl_convert.__version__, *parts)
+    name = cache.key(kind, vl_convert.__version__, babel.__version__, *parts)
     data = cache.get(kind, name)
     if data is None:
         data = make()

@@ -22,6 +22,7 @@ NAME_COLUMNS = {
     "runner_up_party",
     "region",
     "region_name",
+    "region_2021",
     "area",
     "kind",
     "figure",
@@ -96,8 +97,8 @@ def d3_locales(lang: str) -> tuple[dict, dict]:
         names = get_day_names(width, locale=locale)
         return [names[6]] + [names[i] for i in range(6)]  # d3 starts the week on Sunday
 
-    def months(width):
-        names = get_month_names(width, context="stand-alone", locale=locale)
+    def months(width, context):
+        names = get_month_names(width, context=context, locale=locale)
         return [names[i] for i in range(1, 13)]
 
     time = {
@@ -107,7 +108,7 @@ def d3_locales(lang: str) -> tuple[dict, dict]:
         "periods": ["AM", "PM"],
         "days": days("wide"),
         "shortDays": days("abbreviated"),
-        "months": months("wide"),
-        "shortMonths": months("abbreviated"),
+        "months": months("wide", "stand-alone"),  # (a month on its own: "март")
+        "shortMonths": months("abbreviated", "format"),  # (after a day: "5 мар.")
     }
     return number, time

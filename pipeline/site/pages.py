@@ -23,13 +23,15 @@ def render_pages(portal: Path, pages: list[dict], texts: dict, contexts: dict, s
     """Every page in every language, by its path in the site."""
     import jinja2
 
-    hidden = set(read_yaml(portal / "display.yaml")["hidden_columns"])
+    display = read_yaml(portal / "display.yaml")
+    hidden = set(display["hidden_columns"])
     titles = {f.name: f.title for r in metadata.load().resources for f in r.fields}
     files = {}
     for lang in text.LANGUAGES:
         context = contexts[lang]
         for table in (*context["charts"].values(), *context["tables"].values(), *context["regional"].values()):
-            table["shown"] = [c for c in table["columns"] if c not in hidden]
+            drop = hidden | (set(display["chart_hidden_columns"]) if table in context["charts"].values() else set())
+            table["shown"] = [c for c in table["columns"] if c not in drop]
             table["decimals"] = {c: text.decimals(table["rows"], c) for c in table["columns"]}
         environment = _environment(jinja2, portal, lang, texts, titles)
         prefix = "" if lang == "en" else f"{lang}/"
@@ -96,7 +98,9 @@ def _environment(jinja2, portal: Path, lang: str, texts: dict, titles: dict):
         "signed": lambda value: ("+" if value > 0 else "") + cell(value, "change_pp", 2),
         "winners": winners,
     }
+    environment.tests["day"] = lambda value: isinstance(value, datetime.date)
     environment.globals |= {
+        "english_columns": set(read_yaml(portal / "display.yaml")["english_columns"]),
         "languages": text.LANGUAGES,
         "language_names": text.NAMES,
         "language_dirs": {other: "" if other == "en" else f"{other}/" for other in text.LANGUAGES},

@@ -55,20 +55,23 @@ def heading(column: str, lang: str, texts: dict, titles: dict[str, str]) -> str:
     raise PipelineError("site", f"portal/text/{lang}.yaml: no heading for the column {column!r}")
 
 
-def decimals(rows: list[dict], column: str) -> int:
-    """The decimals a column's numbers were published with: the most any of its values has, and for a share
-    or a difference of shares (`_pct`, `_pp`) at most two, the most the sources publish (a share the
-    package computes, such as seat_allocation's, is shown as the source would print it)."""
+def decimals(rows: list[dict], column: str) -> int | None:
+    """The decimals a column's numbers are shown with: for a share or a difference of shares (`_pct`,
+    `_pp`), the most any of its values has and at most two, the most the sources publish (so 58.00 beside
+    57.02, and a share the package computes, such as seat_allocation's, as the source would print it);
+    for any other number None: each value with its own (a test's observed 140 beside its p-value)."""
+    if not column.endswith(("_pct", "_pp")):
+        return None
     most = 0
     for row in rows:
         value = row[column]
         if isinstance(value, float):
             exponent = decimal.Decimal(repr(value)).as_tuple().exponent
             most = max(most, -exponent if isinstance(exponent, int) else 0)
-    return min(most, 2 if column.endswith(("_pct", "_pp")) else MAX_DECIMALS)
+    return min(most, 2)
 
 
-def cell(value, column: str, places: int, lang: str, texts: dict) -> str:
+def cell(value, column: str, places: int | None, lang: str, texts: dict) -> str:
     """One value as a reader of that language writes it."""
     from babel.dates import format_date
     from babel.numbers import format_decimal, format_scientific
@@ -85,6 +88,9 @@ def cell(value, column: str, places: int, lang: str, texts: dict) -> str:
             if 0 < abs(value) < 0.001:
                 return format_scientific(value, "0.0E0", locale=locale)
             return format_decimal(value, "0.###", locale=locale)
+        if places is None:  # its own decimals, at most MAX_DECIMALS
+            exponent = decimal.Decimal(repr(value)).as_tuple().exponent
+            places = 0 if value.is_integer() or not isinstance(exponent, int) else min(MAX_DECIMALS, -exponent)
         return format_decimal(value, "#,##0." + "0" * places if places else "#,##0", locale=locale)
     if isinstance(value, datetime.date):
         return format_date(value, "long", locale=locale)
