@@ -47,6 +47,11 @@ MARKS = {
     "elections.html": [],
     "data.html": [],
 }
+# What the phone's drawings count instead, where it differs: the turnout change drawn on the 17 regions of 2021.
+NARROW_SQL = {
+    ("turnout_change_map", "g.layer_0_marks > *"): "SELECT count(*) FROM turnout_change WHERE area_id <> 'KZ' "
+    "AND election_id = 'kz-majilis-2023-03-19' AND protocol_version = 'preliminary'",
+}
 NARROW = {
     ("share_maps", "g.child_layer_0_marks > *"): "g.layer_0_marks > *",  # one heat table, not a map per option
     ("share_maps", "g.child_layer_1_marks > *"): "g.layer_1_marks > *",
