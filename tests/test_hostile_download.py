@@ -553,9 +553,15 @@ def test_two_downloads_into_a_new_folder_when_the_first_fails(fresh_build, tmp_p
                 stderr=subprocess.PIPE,
                 text=True,
             )
-            time.sleep(0.5)  # the second waits for the lock
+            said = []  # the second says it waits for the lock (a fixed sleep lost the race on a loaded machine)
+            while not any("waiting for it to finish" in line for line in said):
+                line = second.stderr.readline()
+                if not line:
+                    break
+                said.append(line)
             shutil.rmtree(target)  # the first fails and removes the folder it created
-        _, err = second.communicate(timeout=60)
+        _, rest = second.communicate(timeout=60)
+        err = "".join(said) + rest
     assert second.returncode == 0, err
     assert "waiting for it to finish" in err
     assert (target / "processed" / "regions.csv").read_bytes() == (
