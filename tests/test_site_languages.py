@@ -133,3 +133,14 @@ def test_a_text_is_markup_and_the_values_it_is_filled_with_are_escaped():
     environment = _environment(jinja2, ROOT / "portal", "en", texts, {})
     rendered = environment.from_string('{{ "<b>{name}</b>" | fmt(name="<script>") }}').render()
     assert rendered == "<b>&lt;script&gt;</b>"
+
+
+def test_no_page_shows_its_own_markup_as_text(built):
+    """A text of the language files that holds HTML (a <strong>, a <code>, a link) is shown as HTML, not
+    escaped into visible tags (quality.intro and data.files_intro were, in every language)."""
+    for name in PAGES + TRANSLATED:
+        html = _page(built, name)
+        assert not re.search(r"&lt;/?(strong|code|a|var|em)\b", html), name
+    assert "<strong>" in _page(built, "ru/quality.html") and "<code>datapackage.json</code>" in _page(
+        built, "data.html"
+    )

@@ -34,6 +34,7 @@ def render_pages(portal: Path, pages: list[dict], texts: dict, contexts: dict, s
             table["shown"] = [c for c in table["columns"] if c not in drop]
             table["decimals"] = {c: text.decimals(table["rows"], c) for c in table["columns"]}
         environment = _environment(jinja2, portal, lang, texts, titles)
+        trusted = _trusted(texts[lang])
         prefix = "" if lang == "en" else f"{lang}/"
         words = context["words"]
         seats = [s | {"holder": words.get(s["holder"], s["holder"])} for s in shared["seats"]]
@@ -53,7 +54,7 @@ def render_pages(portal: Path, pages: list[dict], texts: dict, contexts: dict, s
                         page=here,
                         pages=[p for p in pages if "per" not in p],
                         lang=lang,
-                        t=texts[lang],
+                        t=trusted,
                         root="../" * depth,
                         home="../" * depth + prefix,
                     )
@@ -106,6 +107,18 @@ def _environment(jinja2, portal: Path, lang: str, texts: dict, titles: dict):
         "language_dirs": {other: "" if other == "en" else f"{other}/" for other in text.LANGUAGES},
     }
     return environment
+
+
+def _trusted(node, key: str = ""):
+    """A language's texts as markup (the file is reviewed: its HTML is shown as HTML, and `fmt` escapes
+    only the values it fills in), but for the words that go into data and charts (headings, values, tile
+    labels, chart words and titles), which stay plain text and are escaped where a page shows them."""
+    if isinstance(node, dict):
+        return {k: v if k in _PLAIN and not key else _trusted(v, key + k) for k, v in node.items()}
+    return Markup(node) if isinstance(node, str) else node
+
+
+_PLAIN = {"columns", "values", "tiles", "chart_words", "charts"}
 
 
 def _instances(page: dict, context: dict) -> list[tuple[str, dict]]:
