@@ -121,7 +121,10 @@ def test_each_language_has_its_own_drawings_with_its_words(built):
         assert f">{words[lang]['turnout_pct']}<" in svg.replace("&amp;", "&"), lang
         assert (built / f"{prefix}charts/turnout_by_hour.png").read_bytes()[:4] == b"\x89PNG"
     assert words["ru"]["turnout_pct"] != words["en"]["turnout_pct"]
-    assert not (built / "ru" / "data").exists()  # the charts' data: once, in English
+    assert not (built / "ru" / "data").exists()  # the charts' data: once, as the release gives it
+    assert ",Abai\n" in (built / "data" / "turnout_map.csv").read_text(encoding="utf-8")  # (not the last language's)
+    assert "article_partly_reported" in (built / "data" / "forensic_elections.csv").read_text(encoding="utf-8")
+    assert "<td>the article&#39;s, partly reported</td>" in _page(built, "elections.html")  # a code as words
 
 
 def test_a_text_is_markup_and_the_values_it_is_filled_with_are_escaped():

@@ -76,14 +76,22 @@ def _render(root: Path) -> dict[str, str | bytes]:
     database = root / "processed" / metadata.load().meta["database"]
     con = readers.open_database(database, "site")
     queried = {}
+    raw = {}  # the queries' rows as the release gives them (the CSV files)
     try:
         con.execute("CREATE TEMP TABLE tiles (region_id VARCHAR, short VARCHAR, col INTEGER, row INTEGER)")
+        _tiles(con, texts["en"]["tiles"])  # the queries' rows as the release gives them, for the CSV files
+        raw = {
+            folder: {p.stem: _query(con, p) for p in sorted((PORTAL / folder).glob("*.sql"))}
+            for folder in ("charts", "tables")
+        }
         for lang in text.LANGUAGES:  # each language's queries, its names and tile labels
             _tiles(con, texts[lang]["tiles"])
             words = language.names(con, lang, texts)
             queried[lang] = {
                 folder: {
-                    path.name.split(".")[0]: language.translated(_query(con, path), words, f"portal/{folder}")
+                    path.name.split(".")[0]: language.translated(
+                        _query(con, path), words, f"portal/{folder}", strict=lang != "en"
+                    )
                     for path in sorted((PORTAL / folder).glob("*.sql"))
                 }
                 for folder in ("charts", "tables", "region")
@@ -120,9 +128,9 @@ def _render(root: Path) -> dict[str, str | bytes]:
             files[f"{prefix}charts/{name}.svg"] = chart["wide_svg"]
             files[f"{prefix}charts/{name}.narrow.svg"] = chart["narrow_svg"]
             files[f"{prefix}charts/{name}.png"] = chart["png"]
-        if lang == "en":  # the data of the charts and tables, once (the package's own names)
-            for name, table in {**got["charts"], **got["tables"]}.items():
-                files[f"data/{name}.csv"] = _csv(table)
+        if lang == "en":  # the data of the charts and tables, once (the package's own names and codes)
+            for path in sorted((PORTAL / "charts").glob("*.sql")) + sorted((PORTAL / "tables").glob("*.sql")):
+                files[f"data/{path.stem}.csv"] = _csv(raw[path.parent.name][path.stem])
         regional = got["region"] | {"table_rows": table_rows}
         contexts[lang] = {"charts": charts, "tables": got["tables"], "regional": regional, "words": got["words"]}
     files |= render_pages(PORTAL, pages, texts, contexts, context)

@@ -28,14 +28,17 @@ NAME_COLUMNS = {
     "figure",
     "holder",
     "fixed",
+    "severity",
+    "preferred_model",
+    "numbers",
 }
 
 
 def names(con, lang: str, texts: dict) -> dict[str, str]:
     """English name -> the language's, for the regions, the parties and the words of `values`."""
-    if lang == "en":
-        return {}
     out = dict(texts[lang].get("values", {}))
+    if lang == "en":  # (the codes only: the release's names are English)
+        return out
     column = {"ru": "name_ru", "kk": "name_kk"}[lang]
     out |= dict(con.execute(f"SELECT region_name, {column} FROM region_names_wide").fetchall())  # noqa: S608
     parties = dict(con.execute("SELECT party_short_name, party_short_name FROM parties").fetchall())
@@ -49,19 +52,18 @@ def names(con, lang: str, texts: dict) -> dict[str, str]:
     return out | parties
 
 
-def translated(table: dict, words: dict[str, str], where: str) -> dict:
+def translated(table: dict, words: dict[str, str], where: str, strict: bool = True) -> dict:
     """A query's rows with the names of NAME_COLUMNS in the language (others as they are). A name the
-    language has no word for is an error (English needs none)."""
-    if not words:
-        return table
+    language has no word for is an error, where `strict` (English translates only the codes it has words
+    for: its names are the release's own)."""
     rows = []
     for row in table["rows"]:
         for column, value in row.items():
-            if column in NAME_COLUMNS and isinstance(value, str) and value not in words:
+            if strict and column in NAME_COLUMNS and isinstance(value, str) and value not in words:
                 raise PipelineError(
                     "site", f"{where}/{table['name']}.sql: no word for {value!r} ({column}) in the language's values"
                 )
-        rows.append({c: words[v] if c in NAME_COLUMNS and isinstance(v, str) else v for c, v in row.items()})
+        rows.append({c: words.get(v, v) if c in NAME_COLUMNS and isinstance(v, str) else v for c, v in row.items()})
     return table | {"rows": rows}
 
 
