@@ -100,7 +100,8 @@ READ_PAGE = """() => {
   return {
     charts: all("figure.chart").map(f => {
       const img = f.querySelector("img");
-      return {name: f.id, alt: img.alt, src: img.currentSrc, natural: img.naturalWidth,
+      return {name: f.id, alt: img.alt, caption: f.querySelector("figcaption").textContent,
+              src: img.currentSrc, natural: img.naturalWidth,
               shown: img.getBoundingClientRect().width};
     }),
     images: all("img").length,
