@@ -6,4 +6,4 @@ SELECT e.election_id, e.election_date, e.election_title,
        e.data_origin_text AS figures_from
 FROM elections AS e JOIN election_coverage AS c USING (election_id)
 GROUP BY ALL
-ORDER BY e.election_date DESC
+ORDER BY e.election_date DESC, e.election_id  -- (two elections on 19 March 2023: a tie broken by the id)
