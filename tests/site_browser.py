@@ -4,7 +4,6 @@ axe-core's check, the text size of the charts as shown, and a page's weight."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -153,10 +152,6 @@ class Tab:
             path = screenshots / name.replace("/", "_").replace(".html", ".jpeg")
             self.page.screenshot(path=str(path), full_page=True, type="jpeg", quality=80)
         return seen
-
-
-def _read_json(path: Path):
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def table(seen: dict, caption_start: str) -> list[dict]:

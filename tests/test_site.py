@@ -39,7 +39,6 @@ from tests.site_browser import (  # noqa: F401 (fixtures)
     TRANSLATED,
     Tab,
     _drawn_selectors,
-    _read_json,
     axe,
     drawing,
     expected_drawing,

@@ -133,7 +133,7 @@ def test_a_text_is_markup_and_the_values_it_is_filled_with_are_escaped():
     from pipeline.site.pages import _environment
 
     texts = text.load(ROOT / "portal")
-    environment = _environment(jinja2, ROOT / "portal", "en", texts, {})
+    environment = _environment(jinja2, ROOT / "portal", "en", texts, {}, set())
     rendered = environment.from_string('{{ "<b>{name}</b>" | fmt(name="<script>") }}').render()
     assert rendered == "<b>&lt;script&gt;</b>"
 

@@ -79,22 +79,21 @@ def _render(root: Path) -> dict[str, str | bytes]:
     raw = {}  # the queries' rows as the release gives them (the CSV files)
     try:
         con.execute("CREATE TEMP TABLE tiles (region_id VARCHAR, short VARCHAR, col INTEGER, row INTEGER)")
-        _tiles(con, texts["en"]["tiles"])  # the queries' rows as the release gives them, for the CSV files
-        raw = {
-            folder: {p.stem: _query(con, p) for p in sorted((PORTAL / folder).glob("*.sql"))}
-            for folder in ("charts", "tables")
-        }
         for lang in text.LANGUAGES:  # each language's queries, its names and tile labels
             _tiles(con, texts[lang]["tiles"])
+            rows = {
+                folder: {path.name.split(".")[0]: _query(con, path) for path in sorted((PORTAL / folder).glob("*.sql"))}
+                for folder in ("charts", "tables", "region")
+            }
+            if lang == "en":  # the rows as the release gives them: the CSV files
+                raw = rows
             words = language.names(con, lang, texts)
             queried[lang] = {
                 folder: {
-                    path.name.split(".")[0]: language.translated(
-                        _query(con, path), words, f"portal/{folder}", strict=lang != "en"
-                    )
-                    for path in sorted((PORTAL / folder).glob("*.sql"))
+                    name: language.translated(table, words, f"portal/{folder}", strict=lang != "en")
+                    for name, table in tables.items()
                 }
-                for folder in ("charts", "tables", "region")
+                for folder, tables in rows.items()
             } | {"words": words}
         table_rows = _rows_by_region(con, descriptor)
         context = _context(con, descriptor)

@@ -29,11 +29,16 @@ def render_pages(portal: Path, pages: list[dict], texts: dict, contexts: dict, s
     files = {}
     for lang in text.LANGUAGES:
         context = contexts[lang]
-        for table in (*context["charts"].values(), *context["tables"].values(), *context["regional"].values()):
-            drop = hidden | (set(display["chart_hidden_columns"]) if table in context["charts"].values() else set())
-            table["shown"] = [c for c in table["columns"] if c not in drop]
-            table["decimals"] = {c: text.decimals(table["rows"], c) for c in table["columns"]}
-        environment = _environment(jinja2, portal, lang, texts, titles)
+        in_charts = hidden | set(display["chart_hidden_columns"])
+        for drop, tables in (
+            (in_charts, context["charts"]),
+            (hidden, context["tables"]),
+            (hidden, context["regional"]),
+        ):
+            for table in tables.values():
+                table["shown"] = [c for c in table["columns"] if c not in drop]
+                table["decimals"] = {c: text.decimals(table["rows"], c) for c in table["columns"]}
+        environment = _environment(jinja2, portal, lang, texts, titles, set(display["english_columns"]))
         trusted = _trusted(texts[lang])
         prefix = "" if lang == "en" else f"{lang}/"
         words = context["words"]
@@ -70,7 +75,7 @@ def render_pages(portal: Path, pages: list[dict], texts: dict, contexts: dict, s
     return files
 
 
-def _environment(jinja2, portal: Path, lang: str, texts: dict, titles: dict):
+def _environment(jinja2, portal: Path, lang: str, texts: dict, titles: dict, english_columns: set[str]):
     """The templates' environment for a language: its filters write that language's headings, numbers,
     dates and lists."""
     from babel.dates import format_date
@@ -101,7 +106,7 @@ def _environment(jinja2, portal: Path, lang: str, texts: dict, titles: dict):
     }
     environment.tests["day"] = lambda value: isinstance(value, datetime.date)
     environment.globals |= {
-        "english_columns": set(read_yaml(portal / "display.yaml")["english_columns"]),
+        "english_columns": english_columns,
         "languages": text.LANGUAGES,
         "language_names": text.NAMES,
         "language_dirs": {other: "" if other == "en" else f"{other}/" for other in text.LANGUAGES},

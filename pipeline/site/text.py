@@ -3,7 +3,8 @@ reviewed file per language (portal/text/LANG.yaml: the same keys in each); a col
 its title in schemas/fields.yaml (or, for a name only the portal's queries give, portal/text/en.yaml),
 and its heading in Russian and Kazakh is in their files. Numbers and dates follow each language's
 convention (Babel's CLDR data: 3,431,510 and 53.90 in English; 3 431 510 and 53,90 in Russian and
-Kazakh); a column's numbers keep the decimals they were published with (the most any of its values has)."""
+Kazakh); a share keeps the decimals it was published with (the most of its column, at most two), any other
+number its own (decimals)."""
 
 from __future__ import annotations
 
