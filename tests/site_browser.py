@@ -164,9 +164,10 @@ def table(seen: dict, caption_start: str) -> list[dict]:
 AXE_SERIOUS = ("serious", "critical")
 
 
-# The rules whose outcome a page's words can change (its language, titles, the names of links, buttons and
-# images, empty headings, scroll regions that the longer words may make overflow, ids): what axe-core checks
-# on a Russian or Kazakh page, the English page's template with other words (every rule runs on that one).
+# The rules whose outcome a page's words and the markup of its language's file can change (its language,
+# title, the names of links, buttons, images and summaries, lists and interactive elements a text may nest,
+# scroll regions that longer words may make overflow, ids), each a serious or critical one: what axe-core
+# checks on a Russian or Kazakh page, the English page's template with other words (every rule runs on that).
 RULES_OF_WORDS = [
     "html-has-lang",
     "html-lang-valid",
@@ -177,9 +178,10 @@ RULES_OF_WORDS = [
     "image-alt",
     "svg-img-alt",
     "aria-valid-attr-value",
-    "empty-heading",
-    "page-has-heading-one",
-    "landmark-one-main",
+    "summary-name",
+    "nested-interactive",
+    "list",
+    "listitem",
     "bypass",
     "scrollable-region-focusable",
     "duplicate-id-aria",

@@ -147,3 +147,19 @@ def test_no_page_shows_its_own_markup_as_text(built):
     assert "<strong>" in _page(built, "ru/quality.html") and "<code>datapackage.json</code>" in _page(
         built, "data.html"
     )
+
+
+def test_every_code_the_release_can_give_has_a_word_in_every_language():
+    """The codes the portal shows as words (a check's severity, a region's rounding model, whose numbers a
+    test reads) have one in each language for every value the schema allows, not only those the release
+    holds today (article_and_reports had none)."""
+    fields = read_yaml(ROOT / "schemas" / "fields.yaml")
+    codes = {
+        code
+        for name in ("severity", "preferred_model", "numbers_source")
+        for code in fields[name]["constraints"]["enum"]
+    }
+    assert len(codes) == 8
+    for lang in text.LANGUAGES:
+        values = read_yaml(ROOT / "portal" / "text" / f"{lang}.yaml")["values"]
+        assert codes <= set(values), (lang, codes - set(values))

@@ -83,11 +83,12 @@ def test_the_text_size_check_fires_on_a_page_that_shrinks_its_charts(built, brow
 
 def test_axe_core_fires_on_a_page_with_what_the_portal_avoids(tmp_path, browser):
     """The check can fail, in each of its modes: an image without a text alternative, a scroll region a
-    keyboard cannot reach and a language that is not one are reported (and grey on grey, where colour
-    contrast runs)."""
+    keyboard cannot reach, a summary without a name and a language that is not one are reported (and grey
+    on grey, where colour contrast runs)."""
     (tmp_path / "bad.html").write_text(
         '<!DOCTYPE html><html lang="xx-nonsense"><head><title>bad</title></head><body><main><h1>bad</h1>'
         '<img src="data:,"><p style="color:#999;background:#aaa">grey on grey</p>'
+        "<details><summary></summary>x</details>"
         '<div style="overflow:auto;width:60px;height:30px"><p>' + "a wide line of text " * 20 + "</p></div>"
         "</main></body></html>",
         encoding="utf-8",
@@ -100,5 +101,5 @@ def test_axe_core_fires_on_a_page_with_what_the_portal_avoids(tmp_path, browser)
             found[mode] = {rule for rule, _, _ in axe(page, mode)}
         page.close()
     for mode in ("full", "light", "words"):
-        assert {"image-alt", "scrollable-region-focusable", "html-lang-valid"} <= found[mode], mode
+        assert {"image-alt", "scrollable-region-focusable", "html-lang-valid", "summary-name"} <= found[mode], mode
     assert "color-contrast" in found["full"] and "color-contrast" not in found["light"] | found["words"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import re
 from pathlib import Path
 
 from pipeline.common.errors import PipelineError
@@ -20,30 +21,44 @@ NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}  # eac
 LOCALES = {"en": "en_GB", "ru": "ru", "kk": "kk"}  # Babel's: English as written outside the US (19 March 2023)
 MAX_DECIMALS = 4
 # Integer columns written without a thousands separator: codes and years, not quantities.
-_PLAIN_INTEGERS = ("_id", "_number", "year", "_year")
+_PLAIN_INTEGERS = ("_id", "_number", "year")
 
 
 def load(portal: Path) -> dict[str, dict]:
-    """Each language's reviewed file; the same keys in every one (a key missing from one is an error)."""
+    """Each language's reviewed file; the same keys in every one, each text with the same placeholders as
+    the English (a key missing from one, or a figure a translation dropped or misnamed, is an error)."""
     texts = {lang: read_yaml(portal / "text" / f"{lang}.yaml", strict=True, stage="site") for lang in LANGUAGES}
-    english = _keys(texts["en"])
+    english = _leaves(texts["en"])
     for lang, text in texts.items():
+        leaves = _leaves(text)
         # a language's own: the headings of every column (English takes the schema's titles) and the words
-        # of the queries (`values`: English needs none)
-        own = {key for key in english ^ _keys(text) if key.startswith(("columns.", "values."))}
-        missing, extra = english - _keys(text) - own, _keys(text) - english - own
+        # of the queries (`values`)
+        own = {key for key in english.keys() ^ leaves.keys() if key.startswith(("columns.", "values."))}
+        missing, extra = english.keys() - leaves.keys() - own, leaves.keys() - english.keys() - own
         if missing or extra:
             raise PipelineError(
                 "site",
                 f"portal/text/{lang}.yaml: keys missing {sorted(missing)[:5]}, not in en.yaml {sorted(extra)[:5]}",
             )
+        for key in sorted(english.keys() & leaves.keys()):
+            filled, in_english = (sorted(_PLACEHOLDER.findall(str(t[key]))) for t in (leaves, english))
+            if filled != in_english:
+                raise PipelineError(
+                    "site", f"portal/text/{lang}.yaml: {key} fills in {filled}, the English {in_english}"
+                )
     return texts
 
 
-def _keys(node, prefix: str = "") -> set[str]:
+_PLACEHOLDER = re.compile(r"\{([a-z_0-9]*)\}|[{}]")  # a value a text is filled with, or a stray brace
+
+
+def _leaves(node, prefix: str = "") -> dict:
     if isinstance(node, dict):
-        return set().union(*(_keys(v, f"{prefix}{k}.") for k, v in node.items())) if node else {prefix}
-    return {prefix.rstrip(".")}
+        out = {}
+        for key, value in node.items():
+            out |= _leaves(value, f"{prefix}{key}.")
+        return out or {prefix: None}
+    return {prefix.rstrip("."): node}
 
 
 def heading(column: str, lang: str, texts: dict, titles: dict[str, str]) -> str:

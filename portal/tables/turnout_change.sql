@@ -6,4 +6,4 @@ SELECT c.area_id, c.protocol_version, CASE WHEN c.area_id = 'KZ' THEN 'Kazakhsta
        c.regions_added_count AS regions_of_2023
 FROM turnout_change AS c LEFT JOIN regions AS r ON r.region_id = c.area_id
 WHERE c.election_id = 'kz-majilis-2023-03-19' AND c.earlier_election_id = 'kz-majilis-2021-01-10'
-ORDER BY c.area_id = 'KZ' DESC, c.protocol_version, c.turnout_change_pp
+ORDER BY c.area_id = 'KZ' DESC, c.protocol_version, c.turnout_change_pp, c.area_id  -- (Akmola and Turkistan tie)
