@@ -21,7 +21,7 @@ from tests import forkserver
 SOURCE = ROOT / "raw" / "2023_Kazakh_legislative_election.txt"
 LONGEST_FIRST = (  # measured (seconds per file), longest first
     "tests/test_site.py",
-    "tests/test_site_phone.py",
+    "tests/test_site_languages.py",
     "tests/test_hostile.py",
     "tests/test_hostile_download.py",
     "tests/test_damaged_inputs.py",
@@ -333,7 +333,7 @@ def tree(folder: Path) -> dict[str, tuple]:
     return out
 
 
-# The site's tests (tests/test_site.py, tests/test_site_phone.py): the site built from a fresh release, its
+# The site's tests (tests/test_site.py, tests/test_site_languages.py): the site built from a fresh release, its
 # database, and the browser.
 @pytest.fixture(scope="session")
 def built(fresh_build, tmp_path_factory):

@@ -4,6 +4,7 @@ axe-core's check, the text size of the charts as shown, and a page's weight."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from pathlib import Path
@@ -122,12 +123,24 @@ READ_PAGE = """() => {
 }"""
 
 
+WIDTHS = (390, 1280)  # a phone's screen, then a desktop's
+# Once a window is widened: two frames drawn (the <picture> elements choose again), then every image loaded.
+SETTLE = """async () => {
+  await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+  await Promise.all([...document.images].map(i => i.complete || new Promise(done => { i.onload = i.onerror = done; })));
+}"""
+
+
 class Tab:
     """One browser tab that records what each page it opens reports: console errors and warnings,
-    uncaught exceptions, every request, failed requests and HTTP errors; then reads the page."""
+    uncaught exceptions, every request, failed requests and HTTP errors; then reads the page. With
+    `axe_core`, axe-core is in every page it opens (an init script: compiled once a page, not sent)."""
 
-    def __init__(self, browser, width: int = 1280):
-        self.page = browser.new_page(viewport={"width": width, "height": 900})
+    def __init__(self, browser, width: int = 1280, axe_core: bool = False):
+        self.context = browser.new_context(viewport={"width": width, "height": 900})
+        if axe_core:
+            self.context.add_init_script(AXE_SOURCE.read_text(encoding="utf-8"))
+        self.page = self.context.new_page()
         self.seen: dict = {"console": [], "requests": [], "failed": [], "bad_status": []}
         self.page.on(
             "console", lambda m: m.type in ("error", "warning") and self._add("console", f"{m.type}: {m.text}")
@@ -140,18 +153,40 @@ class Tab:
     def _add(self, key: str, value: str) -> None:
         self.seen[key].append(value)
 
+    def close(self) -> None:
+        self.context.close()
+
     def visit(self, base: str, name: str, screenshots: Path | None = None, accessibility: str = "") -> dict:
         """Open a page and read it; with `accessibility`, axe-core's check in that mode (see axe)."""
         self.seen = {"console": [], "requests": [], "failed": [], "bad_status": []}
         self.page.goto(base + name, wait_until="load")
-        seen = self.seen | self.page.evaluate(READ_PAGE) | {"base": base}
+        return self._read(base, name, screenshots, accessibility)
+
+    def _read(self, base: str, name: str, screenshots: Path | None, accessibility: str) -> dict:
+        seen = {key: list(values) for key, values in self.seen.items()} | self.page.evaluate(READ_PAGE)
+        seen |= {"base": base, "width": self.page.viewport_size["width"]}
         if accessibility:
-            seen["axe"] = axe(self.page, accessibility)
+            seen |= {"axe": axe(self.page, accessibility), "axe_mode": accessibility}
         seen["scroll_width"] = self.page.evaluate("document.documentElement.scrollWidth")
         if screenshots:
-            path = screenshots / name.replace("/", "_").replace(".html", ".jpeg")
+            path = screenshots / f"{name.replace('/', '_').removesuffix('.html')}_{seen['width']}.jpeg"
             self.page.screenshot(path=str(path), full_page=True, type="jpeg", quality=80)
         return seen
+
+    def visit_on_a_phone_then_a_desktop(
+        self, base: str, name: str, accessibility: dict[int, str], screenshots: Path | None = None
+    ) -> dict[int, dict]:
+        """Open a page on a phone's screen and read it, then widen the window to a desktop's and read it
+        again (each with axe-core's check in the mode `accessibility` gives for its width): what a page
+        reports at each width, for the price of one load. The desktop's reading holds every request since
+        the page was opened (the phone's drawings too: page_weight leaves them out)."""
+        phone, desktop = WIDTHS
+        self.page.set_viewport_size({"width": phone, "height": 900})
+        found = {phone: self.visit(base, name, screenshots, accessibility[phone])}
+        self.page.set_viewport_size({"width": desktop, "height": 900})
+        self.page.evaluate(SETTLE)
+        found[desktop] = self._read(base, name, screenshots, accessibility[desktop]) | {"widened_from": found[phone]}
+        return found
 
 
 def table(seen: dict, caption_start: str) -> list[dict]:
@@ -162,6 +197,8 @@ def table(seen: dict, caption_start: str) -> list[dict]:
 
 
 AXE_SERIOUS = ("serious", "critical")
+# axe-core: the copy pinned with the locked package axe-playwright-python, used as is.
+AXE_SOURCE = Path(importlib.util.find_spec("axe_playwright_python").origin).parent / "axe.min.js"
 
 
 # The rules whose outcome a page's words and the markup of its language's file can change (its language,
@@ -194,9 +231,8 @@ def axe(page, mode: str = "full") -> list[tuple[str, str, int]]:
     `mode`: "full", every rule; "light", every rule but color-contrast, which is most of axe's time (1.75
     of 2 s on the regions page) and depends on the stylesheet and the text's colours, not on the width or
     the language; "words", RULES_OF_WORDS (0.03 s a page against 0.15 s for "light")."""
-    import axe_playwright_python
-
-    page.evaluate((Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8"))
+    if page.evaluate("typeof axe") == "undefined":
+        page.evaluate(AXE_SOURCE.read_text(encoding="utf-8"))
     options = {
         "full": "{}",
         "light": "{rules: {'color-contrast': {enabled: false}}}",
@@ -239,8 +275,33 @@ PAGE_BUDGET = 256 * 1024  # bytes a page asks for, everything included (docs/por
 
 
 def page_weight(seen: dict, name: str, site: Path) -> int:
-    """What a browser fetched for a page (the page, the stylesheet, the sort script and the drawings of its
-    charts that fit the screen; nothing else), summed from the files it requested."""
+    """What a browser fetches for a page at the width it was read at (the page, the stylesheet, the sort
+    script and the drawings of its charts that fit the screen; nothing else), summed from the files it
+    requested. A reading after the window was widened leaves out the drawings shown before it and no more."""
     requested = {url.removeprefix(seen["base"]) for url in seen["requests"]}
-    assert {name, "style.css", "sort.js"} | {drawing(seen, c) for c in seen["charts"]} == requested
+    if "widened_from" in seen:
+        before = seen["widened_from"]
+        requested -= {drawing(before, c) for c in before["charts"]} - {drawing(seen, c) for c in seen["charts"]}
+    assert {name, "style.css", "sort.js"} | {drawing(seen, c) for c in seen["charts"]} == requested, name
     return sum((site / path).stat().st_size for path in requested)
+
+
+def problems(seen: dict, name: str, site: Path) -> dict:
+    """What is wrong with a page as read at its width (nothing: {}): what the browser reported (console
+    errors, failed requests, HTTP errors), requests outside the site, axe-core's serious and critical
+    violations, a page wider than the screen, a chart's drawing not the one for the width and the language,
+    chart text under MIN_TEXT_PX as shown, more bytes than PAGE_BUDGET."""
+    narrow = seen["width"] == WIDTHS[0]
+    weight = page_weight(seen, name, site)
+    found = {
+        "reported": seen["console"] + seen["failed"] + seen["bad_status"],
+        "outside the site": [url for url in seen["requests"] if not url.startswith(seen["base"])],
+        "axe-core": seen["axe"],
+        "scroll width": [] if seen["scroll_width"] == seen["width"] else [seen["scroll_width"]],
+        "drawings": [
+            drawing(seen, c) for c in seen["charts"] if drawing(seen, c) != expected_drawing(name, c["name"], narrow)
+        ],
+        "small text": {chart: round(px, 1) for chart, px in smallest_text(seen, site).items() if px < MIN_TEXT_PX},
+        "weight": [weight] if weight > PAGE_BUDGET else [],
+    }
+    return {key: value for key, value in found.items() if value}

@@ -37,12 +37,14 @@ from tests.site_browser import (  # noqa: F401 (fixtures)
     REGIONS,
     SCREENSHOTS,
     TRANSLATED,
+    WIDTHS,
     Tab,
     _drawn_selectors,
     axe,
     drawing,
     expected_drawing,
     page_weight,
+    problems,
     smallest_text,
     table,
 )
@@ -51,35 +53,41 @@ ENGLISH = read_yaml(ROOT / "portal" / "text" / "en.yaml")  # the portal's words 
 # Pages opened from file:// too (the site opened from disk): a page at the top, the data page and a page two
 # folders down; that every relative link of every page resolves is checked without a browser (below).
 BY_FILE = ["index.html", "data.html", "ru/region/KZ-75.html"]
-DESKTOP = PAGES + TRANSLATED
+# Colour contrast depends on the stylesheet and the colours a template gives its text, not on the width, the
+# words or the data (and it is most of axe-core's time): checked at 1280 px on one page of each template, the
+# navigation's pages and a region's.
+CONTRAST = [page["file"].format(region_id="KZ-75") for page in read_yaml(ROOT / "portal" / "pages.yaml")]
 
 
 @pytest.fixture(scope="module")
 def visits(built, browser):
-    """Every page over HTTP (with axe-core: every rule on the English pages, the rules words can change on
-    the Russian and Kazakh ones) and one of each template per language from file://, with what the browser
-    reported; and every chart's two drawings (charts/NAME.svg and NAME.narrow.svg) opened on their own, with
-    what they draw."""
+    """Every English page over HTTP, opened on a phone's screen then widened to a desktop's (the Russian and
+    Kazakh ones: tests/test_site_languages.py), with axe-core's check at both widths: every rule but colour
+    contrast, and colour contrast too on CONTRAST at 1280 px; three pages from file://; and every chart's
+    two drawings (charts/NAME.svg and NAME.narrow.svg) opened on their own, with what they draw."""
     if SCREENSHOTS:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     results = {}
     with serve_folder(built) as (url, _):
-        for scheme, base in (("http", url.rstrip("/") + "/"), ("file", built.as_uri() + "/")):
-            tab = Tab(browser)
-            for name in DESKTOP if scheme == "http" else BY_FILE:
-                check = "" if scheme == "file" else "full" if name in PAGES else "words"
-                results[scheme, name] = tab.visit(base, name, SCREENSHOTS if scheme == "http" else None, check)
-            tab.page.close()
+        base = url.rstrip("/") + "/"
+        tab = Tab(browser, axe_core=True)
+        for name in PAGES:
+            modes = {WIDTHS[0]: "light", WIDTHS[1]: "full" if name in CONTRAST else "light"}
+            for width, seen in tab.visit_on_a_phone_then_a_desktop(base, name, modes, SCREENSHOTS).items():
+                results[name, width] = seen
+        tab.close()
         tab = Tab(browser)
+        for name in BY_FILE:
+            results["file", name] = tab.visit(built.as_uri() + "/", name)
         for chart, selectors in _drawn_selectors().items():
             for variant, suffix in (("wide", ""), ("narrow", ".narrow")):
-                tab.page.goto(f"{url.rstrip('/')}/charts/{chart}{suffix}.svg")
+                tab.page.goto(f"{base}charts/{chart}{suffix}.svg")
                 wanted = {
                     selector: NARROW.get((chart, selector), selector) if variant == "narrow" else selector
                     for selector in selectors
                 }
                 results["drawing", chart, variant] = tab.page.evaluate(READ_DRAWING, wanted)
-        tab.page.close()
+        tab.close()
     return results
 
 
@@ -101,15 +109,27 @@ def test_the_site_is_small_and_needs_no_script_and_no_address_outside_itself(bui
     assert sorted(p.relative_to(built).as_posix() for p in built.rglob("*.html")) == sorted(PAGES + TRANSLATED)
 
 
-@pytest.mark.parametrize(("name", "scheme"), [(n, "http") for n in DESKTOP] + [(n, "file") for n in BY_FILE])
-def test_every_page_opens_cleanly_in_a_browser_and_asks_only_the_site(visits, built, name, scheme):
-    seen = visits[scheme, name]
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_reads_cleanly_on_a_phone_and_on_a_desktop(visits, built, name):
+    """At 390 and 1280 px: nothing reported by the browser, no request outside the site, no serious or
+    critical violation of axe-core's rules, no sideways scroll, each chart drawn for the width with no text
+    under 11 px, within the page's weight budget (site_browser.problems)."""
+    assert {width: problems(visits[name, width], name, built) for width in WIDTHS} == dict.fromkeys(WIDTHS, {})
+
+
+def test_axe_core_ran_every_rule_where_it_must(visits):
+    """Every rule but colour contrast on every English page at both widths; colour contrast too at 1280 px
+    on one page of each template."""
+    modes = {(name, width): visits[name, width]["axe_mode"] for name in PAGES for width in WIDTHS}
+    assert {key for key, mode in modes.items() if mode == "full"} == {(name, WIDTHS[1]) for name in CONTRAST}
+    assert set(modes.values()) == {"full", "light"} and len(CONTRAST) == 10
+
+
+@pytest.mark.parametrize("name", BY_FILE)
+def test_the_site_opens_from_disk(visits, built, name):
+    seen = visits["file", name]
     assert seen["console"] == [] and seen["failed"] == [] and seen["bad_status"] == []
-    assert seen["requests"] and all(url.startswith(seen["base"]) for url in seen["requests"]), seen["requests"]
-    if scheme == "file":
-        assert seen["base"] == built.as_uri() + "/"
-    else:
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", seen["base"]), seen["base"]
+    assert seen["requests"] and all(url.startswith(built.as_uri() + "/") for url in seen["requests"])
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -124,21 +144,24 @@ def test_every_chart_draws_the_marks_of_its_data_and_every_image_has_a_text_alte
             assert visits["drawing", chart, variant][selector]["count"] == expected, (chart, selector, variant)
     charts = list(dict.fromkeys(chart for chart, *_ in MARKS.get(name, [])))
     specs = [ENGLISH["charts"][chart] for chart in charts]  # (the charts' words: portal/text/en.yaml)
-    for scheme in [scheme for scheme in ("http", "file") if (scheme, name) in visits]:
-        seen = visits[scheme, name]
+    for seen in [visits[name, width] for width in WIDTHS] + [visits.get(("file", name))]:
+        if seen is None:
+            continue
         assert [c["name"] for c in seen["charts"]] == charts
         assert [c["alt"] for c in seen["charts"]] == [spec["title"] for spec in specs]  # the caption says the rest
         assert [
             c["caption"].startswith(f"{spec['title']}. {spec['description']}")
             for c, spec in zip(seen["charts"], specs, strict=True)
         ] == [True] * len(specs)
-        assert all(drawing(seen, c) == f"charts/{c['name']}.svg" and c["natural"] > 0 for c in seen["charts"])
+        narrow = seen["width"] == WIDTHS[0]
+        assert all(drawing(seen, c) == expected_drawing(name, c["name"], narrow) for c in seen["charts"])
+        assert all(c["natural"] > 0 for c in seen["charts"])
         assert seen["images_without_alt"] == 0 and seen["images"] == len(charts) and seen["svgs"] == 0
         assert seen["duplicate_ids"] == []
 
 
 def test_the_home_page_shows_the_databases_turnout_and_seats(visits, con):
-    seen = visits["http", "index.html"]
+    seen = visits["index.html", WIDTHS[1]]
     turnout, seats = con.execute(
         "SELECT turnout_pct, (SELECT sum(seats_count) FROM chamber_seats) FROM national_ballots"
     ).fetchone()
@@ -160,7 +183,7 @@ def test_every_tile_of_the_map_shows_its_regions_turnout(visits, con):
 def test_the_turnout_change_is_shown_on_the_regions_of_2021(visits, con):
     """Each row of the page's table is a row of turnout_change; the regions created in 2022 are never a row
     (the tile map gives them their 2021 region's value, named)."""
-    rows = table(visits["http", "regions.html"], "Turnout in 2021 and 2023 on the regions of 2021")
+    rows = table(visits["regions.html", WIDTHS[1]], "Turnout in 2021 and 2023 on the regions of 2021")
     published = con.execute(
         "SELECT count(*), min(turnout_change_pp) FROM turnout_change WHERE protocol_version = 'preliminary'"
     ).fetchone()
@@ -172,18 +195,18 @@ def test_the_turnout_change_is_shown_on_the_regions_of_2021(visits, con):
 
 
 def test_the_district_page_shows_each_races_winner_and_votes(visits, con):
-    rows = table(visits["http", "districts.html"], "The 29 district races")
+    rows = table(visits["districts.html", WIDTHS[1]], "The 29 district races")
     shown = {int(r["district_number"]): (r["winner_name"], int(r["winner_votes"].replace(",", ""))) for r in rows}
     races = con.execute("SELECT district_number, winner_name, winner_votes FROM district_races").fetchall()
     assert shown == {number: (name, votes) for number, name, votes in races} and len(shown) == 29
 
 
 def test_the_regions_and_parties_carry_their_kazakh_and_russian_names(visits, con):
-    regions = {r["region_id"]: r for r in table(visits["http", "regions.html"], "The regions and cities")}
+    regions = {r["region_id"]: r for r in table(visits["regions.html", WIDTHS[1]], "The regions and cities")}
     assert regions["KZ-75"]["name_kk"] == "Алматы қаласы" and regions["KZ-75"]["name_ru"] == "город Алматы"
     names = dict(con.execute("SELECT region_id, name_kk FROM region_names_wide").fetchall())
     assert {key: row["name_kk"] for key, row in regions.items()} == names
-    parties = {r["party"]: r for r in table(visits["http", "seats.html"], "The parties in the Mäjilis")}
+    parties = {r["party"]: r for r in table(visits["seats.html", WIDTHS[1]], "The parties in the Mäjilis")}
     assert parties["Amanat"]["seats"] == "62" and parties["Amanat"]["name_kk"] == "«AMANAT» партиясы"
 
 
@@ -264,7 +287,7 @@ def test_the_home_page_counts_the_checks_as_the_quality_report_does(visits, con,
         "count(*) FILTER (WHERE status = 'corrected'), count(*) FILTER (WHERE status = 'acknowledged') "
         "FROM quality_checks"
     ).fetchone()
-    (shown,) = visits["http", "index.html"]["texts"]["checks"]
+    (shown,) = visits["index.html", WIDTHS[1]]["texts"]["checks"]
     assert shown.startswith(f"Of {total} cross-checks, {total - with_findings} found nothing and {with_findings} found")
     assert f"{corrected} corrected in the source (errata), {acknowledged} acknowledged" in shown
     report = (fresh_build / "docs" / "quality_report.md").read_text(encoding="utf-8")
@@ -402,34 +425,13 @@ def test_every_relative_link_of_every_page_leads_somewhere(built, tmp_path):
     }
 
 
-def test_axe_core_finds_no_serious_violation_on_any_page_on_a_desktop(visits):
-    """Every page in every language at 1280 px: no serious or critical violation of axe-core's rules (every
-    rule on the English pages; on the Russian and Kazakh ones, which are their templates with other words,
-    the rules words can change: RULES_OF_WORDS), and no page wider than the screen. (On a phone:
-    tests/test_site_phone.py.)"""
-    assert {name: visits["http", name]["axe"] for name in DESKTOP if visits["http", name]["axe"]} == {}
-    assert all("axe" in visits["http", name] for name in DESKTOP) and len(DESKTOP) == 87
-    every = DESKTOP
-    assert {name: visits["http", name]["scroll_width"] for name in every} == dict.fromkeys(every, 1280)
-
-
-def test_no_chart_text_is_under_11_px_on_a_desktop(visits, built):
-    """A desktop gets each chart's wide drawing, shown at a scale that keeps its smallest text at 11 px or
-    more."""
-    smallest = {}
-    for name in DESKTOP:
-        seen = visits["http", name]
-        assert all(drawing(seen, c) == expected_drawing(name, c["name"], False) for c in seen["charts"]), name
-        smallest |= {(name, chart): size for chart, size in smallest_text(seen, built).items()}
-    assert len(smallest) == 3 * sum(len({chart for chart, *_ in marks}) for marks in MARKS.values())  # (no chart
-    assert {key: round(size, 1) for key, size in smallest.items() if size < MIN_TEXT_PX} == {}  # on a region page)
-
-
-def test_every_page_stays_within_its_weight_budget_on_a_desktop(visits, built):
-    """What a browser fetches for each page at 1280 px, within the budget docs/portal.md states."""
-    weights = {name: page_weight(visits["http", name], name, built) for name in DESKTOP}
-    assert max(weights.values()) <= PAGE_BUDGET, weights
-    assert weights["regions.html"] > 100_000  # (the heaviest drawings: 20 tiles in 8 maps)
+def test_the_checks_read_every_chart_at_both_widths(visits, built):
+    """The pages' checks (test_every_page_reads_cleanly_on_a_phone_and_on_a_desktop) read each chart at both
+    widths; a phone fetches less than a desktop, and the regions page is the heaviest (20 tiles in 8 maps)."""
+    read = [(name, width, c["name"]) for name in PAGES for width in WIDTHS for c in visits[name, width]["charts"]]
+    assert len(read) == 2 * sum(len({chart for chart, *_ in marks}) for marks in MARKS.values())  # (none on a
+    weights = {width: page_weight(visits["regions.html", width], "regions.html", built) for width in WIDTHS}  # region
+    assert weights[WIDTHS[1]] > weights[WIDTHS[0]] > 100_000  # page)
 
 
 def test_a_party_s_colour_means_that_party_on_every_chart_and_maps_are_neutral():
@@ -495,7 +497,7 @@ def test_each_region_has_its_page_with_its_result_turnout_districts_names_and_fo
     """Almaty's page (one of 20, linked from the Regions page): its turnout beside the nation's, its result,
     its districts' winners and runners-up by name, its names in Kazakh and Russian, its forensic row and
     its rows in each table, all the database's."""
-    page = visits["http", "region/KZ-75.html"]
+    page = visits["region/KZ-75.html", WIDTHS[1]]
     html = (ROOT / "site" / "region" / "KZ-75.html").read_text(encoding="utf-8")
     assert '<span lang="kk">Алматы қаласы</span> · <span lang="ru">город Алматы</span>' in html
     assert "Turnout in Almaty was 25.82 % (310,416 ballots of 1,202,078 registered voters), against 54.21 %" in html
@@ -515,3 +517,42 @@ def test_each_region_has_its_page_with_its_result_turnout_districts_names_and_fo
     assert rows["turnout_by_hour"] == "7" and rows["party_list_results"] == "8" and rows["districts"] == "3"
     links = re.findall(r'href="region/(KZ-\d\d)\.html"', (ROOT / "site" / "regions.html").read_text(encoding="utf-8"))
     assert sorted(links) == sorted(REGIONS)
+
+
+def test_the_text_size_check_fires_on_a_page_that_shrinks_its_charts(built, browser, tmp_path):
+    """Without the phone's drawings (no <source>), a phone shrinks the wide ones: their text falls under
+    11 px, and the check says which."""
+    site = tmp_path / "site"
+    shutil.copytree(built, site)
+    page = site / "regions.html"
+    page.write_text(re.sub(r"<source [^>]*>", "", page.read_text(encoding="utf-8")), encoding="utf-8")
+    with serve_folder(site) as (url, _):
+        tab = Tab(browser, width=390)
+        seen = tab.visit(url.rstrip("/") + "/", "regions.html")
+        tab.close()
+    small = {chart for chart, size in smallest_text(seen, site).items() if size < MIN_TEXT_PX}
+    assert small == {"turnout_map", "share_maps", "turnout_change_map"}
+
+
+def test_axe_core_fires_on_a_page_with_what_the_portal_avoids(tmp_path, browser):
+    """The check can fail, in each of its modes: an image without a text alternative, a scroll region a
+    keyboard cannot reach, a summary without a name and a language that is not one are reported (and grey
+    on grey, where colour contrast runs)."""
+    (tmp_path / "bad.html").write_text(
+        '<!DOCTYPE html><html lang="xx-nonsense"><head><title>bad</title></head><body><main><h1>bad</h1>'
+        '<img src="data:,"><p style="color:#999;background:#aaa">grey on grey</p>'
+        "<details><summary></summary>x</details>"
+        '<div style="overflow:auto;width:60px;height:30px"><p>' + "a wide line of text " * 20 + "</p></div>"
+        "</main></body></html>",
+        encoding="utf-8",
+    )
+    found = {}
+    with serve_folder(tmp_path) as (url, _):
+        page = browser.new_page(viewport={"width": 390, "height": 600})
+        page.goto(url.rstrip("/") + "/bad.html")
+        for mode in ("full", "light", "words"):
+            found[mode] = {rule for rule, _, _ in axe(page, mode)}
+        page.close()
+    for mode in ("full", "light", "words"):
+        assert {"image-alt", "scrollable-region-focusable", "html-lang-valid", "summary-name"} <= found[mode], mode
+    assert "color-contrast" in found["full"] and "color-contrast" not in found["light"] | found["words"]

@@ -2,7 +2,8 @@
 a switch to the same page in the others, the interface text from one reviewed file per language with the
 same keys (a key, a heading or a word missing from one stops the build, naming it), the names of regions
 and parties from the release's own tables, and numbers and dates as each language writes them. Read from
-the built site (tests/test_site.py shows it equals the committed one; the browser tests open every page)."""
+the built site (tests/test_site.py shows it equals the committed one). Every Russian and Kazakh page is also
+opened in a browser on a phone's screen then a desktop's, as the English ones are in tests/test_site.py."""
 
 from __future__ import annotations
 
@@ -18,9 +19,40 @@ from pipeline.common.yamlfile import read_yaml
 from pipeline.forensics.provenance import phrase
 from pipeline.site import build as site
 from pipeline.site import text
-from tests.site_browser import PAGES, TRANSLATED
+from tests.servers import serve_folder
+from tests.site_browser import MARKS, PAGES, TRANSLATED, WIDTHS, Tab, problems
 
 NBSP = "\u00a0"
+
+
+@pytest.fixture(scope="module")
+def visits(built, browser):
+    """Every Russian and Kazakh page over HTTP, opened on a phone's screen then widened to a desktop's, with
+    axe-core's check at both widths by the rules words can change (site_browser.RULES_OF_WORDS): a page in
+    Russian or Kazakh is its English template with other words, which tests/test_site.py checks by every
+    rule."""
+    found = {}
+    with serve_folder(built) as (url, _):
+        tab = Tab(browser, axe_core=True)
+        for name in TRANSLATED:
+            views = tab.visit_on_a_phone_then_a_desktop(url.rstrip("/") + "/", name, dict.fromkeys(WIDTHS, "words"))
+            found |= {(name, width): seen for width, seen in views.items()}
+        tab.close()
+    return found
+
+
+@pytest.mark.parametrize("name", TRANSLATED)
+def test_every_page_reads_cleanly_on_a_phone_and_on_a_desktop(visits, built, name):
+    """At 390 and 1280 px: nothing reported by the browser, no request outside the site, no serious or
+    critical violation of the rules words can change, no sideways scroll, each chart drawn for the width in
+    the page's language with no text under 11 px, within the page's weight budget (site_browser.problems)."""
+    assert {width: problems(visits[name, width], name, built) for width in WIDTHS} == dict.fromkeys(WIDTHS, {})
+
+
+def test_the_checks_read_every_chart_of_both_languages_at_both_widths(visits):
+    read = [(name, width, c["name"]) for name in TRANSLATED for width in WIDTHS for c in visits[name, width]["charts"]]
+    assert len(read) == 2 * 2 * sum(len({chart for chart, *_ in marks}) for marks in MARKS.values())
+    assert {seen["axe_mode"] for seen in visits.values()} == {"words"} and len(visits) == 2 * 58
 
 
 def _page(built, name: str) -> str:
