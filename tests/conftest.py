@@ -365,10 +365,11 @@ def browser():
 
     from tests.site_browser import CHROMIUM_ARGS
 
-    executable = shutil.which("chromium")
+    executable = shutil.which("chromium-headless-shell") or shutil.which("chromium")  # (make test: the first)
     if executable is None:
         pytest.fail(
-            "Debian's chromium is needed for the browser tests: `make test` installs it (apt-get install chromium)"
+            "Debian's chromium-headless-shell is needed for the browser tests: `make test` installs it "
+            "(apt-get install chromium-headless-shell fonts-liberation)"
         )
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)

@@ -124,10 +124,22 @@ READ_PAGE = """() => {
 
 
 WIDTHS = (390, 1280)  # a phone's screen, then a desktop's
-# Once a window is widened: two frames drawn (the <picture> elements choose again), then every image loaded.
+# Once a window is widened, wait (frame by frame, 10 s at most) until every image shows the drawing its
+# <picture> asks for at the new width (its first <source> whose media query matches, else its <img>'s
+# own), loaded. What it shows is then read and compared with the drawing the width should have
+# (expected_drawing), so a page that asks for the wrong one still fails.
 SETTLE = """async () => {
-  await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
-  await Promise.all([...document.images].map(i => i.complete || new Promise(done => { i.onload = i.onerror = done; })));
+  const asked = img => {
+    const sources = img.parentElement.tagName === "PICTURE" ? [...img.parentElement.querySelectorAll("source")] : [];
+    const source = sources.find(s => !s.media || matchMedia(s.media).matches);
+    return new URL(source ? source.srcset.trim().split(/\\s+/)[0] : img.getAttribute("src"), document.baseURI).href;
+  };
+  const settled = () => [...document.images].every(img => img.complete && img.currentSrc === asked(img));
+  for (let frame = 0; !settled(); frame++) {
+    if (frame === 600) throw new Error("the images did not settle at the new width");
+    await new Promise(done => requestAnimationFrame(done));
+  }
+  await new Promise(done => requestAnimationFrame(done));
 }"""
 
 
@@ -181,6 +193,7 @@ class Tab:
         reports at each width, for the price of one load. The desktop's reading holds every request since
         the page was opened (the phone's drawings too: page_weight leaves them out)."""
         phone, desktop = WIDTHS
+        self.page.goto("about:blank")  # (the page before would be narrowed, and fetch its phone's drawings)
         self.page.set_viewport_size({"width": phone, "height": 900})
         found = {phone: self.visit(base, name, screenshots, accessibility[phone])}
         self.page.set_viewport_size({"width": desktop, "height": 900})
