@@ -92,13 +92,37 @@ def run_cli(*args: str, root: Path | None = None, fresh: bool = False) -> subpro
     return forkserver.run(arguments, cwd=ROOT, timeout=120)
 
 
+def made_once(tmp_path_factory, name: str, make) -> Path:
+    """A folder made once per test run by `make(folder)` and shared, read only, by the run's workers
+    (pytest-xdist): the first to ask makes it under a lock, the others wait for it and take it. Without
+    xdist, the session's own."""
+    import fcntl
+
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        folder = tmp_path_factory.mktemp(name)
+        make(folder)
+        return folder
+    run = tmp_path_factory.getbasetemp().parent  # the run's folder, above each worker's
+    folder = run / name
+    with open(run / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (run / f"{name}.made").exists():
+            shutil.rmtree(folder, ignore_errors=True)  # (a worker that failed half way)
+            folder.mkdir()
+            make(folder)
+            (run / f"{name}.made").touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def fresh_build(tmp_path_factory) -> Path:
-    """A full publish from the pinned snapshot into a temporary root."""
-    root = make_root(tmp_path_factory.mktemp("fresh"))
-    result = run_cli("publish", root=root, fresh=True)
-    assert result.returncode == 0, result.stderr
-    return root
+    """A full publish from the pinned snapshot into a temporary root (read only: made once per run)."""
+
+    def publish(folder: Path) -> None:
+        result = run_cli("publish", root=make_root(folder), fresh=True)
+        assert result.returncode == 0, result.stderr
+
+    return made_once(tmp_path_factory, "fresh", publish)
 
 
 def root_with_release(folder: Path, text: str, release: Path) -> Path:
@@ -232,6 +256,63 @@ def published_copy(tmp_path, fresh_build) -> Path:
     return root
 
 
+# Linked copies: a copy of a root whose files are hard links to the source's, but under the top-level entries
+# named `copied` (real copies) and `left_out` (not copied). Copying the 6 MB of a release costs the kernel up to
+# a tenth of a second, a link next to nothing. For the tests whose commands never write a published file in
+# place (a publish replaces processed/ whole and writes through pipeline/common/files.py; a download and a
+# fetch replace files): a byte written through a link would change the source, which the session's end checks.
+_LINKED: dict[tuple[Path, str], dict[str, str]] = {}  # (source, linked entry) -> its files' digests then
+
+
+def linked_copy(source: Path, target: Path, copied: tuple[str, ...] = (), left_out: tuple[str, ...] = ()) -> Path:
+    for entry in source.iterdir():
+        if entry.name not in copied + left_out and (source, entry.name) not in _LINKED:
+            _LINKED[source, entry.name] = _digest(entry)
+
+    def ignored(folder: str, names: list[str]) -> set[str]:
+        return {*copied, *left_out} & set(names) if Path(folder) == source else set()
+
+    shutil.copytree(source, target, symlinks=True, ignore=ignored, copy_function=_link_or_copy)
+    for name in copied:
+        if (source / name).is_dir():
+            shutil.copytree(source / name, target / name, symlinks=True)
+        elif (source / name).exists():
+            shutil.copy2(source / name, target / name)
+    return target
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # (another file system)
+        shutil.copy2(source, target)
+
+
+def _digest(path: Path) -> dict[str, str]:
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _linked_sources_unchanged():
+    """At the session's end, every root a linked copy was made of holds what it held then, byte for byte."""
+    yield
+    changed = [f"{source}/{name}" for (source, name), then in _LINKED.items() if _digest(source / name) != then]
+    assert changed == [], f"a test wrote through a link into {changed}"
+
+
+def release_linked(source: Path, target: Path) -> Path:
+    """A copy of the root `source` whose processed/ is linked (linked_copy), the rest copied."""
+    return linked_copy(source, target, copied=tuple(e.name for e in source.iterdir() if e.name != "processed"))
+
+
+@pytest.fixture()
+def published_linked(tmp_path, fresh_build) -> Path:
+    """published_copy with its processed/ linked (release_linked): for the tests that write nothing into
+    processed/ themselves."""
+    return release_linked(fresh_build, tmp_path / "root")
+
+
 def database(root: Path) -> Path:
     """The published DuckDB file under a root."""
     from pipeline import metadata
@@ -337,17 +418,11 @@ def tree(folder: Path) -> dict[str, tuple]:
 # database, and the browser.
 @pytest.fixture(scope="session")
 def built(fresh_build, tmp_path_factory):
-    """The site of a fresh release (read only). The workers build it one at a time: the first draws the
-    charts, the others take them from the build cache (pipeline/site/charts.py)."""
-    import fcntl
-
+    """The site of a fresh release (read only: made once per run; its charts' drawings from the build
+    cache, pipeline/site/charts.py)."""
     from pipeline.site import build as site
 
-    out = tmp_path_factory.mktemp("portal") / "site"
-    with open(tmp_path_factory.getbasetemp().parent / "site-build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        site.build(fresh_build, out)
-    return out
+    return made_once(tmp_path_factory, "portal", lambda folder: site.build(fresh_build, folder / "site")) / "site"
 
 
 @pytest.fixture(scope="module")

@@ -16,12 +16,14 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from pipeline import ROOT
 from pipeline.common.lock import build_lock
+from tests import forkserver
 from tests.conftest import run_cli, tree_digest
 
 TRIALS = int(os.environ.get("KZ_CONCURRENCY_TRIALS", "2"))
@@ -48,6 +50,23 @@ def start(root: Path, *args: str) -> subprocess.Popen:
     )
 
 
+def start_in_server(pool: ThreadPoolExecutor, args: list[str], module: str = "pipeline") -> Future:
+    """`python -m MODULE ARGS` in a child of the fork server (tests/forkserver.py), waited for on a thread of
+    `pool`: a real process, as one `start` starts (its own lock, its exit code, its kill), without the third of
+    a second of a new interpreter's imports. The server runs one child at a time: the processes racing it are
+    new interpreters (`start`)."""
+    return pool.submit(forkserver.run, args, ROOT, 120, module=module)
+
+
+def finished(process: subprocess.Popen | Future) -> tuple[int, str, str]:
+    """The exit code, output and errors of a process `start` or `start_in_server` started, once it ends."""
+    if isinstance(process, subprocess.Popen):
+        out, err = process.communicate(timeout=120)
+        return process.returncode, out, err
+    result = process.result(timeout=120)
+    return result.returncode, result.stdout, result.stderr
+
+
 def assert_release_matches_its_descriptor(root: Path) -> None:
     descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
     listed = {r["path"]: r for r in descriptor["resources"]}
@@ -63,11 +82,17 @@ def assert_release_matches_its_descriptor(root: Path) -> None:
 @pytest.mark.parametrize("trial", range(TRIALS))
 def test_overlapping_publishes_leave_one_whole_release(root, fresh_build, trial):
     rng = random.Random(trial)
+    delays = sorted(rng.uniform(0, 0.9) for _ in range(3))  # overlapping at varied moments
+    in_server = rng.randrange(len(delays))  # one of them (which one varies) a child of the fork server
     processes, started = [], time.monotonic()
-    for delay in sorted(rng.uniform(0, 0.9) for _ in range(3)):  # overlapping at varied moments
-        time.sleep(max(0.0, started + delay - time.monotonic()))
-        processes.append(start(root, "publish"))
-    results = [(p.wait(timeout=120), *p.communicate()) for p in processes]
+    with ThreadPoolExecutor(1) as pool:
+        for n, delay in enumerate(delays):
+            time.sleep(max(0.0, started + delay - time.monotonic()))
+            if n == in_server:
+                processes.append(start_in_server(pool, ["--root", str(root), "publish"]))
+            else:
+                processes.append(start(root, "publish"))
+        results = [finished(p) for p in processes]
     for code, _, stderr in results:
         assert code == 0 and "Traceback" not in stderr, stderr
     assert any("another build of" in stderr and "waiting for it to finish" in stderr for _, _, stderr in results)
@@ -96,18 +121,14 @@ def test_a_check_waiting_on_a_publish_killed_mid_swap_reads_the_restored_release
     from pipeline.common.lock import HOLDER
 
     before = tree_digest(root)
-    publisher = subprocess.Popen(
-        [sys.executable, "-m", "tests.crash", "moved-in:processed", "--root", str(root), "publish"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while not (root / HOLDER).exists():  # the publish holds the lock
-        assert time.monotonic() < deadline and publisher.poll() is None
-        time.sleep(0.01)
-    checker = start(root, "check")
-    assert publisher.wait(timeout=120) < 0  # killed at the crash point, mid-swap
+    with ThreadPoolExecutor(1) as pool:
+        publisher = start_in_server(pool, ["moved-in:processed", "--root", str(root), "publish"], module="tests.crash")
+        deadline = time.monotonic() + 30
+        while not (root / HOLDER).exists():  # the publish holds the lock
+            assert time.monotonic() < deadline and not publisher.done()
+            time.sleep(0.01)
+        checker = start(root, "check")
+        assert publisher.result(timeout=120).returncode < 0  # killed at the crash point, mid-swap
     out, err = checker.communicate(timeout=120)
     assert checker.returncode == 0, err
     assert "waiting for it to finish" in err and "Recovered: a publish was interrupted" in err

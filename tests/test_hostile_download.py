@@ -20,7 +20,8 @@ import pytest
 
 from pipeline import ROOT
 from pipeline.common.defaults import MAX_DESCRIPTOR_BYTES
-from tests.conftest import tree
+from tests import forkserver
+from tests.conftest import linked_copy, tree
 from tests.hostile import RETRIED, SHORT, Run, assert_clear_failure, descriptor, resource_entry, run_main
 from tests.servers import (
     Scripted,
@@ -54,9 +55,28 @@ def downloaded(fresh_build, tmp_path_factory) -> Path:
 
 @pytest.fixture()
 def dest(downloaded, tmp_path) -> Path:
+    """A copy of `downloaded` whose files are hard links to its own: linking costs nothing where copying its
+    6 MB in each of some seventy tests costs seconds. A download replaces the files of its target, never
+    writes into them (pipeline/net/download.py), and a byte written into one through a link would still
+    change the tree each test compares after its run; the tests that change a file themselves replace it
+    (`rewrite`)."""
     copy = tmp_path / "data"
-    shutil.copytree(downloaded, copy, symlinks=True)
+    linked_copy(downloaded, copy)
     return copy
+
+
+@pytest.fixture(scope="session")
+def downloaded_tree(downloaded) -> dict:
+    """tree(downloaded), hashed once: a `dest` links its files, so this is tree(dest) until a test changes it
+    (and a byte written into `downloaded` through a link since would show in every later test)."""
+    return tree(downloaded)
+
+
+def rewrite(path: Path, text: str) -> None:
+    """Replace a file of a `dest` by a new one holding `text` (writing into it would write into `downloaded`
+    too, whose files it links)."""
+    path.unlink()
+    path.write_text(text)
 
 
 HOSTILE_DESCRIPTORS = {
@@ -125,9 +145,9 @@ HOSTILE_DESCRIPTORS = {
 
 
 @pytest.mark.parametrize("case", HOSTILE_DESCRIPTORS)
-def test_a_hostile_descriptor_is_refused_before_anything_is_downloaded(case, dest):
+def test_a_hostile_descriptor_is_refused_before_anything_is_downloaded(case, dest, downloaded_tree):
     body, message = HOSTILE_DESCRIPTORS[case]
-    before = tree(dest)
+    before = downloaded_tree
     with serve(Scripted, script=lambda path, n: ok(body)) as (url, server):
         run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT)
     assert_clear_failure(run, "[download]", message, within=2)
@@ -135,8 +155,8 @@ def test_a_hostile_descriptor_is_refused_before_anything_is_downloaded(case, des
     assert [path for path, _ in server.requests] == ["/datapackage.json"]  # no file was asked for
 
 
-def test_an_oversized_descriptor_is_refused_unread(dest):
-    before = tree(dest)
+def test_an_oversized_descriptor_is_refused_unread(dest, downloaded_tree):
+    before = downloaded_tree
     headers = {"Content-Length": str(200 * 2**20)}
     with serve_raw(answer(200, headers)) as (url, server):
         run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT)
@@ -155,9 +175,9 @@ sys.exit(result.returncode)
 """
 
 
-def test_an_endless_descriptor_is_cut_at_its_cap_in_little_memory(dest):
+def test_an_endless_descriptor_is_cut_at_its_cap_in_little_memory(dest, downloaded_tree):
     """The client runs in its own process, started from a small one, so that its peak memory is its own."""
-    before = tree(dest)
+    before = downloaded_tree
     with serve_raw(endless_chunked) as (url, _):
         started = time.monotonic()
         result = subprocess.run(
@@ -224,9 +244,9 @@ HOSTILE_FILE_SERVERS = {
 
 
 @pytest.mark.parametrize("case", HOSTILE_FILE_SERVERS)
-def test_a_hostile_file_server_ends_in_a_clear_error_and_changes_nothing(case, dest):
+def test_a_hostile_file_server_ends_in_a_clear_error_and_changes_nothing(case, dest, downloaded_tree):
     behaviour, message = HOSTILE_FILE_SERVERS[case]
-    before = tree(dest)
+    before = downloaded_tree
     with serve_raw(routed({"/datapackage.json": ONE_FILE}, behaviour)) as (url, _):
         run = run_main(
             "download", "--base-url", url, "--dest", str(dest), *SHORT, *(RETRIED if "Retry-After" in case else [])
@@ -268,18 +288,18 @@ def test_a_redirect_is_followed_without_reading_its_body(dest):
         ("/processed/ten.csv", "redirects more than 5 times"),
     ],
 )
-def test_a_hostile_redirect_is_refused(location, message, dest):
-    before = tree(dest)
+def test_a_hostile_redirect_is_refused(location, message, dest, downloaded_tree):
+    before = downloaded_tree
     with serve_raw(routed({"/datapackage.json": ONE_FILE}, redirect(location, None))) as (url, _):
         run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT)
     assert_clear_failure(run, message, within=2)
     assert tree(dest) == before
 
 
-def test_two_downloads_into_one_folder_take_turns(fresh_build, dest):
+def test_two_downloads_into_one_folder_take_turns(fresh_build, dest, downloaded_tree):
     from pipeline.common.lock import build_lock
 
-    before = tree(dest)
+    before = downloaded_tree
     with serve_folder(fresh_build) as (url, _), build_lock(dest, "test", holder=False):
         run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT, "--wait", "0.3")
     assert "download: another download into" in run.err and "waiting for it to finish (at most 0.3 s)" in run.err
@@ -300,8 +320,8 @@ def test_a_descriptor_server_that_stalls_or_drips_is_cut_off(tmp_path):
         assert not (tmp_path / "new").exists()  # a target it created is removed again
 
 
-def test_retries_are_announced_and_bounded_by_the_deadline(dest):
-    before = tree(dest)
+def test_retries_are_announced_and_bounded_by_the_deadline(dest, downloaded_tree):
+    before = downloaded_tree
     with serve_raw(routed({"/datapackage.json": ONE_FILE}, answer(503, {"Retry-After": "1"}))) as (url, server):
         run = run_main(
             "download",
@@ -345,7 +365,7 @@ def test_a_staging_folder_that_is_a_symlink_cannot_redirect_the_download(fresh_b
     outside.mkdir()
     (dest / ".download-staging").symlink_to(outside)
     with serve_folder(fresh_build) as (url, _):
-        (dest / "processed" / "regions.csv").write_text("stale")
+        rewrite(dest / "processed" / "regions.csv", "stale")
         run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT)
     assert run.code == 0, run.err
     assert list(outside.iterdir()) == []  # nothing written through the link
@@ -389,7 +409,7 @@ def older_files(dest: Path) -> dict:
     """Make three files of a complete download older versions (so that a download replaces them); the
     folder's tree."""
     for relative in ("processed/regions.csv", "processed/parties.csv", "docs/quality_report.md"):
-        (dest / relative).write_text("an older version")
+        rewrite(dest / relative, "an older version")
     return tree(dest)
 
 
@@ -458,8 +478,8 @@ def test_the_download_client_needs_nothing_but_requests(fresh_build, tmp_path):
 # --- found by a hostile review: more inputs that once crashed, hung or changed what they must not ---
 
 
-def test_retry_after_with_a_non_ascii_digit(dest):
-    before = tree(dest)
+def test_retry_after_with_a_non_ascii_digit(dest, downloaded_tree):
+    before = downloaded_tree
     with serve_raw(routed({"/datapackage.json": ONE_FILE}, answer(429, {"Retry-After": "\u00b2"}))) as (url, _):
         run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT, *RETRIED)
     assert_clear_failure(run, "answered HTTP 429 X (gave up after 2 retries)", within=2)
@@ -467,20 +487,26 @@ def test_retry_after_with_a_non_ascii_digit(dest):
 
 
 @pytest.mark.parametrize("location", ["http://[::1/x", "http://127.0.0.1:99999/x", "http://" + "a" * 300 + ".invalid/"])
-def test_a_redirect_to_an_unusable_url(location, dest):
-    before = tree(dest)
+def test_a_redirect_to_an_unusable_url(location, dest, downloaded_tree):
+    before = downloaded_tree
     with serve_raw(routed({"/datapackage.json": ONE_FILE}, redirect(location, None))) as (url, _):
         run = run_main("download", "--base-url", url, "--dest", str(dest), *SHORT)
     assert_clear_failure(run, "[download]", within=2)
     assert tree(dest) == before
 
 
-def test_a_contact_in_any_script_is_sent_percent_encoded(fresh_build, tmp_path):
-    with serve_folder(fresh_build) as (url, server):
+def test_a_contact_in_any_script_is_sent_percent_encoded(tmp_path):
+    """A release of one file: every request carries the same User-Agent, whatever the release holds."""
+    served = tmp_path / "served"
+    (served / "processed").mkdir(parents=True)
+    (served / "processed" / "ten.csv").write_bytes(FILE)
+    (served / "datapackage.json").write_bytes(ONE_FILE)
+    with serve_folder(served) as (url, server):
         run = run_main("download", "--base-url", url, "--dest", str(tmp_path / "d"), "--contact", "Ерлан <e@x.kz> ✓")
     assert run.code == 0, run.err
     agent = server.requests[0][1]["User-Agent"]
     assert "%D0%95%D1%80%D0%BB%D0%B0%D0%BD <e@x.kz> %E2%9C%93" in agent
+    assert (tmp_path / "d" / "processed" / "ten.csv").read_bytes() == FILE
 
 
 def test_a_path_with_url_characters_is_requested_quoted(tmp_path):
@@ -515,24 +541,11 @@ def test_a_failed_download_removes_the_folders_it_created(tmp_path):
 def test_a_download_killed_while_moving_files_in_is_rolled_back_by_the_next(fresh_build, dest):
     before = older_files(dest)
     with serve_folder(fresh_build) as (url, _):
-        killed = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tests.crash",
-                "download-moved:2",
-                "download",
-                "--base-url",
-                url,
-                "--dest",
-                str(dest),
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
+        # a real process, killed (tests/crash.py), in a child of the fork server: without the imports
+        killed = forkserver.run(
+            ["download-moved:2", "download", "--base-url", url, "--dest", str(dest)], ROOT, 60, module="tests.crash"
         )
-        assert killed.returncode == -signal.SIGKILL
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
         assert tree(dest) != before  # half moved in
         run = run_main("download", "--base-url", closed_port(), "--dest", str(dest), *SHORT)
     assert "an interrupted download into" in run.err and "was rolled back" in run.err

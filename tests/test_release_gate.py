@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -25,6 +29,7 @@ from tests.conftest import (
     database,
     next_release,
     own_release_list,
+    release_linked,
     replace_once,
     repository_releases,
     run_cli,
@@ -58,22 +63,48 @@ def clean(root, folder):
     return folder
 
 
-@pytest.fixture()
-def edited(published_copy, source_text):
-    """A published first release, and raw/ holding beside its snapshot a revision with one edit of a value
-    the article states once (district 1's winner), entered as the next release."""
-    text = replace_once(source_text, f"| {WINNER} |", f"| {EDITED_WINNER} |")
-    next_release(published_copy, add_snapshot(published_copy, text))
-    return published_copy
+# The tests' roots are copies of a few published ones (fresh_build, `stopped_publish`, `accepted`) whose
+# processed/ is linked, not copied (conftest's release_linked); no test here writes into processed/.
+
+
+@dataclass
+class Stopped:
+    """A root after a publish that stopped, and what that publish said and left."""
+
+    root: Path
+    before: dict[str, str]  # the published release before the publish
+    after: dict[str, str]  # and after it
+    result: subprocess.CompletedProcess
+    unaccepted: list[dict]  # build/changes/unaccepted.csv
+    recorded: bool  # whether an acceptance was written
 
 
 @pytest.fixture(scope="module")
-def accepted(tmp_path_factory, fresh_build, source_text):
-    """`edited`, published once its change was accepted (module scope: the tests copy it)."""
-    root = tmp_path_factory.mktemp("accepted") / "root"
-    shutil.copytree(fresh_build, root)
+def stopped_publish(tmp_path_factory, fresh_build, source_text) -> Stopped:
+    """A published first release, and raw/ holding beside its snapshot a revision with one edit of a value
+    the article states once (district 1's winner), entered as the next release; then a publish, which
+    stops on the change nobody accepted (module scope: the tests copy it; its test is
+    test_a_changed_snapshot_stops_with_its_diff_and_publishes_once_accepted)."""
+    root = release_linked(fresh_build, tmp_path_factory.mktemp("stopped") / "root")
     text = replace_once(source_text, f"| {WINNER} |", f"| {EDITED_WINNER} |")
     next_release(root, add_snapshot(root, text))
+    before = tree_digest(root)
+    result = run_cli("publish", root=root)
+    unaccepted = root / "build" / "changes" / "unaccepted.csv"
+    listed = list(csv.DictReader(io.StringIO(unaccepted.read_text(encoding="utf-8")))) if unaccepted.is_file() else []
+    return Stopped(root, before, tree_digest(root), result, listed, record_path(root).exists())
+
+
+@pytest.fixture()
+def edited(stopped_publish, tmp_path):
+    """`stopped_publish`, copied: the next release's change not accepted yet."""
+    return release_linked(stopped_publish.root, tmp_path / "root")
+
+
+@pytest.fixture(scope="module")
+def accepted(tmp_path_factory, stopped_publish):
+    """`stopped_publish`, published once its change was accepted (module scope: the tests copy it)."""
+    root = release_linked(stopped_publish.root, tmp_path_factory.mktemp("accepted") / "root")
     result = run_cli("publish", "--accept-changes", "A. Reviewer", root=root)
     assert result.returncode == 0, result.stderr
     return root
@@ -81,34 +112,33 @@ def accepted(tmp_path_factory, fresh_build, source_text):
 
 @pytest.fixture()
 def accepted_copy(accepted, tmp_path):
-    root = tmp_path / "accepted"
-    shutil.copytree(accepted, root)
-    return root
+    return release_linked(accepted, tmp_path / "accepted")
 
 
-def test_a_changed_snapshot_stops_with_its_diff_and_publishes_once_accepted(edited, source_text):
-    before = tree_digest(edited)
-    result = run_cli("publish", root=edited)
+def test_a_changed_snapshot_stops_with_its_diff_and_publishes_once_accepted(
+    stopped_publish, accepted, tmp_path, source_text
+):
+    """The publish of `stopped_publish` (a change nobody accepted), then the one of `accepted` (its root, with
+    --accept-changes: the module's fixtures, made once), then on a copy the same snapshot again, and another."""
+    first = stopped_publish
+    result = first.result
     stopped(result, f"1 changed value of release {NEXT} is not accepted yet", "--accept-changes")
     assert f"{ROW[0]} [{ROW[1]}] {ROW[2]}: '{WINNER}' -> '{EDITED_WINNER}'" in result.stderr
     assert f"release {NEXT} has not recorded its tables yet (the same as the release before)" in result.stderr
-    assert tree_digest(edited) == before and not record_path(edited).exists()  # nothing published or recorded
-    with (edited / "build" / "changes" / "unaccepted.csv").open(encoding="utf-8") as file:
-        listed = list(csv.DictReader(file))
+    assert first.after == first.before and not first.recorded  # nothing published or recorded
+    listed = first.unaccepted
     assert [(r["version"], r["difference"], r["column_name"], r["old_value"], r["new_value"]) for r in listed] == [
         (NEXT, "not accepted", "candidate_name", WINNER, EDITED_WINNER)
     ]
 
-    result = run_cli("publish", "--accept-changes", "A. Reviewer", root=edited)
-    assert result.returncode == 0, result.stderr
-    (acceptance,) = yaml.safe_load(record_path(edited).read_text(encoding="utf-8"))
+    (acceptance,) = yaml.safe_load(record_path(accepted).read_text(encoding="utf-8"))
     assert acceptance["accepted_by"] == "A. Reviewer" and acceptance["previous_version"] == VERSION
     assert acceptance["changes"] == [
         dict(zip(records.CHANGE_FIELDS, (*ROW, "changed", WINNER, EDITED_WINNER), strict=True))
     ]
     keys = ("snapshot_sha256", "previous_snapshot_sha256", "changes", "accepted_by", "accepted_at")
     assert acceptance["changes_sha256"] == records.digest(NEXT, VERSION, *(acceptance[k] for k in keys))
-    con = duckdb.connect(str(database(edited)), read_only=True)
+    con = duckdb.connect(str(database(accepted)), read_only=True)
     try:
         assert con.execute(
             "SELECT version, table_name, record_key, column_name, change_kind, old_value, new_value, accepted_by "
@@ -123,16 +153,17 @@ def test_a_changed_snapshot_stops_with_its_diff_and_publishes_once_accepted(edit
         ]
     finally:
         con.close()
-    changes = (edited / "docs" / "changes.md").read_text(encoding="utf-8")
+    changes = (accepted / "docs" / "changes.md").read_text(encoding="utf-8")
     assert f"| {ROW[0]} | {ROW[1]} | {ROW[2]} | changed | {WINNER} | {EDITED_WINNER} | A. Reviewer" in changes
 
-    release = tree_digest(edited)
-    again = run_cli("publish", root=edited)  # the same snapshot again: nothing to accept, the same bytes
-    assert again.returncode == 0 and tree_digest(edited) == release
+    release = tree_digest(accepted)
+    root = release_linked(accepted, tmp_path / "again")  # (`accepted` is shared: the next publishes on a copy)
+    again = run_cli("publish", root=root)  # the same snapshot again: nothing to accept, the same bytes
+    assert again.returncode == 0 and tree_digest(root) == release
     text = replace_once(source_text, f"| {WINNER} |", "| Däulet Turlyhanov-Edit |")  # another snapshot
-    add_snapshot(edited, text)
-    stopped(run_cli("publish", "--accept-changes", "A. Reviewer", root=edited), "a new snapshot is a new release")
-    assert tree_digest(edited) == release
+    add_snapshot(root, text)
+    stopped(run_cli("publish", "--accept-changes", "A. Reviewer", root=root), "a new snapshot is a new release")
+    assert tree_digest(root) == release
 
 
 def test_every_release_is_re_derived_from_the_committed_history_after_make_clean(accepted, tmp_path):
@@ -227,8 +258,8 @@ def test_a_key_appended_to_an_acceptance_is_refused(accepted_copy):
 
 
 def test_a_hand_written_acceptance_is_refused(edited):
-    """Issue 20, item 3: a record written from build/changes/unaccepted.csv without --accept-changes."""
-    stopped(run_cli("publish", root=edited), "not accepted yet")
+    """Issue 20, item 3: a record written from build/changes/unaccepted.csv without --accept-changes (the
+    file the publish of `stopped_publish` wrote, when it stopped: test_a_changed_snapshot_...)."""
     with (edited / "build" / "changes" / "unaccepted.csv").open(encoding="utf-8") as file:
         rows = [{k: r[k] for k in records.CHANGE_FIELDS} for r in csv.DictReader(file)]
     sha = json.loads((edited / "raw" / "manifest.json").read_text(encoding="utf-8"))["snapshots"][-1]["sha256"]
@@ -269,22 +300,22 @@ def test_an_acceptance_is_appended_never_replaced(accepted_copy, source_text):
         ]
 
 
-def test_the_published_descriptor_is_not_the_anchor(published_copy, source_text):
+def test_the_published_descriptor_is_not_the_anchor(published_linked, source_text):
     """Issue 20, item 2: a new snapshot in raw/ (with its manifest entry), and the published descriptor
     edited to name it, or to carry a new version: the release list does not name the snapshot, so
     nothing is published."""
-    sha = add_snapshot(published_copy, replace_once(source_text, f"| {WINNER} |", f"| {EDITED_WINNER} |"))
-    descriptor = published_copy / "datapackage.json"
+    sha = add_snapshot(published_linked, replace_once(source_text, f"| {WINNER} |", f"| {EDITED_WINNER} |"))
+    descriptor = published_linked / "datapackage.json"
     package = json.loads(descriptor.read_text(encoding="utf-8"))
     for edit in ({"sources": [package["sources"][0] | {"sha256": sha}]}, {"version": NEXT}):
         descriptor.write_text(json.dumps(package | edit, indent=2), encoding="utf-8")
-        before = tree_digest(published_copy)
-        stopped(run_cli("publish", root=published_copy), "which no release in releases/releases.yaml names")
-        assert tree_digest(published_copy) == before
-    manifest = json.loads((published_copy / "raw" / "manifest.json").read_text(encoding="utf-8"))
+        before = tree_digest(published_linked)
+        stopped(run_cli("publish", root=published_linked), "which no release in releases/releases.yaml names")
+        assert tree_digest(published_linked) == before
+    manifest = json.loads((published_linked / "raw" / "manifest.json").read_text(encoding="utf-8"))
     manifest["current"] = manifest["snapshots"][0]["path"]  # back to the released snapshot: it publishes
-    (published_copy / "raw" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    assert run_cli("publish", root=published_copy).returncode == 0
+    (published_linked / "raw" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert run_cli("publish", root=published_linked).returncode == 0
 
 
 def _future() -> str:
@@ -338,20 +369,19 @@ def test_the_release_list_is_checked(accepted_copy, edit, phrase):
     assert tree_digest(accepted_copy) == before
 
 
-def test_records_only_for_listed_releases_after_the_first(published_copy):
+def test_records_only_for_listed_releases_after_the_first(published_linked):
     first = repository_releases()[-1]["version"]
     for version, phrase in ((first, "the first release"), ("2026.11.30", "which releases/releases.yaml does not")):
-        path = published_copy / "releases" / "changes" / f"{version}.yaml"
+        path = published_linked / "releases" / "changes" / f"{version}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("[]\n", encoding="utf-8")
-        shutil.copy(published_copy.parent / "root" / "releases" / "changes" / path.name, path) if False else None
-        own = published_copy / "releases" / "releases.yaml"
+        own = published_linked / "releases" / "releases.yaml"
         if not own.is_file():
-            own_release_list(published_copy, repository_releases())
+            own_release_list(published_linked, repository_releases())
         if version == first:
-            acceptance = records.new(_first(published_copy), _first(published_copy), [], "x").entry()
+            acceptance = records.new(_first(published_linked), _first(published_linked), [], "x").entry()
             path.write_text(yaml.safe_dump([acceptance]), encoding="utf-8")
-        stopped(run_cli("publish", root=published_copy), phrase)
+        stopped(run_cli("publish", root=published_linked), phrase)
         path.unlink()
 
 
@@ -417,11 +447,11 @@ def _own_structures(root, keep: tuple[str, ...]):
     return folder
 
 
-def test_tables_the_newest_release_did_not_record_stop_the_build(published_copy):
+def test_tables_the_newest_release_did_not_record_stop_the_build(published_linked):
     from pipeline.release import structure
 
     newest, first = VERSION, repository_releases()[-1]["version"]
-    folder = _own_structures(published_copy, (first, newest))
+    folder = _own_structures(published_linked, (first, newest))
     recorded = structure.read(ROOT / "releases", newest)
     tables = json.loads(json.dumps(recorded.tables))
     fields = tables["turnout_change"]["fields"]
@@ -429,33 +459,34 @@ def test_tables_the_newest_release_did_not_record_stop_the_build(published_copy)
     next(f for f in fields if f["name"] == "turnout_pct")["type"] = "integer"  # and another type
     del tables["release_structure_changes"]
     structure.record(folder.parent, structure.new(newest, tables, "x"), [])
-    before = tree_digest(published_copy)
+    before = tree_digest(published_linked)
     for arguments in ((), ("--accept-changes", "A. Reviewer")):  # a recorded release's tables never change
-        result = run_cli("publish", *arguments, root=published_copy)
+        result = run_cli("publish", *arguments, root=published_linked)
         stopped(result, f"other tables than release {newest} recorded", "table release_structure_changes added")
         assert "turnout_change.regions_added_count column added" in result.stderr
         assert "turnout_change.turnout_pct type changed" in result.stderr
-        assert tree_digest(published_copy) == before
+        assert tree_digest(published_linked) == before
     text = (folder / f"{newest}.yaml").read_text(encoding="utf-8")
     (folder / f"{newest}.yaml").write_text(text.replace("accepted_by: x", "accepted_by: y"), encoding="utf-8")
-    stopped(run_cli("publish", root=published_copy), "structure_sha256 is not the digest", "was edited")
+    stopped(run_cli("publish", root=published_linked), "structure_sha256 is not the digest", "was edited")
 
 
-def test_tables_a_new_release_changes_are_accepted_and_published(published_copy):
+def test_tables_a_new_release_changes_are_accepted_and_published(published_linked):
     newest, first = VERSION, repository_releases()[-1]["version"]
-    folder = _own_structures(published_copy, (first,))  # the newest release has not recorded its tables
-    before = tree_digest(published_copy)
-    result = run_cli("publish", root=published_copy)
+    folder = _own_structures(published_linked, (first,))  # the newest release has not recorded its tables
+    before = tree_digest(published_linked)
+    result = run_cli("publish", root=published_linked)
     stopped(
         result, f"release {newest} has not recorded its tables yet", "table district_coverage added", "--accept-changes"
     )
-    assert tree_digest(published_copy) == before and not (folder / f"{newest}.yaml").exists()
-    result = run_cli("publish", "--accept-changes", "A. Reviewer", root=published_copy)
+    assert tree_digest(published_linked) == before and not (folder / f"{newest}.yaml").exists()
+    result = run_cli("publish", "--accept-changes", "A. Reviewer", root=published_linked)
     assert result.returncode == 0, result.stderr
     assert f"Recorded the tables of release {newest}" in result.stderr
-    written = yaml.safe_load((folder / f"{newest}.yaml").read_text(encoding="utf-8"))
+    # (libyaml's safe loader, as pipeline/common/yamlfile.py reads: the same values, a tenth of the 0.2 s)
+    written = yaml.load((folder / f"{newest}.yaml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     assert written["accepted_by"] == "A. Reviewer" and "turnout_change" in written["tables"]
-    con = duckdb.connect(str(database(published_copy)), read_only=True)
+    con = duckdb.connect(str(database(published_linked)), read_only=True)
     try:
         rows = con.execute(
             "SELECT structure_change_kind, count(DISTINCT table_name), min(accepted_by) FROM release_structure_changes "
@@ -471,20 +502,20 @@ def test_tables_a_new_release_changes_are_accepted_and_published(published_copy)
         ("constraints_changed", 2, "A. Reviewer"),
         ("table_added", 17, "A. Reviewer"),
     ]
-    changes = (published_copy / "docs" / "changes.md").read_text(encoding="utf-8")  # (CHANGELOG.md: the same lines)
+    changes = (published_linked / "docs" / "changes.md").read_text(encoding="utf-8")  # (CHANGELOG.md: the same lines)
     assert "- table `turnout_change` added (8 columns)" in changes
     assert "- `forensic_tests.test_role`: column added (none -> string)" in changes
 
 
-def test_every_release_before_the_newest_has_its_tables_recorded(published_copy):
+def test_every_release_before_the_newest_has_its_tables_recorded(published_linked):
     """A record is written when its release is first published and never removed: a release list whose
     older release has none (or an empty records folder) stops the build, never takes the schemas' word."""
-    _own_structures(published_copy, (VERSION,))  # the first release's record gone
+    _own_structures(published_linked, (VERSION,))  # the first release's record gone
     first = repository_releases()[-1]["version"]
     for arguments in ((), ("--accept-changes", "A. Reviewer")):
-        stopped(run_cli("publish", *arguments, root=published_copy), f"release {first} has no record of its tables")
-    _own_structures(published_copy, ())
-    stopped(run_cli("publish", root=published_copy), f"release {first} has no record of its tables")
+        stopped(run_cli("publish", *arguments, root=published_linked), f"release {first} has no record of its tables")
+    _own_structures(published_linked, ())
+    stopped(run_cli("publish", root=published_linked), f"release {first} has no record of its tables")
 
 
 def test_the_tables_compared_are_every_rule_a_reader_depends_on():
@@ -538,31 +569,30 @@ def test_the_tables_compared_are_every_rule_a_reader_depends_on():
     assert structure.view_query("-- description: the summary\nSELECT 1") == structure.view_query("SELECT  1")
 
 
-def test_a_new_release_records_its_tables_even_when_they_did_not_change(published_copy):
+def test_a_new_release_records_its_tables_even_when_they_did_not_change(published_linked):
     """A release of the same snapshot and the same tables still records them when first published, so
     that no later schema change can be accepted as its own."""
     entries = repository_releases()
-    own_release_list(published_copy, [entries[0] | {"version": NEXT, "previous_version": VERSION}, *entries])
-    result = run_cli("publish", root=published_copy)
+    own_release_list(published_linked, [entries[0] | {"version": NEXT, "previous_version": VERSION}, *entries])
+    result = run_cli("publish", root=published_linked)
     stopped(result, f"release {NEXT} has not recorded its tables yet (the same as the release before)")
-    result = run_cli("publish", "--accept-changes", "A. Reviewer", root=published_copy)
+    result = run_cli("publish", "--accept-changes", "A. Reviewer", root=published_linked)
     assert result.returncode == 0, result.stderr
-    assert (published_copy / "releases" / "structure" / f"{NEXT}.yaml").is_file()
+    assert (published_linked / "releases" / "structure" / f"{NEXT}.yaml").is_file()
     assert f"Recorded the tables of release {NEXT}" in result.stderr and "the same tables" in result.stderr
 
 
-def test_a_stray_or_damaged_record_of_tables_stops_the_build(published_copy):
+def test_a_stray_or_damaged_record_of_tables_stops_the_build(published_linked):
     from pipeline.release import structure
 
-    folder = _own_structures(published_copy, (VERSION, repository_releases()[-1]["version"]))
+    folder = _own_structures(published_linked, (VERSION, repository_releases()[-1]["version"]))
     stray = folder / "2099.01.01.yaml"
     shutil.copy(folder / f"{VERSION}.yaml", stray)
-    stopped(
-        run_cli("publish", root=published_copy), "releases/structure/2099.01.01.yaml is a record of release 2099.01.01"
-    )
+    result = run_cli("publish", root=published_linked)
+    stopped(result, "releases/structure/2099.01.01.yaml is a record of release 2099.01.01")
     stray.unlink()
     recorded = structure.read(folder.parent, VERSION)
     tables = json.loads(json.dumps(recorded.tables))
     del tables["regions"]["fields"][0]["type"]  # a column without its type, under a digest made anew
     structure.record(folder.parent, structure.new(VERSION, tables, "x"), [])
-    stopped(run_cli("publish", root=published_copy), "each table needs its fields (each named and typed)")
+    stopped(run_cli("publish", root=published_linked), "each table needs its fields (each named and typed)")
