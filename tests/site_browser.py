@@ -93,8 +93,8 @@ READ_DRAWING = """selectors => Object.fromEntries(Object.entries(selectors).map(
     return lines.length ? lines : [e.textContent];
   })}];
 }))"""
-# What a test reads off a page, in one call: its charts' images, figures and tables.
-READ_PAGE = """() => {
+# What a test reads off a page, in one call: its charts' images, figures and (with `withTables`) tables.
+READ_PAGE = """withTables => {
   const all = selector => [...document.querySelectorAll(selector)];
   const text = selector => all(selector).map(e => e.textContent);
   return {
@@ -113,7 +113,7 @@ READ_PAGE = """() => {
       seats_total: text("#seats-total"),
       checks: text("#checks-summary"),
     },
-    tables: all("table").map(t => ({
+    tables: !withTables ? [] : all("table").map(t => ({
       caption: t.caption ? t.caption.textContent : "",
       label: t.closest("[aria-label]") ? t.closest("[aria-label]").getAttribute("aria-label") : "",
       head: [...t.tHead.rows[0].cells].map(c => c.dataset.column || c.textContent),
@@ -146,9 +146,11 @@ SETTLE = """async () => {
 class Tab:
     """One browser tab that records what each page it opens reports: console errors and warnings,
     uncaught exceptions, every request, failed requests and HTTP errors; then reads the page. With
-    `axe_core`, axe-core is in every page it opens (an init script: compiled once a page, not sent)."""
+    `axe_core`, axe-core is in every page it opens (an init script: compiled once a page, not sent); with
+    `tables` (the default), the page's tables are read too."""
 
-    def __init__(self, browser, width: int = 1280, axe_core: bool = False):
+    def __init__(self, browser, width: int = 1280, axe_core: bool = False, tables: bool = True):
+        self.tables = tables
         self.context = browser.new_context(viewport={"width": width, "height": 900})
         if axe_core:
             self.context.add_init_script(AXE_SOURCE.read_text(encoding="utf-8"))
@@ -175,7 +177,7 @@ class Tab:
         return self._read(base, name, screenshots, accessibility)
 
     def _read(self, base: str, name: str, screenshots: Path | None, accessibility: str) -> dict:
-        seen = {key: list(values) for key, values in self.seen.items()} | self.page.evaluate(READ_PAGE)
+        seen = {key: list(values) for key, values in self.seen.items()} | self.page.evaluate(READ_PAGE, self.tables)
         seen |= {"base": base, "width": self.page.viewport_size["width"]}
         if accessibility:
             seen |= {"axe": axe(self.page, accessibility), "axe_mode": accessibility}
