@@ -47,11 +47,12 @@ test: $(STAMP) browser
 
 # The browser tests open the site in Debian's headless Chromium shell (chromium-headless-shell: Chromium
 # without the browser's own windows, a fifth less CPU than `chromium --headless` on these tests, measured),
-# installed here with the fonts it draws with when it is missing (apt-get, as root or through sudo).
+# installed here with the fonts it draws with when neither it nor Debian's chromium is there (apt-get, as root
+# or through sudo; the tests take the shell where both are).
 # Playwright drives it; no browser is downloaded from elsewhere.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 browser:
-	@command -v chromium-headless-shell >/dev/null 2>&1 || { echo "make test: installing Debian's chromium-headless-shell for the browser tests"; \
+	@command -v chromium-headless-shell >/dev/null 2>&1 || command -v chromium >/dev/null 2>&1 || { echo "make test: installing Debian's chromium-headless-shell for the browser tests"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium-headless-shell fonts-liberation >/dev/null; }
 
 check: datapackage.json

@@ -92,13 +92,13 @@ def run_cli(*args: str, root: Path | None = None, fresh: bool = False) -> subpro
     return forkserver.run(arguments, cwd=ROOT, timeout=120)
 
 
-def made_once(tmp_path_factory, name: str, make) -> Path:
+def made_once(request, tmp_path_factory, name: str, make) -> Path:
     """A folder made once per test run by `make(folder)` and shared, read only, by the run's workers
     (pytest-xdist): the first to ask makes it under a lock, the others wait for it and take it. Without
     xdist, the session's own."""
     import fcntl
 
-    if "PYTEST_XDIST_WORKER" not in os.environ:
+    if not hasattr(request.config, "workerinput"):  # (not a worker of pytest-xdist)
         folder = tmp_path_factory.mktemp(name)
         make(folder)
         return folder
@@ -115,14 +115,14 @@ def made_once(tmp_path_factory, name: str, make) -> Path:
 
 
 @pytest.fixture(scope="session")
-def fresh_build(tmp_path_factory) -> Path:
+def fresh_build(request, tmp_path_factory) -> Path:
     """A full publish from the pinned snapshot into a temporary root (read only: made once per run)."""
 
     def publish(folder: Path) -> None:
         result = run_cli("publish", root=make_root(folder), fresh=True)
         assert result.returncode == 0, result.stderr
 
-    return made_once(tmp_path_factory, "fresh", publish)
+    return made_once(request, tmp_path_factory, "fresh", publish)
 
 
 def root_with_release(folder: Path, text: str, release: Path) -> Path:
@@ -417,12 +417,13 @@ def tree(folder: Path) -> dict[str, tuple]:
 # The site's tests (tests/test_site.py, tests/test_site_languages.py): the site built from a fresh release, its
 # database, and the browser.
 @pytest.fixture(scope="session")
-def built(fresh_build, tmp_path_factory):
+def built(request, fresh_build, tmp_path_factory):
     """The site of a fresh release (read only: made once per run; its charts' drawings from the build
     cache, pipeline/site/charts.py)."""
     from pipeline.site import build as site
 
-    return made_once(tmp_path_factory, "portal", lambda folder: site.build(fresh_build, folder / "site")) / "site"
+    made = made_once(request, tmp_path_factory, "portal", lambda folder: site.build(fresh_build, folder / "site"))
+    return made / "site"
 
 
 @pytest.fixture(scope="module")

@@ -180,7 +180,8 @@ class Tab:
         seen = {key: list(values) for key, values in self.seen.items()} | self.page.evaluate(READ_PAGE, self.tables)
         seen |= {"base": base, "width": self.page.viewport_size["width"]}
         if accessibility:
-            seen |= {"axe": axe(self.page, accessibility), "axe_mode": accessibility}
+            violations, ran = axe_run(self.page, accessibility)
+            seen |= {"axe": violations, "axe_mode": accessibility, "axe_ran": ran}
         seen["scroll_width"] = self.page.evaluate("document.documentElement.scrollWidth")
         if screenshots:
             path = screenshots / f"{name.replace('/', '_').removesuffix('.html')}_{seen['width']}.jpeg"
@@ -246,6 +247,11 @@ def axe(page, mode: str = "full") -> list[tuple[str, str, int]]:
     `mode`: "full", every rule; "light", every rule but color-contrast, which is most of axe's time (1.75
     of 2 s on the regions page) and depends on the stylesheet and the text's colours, not on the width or
     the language; "words", RULES_OF_WORDS (0.03 s a page against 0.15 s for "light")."""
+    return axe_run(page, mode)[0]
+
+
+def axe_run(page, mode: str = "full") -> tuple[list[tuple[str, str, int]], set[str]]:
+    """axe(page, mode), and the ids of the rules axe-core ran (passed, failed, incomplete, not applicable)."""
     if page.evaluate("typeof axe") == "undefined":
         page.evaluate(AXE_SOURCE.read_text(encoding="utf-8"))
     options = {
@@ -254,9 +260,12 @@ def axe(page, mode: str = "full") -> list[tuple[str, str, int]]:
         "words": f"{{runOnly: {{type: 'rule', values: {RULES_OF_WORDS}}}}}",
     }[mode]
     found = page.evaluate(
-        f"async () => (await axe.run(Object.assign({{resultTypes: ['violations']}}, {options}))).violations"
+        f"async () => {{ const r = await axe.run(Object.assign({{resultTypes: ['violations']}}, {options})); "
+        "return {violations: r.violations, ran: [r.passes, r.violations, r.incomplete, r.inapplicable]"
+        ".flat().map(rule => rule.id)}; }"
     )
-    return [(v["id"], v["impact"], len(v["nodes"])) for v in found if v["impact"] in AXE_SERIOUS]
+    violations = [(v["id"], v["impact"], len(v["nodes"])) for v in found["violations"] if v["impact"] in AXE_SERIOUS]
+    return violations, set(found["ran"])
 
 
 MIN_TEXT_PX = 11
@@ -292,13 +301,18 @@ PAGE_BUDGET = 256 * 1024  # bytes a page asks for, everything included (docs/por
 def page_weight(seen: dict, name: str, site: Path) -> int:
     """What a browser fetches for a page at the width it was read at (the page, the stylesheet, the sort
     script and the drawings of its charts that fit the screen; nothing else), summed from the files it
-    requested. A reading after the window was widened leaves out the drawings shown before it and no more."""
-    requested = {url.removeprefix(seen["base"]) for url in seen["requests"]}
+    requested. A reading after the window was widened: what was fetched on the phone, then on widening
+    exactly the drawings the wider screen shows instead (the phone's reading checks the rest)."""
+    drawings = {drawing(seen, c) for c in seen["charts"]}
+    shown = {name, "style.css", "sort.js"} | drawings
+    requested = [url.removeprefix(seen["base"]) for url in seen["requests"]]
     if "widened_from" in seen:
-        before = seen["widened_from"]
-        requested -= {drawing(before, c) for c in before["charts"]} - {drawing(seen, c) for c in seen["charts"]}
-    assert {name, "style.css", "sort.js"} | {drawing(seen, c) for c in seen["charts"]} == requested, name
-    return sum((site / path).stat().st_size for path in requested)
+        phone = seen["widened_from"]
+        widening = set(requested[len(phone["requests"]) :])
+        assert widening == drawings - {drawing(phone, c) for c in phone["charts"]}, (name, widening)
+    else:
+        assert set(requested) == shown, name
+    return sum((site / path).stat().st_size for path in shown)
 
 
 def problems(seen: dict, name: str, site: Path) -> dict:

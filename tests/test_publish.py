@@ -159,13 +159,16 @@ def test_parquet_carries_column_descriptions(fresh_build):
     assert rows["column:registered_voters_count"].startswith("Number of voters on the electoral rolls")
 
 
-def test_duckdb_cli_queries_the_published_database(fresh_build):
+def test_duckdb_cli_queries_the_published_database(fresh_build, tmp_path):
+    # (a copy of its own: the CLI opens the file for writing, which no test may do to fresh_build's, read by
+    # every worker; a hard link would share its lock)
+    copy = shutil.copy(database(fresh_build), tmp_path / "copy.duckdb")
     result = subprocess.run(
         [
             str(VENV_BIN / "duckdb"),
             "-csv",
             "-noheader",
-            str(database(fresh_build)),
+            str(copy),
             "-c",
             "SELECT candidate_name, votes FROM district_results WHERE district_number = 14 AND candidate_rank = 1",
         ],
