@@ -243,10 +243,10 @@ RULES_OF_WORDS = [
 
 def axe(page, mode: str = "full") -> list[tuple[str, str, int]]:
     """axe-core's violations on the open page, serious and critical ones: (rule, impact, elements). axe-core
-    is the copy pinned with the locked package axe-playwright-python (its axe.min.js), injected as is.
-    `mode`: "full", every rule; "light", every rule but color-contrast, which is most of axe's time (1.75
-    of 2 s on the regions page) and depends on the stylesheet and the text's colours, not on the width or
-    the language; "words", RULES_OF_WORDS (0.03 s a page against 0.15 s for "light")."""
+    is AXE_SOURCE, injected as is where a Tab's init script did not put it. `mode`: "full", every rule;
+    "light", every rule but color-contrast, which is most of axe's time (1.45 of 1.8 s on the regions page)
+    and depends on the stylesheet and the colours a template gives its text, not on the width, the words or
+    the data; "words", RULES_OF_WORDS (about 0.05 s a page)."""
     return axe_run(page, mode)[0]
 
 
